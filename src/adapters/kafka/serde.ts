@@ -1,0 +1,134 @@
+/**
+ * Avro values in the Confluent wire format: magic byte 0, 4-byte big-endian
+ * schema id, Avro binary. Writers register under TopicNameStrategy subjects
+ * (`<topic>-value`); readers resolve whatever writer schema a record names
+ * into our reader schema, so older and newer producers both decode.
+ */
+import avro from "avsc";
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { BlackwellError, errorMessage } from "../../errors.js";
+import type { SchemaName } from "./topics.js";
+
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+export interface SerdeOptions {
+  registry: SchemaRegistry;
+  types: Map<SchemaName, avro.Type>;
+}
+
+export class AvroSerde {
+  private readonly registry: SchemaRegistry;
+  private readonly types: Map<SchemaName, avro.Type>;
+  /** Writer schema id per topic, set by `register`. */
+  private readonly writerIds = new Map<string, number>();
+  private readonly writerTypes = new Map<number, Promise<avro.Type>>();
+  private readonly resolvers = new Map<string, avro.Resolver>();
+
+  constructor(options: SerdeOptions) {
+    this.registry = options.registry;
+    this.types = options.types;
+  }
+
+  static forUrl(url: string, types: Map<SchemaName, avro.Type>): AvroSerde {
+    return new AvroSerde({ registry: new SchemaRegistry({ host: url }), types });
+  }
+
+  private type(name: SchemaName): avro.Type {
+    const type = this.types.get(name);
+    if (!type) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `no schema ${name} loaded`);
+    return type;
+  }
+
+  /**
+   * Registers `schema` under `<topic>-value` with BACKWARD compatibility and
+   * remembers its id for encoding. Refusal by the registry is a typed error.
+   */
+  async register(topic: string, schema: SchemaName): Promise<number> {
+    const subject = `${topic}-value`;
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(this.type(schema).schema()) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      );
+      this.writerIds.set(topic, id);
+      return id;
+    } catch (err) {
+      throw registryError(err, `registering ${schema} under ${subject}`);
+    }
+  }
+
+  /** Encodes `value` for `topic` (registered before). Invalid values name the offending field. */
+  encode(topic: string, schema: SchemaName, value: unknown): Buffer {
+    const id = this.writerIds.get(topic);
+    if (id === undefined) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `no schema registered for topic ${topic}`);
+    const type = this.type(schema);
+    const problems: string[] = [];
+    if (!type.isValid(value, { errorHook: (path, v) => problems.push(`${path.join(".") || "(root)"}=${JSON.stringify(v)}`) })) {
+      throw new BlackwellError("BLACKWELL_ERR_ENCODE", `${schema} value is invalid at ${problems.slice(0, 5).join(", ")}`);
+    }
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(id, 1);
+    body.copy(out, HEADER_BYTES);
+    return out;
+  }
+
+  /** Decodes a wire-format record into the `schema` reader type, or throws a typed, non-retriable error. */
+  async decode<T>(schema: SchemaName, buffer: Buffer | null): Promise<T> {
+    if (buffer === null || buffer.length < HEADER_BYTES) {
+      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `value of ${buffer?.length ?? 0} bytes is shorter than the ${HEADER_BYTES}-byte wire header`);
+    }
+    if (buffer.readUInt8(0) !== MAGIC_BYTE) {
+      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `magic byte is ${buffer.readUInt8(0)}, expected ${MAGIC_BYTE} (not Confluent wire format)`);
+    }
+    const id = buffer.readInt32BE(1);
+    const writer = await this.writerType(id);
+    const resolver = this.resolver(schema, id, writer);
+    try {
+      return this.type(schema).fromBuffer(buffer.subarray(HEADER_BYTES), resolver) as T;
+    } catch (err) {
+      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `Avro body does not decode with schema id ${id}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  private writerType(id: number): Promise<avro.Type> {
+    let pending = this.writerTypes.get(id);
+    if (!pending) {
+      pending = this.registry.getSchema(id).then(
+        (found) => avro.Type.forSchema((found as unknown as avro.Type).schema() as avro.Schema),
+        (err: unknown) => {
+          this.writerTypes.delete(id); // a registry outage must not poison the cache
+          throw registryError(err, `fetching schema id ${id}`);
+        },
+      );
+      this.writerTypes.set(id, pending);
+    }
+    return pending;
+  }
+
+  private resolver(schema: SchemaName, id: number, writer: avro.Type): avro.Resolver {
+    const key = `${schema}:${id}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      try {
+        resolver = this.type(schema).createResolver(writer);
+      } catch (err) {
+        throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `writer schema id ${id} (${writer.name ?? writer.typeName}) cannot be read as ${schema}: ${errorMessage(err)}`, { cause: err });
+      }
+      this.resolvers.set(key, resolver);
+    }
+    return resolver;
+  }
+}
+
+function registryError(err: unknown, doing: string): BlackwellError {
+  const status = typeof err === "object" && err !== null && "status" in err ? Number((err as { status: unknown }).status) : undefined;
+  if (status === 404) return new BlackwellError("BLACKWELL_ERR_UNKNOWN_SCHEMA", `${doing}: not found in the registry`, { cause: err });
+  if (status === 409) return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused as incompatible: ${errorMessage(err)}`, { cause: err });
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused (${status}): ${errorMessage(err)}`, { cause: err });
+  }
+  return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: ${errorMessage(err)}`, { cause: err });
+}

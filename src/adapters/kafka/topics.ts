@@ -1,0 +1,72 @@
+/**
+ * The topics of the design contract: names (under a configurable prefix),
+ * value schemas, keys and cleanup policies.
+ */
+export type TopicRole =
+  | "desired-state"
+  | "provider-events"
+  | "resource-events"
+  | "commands"
+  | "heal-results"
+  | "drift-events"
+  | "heal-commands"
+  | "stack-state"
+  | "audit"
+  | "dlq"
+  | "changelog";
+
+export type SchemaName =
+  | "DesiredState"
+  | "ProviderEvent"
+  | "ResourceEvent"
+  | "Command"
+  | "HealResult"
+  | "DriftEvent"
+  | "HealCommand"
+  | "StateRecord"
+  | "AuditEntry";
+
+export interface TopicSpec {
+  role: TopicRole;
+  /** Value schema; none for the DLQ (original bytes) and the changelog (store rows). */
+  schema?: SchemaName;
+  key: "client_id" | "client_id/stack_id" | "original";
+  configEntries: Record<string, string>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const retention = (days: number) => ({ "cleanup.policy": "delete", "retention.ms": String(days * DAY_MS) });
+const compacted = { "cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": String(DAY_MS) };
+
+export const TOPICS: readonly TopicSpec[] = [
+  { role: "desired-state", schema: "DesiredState", key: "client_id/stack_id", configEntries: compacted },
+  { role: "provider-events", schema: "ProviderEvent", key: "client_id", configEntries: retention(30) },
+  { role: "resource-events", schema: "ResourceEvent", key: "client_id", configEntries: retention(30) },
+  { role: "commands", schema: "Command", key: "client_id", configEntries: retention(30) },
+  { role: "heal-results", schema: "HealResult", key: "client_id", configEntries: retention(30) },
+  { role: "drift-events", schema: "DriftEvent", key: "client_id", configEntries: retention(30) },
+  { role: "heal-commands", schema: "HealCommand", key: "client_id", configEntries: retention(30) },
+  { role: "stack-state", schema: "StateRecord", key: "client_id/stack_id", configEntries: compacted },
+  { role: "audit", schema: "AuditEntry", key: "client_id", configEntries: retention(365) },
+  { role: "dlq", key: "original", configEntries: retention(30) },
+  // The reconciler's store changelog: one compacted row per stack, restored on start.
+  { role: "changelog", key: "client_id/stack_id", configEntries: compacted },
+];
+
+/** Input topics of the reconciler, in the order the design lists them. */
+export const RECONCILER_INPUTS: readonly TopicRole[] = ["desired-state", "provider-events", "resource-events", "commands", "heal-results"];
+
+export type TopicNames = Record<TopicRole, string>;
+
+/** Full topic names under `prefix` (default `blackwell.`). */
+export function topicNames(prefix: string): TopicNames {
+  const names = {} as TopicNames;
+  for (const spec of TOPICS) names[spec.role] = `${prefix}${spec.role}`;
+  return names;
+}
+
+export function topicSpec(role: TopicRole): TopicSpec {
+  const spec = TOPICS.find((t) => t.role === role);
+  if (!spec) throw new Error(`unknown topic role ${role}`);
+  return spec;
+}

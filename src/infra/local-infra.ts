@@ -1,0 +1,327 @@
+/**
+ * Local infrastructure without Docker: a single-node Apache Kafka (KRaft,
+ * combined broker + controller) and an Apicurio schema registry, both started
+ * as plain Java processes from jars fetched from Maven Central by the pinned
+ * poms under `infra/`.
+ *
+ * Everything a run owns lives under one directory (`.blackwell/local` by
+ * default): data, logs, generated configs and `infra.json`, which records the
+ * pids and ports so `up` is idempotent and `down` stops exactly what `up`
+ * started.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { freePort } from "./free-port.js";
+
+export interface LocalInfraInfo {
+  /** `host:port` of the broker's PLAINTEXT listener. */
+  brokers: string;
+  /** Base URL of the Confluent-compatible API of the registry. */
+  registryUrl: string;
+  kafkaPid: number;
+  registryPid: number;
+  kafkaPort: number;
+  controllerPort: number;
+  registryPort: number;
+  registryManagementPort: number;
+  dir: string;
+}
+
+export interface LocalInfraOptions {
+  /** Project root, where `infra/` lives. */
+  root: string;
+  /** State directory of this instance. Default `<root>/.blackwell/local`. */
+  dir?: string;
+  /** Progress messages. Default: silent. */
+  log?: (message: string) => void;
+  /** How long to wait for each service to answer. Default 120 s. */
+  startTimeoutMs?: number;
+}
+
+const KAFKA_POM = "infra/kafka/pom.xml";
+const REGISTRY_MANIFEST = "infra/registry/registry.json";
+
+interface RegistryManifest {
+  version: string;
+  url: string;
+  sha1: string;
+  runner: string;
+}
+
+export function defaultInfraDir(root: string): string {
+  return process.env.BLACKWELL_HOME ?? join(root, ".blackwell", "local");
+}
+
+/**
+ * Fetches the pinned Kafka and registry artifacts unless the copy on disk was
+ * made from the same poms. Fast and idempotent on re-runs.
+ */
+export async function ensureArtifacts(root: string, log: (m: string) => void = () => {}): Promise<void> {
+  fetchOnce(root, KAFKA_POM, "infra/kafka/target/lib", ["dependency:copy-dependencies"], log);
+  await fetchRegistry(root, log);
+}
+
+function registryManifest(root: string): RegistryManifest {
+  return JSON.parse(readFileSync(join(root, REGISTRY_MANIFEST), "utf8")) as RegistryManifest;
+}
+
+function registryRunner(root: string): string {
+  const manifest = registryManifest(root);
+  return join(root, "infra/registry/target", manifest.version, manifest.runner);
+}
+
+/** Downloads and unpacks the pinned registry distribution, verifying its SHA-1. */
+async function fetchRegistry(root: string, log: (m: string) => void): Promise<void> {
+  const manifest = registryManifest(root);
+  if (existsSync(registryRunner(root))) return;
+  log(`fetching Apicurio Registry ${manifest.version} from Maven Central...`);
+  const res = await fetch(manifest.url);
+  if (!res.ok) throw new Error(`download of ${manifest.url} failed: HTTP ${res.status}`);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const sha1 = createHash("sha1").update(bytes).digest("hex");
+  if (sha1 !== manifest.sha1) throw new Error(`${manifest.url}: SHA-1 ${sha1} does not match the pinned ${manifest.sha1}`);
+  const target = join(root, "infra/registry/target", manifest.version);
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const archive = join(target, "dist.tar.gz");
+  writeFileSync(archive, bytes);
+  const tar = spawnSync("tar", ["xzf", archive, "-C", target], { stdio: "inherit" });
+  rmSync(archive);
+  if (tar.status !== 0 || !existsSync(registryRunner(root))) throw new Error(`unpacking ${manifest.url} failed`);
+}
+
+/** Runs `goals` on `pom` unless `product` exists and was made from this very pom. */
+function fetchOnce(root: string, pom: string, product: string, goals: string[], log: (m: string) => void): void {
+  const pomPath = join(root, pom);
+  const stamp = join(dirname(pomPath), "target", ".pom-sha256");
+  const digest = createHash("sha256").update(readFileSync(pomPath)).digest("hex");
+  if (existsSync(join(root, product)) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  log(`fetching artifacts pinned in ${pom} from Maven Central...`);
+  // The whole target dir: the dependency plugin's markers would otherwise skip the unpack.
+  rmSync(join(dirname(pomPath), "target"), { recursive: true, force: true });
+  const mvn = spawnSync("mvn", ["-q", "-B", "-f", pomPath, ...goals], { cwd: root, stdio: "inherit" });
+  if (mvn.status !== 0) {
+    throw new Error(`mvn ${goals.join(" ")} -f ${pom} failed (exit ${mvn.status ?? mvn.signal}); is Maven installed and Maven Central reachable?`);
+  }
+  writeFileSync(stamp, digest);
+}
+
+function javaBinary(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin", "java") : "java";
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when `pid` is still one of our processes for `dir`: a recorded pid may
+ * have been reused by an unrelated process since, and we must never signal that.
+ */
+function ownedBy(pid: number, dir: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+  } catch {
+    return true; // no procfs: fall back to liveness
+  }
+}
+
+function infoPath(dir: string): string {
+  return join(dir, "infra.json");
+}
+
+/** The instance recorded in `dir`, if both of its processes are still alive. */
+export function readRunningInfra(dir: string): LocalInfraInfo | undefined {
+  if (!existsSync(infoPath(dir))) return undefined;
+  const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
+  return ownedBy(info.kafkaPid, info.dir) && ownedBy(info.registryPid, info.dir) ? info : undefined;
+}
+
+/** Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. */
+function kafkaClusterId(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+async function portOr(previous: number | undefined): Promise<number> {
+  if (previous !== undefined) {
+    const probe = await import("node:net");
+    const free = await new Promise<boolean>((res) => {
+      const s = probe.createServer();
+      s.once("error", () => res(false));
+      s.listen(previous, "127.0.0.1", () => s.close(() => res(true)));
+    });
+    if (free) return previous;
+  }
+  return freePort();
+}
+
+function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number): string {
+  const path = join(dir, "kafka", "server.properties");
+  const lines = [
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `log.dirs=${join(dir, "kafka", "data")}`,
+    "num.partitions=6",
+    // Topics are created by our bootstrap with explicit settings; a typo must not create one.
+    "auto.create.topics.enable=false",
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=6",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "transaction.state.log.num.partitions=6",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    "log.segment.bytes=67108864",
+    "log.cleaner.dedupe.buffer.size=16777216",
+  ];
+  writeFileSync(path, lines.join("\n") + "\n");
+  return path;
+}
+
+function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string): number {
+  const fd = openSync(logFile, "a");
+  const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+  return child.pid;
+}
+
+async function waitFor(what: string, timeoutMs: number, pid: number, logFile: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      throw new Error(`${what} exited during start-up; last log lines:\n${tail(logFile, 30)}`);
+    }
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not answer within ${timeoutMs} ms; last log lines:\n${tail(logFile, 30)}`);
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return "(no log)";
+  return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+}
+
+async function kafkaAnswers(brokers: string): Promise<boolean> {
+  const admin = new Kafka({ clientId: "blackwell-infra-probe", brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function registryAnswers(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
+  return res.ok;
+}
+
+/**
+ * Starts Kafka and the registry under `dir`, or returns the instance already
+ * running there. Ports are reused from the previous run when still free.
+ */
+export async function startLocalInfra(options: LocalInfraOptions): Promise<LocalInfraInfo> {
+  const root = resolve(options.root);
+  const dir = resolve(options.dir ?? defaultInfraDir(root));
+  const log = options.log ?? (() => {});
+  const timeout = options.startTimeoutMs ?? 120_000;
+  const running = readRunningInfra(dir);
+  if (running) {
+    log(`already running: kafka ${running.brokers}, registry ${running.registryUrl}`);
+    return running;
+  }
+  await ensureArtifacts(root, log);
+  const previous = existsSync(infoPath(dir)) ? (JSON.parse(readFileSync(infoPath(dir), "utf8")) as Partial<LocalInfraInfo>) : {};
+  await stopPids(previous); // half-dead leftovers of an earlier run
+  for (const sub of ["kafka/data", "registry", "logs"]) mkdirSync(join(dir, sub), { recursive: true });
+
+  const kafkaPort = await portOr(previous.kafkaPort);
+  const controllerPort = await portOr(previous.controllerPort);
+  const registryPort = await portOr(previous.registryPort);
+  const registryManagementPort = await portOr(previous.registryManagementPort);
+
+  const java = javaBinary();
+  const libDir = join(root, "infra/kafka/target/lib");
+  const classpath = readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":");
+  const jvmLog = `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`;
+  const props = writeServerProperties(dir, kafkaPort, controllerPort);
+  if (!existsSync(join(dir, "kafka", "data", "meta.properties"))) {
+    log("formatting KRaft storage...");
+    const format = spawnSync(java, [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props], { encoding: "utf8" });
+    if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
+  }
+  const kafkaLog = join(dir, "logs", "kafka.log");
+  const kafkaPid = spawnDetached(java, ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true", jvmLog, "-cp", classpath, "kafka.Kafka", props], kafkaLog, dir);
+
+  const registryLog = join(dir, "logs", "registry.log");
+  const registryPid = spawnDetached(java, [
+    "-Xms128m", "-Xmx512m",
+    `-Dquarkus.http.port=${registryPort}`,
+    "-Dquarkus.http.host=127.0.0.1",
+    `-Dquarkus.management.port=${registryManagementPort}`,
+    "-Dquarkus.management.host=127.0.0.1",
+    // File-backed H2 so registered schemas survive a restart, like the Kafka data beside them.
+    `-Dapicurio.datasource.url=jdbc:h2:file:${join(dir, "registry", "db")};DB_CLOSE_ON_EXIT=FALSE`,
+    "-Dquarkus.log.level=WARN",
+    "-jar", registryRunner(root),
+  ], registryLog, dir);
+
+  const info: LocalInfraInfo = {
+    brokers: `127.0.0.1:${kafkaPort}`,
+    registryUrl: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
+    kafkaPid, registryPid, kafkaPort, controllerPort, registryPort, registryManagementPort, dir,
+  };
+  writeFileSync(infoPath(dir), JSON.stringify(info, null, 2));
+  try {
+    log(`starting kafka on ${info.brokers} and registry on ${info.registryUrl}...`);
+    await Promise.all([
+      waitFor("kafka", timeout, kafkaPid, kafkaLog, () => kafkaAnswers(info.brokers)),
+      waitFor("schema registry", timeout, registryPid, registryLog, () => registryAnswers(info.registryUrl)),
+    ]);
+  } catch (err) {
+    await stopPids(info);
+    throw err;
+  }
+  return info;
+}
+
+async function stopPid(pid: number | undefined, dir: string | undefined, graceMs: number): Promise<void> {
+  if (pid === undefined || dir === undefined || !ownedBy(pid, dir)) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+}
+
+async function stopPids(info: Partial<LocalInfraInfo>): Promise<void> {
+  await Promise.all([stopPid(info.registryPid, info.dir, 10_000), stopPid(info.kafkaPid, info.dir, 30_000)]);
+}
+
+/** Stops what `startLocalInfra` started under `dir`; `purge` also deletes its data. */
+export async function stopLocalInfra(dir: string, purge = false): Promise<boolean> {
+  if (!existsSync(infoPath(dir))) return false;
+  const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
+  await stopPids(info);
+  if (purge) rmSync(dir, { recursive: true, force: true });
+  return true;
+}

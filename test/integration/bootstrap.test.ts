@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigResourceTypes } from "kafkajs";
+import { TOPICS, topicNames } from "../../src/adapters/kafka/topics.js";
+import { bootstrapTopics } from "../../src/adapters/kafka/bootstrap.js";
+import { connectTestKafka, type TestKafka } from "../support/kafka-env.js";
+
+describe("topic bootstrap", () => {
+  let t: TestKafka;
+  beforeAll(async () => {
+    t = await connectTestKafka(4);
+  });
+  afterAll(async () => t.close());
+
+  it("creates every topic with the configured partitions and cleanup policy, and is idempotent", async () => {
+    const first = await t.bootstrap();
+    expect(first.created).toHaveLength(TOPICS.length);
+    const names = topicNames(t.config.topicPrefix);
+    const metadata = await t.admin.fetchTopicMetadata({ topics: Object.values(names) });
+    for (const topic of metadata.topics) expect(topic.partitions, topic.name).toHaveLength(4);
+
+    const configs = await t.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: Object.values(names).map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ["cleanup.policy"] })),
+    });
+    const policy = Object.fromEntries(configs.resources.map((r) => [r.resourceName, r.configEntries[0]!.configValue]));
+    expect(policy[names["desired-state"]]).toBe("compact");
+    expect(policy[names["stack-state"]]).toBe("compact");
+    expect(policy[names.changelog]).toBe("compact");
+    expect(policy[names["provider-events"]]).toBe("delete");
+    expect(policy[names.audit]).toBe("delete");
+
+    const second = await t.bootstrap();
+    expect(second.created).toEqual([]);
+    expect(second.schemaIds).toEqual(first.schemaIds);
+  });
+
+  it("refuses existing topics whose partition count would break co-partitioning", async () => {
+    await expect(
+      bootstrapTopics({ admin: t.admin, serde: t.serde, prefix: t.config.topicPrefix, partitions: 6, replicationFactor: 1 }),
+    ).rejects.toThrow(/has 4 partitions, expected 6/);
+  });
+});

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import { connectTestKafka, type TestKafka } from "../support/kafka-env.js";
+
+// Partitions for 6 partitions, from the Java client's murmur2 (see murmur2.test.ts).
+const EXPECTED_P6: Record<string, number> = { "acme-corp": 1, globex: 1, initech: 0, umbrella: 0, "client-00042": 5, c: 4 };
+
+describe("co-partitioning on the real broker", () => {
+  let t: TestKafka;
+  beforeAll(async () => {
+    t = await connectTestKafka(6);
+    await t.bootstrap();
+  });
+  afterAll(async () => t.close());
+
+  it("puts client_id and client_id/stack_id keys of one client on the Java default partitioner's partition", async () => {
+    const names = { events: `${t.config.topicPrefix}provider-events`, state: `${t.config.topicPrefix}stack-state` };
+    const producer = t.kafka.producer({ createPartitioner: clientPartitioner });
+    await producer.connect();
+    const clients = Object.keys(EXPECTED_P6);
+    await producer.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "x" })) });
+    await producer.send({ topic: names.state, acks: -1, messages: clients.map((c) => ({ key: `${c}/web-prod`, value: "x" })) });
+    // A producer in another language that keys by client_id uses the default partitioner:
+    // KafkaJS's DefaultPartitioner is the Java-compatible murmur2 one.
+    const plain = t.kafka.producer();
+    await plain.connect();
+    await plain.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "plain" })) });
+    await Promise.all([producer.disconnect(), plain.disconnect()]);
+
+    const seen = new Map<string, Set<number>>();
+    const consumer = t.kafka.consumer({ groupId: `${t.config.topicPrefix}copart` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [names.events, names.state], fromBeginning: true });
+    let count = 0;
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const client = message.key!.toString().split("/")[0]!;
+        if (!seen.has(client)) seen.set(client, new Set());
+        seen.get(client)!.add(partition);
+        count++;
+      },
+    });
+    const deadline = Date.now() + 30_000;
+    while (count < clients.length * 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await consumer.disconnect();
+
+    expect(count).toBe(clients.length * 3);
+    for (const client of clients) {
+      expect([...seen.get(client)!], client).toEqual([EXPECTED_P6[client]]);
+    }
+  });
+});

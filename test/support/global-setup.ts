@@ -1,0 +1,51 @@
+/**
+ * One Kafka broker and one schema registry per test run:
+ * - `KAFKA_BROKERS` + `SCHEMA_REGISTRY_URL` set: use them;
+ * - `BLACKWELL_TEST_CONTAINERS=1` and a Docker engine: testcontainers;
+ * - otherwise: start the local no-Docker pair in a temporary directory
+ *   (never the developer's own `.blackwell/local`) and stop it afterwards.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startLocalInfra, stopLocalInfra } from "../../src/infra/local-infra.js";
+import { startContainers } from "./containers.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+    registryUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = resolve(import.meta.dirname, "../..");
+  let teardown = async () => {};
+  let brokers = process.env.KAFKA_BROKERS;
+  let registryUrl = process.env.SCHEMA_REGISTRY_URL;
+  if (!brokers || !registryUrl) {
+    if (process.env.BLACKWELL_TEST_CONTAINERS === "1") {
+      const started = await startContainers();
+      brokers = started.brokers;
+      registryUrl = started.registryUrl;
+      teardown = started.stop;
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), "blackwell-test-infra-"));
+      const t0 = Date.now();
+      const info = await startLocalInfra({ root, dir, log: (m) => console.log(`[test infra] ${m}`) });
+      console.log(`[test infra] kafka ${info.brokers}, registry ${info.registryUrl} ready in ${Date.now() - t0} ms`);
+      brokers = info.brokers;
+      registryUrl = info.registryUrl;
+      teardown = async () => {
+        await stopLocalInfra(dir);
+        rmSync(dir, { recursive: true, force: true });
+      };
+    }
+  }
+  process.env.KAFKA_BROKERS = brokers;
+  process.env.SCHEMA_REGISTRY_URL = registryUrl;
+  project.provide("kafkaBrokers", brokers);
+  project.provide("registryUrl", registryUrl);
+  return teardown;
+}
