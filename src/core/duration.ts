@@ -1,0 +1,9 @@
+/** Parses `30s`, `5m`, `2h`, `1d` (or a bare number of seconds) into milliseconds; null if malformed. */
+export function parseDuration(text: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!match) return null;
+  const value = Number(match[1]);
+  const unit = match[2] ?? "s";
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as "ms" | "s" | "m" | "h" | "d"];
+  return Math.round(value * factor);
+}

@@ -1,0 +1,164 @@
+/**
+ * evolve(state, input) -> state: folds one input into a client's state. Pure
+ * and level-based: it only records what was observed (newest timestamp wins,
+ * so duplicates and reordering are harmless); drift is derived later, from the
+ * whole state, by `decide`.
+ */
+import { emptyScope, type ClientState, type ObservationScope } from "../model/client-state.js";
+import type {
+  CommandIssued, DesiredStateApplied, InputRecord, ProviderEventObserved, ResourceEventObserved,
+} from "../model/inputs.js";
+import { roleOfProvider } from "../model/provider-roles.js";
+import { scopeOf } from "./scopes.js";
+
+/** Bounds that keep one client's state small whatever a provider sends. */
+export const LIMITS = { pendingContentPerType: 64, contentTypes: 200, buildsInFlight: 32 } as const;
+
+export function evolve(state: ClientState, input: InputRecord): ClientState {
+  switch (input.kind) {
+    case "DesiredStateApplied":
+      return applyDesired(state, input);
+    case "DesiredStateRemoved": {
+      const stack = state.stacks[input.stack_id];
+      if (!stack || stack.removed) return state;
+      return { ...state, stacks: { ...state.stacks, [input.stack_id]: { ...stack, removed: true, updated_ms: input.at } } };
+    }
+    case "ProviderEventObserved":
+      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeProvider(scope, input));
+    case "ResourceEventObserved":
+      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeResource(scope, input));
+    case "CommandIssued":
+      return applyCommand(state, input);
+    case "HealResultReported":
+      // Healing state comes with the healing issue; a result alone never resolves a drift.
+      return state;
+  }
+}
+
+function applyDesired(state: ClientState, input: DesiredStateApplied): ClientState {
+  const desired = input.desired;
+  const existing = state.stacks[desired.stack_id];
+  if (existing && existing.desired.desired_hash === desired.desired_hash && existing.desired.state_version === desired.state_version) {
+    return state; // redelivery of the same apply
+  }
+  const stack = existing
+    ? { ...existing, desired, applied_ms: input.at, updated_ms: input.at, removed: false }
+    : { desired, applied_ms: input.at, created_ms: input.at, updated_ms: input.at, last_verified_ms: input.at, drifts: {}, paused: false, removed: false, emitted: null };
+  return { ...state, stacks: { ...state.stacks, [desired.stack_id]: stack } };
+}
+
+function applyCommand(state: ClientState, input: CommandIssued): ClientState {
+  if (input.command !== "acknowledge" && input.command !== "pause" && input.command !== "resume") return state;
+  const stacks = { ...state.stacks };
+  for (const [id, stack] of Object.entries(stacks)) {
+    if (input.stack_id && input.stack_id !== id) continue;
+    if (input.command === "acknowledge") {
+      const drift = input.drift_id ? stack.drifts[input.drift_id] : undefined;
+      if (drift && !drift.acknowledged) stacks[id] = { ...stack, drifts: { ...stack.drifts, [drift.drift_id]: { ...drift, acknowledged: true } } };
+    } else {
+      stacks[id] = { ...stack, paused: input.command === "pause" };
+    }
+  }
+  return { ...state, stacks };
+}
+
+function withScope(state: ClientState, key: string, change: (scope: ObservationScope) => ObservationScope): ClientState {
+  const scope = state.scopes[key] ?? emptyScope();
+  return { ...state, scopes: { ...state.scopes, [key]: change(scope) } };
+}
+
+function observeProvider(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
+  const next: ObservationScope = { ...scope, seen: { ...scope.seen }, disconnected: { ...scope.disconnected } };
+  const name = e.provider_name;
+  if (e.event_type === "provider.disconnected") {
+    next.disconnected[name] = Math.max(scope.disconnected[name] ?? e.at, e.at);
+  } else {
+    next.seen[name] = Math.max(scope.seen[name] ?? e.at, e.at);
+    const role = roleOfProvider(name, e.provider_role);
+    const active = role ? scope.active[role] : undefined;
+    // Only an explicit connect switches an already-active role, and only if newer:
+    // a late heartbeat from the old provider must not switch it back.
+    if (role && (!active || (active.name !== name && e.event_type === "provider.connected" && e.at >= active.since))) {
+      next.active = { ...scope.active, [role]: { name, since: e.at } };
+    }
+  }
+  switch (e.event_type) {
+    case "integration.configured":
+    case "webhook.delivered":
+    case "webhook.failed":
+      return e.integration ? observeIntegration(next, e) : next;
+    case "content.created":
+    case "content.updated":
+    case "content.deleted":
+    case "content.published":
+      return e.content_type ? observeContent(next, e.content_type, e.at) : next;
+    case "build.started":
+    case "build.succeeded":
+    case "build.failed":
+      return observeBuild(next, e);
+    case "provider.connected":
+    case "provider.disconnected":
+    case "provider.heartbeat":
+      return next;
+  }
+}
+
+function observeIntegration(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
+  const name = e.integration!;
+  const current = scope.integrations[name] ?? {};
+  let updated = current;
+  if (e.event_type === "integration.configured") {
+    if (!current.config || e.at >= current.config.at) {
+      updated = { ...current, config: { value: e.payload.configuration ?? e.payload, at: e.at } };
+    }
+  } else if (!current.webhook || e.at >= current.webhook.at) {
+    const failed = e.event_type === "webhook.failed";
+    const prev = current.webhook;
+    const failures = failed ? (prev?.failures ?? 0) + 1 : 0;
+    updated = { ...current, webhook: { failures, first_failure: failed ? (prev?.first_failure ?? e.at) : null, at: e.at } };
+  }
+  return updated === current ? scope : { ...scope, integrations: { ...scope.integrations, [name]: updated } };
+}
+
+function observeContent(scope: ObservationScope, type: string, at: number): ObservationScope {
+  const covers = scope.builds.covers;
+  const current = scope.content[type];
+  if (!current && Object.keys(scope.content).length >= LIMITS.contentTypes) return scope;
+  const latest = Math.max(current?.latest ?? at, at);
+  let pending = current?.pending ?? [];
+  if ((covers === null || at > covers) && !pending.includes(at)) {
+    // Keep the earliest changes: the oldest unbuilt one decides how stale the site is.
+    pending = [...pending, at].sort((a, b) => a - b).slice(0, LIMITS.pendingContentPerType);
+  }
+  return { ...scope, content: { ...scope.content, [type]: { pending, latest } } };
+}
+
+function observeBuild(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
+  const buildId = typeof e.payload.build_id === "string" ? e.payload.build_id : null;
+  const started = { ...scope.builds.started };
+  if (e.event_type === "build.started") {
+    if (buildId) started[buildId] = e.at;
+    const ids = Object.keys(started);
+    if (ids.length > LIMITS.buildsInFlight) delete started[ids.sort((a, b) => started[a]! - started[b]!)[0]!];
+    return { ...scope, builds: { ...scope.builds, started } };
+  }
+  const startedAt = (buildId ? started[buildId] : undefined) ?? parseTime(e.payload.started_at) ?? e.at;
+  if (buildId) delete started[buildId];
+  if (e.event_type === "build.failed") return { ...scope, builds: { ...scope.builds, started } };
+  const covers = Math.max(scope.builds.covers ?? startedAt, startedAt);
+  const content: ObservationScope["content"] = {};
+  for (const [type, c] of Object.entries(scope.content)) content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
+  return { ...scope, content, builds: { covers, started } };
+}
+
+function parseTime(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function observeResource(scope: ObservationScope, e: ResourceEventObserved): ObservationScope {
+  const current = scope.resources[e.resource_name];
+  if (current && current.at > e.at) return scope; // an older report never overrides a newer one
+  return { ...scope, resources: { ...scope.resources, [e.resource_name]: { status: e.status, at: e.at } } };
+}

@@ -1,0 +1,223 @@
+/**
+ * decide(state, context) -> state + outputs: one level-based reconciliation
+ * pass over every stack of a client. Drift is recomputed from the whole
+ * observed state and compared with the open drifts, so each drift is opened
+ * once, updated only when expected/observed/severity change and resolved only
+ * when the observation matches again.
+ */
+import { canonicalJson } from "../canonical-json.js";
+import { findDrifts, type Finding } from "../diff/find-drifts.js";
+import { observedView } from "../diff/observed-view.js";
+import { parseDuration } from "../duration.js";
+import { derivedId, driftId } from "../ids.js";
+import type { ClientState, OpenDrift, StackEntry } from "../model/client-state.js";
+import type { CommandIssued } from "../model/inputs.js";
+import type { AuditOutput, DriftTransition, PassOutputs, StackStateOutput, StackStateView, TransitionKind } from "../model/outputs.js";
+import { autoHealEligible } from "../policy/eligibility.js";
+import { sha256Hex } from "../sha256.js";
+
+export interface DecideContext {
+  /** Stream time of this pass (epoch ms). */
+  now: number;
+  /** Deterministic id of this pass, derived from the input position. */
+  reconciliation_id: string;
+  /** What caused the pass, for the audit trail (`provider-events/3@120`, `tick`). */
+  trigger: string;
+  /** The operator command being processed, if any. */
+  command?: CommandIssued;
+  /** A desired-state apply being processed, if any (audited). */
+  applied?: { stack_id: string; state_version: string; applied_by: string };
+}
+
+/** Default of the policy's `schedule.interval`: the full re-evaluation that also refreshes last_verified. */
+const DEFAULT_SCHEDULE_MS = 5 * 60_000;
+
+export interface Decision {
+  state: ClientState;
+  outputs: PassOutputs;
+}
+
+export function decide(state: ClientState, ctx: DecideContext): Decision {
+  const outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], reevaluateAt: null };
+  const stacks: Record<string, StackEntry> = {};
+  for (const [stack_id, stack] of Object.entries(state.stacks)) {
+    if (stack.removed) {
+      removeStack(state.client_id, stack_id, stack, ctx, outputs);
+      continue;
+    }
+    const next = reconcileStack(state, stack_id, stack, ctx, outputs);
+    stacks[stack_id] = next.stack;
+    if (next.deadline !== null) outputs.reevaluateAt = Math.min(outputs.reevaluateAt ?? next.deadline, next.deadline);
+  }
+  auditInputs(state, ctx, outputs);
+  return { state: { ...state, stacks }, outputs };
+}
+
+function reconcileStack(
+  client: ClientState, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs,
+): { stack: StackEntry; deadline: number | null } {
+  const { desired } = stack;
+  const view = observedView(client, stack_id, desired.environment);
+  const diff = findDrifts(desired, view, ctx.now, stack.applied_ms);
+  const found = new Map<string, Finding>();
+  for (const f of diff.findings) found.set(driftId(client.client_id, stack_id, f.type, f.component), f);
+
+  const drifts: Record<string, OpenDrift> = {};
+  const emit = (drift: OpenDrift, transition: TransitionKind, note: string | null = null) => {
+    const numbered = { ...drift, transitions: drift.transitions + 1 };
+    outputs.transitions.push(transitionOf(client.client_id, stack_id, stack, numbered, transition, ctx, note));
+    return numbered;
+  };
+
+  for (const [id, finding] of found) {
+    const open = stack.drifts[id];
+    if (!open) {
+      const opened: OpenDrift = {
+        drift_id: id, type: finding.type, kind: finding.kind, component: finding.component,
+        expected: finding.expected, observed: finding.observed, severity: finding.severity,
+        detected_at: ctx.now, acknowledged: false, ack_emitted: false, transitions: 0,
+      };
+      drifts[id] = emit(opened, "opened");
+    } else if (fingerprint(open) !== fingerprint(finding)) {
+      drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity: finding.severity }, "updated");
+    } else {
+      drifts[id] = open;
+    }
+    const current = drifts[id]!;
+    if (current.acknowledged && !current.ack_emitted) drifts[id] = emit({ ...current, ack_emitted: true }, "acknowledged");
+  }
+  for (const [id, open] of Object.entries(stack.drifts)) {
+    if (!found.has(id)) emit(open, "resolved");
+  }
+
+  // StateRecords go out on change, on an explicit reconcile, and on the policy's
+  // schedule (the scheduled full re-evaluation that refreshes last_verified).
+  const schedule = parseDuration(desired.policy.schedule.interval) ?? DEFAULT_SCHEDULE_MS;
+  let next: StackEntry = { ...stack, drifts, last_verified_ms: ctx.now };
+  const view_ = stateView(client.client_id, stack_id, next, view);
+  const print = stateFingerprint(view_);
+  const forced = ctx.command?.command === "reconcile";
+  if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
+    outputs.stackStates.push({ client_id: client.client_id, stack_id, state: view_ });
+    next = { ...next, emitted: { fingerprint: print, at: ctx.now } };
+  }
+  const deadlines = [next.emitted!.at + schedule];
+  if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
+  return { stack: next, deadline: Math.min(...deadlines) };
+}
+
+function removeStack(client_id: string, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs): void {
+  for (const open of Object.values(stack.drifts)) {
+    outputs.transitions.push(transitionOf(client_id, stack_id, stack, { ...open, transitions: open.transitions + 1 }, "resolved", ctx, "desired state removed"));
+  }
+  outputs.stackStates.push({ client_id, stack_id, state: null });
+  outputs.audits.push(audit(ctx, "desired_state_removed", client_id, stack_id, null, true, { state_version: stack.desired.state_version }, null));
+}
+
+function fingerprint(d: { expected: unknown; observed: unknown; severity: string }): string {
+  return canonicalJson([d.expected, d.observed, d.severity]);
+}
+
+function transitionOf(
+  client_id: string, stack_id: string, stack: StackEntry, drift: OpenDrift, transition: TransitionKind, ctx: DecideContext, note: string | null,
+): DriftTransition {
+  return {
+    event_id: derivedId("evt", drift.drift_id, drift.detected_at, drift.transitions, transition),
+    reconciliation_id: ctx.reconciliation_id,
+    client_id, stack_id,
+    drift_id: drift.drift_id,
+    transition,
+    drift_type: drift.type,
+    kind: drift.kind,
+    component: drift.component,
+    expected: drift.expected,
+    observed: drift.observed,
+    severity: drift.severity,
+    detected_at: drift.detected_at,
+    at: ctx.now,
+    auto_heal_eligible: autoHealEligible(stack.desired.policy, drift.kind),
+    auto_heal_attempted: false,
+    state_version: stack.desired.state_version,
+    note,
+  };
+}
+
+function stateView(client_id: string, stack_id: string, stack: StackEntry, observed: unknown): StackStateView {
+  const { desired } = stack;
+  const drifts = Object.values(stack.drifts).sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1));
+  return {
+    client_id, stack_id,
+    desired_hash: desired.desired_hash,
+    applied_hash: null,
+    observed_hash: sha256Hex(canonicalJson(observed)),
+    state_version: desired.state_version,
+    observed_state_version: desired.state_version,
+    previous_versions: desired.previous_versions,
+    resources: {
+      ...Object.fromEntries(desired.resources.map((r) => [r.name, r.arn])),
+      ...(desired.build_project ? { build_project_name: desired.build_project } : {}),
+    },
+    last_applied: stack.applied_ms,
+    last_verified: stack.last_verified_ms,
+    created_at: stack.created_ms,
+    updated_at: stack.updated_ms,
+    status: drifts.length > 0 ? "drift_detected" : "healthy",
+    drift_details: drifts.map((d) => ({
+      drift_id: d.drift_id, type: d.type, component: d.component, expected: d.expected, observed: d.observed,
+      severity: d.severity, detected_at: d.detected_at, acknowledged: d.acknowledged,
+    })),
+    reconciliation_policy: {
+      auto_heal: desired.policy.auto_heal.enabled,
+      max_heal_attempts: desired.policy.auto_heal.max_attempts,
+      heal_backoff: desired.policy.auto_heal.backoff_strategy,
+      require_approval: desired.policy.auto_heal.require_approval,
+    },
+    observability: {
+      metrics_endpoint: "",
+      alert_channels: desired.policy.notifications.channels.map((c) => c.type),
+    },
+  };
+}
+
+/** What a StateRecord says apart from observation timestamps: emit when this changes. */
+function stateFingerprint(view: StackStateView): string {
+  return canonicalJson([view.desired_hash, view.state_version, view.status, view.drift_details]);
+}
+
+function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutputs): void {
+  if (ctx.applied) {
+    outputs.audits.push(audit(ctx, "desired_state_applied", state.client_id, ctx.applied.stack_id, null, true, { state_version: ctx.applied.state_version }, null, ctx.applied.applied_by));
+  }
+  const command = ctx.command;
+  if (!command) return;
+  const target = command.drift_id ? Object.entries(state.stacks).find(([, s]) => command.drift_id! in s.drifts) : undefined;
+  switch (command.command) {
+    case "acknowledge":
+      outputs.audits.push(target
+        ? audit(ctx, "drift_acknowledged", state.client_id, target[0], command.drift_id, true, {}, command.reason, command.issued_by)
+        : audit(ctx, "drift_acknowledged", state.client_id, command.stack_id, command.drift_id, false, {}, "no open drift with this id", command.issued_by));
+      return;
+    case "pause":
+    case "resume":
+    case "reconcile":
+      outputs.audits.push(audit(ctx, `stack_${command.command}`, state.client_id, command.stack_id, null, true, {}, command.reason, command.issued_by));
+      return;
+    case "approve":
+    case "reject":
+    case "rollback":
+      outputs.audits.push(audit(ctx, command.command, state.client_id, command.stack_id, command.drift_id, false, {}, "not supported by this reconciler version", command.issued_by));
+      return;
+  }
+}
+
+function audit(
+  ctx: DecideContext, action: string, client_id: string, stack_id: string | null, drift_id: string | null,
+  success: boolean, changes: unknown, reason: string | null, by?: string,
+): AuditOutput {
+  return {
+    audit_id: derivedId("aud", ctx.reconciliation_id, action, stack_id, drift_id),
+    at: ctx.now, action, client_id, stack_id, drift_id,
+    triggered_by: by ?? ctx.trigger,
+    success, changes_made: changes, approval_required: false, approver: null, reason,
+  };
+}

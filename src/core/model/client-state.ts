@@ -1,0 +1,89 @@
+/**
+ * The fold's state: one record per client (the partitioning key), holding the
+ * client's stacks (desired state + open drifts) and what has been observed,
+ * grouped by the scope the events named. Plain JSON: it is the changelog value.
+ */
+import type { DesiredStack, Role, Severity } from "./desired.js";
+import type { ResourceStatus } from "./inputs.js";
+
+/** `*` (whole client), `env:<environment>` or `stack:<stack_id>`. */
+export type ScopeKey = string;
+
+export interface ActiveProvider {
+  name: string;
+  /** When this provider became the active one for its role. */
+  since: number;
+}
+
+export interface ObservationScope {
+  /** Active provider per role. */
+  active: Partial<Record<Role, ActiveProvider>>;
+  /** Last event time per provider name. */
+  seen: Record<string, number>;
+  /** provider.disconnected time per provider name, until a later event from it. */
+  disconnected: Record<string, number>;
+  resources: Record<string, { status: ResourceStatus; at: number }>;
+  integrations: Record<string, IntegrationObservation>;
+  /** Content changes not yet covered by a successful build, per content type. */
+  content: Record<string, { pending: number[]; latest: number }>;
+  builds: {
+    /** Start time of the newest successful build: content changed before it is live. */
+    covers: number | null;
+    /** Start times of builds in flight, by build id (bounded). */
+    started: Record<string, number>;
+  };
+}
+
+export interface IntegrationObservation {
+  config?: { value: unknown; at: number };
+  webhook?: { failures: number; first_failure: number | null; at: number };
+}
+
+export type DriftType = "provider" | "resource" | "integration" | "content";
+
+/** A drift the reconciler has opened and not yet seen resolved. */
+export interface OpenDrift {
+  drift_id: string;
+  type: DriftType;
+  /** Policy vocabulary: provider_missing, cms_provider_change, resource_unhealthy, webhook_broken, integration_config, site_stale. */
+  kind: string;
+  component: string;
+  expected: unknown;
+  observed: unknown;
+  severity: Severity;
+  detected_at: number;
+  acknowledged: boolean;
+  /** Whether the `acknowledged` transition has been emitted (acknowledge is folded, the transition decided). */
+  ack_emitted: boolean;
+  /** Transitions emitted for this opening; makes event ids unique and deterministic. */
+  transitions: number;
+}
+
+export interface StackEntry {
+  desired: DesiredStack;
+  /** Stream time the current desired version was applied; baseline for "never seen" windows. */
+  applied_ms: number;
+  created_ms: number;
+  updated_ms: number;
+  last_verified_ms: number;
+  drifts: Record<string, OpenDrift>;
+  paused: boolean;
+  /** Desired state tombstoned: the next pass resolves its drifts, emits a tombstone and forgets it. */
+  removed: boolean;
+  /** Fingerprint and time of the last StateRecord emitted, to emit only on change (or to refresh last_verified). */
+  emitted: { fingerprint: string; at: number } | null;
+}
+
+export interface ClientState {
+  client_id: string;
+  stacks: Record<string, StackEntry>;
+  scopes: Record<ScopeKey, ObservationScope>;
+}
+
+export function emptyClient(client_id: string): ClientState {
+  return { client_id, stacks: {}, scopes: {} };
+}
+
+export function emptyScope(): ObservationScope {
+  return { active: {}, seen: {}, disconnected: {}, resources: {}, integrations: {}, content: {}, builds: { covers: null, started: {} } };
+}

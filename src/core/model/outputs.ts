@@ -1,0 +1,87 @@
+/** What a reconciliation pass emits; the adapter encodes and produces these in one transaction. */
+import type { DriftType } from "./client-state.js";
+import type { Severity } from "./desired.js";
+
+export type TransitionKind = "opened" | "updated" | "acknowledged" | "resolved" | "note";
+
+export interface DriftTransition {
+  event_id: string;
+  reconciliation_id: string;
+  client_id: string;
+  stack_id: string;
+  drift_id: string;
+  transition: TransitionKind;
+  drift_type: DriftType;
+  kind: string;
+  component: string;
+  expected: unknown;
+  observed: unknown;
+  severity: Severity;
+  detected_at: number;
+  at: number;
+  auto_heal_eligible: boolean;
+  auto_heal_attempted: boolean;
+  state_version: string;
+  note: string | null;
+}
+
+export type StackStatus = "healthy" | "drift_detected" | "reconciling" | "error";
+
+export interface StackStateView {
+  client_id: string;
+  stack_id: string;
+  desired_hash: string;
+  applied_hash: string | null;
+  observed_hash: string;
+  state_version: string;
+  observed_state_version: string;
+  previous_versions: string[];
+  resources: Record<string, string>;
+  last_applied: number;
+  last_verified: number;
+  created_at: number;
+  updated_at: number;
+  status: StackStatus;
+  drift_details: Array<{
+    drift_id: string;
+    type: DriftType;
+    component: string;
+    expected: unknown;
+    observed: unknown;
+    severity: Severity;
+    detected_at: number;
+    acknowledged: boolean;
+  }>;
+  reconciliation_policy: { auto_heal: boolean; max_heal_attempts: number; heal_backoff: string; require_approval: string[] };
+  observability: { metrics_endpoint: string; alert_channels: string[] };
+}
+
+/** null value: the stack was removed (tombstone on stack-state). */
+export interface StackStateOutput {
+  client_id: string;
+  stack_id: string;
+  state: StackStateView | null;
+}
+
+export interface AuditOutput {
+  audit_id: string;
+  at: number;
+  action: string;
+  client_id: string;
+  stack_id: string | null;
+  drift_id: string | null;
+  triggered_by: string;
+  success: boolean;
+  changes_made: unknown;
+  approval_required: boolean;
+  approver: string | null;
+  reason: string | null;
+}
+
+export interface PassOutputs {
+  transitions: DriftTransition[];
+  stackStates: StackStateOutput[];
+  audits: AuditOutput[];
+  /** Re-evaluate this client at this stream time even if no event arrives (null: no deadline). */
+  reevaluateAt: number | null;
+}
