@@ -12,7 +12,7 @@ import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
 import type { ClientState, OpenDrift, StackEntry } from "../model/client-state.js";
 import type { CommandIssued } from "../model/inputs.js";
-import type { AuditOutput, DriftTransition, PassOutputs, StackStateOutput, StackStateView, TransitionKind } from "../model/outputs.js";
+import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, TransitionKind } from "../model/outputs.js";
 import { autoHealEligible } from "../policy/eligibility.js";
 import { sha256Hex } from "../sha256.js";
 
