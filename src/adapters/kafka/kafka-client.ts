@@ -4,6 +4,14 @@ import type { KafkaConfig } from "../../config/config.js";
 export type LogSink = (level: "error" | "warn" | "info" | "debug", message: string, extra: Record<string, unknown>) => void;
 
 /**
+ * KafkaJS messages that are routine for us, not problems: the coordinator
+ * answers CONCURRENT_TRANSACTIONS while it writes the previous commit's
+ * markers (retried at once), and bounded retries on a transactional producer
+ * are safe because a failed send aborts the whole transaction.
+ */
+const EXPECTED_NOISE = [/concurrent operation on the same transaction/, /Limiting retries for the idempotent producer/];
+
+/**
  * Builds the one KafkaJS client of a process. KafkaJS's own logs go through
  * `log` (our structured logger) instead of its console JSON.
  */
@@ -15,7 +23,8 @@ export function createKafka(config: KafkaConfig, log?: LogSink, overrides: Parti
     logCreator: () => (entry: LogEntry) => {
       if (!log) return;
       const { message, ...extra } = entry.log;
-      const level = entry.level === logLevel.ERROR ? "error" : entry.level === logLevel.WARN ? "warn" : entry.level === logLevel.INFO ? "info" : "debug";
+      let level: "error" | "warn" | "info" | "debug" = entry.level === logLevel.ERROR ? "error" : entry.level === logLevel.WARN ? "warn" : entry.level === logLevel.INFO ? "info" : "debug";
+      if (EXPECTED_NOISE.some((re) => re.test(message) || re.test(String(extra.error ?? "")))) level = "debug";
       log(level, `[kafkajs ${entry.namespace}] ${message}`, extra);
     },
     retry: { initialRetryTime: 100, retries: 8 },

@@ -106,3 +106,8 @@ export type InputRecord =
   | ResourceEventObserved
   | CommandIssued
   | HealResultReported;
+
+/** The client an input belongs to (the partitioning key). */
+export function clientOf(input: InputRecord): string {
+  return input.kind === "DesiredStateApplied" ? input.desired.client_id : input.client_id;
+}

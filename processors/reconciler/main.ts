@@ -1,0 +1,62 @@
+/**
+ * Composition root of the reconciler role: config -> logger -> Kafka context ->
+ * runner; SIGTERM/SIGINT stop it gracefully within a bounded time.
+ */
+import { join } from "node:path";
+import { resolveKafkaConfig } from "../../src/infra/connect.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { createAppContext } from "../../src/runtime/app-context.js";
+import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
+import { projectRoot } from "../../src/adapters/kafka/project-root.js";
+
+export interface ReconcilerProcessOptions {
+  applicationId?: string;
+  stateDir?: string;
+  wallClockTicks?: boolean;
+}
+
+export async function startReconciler(options: ReconcilerProcessOptions = {}) {
+  const log = createLogger("reconciler");
+  const config = await resolveKafkaConfig((m) => log.info(m));
+  const ctx = await createAppContext(config, log);
+  const runner = new ReconcilerRunner({
+    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: config.partitions,
+    applicationId: options.applicationId ?? process.env.BLACKWELL_APPLICATION_ID ?? "blackwell-reconciler",
+    stateDir: options.stateDir ?? process.env.BLACKWELL_STATE_DIR ?? join(projectRoot(), ".blackwell", "state"),
+    wallClockTicks: options.wallClockTicks ?? process.env.BLACKWELL_WALL_CLOCK_TICKS !== "0",
+    log,
+  });
+  await runner.start();
+  return {
+    runner,
+    stop: async () => {
+      await runner.stop();
+      await ctx.close();
+    },
+  };
+}
+
+/** Stops on SIGTERM/SIGINT; exits non-zero if that takes longer than `graceMs`. */
+export function stopOnSignals(stop: () => Promise<void>, graceMs = 20_000): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => {
+      console.error(`graceful stop after ${signal} took longer than ${graceMs} ms; exiting`);
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(() => process.exit(0), (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+  };
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  process.on("SIGINT", () => handler("SIGINT"));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = await startReconciler();
+  stopOnSignals(app.stop);
+}

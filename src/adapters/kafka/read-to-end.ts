@@ -1,0 +1,74 @@
+/**
+ * Reads a topic read_committed from given offsets (or the beginning) up to the
+ * end it had when the read started, then stops. Uses a throw-away consumer
+ * group (KafkaJS has no manual assignment) and deletes it afterwards.
+ */
+import { randomUUID } from "node:crypto";
+import type { Admin, Batch, Kafka } from "kafkajs";
+
+export interface ReadToEndOptions {
+  topic: string;
+  /** Start offset per partition to read; partitions not listed are skipped. Default: every partition from 0. */
+  from?: Map<number, bigint>;
+  groupPrefix: string;
+  /** Called for each batch, messages below `from` already removed. */
+  onBatch: (batch: Batch, messages: Batch["messages"]) => void | Promise<void>;
+  timeoutMs?: number;
+}
+
+export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOptions): Promise<{ partitions: number }> {
+  const { topic } = options;
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const from = options.from ?? new Map(offsets.map((o) => [o.partition, 0n]));
+  const pending = new Map<number, { from: bigint; end: bigint }>();
+  for (const o of offsets) {
+    const start = from.get(o.partition);
+    if (start !== undefined && start < BigInt(o.high)) pending.set(o.partition, { from: start, end: BigInt(o.high) });
+  }
+  const count = pending.size;
+  if (count === 0) return { partitions: 0 };
+
+  const groupId = `${options.groupPrefix}-read-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+  let finish!: () => void;
+  let fail!: (err: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject; });
+  const settle = (partition: number, lastOffset: string) => {
+    const p = pending.get(partition);
+    if (p && BigInt(lastOffset) + 1n >= p.end) pending.delete(partition);
+    if (pending.size === 0) finish();
+  };
+  // Fires for every batch, including those holding only transaction markers, which never reach eachBatch.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic === topic) settle(payload.partition, payload.lastOffset);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const timer = setTimeout(() => fail(new Error(`reading ${topic} to its end did not finish within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const p = pending.get(batch.partition);
+        if (!p) return;
+        const messages = batch.messages.filter((m) => BigInt(m.offset) >= p.from);
+        try {
+          await options.onBatch(batch, messages);
+        } catch (err) {
+          fail(err);
+        }
+      },
+    });
+    const skipped = offsets.map((o) => o.partition).filter((p) => !pending.has(p));
+    if (skipped.length > 0) consumer.pause([{ topic, partitions: skipped }]);
+    for (const [partition, p] of pending) if (p.from > 0n) consumer.seek({ topic, partition, offset: p.from.toString() });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => {});
+    await admin.deleteGroups([groupId]).catch(() => {});
+  }
+  return { partitions: count };
+}

@@ -1,0 +1,188 @@
+/**
+ * Avro values <-> the core's typed records. Decoding validates what Avro
+ * cannot (enumerations in strings, JSON payloads, timestamps, key/value
+ * agreement) and clamps event time, so the core only ever sees valid input.
+ */
+import { BlackwellError } from "../../errors.js";
+import type { DesiredStack, Role, Severity } from "../../core/model/desired.js";
+import {
+  OPERATOR_COMMANDS, PROVIDER_EVENT_TYPES, RESOURCE_STATUSES,
+  type InputRecord, type OperatorCommand, type ProviderEventType, type ResourceStatus,
+} from "../../core/model/inputs.js";
+import type { AuditOutput, DriftTransition, StackStateView } from "../../core/model/outputs.js";
+import { clientIdOfKey } from "./partitioner.js";
+import type { TopicRole } from "./topics.js";
+
+/** Event times more than this ahead of the broker's record time are clamped: one bad clock must not make every stack stale. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function invalid(message: string): BlackwellError {
+  return new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", message);
+}
+
+function time(field: string, value: string, recordTs: number): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(value)} is not an ISO8601 time`);
+  return Math.min(ms, recordTs + MAX_FUTURE_SKEW_MS);
+}
+
+function jsonObject(field: string, text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid(`${field} is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalid(`${field} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw invalid(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+function nonEmpty(field: string, value: string): string {
+  if (value.trim() === "") throw invalid(`${field} is empty`);
+  return value;
+}
+
+// Avro value shapes (as decoded by avsc with our reader schemas).
+type Avro = Record<string, unknown> & { client_id: string };
+
+/**
+ * Decodes one input record. `value` null is a tombstone (desired-state only).
+ * Throws BLACKWELL_ERR_INVALID_RECORD (non-retriable: the record goes to the DLQ).
+ */
+export function toInput(role: TopicRole, key: string, value: Avro | null, recordTs: number): InputRecord {
+  const keyClient = clientIdOfKey(key);
+  if (value === null) {
+    if (role !== "desired-state") throw invalid(`null value on ${role}: only desired-state takes tombstones`);
+    const stack_id = key.slice(keyClient.length + 1);
+    if (!stack_id) throw invalid(`desired-state tombstone key ${JSON.stringify(key)} is not client_id/stack_id`);
+    return { kind: "DesiredStateRemoved", at: recordTs, client_id: keyClient, stack_id };
+  }
+  if (value.client_id !== keyClient) {
+    throw invalid(`client_id ${JSON.stringify(value.client_id)} does not match the record key ${JSON.stringify(key)}`);
+  }
+  switch (role) {
+    case "desired-state":
+      return desiredFromAvro(key, value, recordTs);
+    case "provider-events": {
+      const v = value as Avro & Record<string, string | null>;
+      const role_ = v.provider_role === null ? null : oneOf<Role>("provider_role", v.provider_role!, ["cms", "ecommerce", "ssg"]);
+      return {
+        kind: "ProviderEventObserved", at: time("timestamp", v.timestamp!, recordTs),
+        event_id: nonEmpty("event_id", v.event_id!), client_id: v.client_id, stack_id: v.stack_id ?? null, environment: v.environment ?? null,
+        provider_name: nonEmpty("provider_name", v.provider_name!), provider_role: role_,
+        event_type: oneOf<ProviderEventType>("event_type", v.event_type!, PROVIDER_EVENT_TYPES),
+        content_id: v.content_id ?? null, content_type: v.content_type ?? null, integration: v.integration ?? null,
+        payload: jsonObject("payload_json", v.payload_json!),
+      };
+    }
+    case "resource-events": {
+      const v = value as Avro & Record<string, string | null>;
+      return {
+        kind: "ResourceEventObserved", at: time("timestamp", v.timestamp!, recordTs),
+        event_id: nonEmpty("event_id", v.event_id!), client_id: v.client_id, stack_id: v.stack_id ?? null, environment: v.environment ?? null,
+        resource_name: nonEmpty("resource_name", v.resource_name!), status: oneOf<ResourceStatus>("status", v.status!, RESOURCE_STATUSES),
+        source: v.source ?? "unknown",
+      };
+    }
+    case "commands": {
+      const v = value as Avro & Record<string, string | null>;
+      jsonObject("params_json", v.params_json!);
+      return {
+        kind: "CommandIssued", at: time("issued_at", v.issued_at!, recordTs),
+        command_id: nonEmpty("command_id", v.command_id!), client_id: v.client_id, stack_id: v.stack_id ?? null,
+        command: oneOf<OperatorCommand>("command", v.command!, OPERATOR_COMMANDS), drift_id: v.drift_id ?? null,
+        issued_by: nonEmpty("issued_by", v.issued_by!), reason: v.reason ?? null,
+      };
+    }
+    case "heal-results": {
+      const v = value as Avro & Record<string, string | number | null>;
+      return {
+        kind: "HealResultReported", at: time("started_at", String(v.completed_at ?? v.started_at), recordTs),
+        command_key: String(v.command_key), client_id: v.client_id, stack_id: String(v.stack_id), drift_id: String(v.drift_id),
+        action: String(v.action), attempt: Number(v.attempt),
+        status: oneOf("status", String(v.status), ["started", "succeeded", "failed"] as const), error_message: (v.error_message as string | null) ?? null,
+      };
+    }
+    default:
+      throw invalid(`${role} is not an input topic`);
+  }
+}
+
+function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
+  const d = v as unknown as AvroDesiredState;
+  if (key !== `${d.client_id}/${d.stack_id}`) throw invalid(`desired-state key ${JSON.stringify(key)} is not ${d.client_id}/${d.stack_id}`);
+  const integrations = d.integrations.map((i) => {
+    let config: unknown;
+    try {
+      config = JSON.parse(i.config_json);
+    } catch {
+      throw invalid(`integrations.${i.name}.config_json is not valid JSON`);
+    }
+    return { name: i.name, config, ignore_paths: i.ignore_paths };
+  });
+  const desired: DesiredStack = {
+    ...d,
+    integrations,
+    policy: {
+      ...d.policy,
+      auto_heal: { ...d.policy.auto_heal, backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, ["linear", "exponential"] as const) },
+      notifications: { channels: d.policy.notifications.channels.map((c) => ({ ...c, severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, ["low", "medium", "high", "critical"]) })) },
+    },
+    staleness: {
+      provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
+      resource_ttl_seconds: Number(d.staleness.resource_ttl_seconds),
+      content_grace_seconds: Number(d.staleness.content_grace_seconds),
+      webhook_failure_threshold: d.staleness.webhook_failure_threshold,
+    },
+  };
+  return { kind: "DesiredStateApplied", at: time("applied_at", d.applied_at, recordTs), desired };
+}
+
+/** The Avro DesiredState shape (config as JSON text). */
+export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy"> & {
+  integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
+  policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
+    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy"> & { backoff_strategy: string };
+    notifications: { channels: Array<Omit<DesiredStack["policy"]["notifications"]["channels"][number], "severity_threshold"> & { severity_threshold: string }> };
+  };
+};
+
+export function desiredToAvro(d: DesiredStack): AvroDesiredState {
+  return { ...d, integrations: d.integrations.map((i) => ({ name: i.name, config_json: JSON.stringify(i.config), ignore_paths: i.ignore_paths })) };
+}
+
+export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
+  return {
+    event_id: t.event_id, reconciliation_id: t.reconciliation_id, client_id: t.client_id, stack_id: t.stack_id, drift_id: t.drift_id,
+    transition: t.transition, drift_type: t.drift_type, component: t.component,
+    expected_json: JSON.stringify(t.expected ?? null), observed_json: JSON.stringify(t.observed ?? null),
+    severity: t.severity, detected_at: iso(t.detected_at), timestamp: iso(t.at),
+    auto_heal_eligible: t.auto_heal_eligible, auto_heal_attempted: t.auto_heal_attempted, state_version: t.state_version, note: t.note,
+  };
+}
+
+export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
+  return {
+    ...s,
+    last_applied: iso(s.last_applied), last_verified: iso(s.last_verified), created_at: iso(s.created_at), updated_at: iso(s.updated_at),
+    drift_details: s.drift_details.map((d) => ({
+      drift_id: d.drift_id, type: d.type, component: d.component, expected_json: JSON.stringify(d.expected ?? null),
+      observed_json: JSON.stringify(d.observed ?? null), severity: d.severity, detected_at: iso(d.detected_at), acknowledged: d.acknowledged,
+    })),
+  };
+}
+
+export function auditToAvro(a: AuditOutput): Record<string, unknown> {
+  return {
+    audit_id: a.audit_id, timestamp: iso(a.at), action: a.action, client_id: a.client_id, stack_id: a.stack_id, drift_id: a.drift_id,
+    triggered_by: a.triggered_by, success: a.success, changes_made_json: JSON.stringify(a.changes_made ?? {}),
+    approval_required: a.approval_required, approver: a.approver, reason: a.reason,
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * blackwell.yaml -> DesiredStack[]: one file declares one client with one or
+ * more stacks. Every problem is reported with the file, line and field path,
+ * all at once, so an operator fixes a file in one round.
+ */
+import { createHash } from "node:crypto";
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { BlackwellError } from "../../errors.js";
+import { canonicalJson } from "../../core/canonical-json.js";
+import { parsePointer } from "../../core/diff/json-compare.js";
+import { parseDuration } from "../../core/duration.js";
+import { ROLES, SEVERITIES, type DesiredStack, type ReconciliationPolicy, type Role, type Severity, type StalenessWindows } from "../../core/model/desired.js";
+
+/** A stack as declared, before versioning (state_version etc. are set by `apply`). */
+export type DeclaredStack = Omit<DesiredStack, "state_version" | "previous_versions" | "applied_at" | "applied_by">;
+
+export interface ParsedFile {
+  client_id: string;
+  stacks: DeclaredStack[];
+}
+
+export interface Problem {
+  line: number;
+  path: string;
+  message: string;
+}
+
+const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const DRIFT_KINDS = ["provider_missing", "provider_change", "cms_provider_change", "webhook_broken", "integration_config", "resource_unhealthy", "site_stale", "data_deletion", "resource_replacement"];
+
+type Path = Array<string | number>;
+
+class Reader {
+  readonly problems: Problem[] = [];
+  constructor(private readonly doc: Document, private readonly lines: LineCounter) {}
+
+  private lineOf(path: Path): number {
+    for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
+      const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return this.lines.linePos(range[0]).line;
+      if (p.length === 0) break;
+    }
+    return 1;
+  }
+
+  fail(path: Path, message: string): void {
+    const problem = { line: this.lineOf(path), path: path.join(".") || "(root)", message };
+    // Stacks share spec.defaults: report a problem there once, not once per stack.
+    if (!this.problems.some((p) => p.path === problem.path && p.message === problem.message)) this.problems.push(problem);
+  }
+
+  isList(path: Path): boolean {
+    return isSeq(this.doc.getIn(path, true));
+  }
+
+  get(path: Path): unknown {
+    return this.doc.getIn(path);
+  }
+
+  has(path: Path): boolean {
+    return this.doc.hasIn(path);
+  }
+
+  string(path: Path, opts: { required?: boolean; pattern?: RegExp; oneOf?: readonly string[] } = {}): string | null {
+    const v = this.get(path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.fail(path, "is required");
+      return null;
+    }
+    if (typeof v !== "string") {
+      this.fail(path, `must be a string, got ${JSON.stringify(v)}`);
+      return null;
+    }
+    if (opts.pattern && !opts.pattern.test(v)) this.fail(path, `${JSON.stringify(v)} must match ${opts.pattern}`);
+    if (opts.oneOf && !opts.oneOf.includes(v)) this.fail(path, `${JSON.stringify(v)} must be one of ${opts.oneOf.join(", ")}`);
+    return v;
+  }
+
+  bool(path: Path, fallback: boolean): boolean {
+    const v = this.get(path);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "boolean") {
+      this.fail(path, `must be true or false, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  int(path: Path, fallback: number, min: number, max: number): number {
+    const v = this.get(path);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  /** Seconds from `15m`, `30s`, `2h` or a number of seconds. */
+  seconds(path: Path, fallback: number): number {
+    const v = this.get(path);
+    if (v === undefined || v === null) return fallback;
+    const ms = typeof v === "number" ? v * 1000 : typeof v === "string" ? parseDuration(v) : null;
+    if (ms === null || ms <= 0) {
+      this.fail(path, `must be a duration like 30s, 15m or 2h, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return Math.round(ms / 1000);
+  }
+
+  strings(path: Path, opts: { oneOf?: readonly string[] } = {}): string[] {
+    const v = this.get(path);
+    if (v === undefined || v === null) return [];
+    const node = this.doc.getIn(path, true);
+    if (!isSeq(node)) {
+      this.fail(path, "must be a list of strings");
+      return [];
+    }
+    const out: string[] = [];
+    node.items.forEach((_, i) => {
+      const s = this.string([...path, i], { required: true, ...(opts.oneOf ? { oneOf: opts.oneOf } : {}) });
+      if (s !== null) out.push(s);
+    });
+    return out;
+  }
+
+  keys(path: Path): string[] {
+    const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    if (node === undefined || node === null) return [];
+    if (!isMap(node)) {
+      this.fail(path, "must be a mapping");
+      return [];
+    }
+    return node.items.map((pair) => String((pair.key as { value?: unknown } | null)?.value ?? pair.key));
+  }
+
+  /** Rejects keys we do not know: a typo must not silently drop a setting. */
+  only(path: Path, allowed: readonly string[]): void {
+    for (const key of this.keys(path)) {
+      if (!allowed.includes(key)) this.fail([...path, key], `unknown field (expected one of: ${allowed.join(", ")})`);
+    }
+  }
+
+  json(path: Path): unknown {
+    const v = this.get(path);
+    return v === undefined ? {} : JSON.parse(JSON.stringify((this.doc.getIn(path, true) as { toJSON?: () => unknown })?.toJSON?.() ?? v));
+  }
+}
+
+/** Parses and validates `text` (named `file` in messages). Throws BLACKWELL_ERR_INVALID_DESIRED_STATE listing every problem. */
+export function parseBlackwellYaml(text: string, file: string): ParsedFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? 1, path: "(syntax)", message: e.message.split("\n")[0]! }));
+    throw invalid(file, problems);
+  }
+  const r = new Reader(doc, lines);
+  if (!isMap(doc.contents)) {
+    r.fail([], "the document must be a mapping with apiVersion, kind, metadata and spec");
+    throw invalid(file, r.problems);
+  }
+  r.only([], ["apiVersion", "kind", "metadata", "spec"]);
+  r.string(["apiVersion"], { required: true, oneOf: ["blackwell.io/v1"] });
+  r.string(["kind"], { required: true, oneOf: ["Composition"] });
+  r.only(["metadata"], ["client_id", "labels"]);
+  const client_id = r.string(["metadata", "client_id"], { required: true, pattern: ID }) ?? "";
+  r.only(["spec"], ["defaults", "stacks"]);
+  if (r.has(["spec", "defaults"])) r.only(["spec", "defaults"], STACK_FIELDS.filter((f) => f !== "stack_id" && f !== "environment"));
+
+  const stacksNode = doc.getIn(["spec", "stacks"], true);
+  const stacks: DeclaredStack[] = [];
+  if (!isSeq(stacksNode) || stacksNode.items.length === 0) {
+    r.fail(["spec", "stacks"], "must be a non-empty list of stacks");
+  } else {
+    const seen = new Set<string>();
+    stacksNode.items.forEach((_, i) => {
+      const stack = readStack(r, client_id, i);
+      if (seen.has(stack.stack_id)) r.fail(["spec", "stacks", i, "stack_id"], `duplicate stack_id ${stack.stack_id}`);
+      seen.add(stack.stack_id);
+      stacks.push(stack);
+    });
+  }
+  if (r.problems.length > 0) throw invalid(file, r.problems);
+  return { client_id, stacks };
+}
+
+const STACK_FIELDS = ["stack_id", "environment", "providers", "integrations", "resources", "build_project", "content_types", "staleness", "policy"];
+
+/** A stack field, falling back to `spec.defaults`. */
+function at(r: Reader, i: number, ...rest: Path): Path {
+  const own: Path = ["spec", "stacks", i, ...rest];
+  if (r.has(own) || !r.has(["spec", "defaults", ...rest])) return own;
+  return ["spec", "defaults", ...rest];
+}
+
+function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
+  r.only(["spec", "stacks", i], STACK_FIELDS);
+  const stack_id = r.string(["spec", "stacks", i, "stack_id"], { required: true, pattern: ID }) ?? "";
+  const environment = r.string(["spec", "stacks", i, "environment"], { required: true, pattern: ID }) ?? "";
+
+  r.only(at(r, i, "providers"), ROLES);
+  const providers = Object.fromEntries(ROLES.map((role) => [role, r.string(at(r, i, "providers", role), { pattern: ID })])) as Record<Role, string | null>;
+  if (ROLES.every((role) => providers[role] === null)) r.fail(at(r, i, "providers"), "declare at least one provider (cms, ecommerce or ssg)");
+
+  const integrations = r.keys(at(r, i, "integrations")).map((name) => {
+    const base = [...at(r, i, "integrations"), name];
+    r.only(base, ["config", "ignore"]);
+    const ignore_paths = r.strings([...base, "ignore"]);
+    ignore_paths.forEach((p, k) => {
+      try { parsePointer(p); } catch (err) { r.fail([...base, "ignore", k], (err as Error).message); }
+    });
+    if (!r.has([...base, "config"])) r.fail([...base, "config"], "is required");
+    return { name, config: r.json([...base, "config"]), ignore_paths };
+  });
+
+  const ARN = /^arn:aws[a-z-]*:/;
+  const resources = r.keys(at(r, i, "resources")).map((name) => {
+    const base = [...at(r, i, "resources"), name];
+    // `name: arn` (the spec's expected_resources) or `name: {arn, ignore}`.
+    if (typeof r.get(base) === "string") return { name, arn: r.string(base, { pattern: ARN }) ?? "", ignore_paths: [] };
+    r.only(base, ["arn", "ignore"]);
+    return { name, arn: r.string([...base, "arn"], { required: true, pattern: ARN }) ?? "", ignore_paths: r.strings([...base, "ignore"]) };
+  });
+
+  const build_project = r.string(at(r, i, "build_project"), { pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/ });
+  const content_types = r.strings(at(r, i, "content_types"));
+  if (content_types.length > 0 && !build_project) r.fail(at(r, i, "content_types"), "tracking content needs a build_project that builds the site");
+
+  r.only(at(r, i, "staleness"), ["provider_silence", "resource_ttl", "content_grace", "webhook_failure_threshold"]);
+  const staleness: StalenessWindows = {
+    provider_silence_seconds: r.seconds(at(r, i, "staleness", "provider_silence"), 900),
+    resource_ttl_seconds: r.seconds(at(r, i, "staleness", "resource_ttl"), 600),
+    content_grace_seconds: r.seconds(at(r, i, "staleness", "content_grace"), 300),
+    webhook_failure_threshold: r.int(at(r, i, "staleness", "webhook_failure_threshold"), 3, 1, 1000),
+  };
+
+  const stack: Omit<DeclaredStack, "desired_hash"> = {
+    client_id, stack_id, environment, source: "", providers, integrations, resources, build_project, content_types, staleness,
+    policy: readPolicy(r, i),
+  };
+  return { ...stack, desired_hash: desiredHash(stack) };
+}
+
+function readPolicy(r: Reader, i: number): ReconciliationPolicy {
+  const p = (...rest: Path) => at(r, i, "policy", ...rest);
+  r.only(p(), ["schedule", "auto_heal", "notifications", "observability"]);
+  r.only(p("schedule"), ["interval", "timezone"]);
+  r.only(p("auto_heal"), ["enabled", "max_attempts", "backoff_strategy", "backoff_base", "backoff_cap", "allowed_drift_types", "require_approval"]);
+  const interval = r.string(p("schedule", "interval")) ?? "5m";
+  if (parseDuration(interval) === null) r.fail(p("schedule", "interval"), `must be a duration like 5m, got ${JSON.stringify(interval)}`);
+  const channels = (() => {
+    const path = p("notifications", "channels");
+    if (r.get(path) === undefined || r.get(path) === null) return [];
+    if (!r.isList(path)) {
+      r.fail(path, "must be a list of channels");
+      return [];
+    }
+    return (r.json(path) as unknown[]).map((_, k) => {
+      r.only([...path, k], ["type", "webhook_url", "addresses", "severity_threshold"]);
+      const type = r.string([...path, k, "type"], { required: true, oneOf: ["slack", "webhook", "email"] }) ?? "webhook";
+      const webhook_url = r.string([...path, k, "webhook_url"], { pattern: /^https?:\/\// });
+      if (type !== "email" && !webhook_url) r.fail([...path, k, "webhook_url"], `is required for a ${type} channel`);
+      return {
+        type, webhook_url, addresses: r.strings([...path, k, "addresses"]),
+        severity_threshold: (r.string([...path, k, "severity_threshold"], { oneOf: SEVERITIES }) ?? "medium") as Severity,
+      };
+    });
+  })();
+  r.only(p("observability"), ["metrics_retention", "detailed_logging", "performance_tracking"]);
+  return {
+    schedule: { interval, timezone: r.string(p("schedule", "timezone")) ?? "UTC" },
+    auto_heal: {
+      enabled: r.bool(p("auto_heal", "enabled"), false),
+      max_attempts: r.int(p("auto_heal", "max_attempts"), 3, 1, 100),
+      backoff_strategy: (r.string(p("auto_heal", "backoff_strategy"), { oneOf: ["linear", "exponential"] }) ?? "exponential") as "linear" | "exponential",
+      backoff_base_seconds: r.seconds(p("auto_heal", "backoff_base"), 30),
+      backoff_cap_seconds: r.seconds(p("auto_heal", "backoff_cap"), 900),
+      allowed_drift_types: r.strings(p("auto_heal", "allowed_drift_types"), { oneOf: DRIFT_KINDS }),
+      require_approval: r.strings(p("auto_heal", "require_approval"), { oneOf: DRIFT_KINDS }),
+    },
+    notifications: { channels },
+    observability: {
+      metrics_retention: r.string(p("observability", "metrics_retention")) ?? "30d",
+      detailed_logging: r.bool(p("observability", "detailed_logging"), false),
+      performance_tracking: r.bool(p("observability", "performance_tracking"), false),
+    },
+  };
+}
+
+/** SHA-256 of the canonical (key-sorted) JSON of the declared composition. */
+export function desiredHash(stack: Omit<DeclaredStack, "desired_hash">): string {
+  const { source: _source, ...declared } = stack;
+  return createHash("sha256").update(canonicalJson(declared)).digest("hex");
+}
+
+function invalid(file: string, problems: Problem[]): BlackwellError {
+  const lines = problems.sort((a, b) => a.line - b.line).map((p) => `  ${file}:${p.line}: ${p.path}: ${p.message}`);
+  const err = new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `${file} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+  (err as BlackwellError & { problems: Problem[] }).problems = problems;
+  return err;
+}

@@ -1,0 +1,115 @@
+/**
+ * `apply`: turns a parsed blackwell.yaml into DesiredState records. Compares
+ * with what the desired-state topic holds for the client, bumps each changed
+ * stack's semantic version (keeping the previous ones), and produces only what
+ * changed, with acks=all.
+ */
+import type { DeclaredStack, ParsedFile } from "../adapters/yaml/parse-blackwell-yaml.js";
+import { clientPartitioner, partitionForClient } from "../adapters/kafka/partitioner.js";
+import { readToEnd } from "../adapters/kafka/read-to-end.js";
+import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
+import type { DesiredStack } from "../core/model/desired.js";
+import type { AppContext } from "./app-context.js";
+
+export type Bump = "major" | "minor" | "patch";
+
+export interface ApplyOptions {
+  file: string;
+  appliedBy: string;
+  bump?: Bump;
+  /** Tombstone stacks of this client that the file no longer declares. */
+  prune?: boolean;
+  dryRun?: boolean;
+  now?: Date;
+}
+
+export interface StackChange {
+  stack_id: string;
+  change: "created" | "updated" | "unchanged" | "removed";
+  from: string | null;
+  to: string | null;
+}
+
+const MAX_PREVIOUS_VERSIONS = 20;
+
+export function bumpVersion(current: string | null, bump: Bump): string {
+  if (current === null) return "v1.0.0";
+  const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(current);
+  if (!match) return "v1.0.0";
+  const [major, minor, patch] = match.slice(1).map(Number) as [number, number, number];
+  if (bump === "major") return `v${major + 1}.0.0`;
+  if (bump === "minor") return `v${major}.${minor + 1}.0`;
+  return `v${major}.${minor}.${patch + 1}`;
+}
+
+/** The latest DesiredState per stack of `client_id` (tombstoned stacks absent). */
+export async function currentDesired(ctx: AppContext, client_id: string): Promise<Map<string, DesiredStack>> {
+  const topic = ctx.names["desired-state"];
+  const current = new Map<string, DesiredStack>();
+  const partition = partitionForClient(client_id, ctx.config.partitions);
+  await readToEnd(ctx.kafka, ctx.admin, {
+    topic, groupPrefix: "blackwell-cli", from: new Map([[partition, 0n]]),
+    onBatch: async (_batch, messages) => {
+      for (const m of messages) {
+        const key = m.key?.toString("utf8") ?? "";
+        if (!key.startsWith(`${client_id}/`)) continue;
+        const stack_id = key.slice(client_id.length + 1);
+        if (m.value === null) {
+          current.delete(stack_id);
+          continue;
+        }
+        const value = await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value);
+        current.set(stack_id, { ...value, integrations: value.integrations.map((i) => ({ name: i.name, config: JSON.parse(i.config_json) as unknown, ignore_paths: i.ignore_paths })) } as DesiredStack);
+      }
+    },
+  });
+  return current;
+}
+
+export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options: ApplyOptions): Promise<StackChange[]> {
+  const current = await currentDesired(ctx, parsed.client_id);
+  const now = (options.now ?? new Date()).toISOString();
+  const changes: StackChange[] = [];
+  const records: Array<{ key: string; value: Buffer | null }> = [];
+  const topic = ctx.names["desired-state"];
+  for (const declared of parsed.stacks) {
+    const before = current.get(declared.stack_id);
+    if (before && before.desired_hash === declared.desired_hash) {
+      changes.push({ stack_id: declared.stack_id, change: "unchanged", from: before.state_version, to: before.state_version });
+      continue;
+    }
+    const desired = versioned(declared, before, options, now);
+    changes.push({ stack_id: declared.stack_id, change: before ? "updated" : "created", from: before?.state_version ?? null, to: desired.state_version });
+    records.push({ key: `${desired.client_id}/${desired.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desired)) });
+  }
+  if (options.prune) {
+    const declaredIds = new Set(parsed.stacks.map((s) => s.stack_id));
+    for (const [stack_id, before] of current) {
+      if (declaredIds.has(stack_id)) continue;
+      changes.push({ stack_id, change: "removed", from: before.state_version, to: null });
+      records.push({ key: `${parsed.client_id}/${stack_id}`, value: null });
+    }
+  }
+  if (records.length > 0 && !options.dryRun) {
+    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+    await producer.connect();
+    try {
+      await producer.send({ topic, acks: -1, messages: records });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+  return changes;
+}
+
+function versioned(declared: DeclaredStack, before: DesiredStack | undefined, options: ApplyOptions, now: string): DesiredStack {
+  const previous = before ? [before.state_version, ...before.previous_versions].slice(0, MAX_PREVIOUS_VERSIONS) : [];
+  return {
+    ...declared,
+    source: options.file,
+    state_version: bumpVersion(before?.state_version ?? null, options.bump ?? "minor"),
+    previous_versions: previous,
+    applied_at: now,
+    applied_by: options.appliedBy,
+  };
+}

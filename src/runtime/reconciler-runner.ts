@@ -1,0 +1,195 @@
+/**
+ * The reconciler process: one consumer group over the input topics with the
+ * co-partitioned assigner; a task per assigned partition number, restored from
+ * the changelog before its first batch; a timer that re-evaluates idle tasks.
+ */
+import { join } from "node:path";
+import type { Admin, Consumer, Kafka } from "kafkajs";
+import { coPartitionedAssigner } from "../adapters/kafka/co-partitioned-assigner.js";
+import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { AvroSerde } from "../adapters/kafka/serde.js";
+import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
+import { restoreFromChangelog } from "../adapters/store/changelog-restore.js";
+import { TaskStore } from "../adapters/store/task-store.js";
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
+
+export interface ReconcilerOptions {
+  kafka: Kafka;
+  admin: Admin;
+  serde: AvroSerde;
+  names: TopicNames;
+  partitions: number;
+  /** Consumer group and transactional-id prefix. Default `blackwell-reconciler`. */
+  applicationId: string;
+  /** Where task stores live. */
+  stateDir: string;
+  log: Logger;
+  /** Live mode re-evaluates idle partitions on the wall clock. Default true; replay turns it off. */
+  wallClockTicks?: boolean;
+  /** Tick period. Default 1000 ms. */
+  tickIntervalMs?: number;
+  /** A partition counts as idle after this long without records. Default 2000 ms. */
+  idleMs?: number;
+  onCommitted?: (summary: PassSummary) => void;
+}
+
+interface TaskSlot {
+  ready: Promise<ReconcilerTask>;
+}
+
+export class ReconcilerRunner {
+  private readonly o: ReconcilerOptions;
+  private readonly consumer: Consumer;
+  private readonly tasks = new Map<number, TaskSlot>();
+  private readonly topicRoles: Map<string, TopicRole>;
+  private timer: NodeJS.Timeout | null = null;
+  private assignment: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Set once every assigned task has been restored. */
+  restoredAt: number | null = null;
+
+  constructor(options: ReconcilerOptions) {
+    this.o = options;
+    this.topicRoles = new Map(RECONCILER_INPUTS.map((role) => [options.names[role], role]));
+    this.consumer = options.kafka.consumer({
+      groupId: options.applicationId,
+      readUncommitted: false,
+      partitionAssigners: [coPartitionedAssigner],
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.o;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = new Set<number>();
+      for (const [topic, ps] of Object.entries(payload.memberAssignment)) {
+        if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
+      }
+      this.assignment = this.assignment.then(() => this.reassign(partitions)).catch((err: unknown) => {
+        log.error({ err: errorMessage(err) }, "task assignment failed");
+      });
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      log.error({ err: errorMessage(payload.error), restart: payload.restart }, "consumer crashed");
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.topicRoles.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const task = await this.taskFor(batch.partition, heartbeat);
+        await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
+        await heartbeat();
+      },
+    });
+    if (this.o.wallClockTicks ?? true) {
+      this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
+    }
+    log.info({ group: this.o.applicationId, inputs: [...this.topicRoles.keys()] }, "reconciler started");
+  }
+
+  /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
+  private async taskFor(partition: number, heartbeat: () => Promise<void>): Promise<ReconcilerTask> {
+    const deadline = Date.now() + 60_000;
+    while (!this.tasks.has(partition)) {
+      if (Date.now() > deadline) throw new Error(`no task for partition ${partition} after 60 s`);
+      await new Promise((r) => setTimeout(r, 50));
+      await heartbeat();
+    }
+    const slot = this.tasks.get(partition)!;
+    let settled = false;
+    const ready = slot.ready.finally(() => { settled = true; });
+    while (!settled) {
+      await Promise.race([ready, new Promise((r) => setTimeout(r, 1000))]);
+      if (!settled) await heartbeat();
+    }
+    return ready;
+  }
+
+  private async reassign(partitions: Set<number>): Promise<void> {
+    const { log } = this.o;
+    const revoked = [...this.tasks.keys()].filter((p) => !partitions.has(p));
+    for (const p of revoked) {
+      const slot = this.tasks.get(p)!;
+      this.tasks.delete(p);
+      await slot.ready.then((t) => t.close(), () => {});
+    }
+    const gained = [...partitions].filter((p) => !this.tasks.has(p)).sort((a, b) => a - b);
+    if (gained.length === 0) {
+      log.info({ tasks: [...this.tasks.keys()], revoked }, "assignment unchanged apart from revocations");
+      return;
+    }
+    this.restoredAt = null;
+    const started = Date.now();
+    const opening = this.openTasks(gained);
+    for (const p of gained) this.tasks.set(p, { ready: opening.then((tasks) => tasks.get(p)!) });
+    await opening;
+    this.restoredAt = Date.now();
+    log.info({ gained, revoked, tasks: [...this.tasks.keys()], restoreMs: Date.now() - started }, "tasks ready");
+  }
+
+  /** Fences predecessors (producer init), then restores every gained store from the changelog in one pass. */
+  private async openTasks(partitions: number[]): Promise<Map<number, ReconcilerTask>> {
+    const { kafka, admin, applicationId, stateDir, names, log } = this.o;
+    const opened = new Map<number, { store: TaskStore; producer: ReturnType<Kafka["producer"]> }>();
+    for (const p of partitions) {
+      const store = new TaskStore(join(stateDir, applicationId, `task-${p}.db`));
+      const producer = kafka.producer({
+        transactionalId: `${applicationId}-${p}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: clientPartitioner,
+        // The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's markers are written: retry soon.
+        retry: { initialRetryTime: 20, retries: 10 },
+      });
+      await producer.connect();
+      opened.set(p, { store, producer });
+    }
+    const report = await restoreFromChangelog(kafka, admin, names.changelog, partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })), applicationId);
+    log.info({ tasks: partitions, ...report }, "changelog restored");
+    const tasks = new Map<number, ReconcilerTask>();
+    for (const [p, { store, producer }] of opened) {
+      tasks.set(p, new ReconcilerTask({
+        partition: p, partitions: this.o.partitions, producer, store, serde: this.o.serde, names,
+        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
+      }));
+    }
+    return tasks;
+  }
+
+  private ticking = false;
+  private async tickAll(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      for (const slot of this.tasks.values()) {
+        const task = await slot.ready.catch(() => null);
+        if (task) await task.tick(now, this.o.idleMs ?? 2000).catch((err: unknown) => this.o.log.warn({ err: errorMessage(err), task: task.partition }, "tick failed"));
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Number of assigned tasks. */
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+
+  /** Graceful stop: finish the batch in flight, leave the group, close stores. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer.disconnect().catch(() => {});
+    await this.assignment;
+    for (const slot of this.tasks.values()) await slot.ready.then((t) => t.close(), () => {});
+    this.tasks.clear();
+  }
+}
