@@ -82,9 +82,11 @@ export class ReconcilerRunner {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat }) => {
+      eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
         const task = await this.taskFor(batch.partition, heartbeat);
         await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
+        // The group offset was committed inside the transaction; this only moves KafkaJS's fetch position.
+        resolveOffset(batch.lastOffset());
         await heartbeat();
       },
     });

@@ -21,6 +21,8 @@ export function partitionForClient(clientId: string, partitions: number): number
  * default partitioner picks for key `acme`.
  */
 export const clientPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
+  // An explicit partition wins (DLQ copies keep the partition of their source record, whatever their key).
+  if (typeof message.partition === "number") return message.partition;
   const key = message.key;
   if (key === null || key === undefined) {
     throw new Error("blackwell records must be keyed by client_id");
