@@ -24,6 +24,7 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
     applicationId: options.applicationId ?? process.env.BLACKWELL_APPLICATION_ID ?? "blackwell-reconciler",
     stateDir: options.stateDir ?? process.env.BLACKWELL_STATE_DIR ?? join(projectRoot(), ".blackwell", "state"),
     wallClockTicks: options.wallClockTicks ?? process.env.BLACKWELL_WALL_CLOCK_TICKS !== "0",
+    ...(process.env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(process.env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     log,
   });
   await runner.start();

@@ -32,6 +32,8 @@ export interface ReconcilerOptions {
   tickIntervalMs?: number;
   /** A partition counts as idle after this long without records. Default 2000 ms. */
   idleMs?: number;
+  /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
+  sessionTimeoutMs?: number;
   onCommitted?: (summary: PassSummary) => void;
 }
 
@@ -49,6 +51,8 @@ export class ReconcilerRunner {
   private stopped = false;
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
+  /** Last offset handled per `topic:partition` (markers included), for drain detection. */
+  readonly positions = new Map<string, bigint>();
 
   constructor(options: ReconcilerOptions) {
     this.o = options;
@@ -57,8 +61,8 @@ export class ReconcilerRunner {
       groupId: options.applicationId,
       readUncommitted: false,
       partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: 100,
     });
   }
@@ -73,6 +77,9 @@ export class ReconcilerRunner {
       this.assignment = this.assignment.then(() => this.reassign(partitions)).catch((err: unknown) => {
         log.error({ err: errorMessage(err) }, "task assignment failed");
       });
+    });
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.positions.set(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       log.error({ err: errorMessage(payload.error), restart: payload.restart }, "consumer crashed");
@@ -90,10 +97,44 @@ export class ReconcilerRunner {
         await heartbeat();
       },
     });
+    void this.desiredStateFirst();
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
     log.info({ group: this.o.applicationId, inputs: [...this.topicRoles.keys()] }, "reconciler started");
+  }
+
+  /**
+   * Processes the desired-state backlog before any event: events are then
+   * judged against the composition that was declared when they happened (as
+   * in live operation), so a replay reproduces the live transitions instead of
+   * depending on how fetches interleave the topics.
+   */
+  private async desiredStateFirst(): Promise<void> {
+    const desired = this.o.names["desired-state"];
+    const others = [...this.topicRoles.keys()].filter((t) => t !== desired);
+    this.consumer.pause(others.map((topic) => ({ topic })));
+    const deadline = Date.now() + 120_000;
+    try {
+      while (!this.stopped && Date.now() < deadline) {
+        await this.assignment;
+        const assigned = [...this.tasks.keys()];
+        if (assigned.length > 0) {
+          const ends = (await this.o.admin.fetchTopicOffsets(desired)).filter((o) => assigned.includes(o.partition));
+          const committed = new Map((await this.o.admin.fetchOffsets({ groupId: this.o.applicationId, topics: [desired] }))[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+          const caughtUp = ends.every((o) => {
+            const high = BigInt(o.high);
+            const position = this.positions.get(`${desired}:${o.partition}`);
+            return high === 0n || (committed.get(o.partition) ?? -1n) >= high || (position !== undefined && position + 1n >= high);
+          });
+          if (caughtUp) return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!this.stopped) this.o.log.warn("desired-state backlog not processed within 120 s; processing events anyway");
+    } finally {
+      if (!this.stopped) this.consumer.resume(others.map((topic) => ({ topic })));
+    }
   }
 
   /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
@@ -178,6 +219,16 @@ export class ReconcilerRunner {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** True when every input partition has been handled up to `ends` (high watermarks taken earlier). */
+  drainedTo(ends: Map<string, bigint>): boolean {
+    for (const [tp, high] of ends) {
+      if (high === 0n) continue;
+      const at = this.positions.get(tp);
+      if (at === undefined || at + 1n < high) return false;
+    }
+    return true;
   }
 
   /** Number of assigned tasks. */

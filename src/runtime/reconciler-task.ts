@@ -202,6 +202,7 @@ export class ReconcilerTask {
       value: encodeChangelog({ v: 1, state: r.state!, deadline: r.deadline, stream_time: this.streamTime }),
     })));
 
+    const t0 = Date.now();
     const tx = await this.o.producer.transaction();
     let changelogNext: string | undefined;
     try {
@@ -219,6 +220,7 @@ export class ReconcilerTask {
       throw err;
     }
     this.o.store.commit(rows, { ...(changelogNext !== undefined ? { changelogNext } : {}), streamTime: this.streamTime });
+    this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, txMs: Date.now() - t0 }, "pass committed");
     this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs });
   }
 

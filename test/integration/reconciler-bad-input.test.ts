@@ -73,7 +73,7 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
       expect(item.headers["blackwell.error.message"]!.length).toBeGreaterThan(10);
     }
     // The original bytes are kept for re-drive.
-    const garbage = dlq.items.find((i) => i.headers["blackwell.error.message"]!.includes("magic byte"))!;
+    const garbage = dlq.items.find((i) => i.headers["blackwell.error.message"]!.includes("magic byte is 100"))!;
     expect(Buffer.from(garbage.value!).toString()).toBe("definitely not avro");
     const misrouted = dlq.items.find((i) => i.headers["blackwell.error.message"]!.includes("is on partition"));
     expect(misrouted?.headers["blackwell.error.message"]).toContain(`is on partition ${wrongPartition}, expected ${p}`);
