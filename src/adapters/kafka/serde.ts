@@ -48,7 +48,8 @@ export class AvroSerde {
     const subject = `${topic}-value`;
     try {
       const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(this.type(schema).schema()) },
+        // exportAttrs keeps field defaults (and docs): without them every later field addition is refused.
+        { type: SchemaType.AVRO, schema: JSON.stringify(this.type(schema).schema({ exportAttrs: true })) },
         { subject, compatibility: COMPATIBILITY.BACKWARD },
       );
       this.writerIds.set(topic, id);

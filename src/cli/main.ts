@@ -1,0 +1,173 @@
+/**
+ * The `blackwell` command. Exit codes scripts can rely on:
+ * 0 ok · 1 the operation ran and found a problem (e.g. replay differs) ·
+ * 2 usage error · 3 invalid input (e.g. blackwell.yaml) · 4 Kafka/registry unavailable.
+ */
+import { readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { parseArgs } from "node:util";
+import { isBlackwellError, errorMessage } from "../errors.js";
+import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
+import { projectRoot } from "../adapters/kafka/project-root.js";
+import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
+import { resolveKafkaConfig } from "../infra/connect.js";
+import { createLogger } from "../observability/logger.js";
+import { createAppContext } from "../runtime/app-context.js";
+import { applyDesired, type Bump } from "../runtime/apply-desired.js";
+import { replayAndCompare } from "../runtime/replay.js";
+
+export const EXIT = { ok: 0, problem: 1, usage: 2, invalid: 3, unavailable: 4 } as const;
+
+class UsageError extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `usage: blackwell <command> [options]
+
+commands:
+  apply -f <file>     validate blackwell.yaml and publish the desired state (versioned)
+  replay              rebuild all state from the input topics and compare with the live state
+  run <role...>       run roles in this process: reconciler (alias: processor)
+  demo                the main job end to end on the local default
+  up | down           start / stop the local Kafka and schema registry (no Docker)
+
+Every command takes --help. Kafka and the registry come from KAFKA_BROKERS and
+SCHEMA_REGISTRY_URL, or the local pair (started when needed).`,
+  apply: `usage: blackwell apply -f <file> [--bump major|minor|patch] [--prune] [--dry-run] [--json]
+
+Validates the file (every problem reported with file, line and field), compares
+each stack with the desired-state topic, and publishes the changed stacks with
+the next semantic version (default bump: minor). --prune removes stacks of the
+client that the file no longer declares.`,
+  replay: `usage: blackwell replay [--keep] [--json]
+
+Replays the input topics from the beginning into a fresh consumer group, empty
+store and throw-away output topics (--keep keeps them), then reports whether
+the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not.`,
+  run: `usage: blackwell run <role...>
+
+Roles: reconciler (alias processor). Runs until SIGTERM/SIGINT, then stops gracefully.`,
+  demo: "usage: blackwell demo\n\nStarts local Kafka + registry if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler and feeds a scripted scenario, printing drift as it is detected and resolved.",
+  up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
+  down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
+};
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : human());
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+async function withContext<T>(work: (ctx: Awaited<ReturnType<typeof createAppContext>>) => Promise<T>): Promise<T> {
+  const log = createLogger("blackwell-cli", process.env.LOG_LEVEL ?? "warn");
+  const config = await resolveKafkaConfig((m) => console.error(`[blackwell] ${m}`));
+  const ctx = await createAppContext(config, log);
+  try {
+    return await work(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function apply(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { file: { type: "string", short: "f" }, bump: { type: "string" }, prune: { type: "boolean" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, by: { type: "string" } }, strict: true });
+  if (!values.file) throw new UsageError("apply needs -f <file>");
+  if (values.bump && !["major", "minor", "patch"].includes(values.bump)) throw new UsageError("--bump must be major, minor or patch");
+  const parsed = parseBlackwellYaml(readFileSync(values.file, "utf8"), values.file);
+  const changes = await withContext((ctx) => applyDesired(ctx, parsed, {
+    file: values.file!, appliedBy: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+    bump: (values.bump ?? "minor") as Bump, prune: values.prune ?? false, dryRun: values["dry-run"] ?? false,
+  }));
+  print(values.json ?? false, { client_id: parsed.client_id, dry_run: values["dry-run"] ?? false, changes }, () =>
+    table([["STACK", "CHANGE", "FROM", "TO"], ...changes.map((c) => [`${parsed.client_id}/${c.stack_id}`, c.change, c.from ?? "-", c.to ?? "-"])]));
+  return EXIT.ok;
+}
+
+async function replay(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { keep: { type: "boolean" }, json: { type: "boolean" } }, strict: true });
+  const report = await withContext((ctx) => replayAndCompare(ctx, { keep: values.keep ?? false, log: (m) => console.error(`[replay] ${m}`) }));
+  print(values.json ?? false, report, () => [
+    `replayed ${report.inputRecords} input records in ${(report.ms / 1000).toFixed(1)} s`,
+    `stack-state: ${report.stacks.equal} equal, ${report.stacks.differences.length} different (live ${report.stacks.live}, replayed ${report.stacks.replayed})`,
+    `drift transitions: live ${report.transitions.live}, replayed ${report.transitions.replayed}, ${report.transitions.equal ? "identical" : `first difference ${report.transitions.firstDifference}`}`,
+    ...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`),
+    report.equal ? "EQUAL" : "DIFFERENT",
+  ].join("\n"));
+  return report.equal ? EXIT.ok : EXIT.problem;
+}
+
+async function run(args: string[]): Promise<number> {
+  const roles = args.filter((a) => !a.startsWith("-"));
+  if (roles.length === 0) throw new UsageError("run needs at least one role: reconciler");
+  const unknown = roles.filter((r) => !["reconciler", "processor"].includes(r));
+  if (unknown.length > 0) throw new UsageError(`unknown or not yet available role(s): ${unknown.join(", ")} (available: reconciler)`);
+  const { startReconciler, stopOnSignals } = await import("../../processors/reconciler/main.js");
+  const app = await startReconciler();
+  stopOnSignals(app.stop);
+  await new Promise(() => {}); // runs until a signal
+  return EXIT.ok;
+}
+
+async function up(): Promise<number> {
+  const info = await startLocalInfra({ root: projectRoot(), log: (m) => console.error(`[infra] ${m}`) });
+  console.log(`export KAFKA_BROKERS=${info.brokers}`);
+  console.log(`export SCHEMA_REGISTRY_URL=${info.registryUrl}`);
+  return EXIT.ok;
+}
+
+async function down(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { purge: { type: "boolean" } }, strict: true });
+  const stopped = await stopLocalInfra(defaultInfraDir(projectRoot()), values.purge ?? false);
+  console.error(stopped ? "[infra] stopped" : "[infra] nothing was running");
+  return EXIT.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    console.log(HELP.main);
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    if (!HELP[command]) {
+      console.error(`unknown command ${command}\n\n${HELP.main}`);
+      return EXIT.usage;
+    }
+    console.log(HELP[command]);
+    return EXIT.ok;
+  }
+  try {
+    switch (command) {
+      case "apply": return await apply(rest);
+      case "replay": return await replay(rest);
+      case "run": return await run(rest);
+      case "demo": return await (await import("./demo.js")).demo();
+      case "up": return await up();
+      case "down": return await down(rest);
+      default:
+        console.error(`unknown command ${command}\n\n${HELP.main}`);
+        return EXIT.usage;
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`blackwell ${command}: ${err.message}\n\n${HELP[command] ?? HELP.main}`);
+      return EXIT.usage;
+    }
+    if (isBlackwellError(err) && !err.retriable) {
+      console.error(err.message);
+      return err.code === "BLACKWELL_ERR_CONFIG" ? EXIT.usage : EXIT.invalid;
+    }
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      console.error(`blackwell ${command}: ${errorMessage(err)}`);
+      return EXIT.invalid;
+    }
+    console.error(`blackwell ${command}: ${errorMessage(err)}`);
+    return EXIT.unavailable;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// Client libraries may keep sockets or timers alive; the command is done.
+setTimeout(() => process.exit(), 200).unref();
