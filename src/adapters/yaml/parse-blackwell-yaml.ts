@@ -153,7 +153,7 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ line: e.linePos?.[0]?.line ?? 1, path: "(syntax)", message: e.message.split("\n")[0]! }));
+    const problems = doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, path: "(syntax)", message: e.message.split("\n")[0]! }));
     throw invalid(file, problems);
   }
   const r = new Reader(doc, lines);

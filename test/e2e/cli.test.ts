@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { testConfig } from "../support/kafka-env.js";
+
+const BIN = resolve(import.meta.dirname, "../../bin/blackwell.mjs");
+const run = promisify(execFile);
+
+async function blackwell(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: "error", ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("the blackwell command, run as a user runs it", () => {
+  const config = testConfig(3);
+  const env = { KAFKA_BROKERS: config.brokers.join(","), SCHEMA_REGISTRY_URL: config.registryUrl, BLACKWELL_TOPIC_PREFIX: config.topicPrefix, BLACKWELL_PARTITIONS: "3" };
+
+  it("prints help with exit 0 and refuses unknown commands with exit 2", async () => {
+    const help = await blackwell(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("apply -f <file>");
+    expect((await blackwell(["apply", "--help"])).stdout).toContain("--prune");
+    const unknown = await blackwell(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command frobnicate");
+    expect((await blackwell(["apply"], env)).code).toBe(2);
+  });
+
+  it("refuses an invalid blackwell.yaml with exit 3, naming file, line and field, and publishes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "blackwell-cli-"));
+    const file = join(dir, "blackwell.yaml");
+    writeFileSync(file, "apiVersion: blackwell.io/v1\nkind: Composition\nmetadata:\n  client_id: acme\nspec:\n  stacks:\n    - stack_id: web\n      environment: prod\n      providers: {cms: sanity}\n      staleness: {content_grace: later}\n");
+    const res = await blackwell(["apply", "-f", file], env);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain(`${file}:10: spec.stacks.0.staleness.content_grace: must be a duration`);
+    expect((await blackwell(["apply", "-f", join(dir, "missing.yaml")], env)).code).toBe(3);
+  });
+
+  it("applies the example (table and --json), then reports no change on a second apply", async () => {
+    const first = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/STACK\s+CHANGE\s+FROM\s+TO/);
+    expect(first.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created\s+-\s+v1\.0\.0/);
+    const second = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json"], env);
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as { changes: Array<{ change: string }> }).changes.map((c) => c.change)).toEqual(["unchanged", "unchanged"]);
+  });
+
+  it("exits 4 with a clear message when Kafka is unreachable", async () => {
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_BROKERS: "127.0.0.1:1" });
+    expect(res.code).toBe(4);
+    expect(res.stderr).toMatch(/blackwell apply: .*(ECONNREFUSED|Connection|connect)/i);
+  });
+});
