@@ -89,6 +89,8 @@ export class ReconcilerRunner {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // Tasks work in parallel; each task serializes its own batches (one transaction at a time per producer).
+      partitionsConsumedConcurrently: this.o.partitions,
       eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
         const task = await this.taskFor(batch.partition, heartbeat);
         await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
@@ -97,7 +99,7 @@ export class ReconcilerRunner {
         await heartbeat();
       },
     });
-    void this.desiredStateFirst();
+    this.desiredStateFirst().catch((err: unknown) => log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"));
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
@@ -114,6 +116,14 @@ export class ReconcilerRunner {
     const desired = this.o.names["desired-state"];
     const others = [...this.topicRoles.keys()].filter((t) => t !== desired);
     this.consumer.pause(others.map((topic) => ({ topic })));
+    const resume = () => {
+      // The consumer may be restarting after a crash or already stopped; it then starts unpaused anyway.
+      try {
+        if (!this.stopped) this.consumer.resume(others.map((topic) => ({ topic })));
+      } catch (err) {
+        this.o.log.debug({ err: errorMessage(err) }, "resume skipped");
+      }
+    };
     const deadline = Date.now() + 120_000;
     try {
       while (!this.stopped && Date.now() < deadline) {
@@ -133,7 +143,7 @@ export class ReconcilerRunner {
       }
       if (!this.stopped) this.o.log.warn("desired-state backlog not processed within 120 s; processing events anyway");
     } finally {
-      if (!this.stopped) this.consumer.resume(others.map((topic) => ({ topic })));
+      resume();
     }
   }
 

@@ -61,9 +61,14 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
         }
       },
     });
-    const skipped = offsets.map((o) => o.partition).filter((p) => !pending.has(p));
-    if (skipped.length > 0) consumer.pause([{ topic, partitions: skipped }]);
-    for (const [partition, p] of pending) if (p.from > 0n) consumer.seek({ topic, partition, offset: p.from.toString() });
+    // Only an optimisation (messages below `from` are filtered anyway): a consumer restarting after a crash refuses it.
+    try {
+      const skipped = offsets.map((o) => o.partition).filter((p) => !pending.has(p));
+      if (skipped.length > 0) consumer.pause([{ topic, partitions: skipped }]);
+      for (const [partition, p] of pending) if (p.from > 0n) consumer.seek({ topic, partition, offset: p.from.toString() });
+    } catch {
+      /* fall back to filtering */
+    }
     await done;
   } finally {
     clearTimeout(timer);

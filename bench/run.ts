@@ -1,0 +1,421 @@
+/**
+ * `npm run bench` / `make bench`: the project's benchmark. Measures, in one
+ * run and against the same topics, the raw KafkaJS ceilings and the
+ * reconciler: throughput from a backlog (exactly-once on), detection latency
+ * at a fixed offered rate, changelog restore, peak RSS and SQLite size.
+ * Prints a table and writes bench/results/<timestamp>.json.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import * as hdr from "hdr-histogram-js";
+import pino from "pino";
+import type { Kafka, Message } from "kafkajs";
+import { clientPartitioner } from "../src/adapters/kafka/partitioner.js";
+import { desiredToAvro } from "../src/adapters/kafka/records.js";
+import { readToEnd } from "../src/adapters/kafka/read-to-end.js";
+import { TaskStore } from "../src/adapters/store/task-store.js";
+import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js";
+import { resolveKafkaConfig } from "../src/infra/connect.js";
+import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
+import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
+import { countExpected, desiredFor, generateEvents, stacksOf, type Expected, type WorkloadOptions } from "./workload.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const { values: args } = parseArgs({
+  options: {
+    events: { type: "string", default: "1000000" },
+    clients: { type: "string", default: "10000" },
+    partitions: { type: "string", default: "6" },
+    rate: { type: "string", default: "2000" },
+    "latency-seconds": { type: "string", default: "30" },
+    seed: { type: "string", default: "42" },
+    out: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep]
+Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`);
+  process.exit(0);
+}
+const EVENTS = Number(args.events), CLIENTS = Number(args.clients), PARTITIONS = Number(args.partitions), RATE = Number(args.rate);
+const LATENCY_SECONDS = Number(args["latency-seconds"]), SEED = Number(args.seed);
+const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
+const log = pino({ level: "warn" }, pino.destination(2));
+
+interface Figure { value: number; unit: string }
+const figures: Record<string, Figure | string> = {};
+const fig = (name: string, value: number, unit: string) => { figures[name] = { value: Math.round(value * 100) / 100, unit }; };
+
+async function context(prefix: string): Promise<AppContext> {
+  const base = await resolveKafkaConfig(say);
+  return createAppContext({ ...base, topicPrefix: prefix, partitions: PARTITIONS }, log);
+}
+
+async function produceAll(ctx: AppContext, messages: Iterable<{ topic: string; key: string; value: Buffer }>): Promise<number> {
+  const producer = ctx.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
+  await producer.connect();
+  let n = 0;
+  let chunk: Array<{ topic: string; key: string; value: Buffer }> = [];
+  const flush = async () => {
+    const byTopic = new Map<string, Message[]>();
+    for (const m of chunk) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
+    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    n += chunk.length;
+    chunk = [];
+  };
+  for (const m of messages) {
+    chunk.push(m);
+    if (chunk.length >= 5000) await flush();
+  }
+  if (chunk.length > 0) await flush();
+  await producer.disconnect();
+  return n;
+}
+
+function* workloadMessages(ctx: AppContext, options: WorkloadOptions, expected: Expected) {
+  for (const e of generateEvents(options, expected)) {
+    const topic = ctx.names[e.topic];
+    yield { topic, key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) };
+  }
+}
+
+async function desiredMessages(ctx: AppContext, appliedAt: number) {
+  const topic = ctx.names["desired-state"];
+  return stacksOf({ clients: CLIENTS, seed: SEED }).map((s) => ({ topic, key: `${s.client_id}/${s.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))) }));
+}
+
+async function groupCommitted(ctx: AppContext, groupId: string, topics: string[]): Promise<bigint> {
+  let sum = 0n;
+  for (const t of await ctx.admin.fetchOffsets({ groupId, topics })) for (const p of t.partitions) sum += BigInt(Math.max(0, Number(p.offset)));
+  return sum;
+}
+
+async function totalEnd(ctx: AppContext, topics: string[]): Promise<bigint> {
+  let sum = 0n;
+  for (const t of topics) for (const o of await ctx.admin.fetchTopicOffsets(t)) sum += BigInt(o.high);
+  return sum;
+}
+
+/** Ceiling 1: a plain consumer that reads and Avro-decodes the inputs, nothing else. */
+async function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
+  const consumer = ctx.kafka.consumer({ groupId: `${ctx.config.topicPrefix}ceiling-decode`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), fromBeginning: true });
+  let n = 0;
+  const started = Date.now();
+  let finished = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      const schema = batch.topic === ctx.names["desired-state"] ? "DesiredState" : batch.topic === ctx.names["provider-events"] ? "ProviderEvent" : "ResourceEvent";
+      for (const m of batch.messages) await ctx.serde.decode(schema, m.value);
+      n += batch.messages.length;
+      if (n >= total && !finished) finished = Date.now();
+    },
+  });
+  while (!finished) await new Promise((r) => setTimeout(r, 20));
+  await consumer.disconnect();
+  return total / ((finished - started) / 1000);
+}
+
+/** Ceiling 2: consume -> produce -> sendOffsets in one transaction per batch, one transactional producer per partition, no folding. */
+async function ceilingTransactional(ctx: AppContext, total: number): Promise<number> {
+  const groupId = `${ctx.config.topicPrefix}ceiling-tx`;
+  const out = `${ctx.config.topicPrefix}ceiling-forward`;
+  await ctx.admin.createTopics({ topics: [{ topic: out, numPartitions: PARTITIONS, replicationFactor: ctx.config.replicationFactor }] });
+  const producers = new Map<number, ReturnType<Kafka["producer"]>>();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const producer = ctx.kafka.producer({ transactionalId: `${groupId}-${p}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: clientPartitioner, retry: { initialRetryTime: 20, retries: 10 } });
+    await producer.connect();
+    producers.set(p, producer);
+  }
+  const consumer = ctx.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), fromBeginning: true });
+  let n = 0;
+  let finished = 0;
+  const started = Date.now();
+  // One transaction at a time per producer: batches of different topics share a partition's producer.
+  const locks = new Map<number, Promise<unknown>>();
+  const exclusive = <T>(p: number, work: () => Promise<T>): Promise<T> => {
+    const run = (locks.get(p) ?? Promise.resolve()).then(work, work);
+    locks.set(p, run.catch(() => {}));
+    return run;
+  };
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: ({ batch, resolveOffset }) => exclusive(batch.partition, async () => {
+      const tx = await producers.get(batch.partition)!.transaction();
+      await tx.send({ topic: out, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) });
+      await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
+      await tx.commit();
+      resolveOffset(batch.lastOffset());
+      n += batch.messages.length;
+      if (n >= total && !finished) finished = Date.now();
+    }),
+  });
+  while (!finished) await new Promise((r) => setTimeout(r, 20));
+  await consumer.disconnect();
+  for (const p of producers.values()) await p.disconnect();
+  return total / ((finished - started) / 1000);
+}
+
+interface ReconcilerProcess { child: ChildProcess; stateDir: string; appId: string; peakRssMb: () => number; output: () => string }
+
+function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): ReconcilerProcess {
+  const stateDir = mkdtempSync(join(tmpdir(), "blackwell-bench-state-"));
+  const appId = `${ctx.config.topicPrefix}reconciler`;
+  let output = "";
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "processors/reconciler/main.ts")], {
+    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env, KAFKA_BROKERS: ctx.config.brokers.join(","), SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix, BLACKWELL_PARTITIONS: String(PARTITIONS), BLACKWELL_APPLICATION_ID: appId,
+      BLACKWELL_STATE_DIR: stateDir, BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0", LOG_LEVEL: "warn",
+    },
+  });
+  child.stdout!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+  child.stderr!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+  let peak = 0;
+  const sample = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
+    } catch { /* exited */ }
+  }, 200);
+  child.on("exit", () => clearInterval(sample));
+  return { child, stateDir, appId, peakRssMb: () => peak, output: () => output };
+}
+
+async function stopProcess(p: ReconcilerProcess): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  const exited = new Promise((r) => p.child.on("exit", r));
+  p.child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  if (p.child.exitCode === null) p.child.kill("SIGKILL");
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+async function driftCounts(ctx: AppContext): Promise<{ opened: number; resolved: number; other: number }> {
+  const counts = { opened: 0, resolved: 0, other: 0 };
+  await readToEnd(ctx.kafka, ctx.admin, {
+    topic: ctx.names["drift-events"], groupPrefix: `${ctx.config.topicPrefix}bench`,
+    onBatch: async (_b, messages) => {
+      for (const m of messages) {
+        const v = await ctx.serde.decode<{ transition: string }>("DriftEvent", m.value);
+        if (v.transition === "opened") counts.opened++;
+        else if (v.transition === "resolved") counts.resolved++;
+        else counts.other++;
+      }
+    },
+  });
+  return counts;
+}
+
+async function throughputRun(): Promise<void> {
+  const prefix = `bench-${Date.now()}.`;
+  const ctx = await context(prefix);
+  const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
+  try {
+    const options: WorkloadOptions = { events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: Date.now() - 3_600_000 };
+    const expected: Expected = { opened: 0, resolved: 0 };
+    say(`producing backlog: ${CLIENTS} clients, ${EVENTS} events, ${PARTITIONS} partitions (topics ${prefix}*)`);
+    const t0 = Date.now();
+    const desired = await desiredMessages(ctx, options.baseTime - 1000);
+    await produceAll(ctx, desired);
+    const produced = await produceAll(ctx, workloadMessages(ctx, options, expected));
+    fig("produce_rate", produced / ((Date.now() - t0) / 1000), "events/s");
+    fig("stacks", desired.length, "stacks");
+    const total = Number(await totalEnd(ctx, inputs));
+    say(`backlog ready: ${total} input records; expected drifts opened ${expected.opened}, resolved ${expected.resolved}`);
+
+    say("ceiling 1: plain consumer + Avro decode");
+    const decodeRate = await ceilingDecode(ctx, total);
+    fig("ceiling_consume_decode", decodeRate, "events/s");
+    say("ceiling 2: plain transactional consume -> produce -> sendOffsets loop");
+    const txRate = await ceilingTransactional(ctx, total);
+    fig("ceiling_transactional_loop", txRate, "events/s");
+
+    say("reconciler: from backlog to drained, exactly-once");
+    const started = Date.now();
+    const proc = startReconcilerProcess(ctx, false);
+    let firstProgress = 0;
+    const deadline = Date.now() + 3_600_000;
+    for (;;) {
+      if (proc.child.exitCode !== null) throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
+      const committed = Number(await groupCommitted(ctx, proc.appId, inputs));
+      if (committed > 0 && !firstProgress) firstProgress = Date.now();
+      if (committed >= total) break;
+      if (Date.now() > deadline) throw new Error("reconciler did not drain within an hour");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const drained = Date.now();
+    fig("reconciler_throughput", total / ((drained - started) / 1000), "events/s");
+    fig("reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
+    fig("ratio_to_consume_decode", (total / ((drained - started) / 1000)) / decodeRate, "x");
+    fig("ratio_to_transactional_loop", (total / ((drained - started) / 1000)) / txRate, "x");
+    fig("replay_full_rebuild", (drained - started) / 1000, "s");
+    fig("replay_full_rebuild_events", total, "events");
+    await stopProcess(proc);
+    fig("reconciler_peak_rss", proc.peakRssMb(), "MB");
+    const bytes = dirBytes(proc.stateDir);
+    fig("sqlite_bytes", bytes / 1_048_576, "MB");
+    fig("sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
+
+    const counts = await driftCounts(ctx);
+    figures.drift_opened = { value: counts.opened, unit: `drifts (expected ${expected.opened})` };
+    figures.drift_resolved = { value: counts.resolved, unit: `drifts (expected ${expected.resolved})` };
+    figures.drift_counts_match = counts.opened === expected.opened && counts.resolved === expected.resolved ? "yes" : "NO";
+    (figures as Record<string, unknown>).expected = expected;
+
+    say("restore: all task stores from the changelog into empty stores");
+    const restoreDir = mkdtempSync(join(tmpdir(), "blackwell-bench-restore-"));
+    const stores = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, store: new TaskStore(join(restoreDir, `task-${p}.db`)) }));
+    const report = await restoreFromChangelog(ctx.kafka, ctx.admin, ctx.names.changelog, stores, `${prefix}restore`);
+    for (const s of stores) s.store.close();
+    rmSync(restoreDir, { recursive: true, force: true });
+    rmSync(proc.stateDir, { recursive: true, force: true });
+    fig("restore_all_partitions", report.ms / 1000, "s");
+    fig("restore_per_partition_avg", report.ms / 1000 / PARTITIONS, "s");
+    fig("restore_changelog_records", report.records, "records");
+  } finally {
+    if (!args.keep) await deleteTopics(ctx, prefix);
+    await ctx.close();
+  }
+}
+
+async function latencyRun(): Promise<void> {
+  const prefix = `bench-lat-${Date.now()}.`;
+  const ctx = await context(prefix);
+  try {
+    const clients = Math.min(CLIENTS, 10_000);
+    await produceAll(ctx, (await desiredMessages(ctx, Date.now() - 1000)).filter((m) => Number(m.key.slice(7, 13)) < clients));
+    const proc = startReconcilerProcess(ctx, true);
+    const inputs = [ctx.names["desired-state"]];
+    const desiredTotal = Number(await totalEnd(ctx, inputs));
+    while (Number(await groupCommitted(ctx, proc.appId, inputs)) < desiredTotal) {
+      if (proc.child.exitCode !== null) throw new Error(`reconciler exited:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const sentAt = new Map<string, number>();
+    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+    let observed = 0;
+    const watcher = ctx.kafka.consumer({ groupId: `${prefix}latency-watch`, readUncommitted: false, maxWaitTimeInMs: 20 });
+    const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
+    await watcher.connect();
+    await watcher.subscribe({ topic: ctx.names["drift-events"], fromBeginning: true });
+    const kindOf = (v: { drift_type: string; component: string }) =>
+      v.drift_type === "resource" ? "resource" : v.drift_type === "provider" ? "provider" : v.component.endsWith("/webhook") ? "webhook" : "integration";
+    await watcher.run({
+      eachMessage: async ({ message }) => {
+        const arrived = Date.now();
+        const v = await ctx.serde.decode<{ transition: string; client_id: string; stack_id: string; drift_type: string; component: string }>("DriftEvent", message.value);
+        if (v.transition !== "opened") return;
+        const sent = sentAt.get(`${v.client_id}/${v.stack_id}/${kindOf(v)}`);
+        if (sent === undefined) return;
+        histogram.recordValue(Math.max(1, (arrived - sent) * 1000));
+        observed++;
+      },
+    });
+    await joined;
+    const producer = ctx.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
+    await producer.connect();
+    const events = RATE * LATENCY_SECONDS;
+    say(`latency: offering ${RATE} events/s for ${LATENCY_SECONDS} s to a live reconciler (${clients} clients)`);
+    const expected: Expected = { opened: 0, resolved: 0 };
+    const gen = generateEvents({ events, clients, seed: SEED + 1, baseTime: 0 }, expected, () => Date.now());
+    const tickMs = 10;
+    const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+    const start = Date.now();
+    let sent = 0;
+    let done = false;
+    while (!done) {
+      const batch: Array<{ topic: string; messages: Message[] }> = [];
+      const opens: string[] = [];
+      for (let k = 0; k < perTick; k++) {
+        const next = gen.next();
+        if (next.done) { done = true; break; }
+        const e = next.value;
+        const topic = ctx.names[e.topic];
+        batch.push({ topic, messages: [{ key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) }] });
+        if (e.opens) opens.push(e.opens);
+      }
+      if (batch.length === 0) break;
+      const now = Date.now();
+      for (const o of opens) sentAt.set(o, now);
+      const grouped = new Map<string, Message[]>();
+      for (const b of batch) grouped.set(b.topic, [...(grouped.get(b.topic) ?? []), ...b.messages]);
+      await producer.sendBatch({ acks: -1, topicMessages: [...grouped].map(([topic, messages]) => ({ topic, messages })) });
+      sent += batch.length;
+      const target = start + (sent / RATE) * 1000;
+      const wait = target - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const offered = sent / ((Date.now() - start) / 1000);
+    const until = Date.now() + 15_000;
+    while (observed < expected.opened && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await producer.disconnect();
+    await watcher.disconnect();
+    await stopProcess(proc);
+    rmSync(proc.stateDir, { recursive: true, force: true });
+    fig("latency_offered_rate", offered, "events/s");
+    fig("latency_p50", histogram.getValueAtPercentile(50) / 1000, "ms");
+    fig("latency_p99", histogram.getValueAtPercentile(99) / 1000, "ms");
+    fig("latency_max", histogram.maxValue / 1000, "ms");
+    figures.latency_samples = { value: observed, unit: `drift-opened records (of ${expected.opened} injected)` };
+  } finally {
+    if (!args.keep) await deleteTopics(ctx, prefix);
+    await ctx.close();
+  }
+}
+
+async function deleteTopics(ctx: AppContext, prefix: string): Promise<void> {
+  const topics = (await ctx.admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await ctx.admin.deleteTopics({ topics }).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
+}
+
+function kafkaVersion(): string {
+  if (process.env.KAFKA_BROKERS) return "external (KAFKA_BROKERS)";
+  const pom = readFileSync(join(ROOT, "infra/kafka/pom.xml"), "utf8");
+  return `Apache Kafka ${/<kafka.version>([^<]+)</.exec(pom)?.[1] ?? "?"} (local KRaft, same machine)`;
+}
+
+const startedAt = new Date();
+const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
+say(`workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`);
+await throughputRun();
+figures.heal_latency = "not measured: healing is not built yet";
+if (LATENCY_SECONDS > 0) await latencyRun();
+
+const result = {
+  started_at: startedAt.toISOString(),
+  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", memory_gb: Math.round(totalmem() / 1024 ** 3), node: process.version, kafka: kafkaVersion() },
+  options: { events: EVENTS, clients: CLIENTS, partitions: PARTITIONS, rate: RATE, latency_seconds: LATENCY_SECONDS, seed: SEED },
+  figures,
+};
+const out = args.out ?? join(ROOT, "bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+mkdirSync(resolve(out, ".."), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2));
+console.log(`\nmachine: ${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memory_gb} GB, node ${result.machine.node}, ${result.machine.kafka}`);
+console.log(`options: ${JSON.stringify(result.options)}\n`);
+for (const [name, v] of Object.entries(figures)) {
+  if (name === "expected") continue;
+  console.log(`${name.padEnd(36)} ${typeof v === "string" ? v : `${v.value} ${v.unit}`}`);
+}
+console.log(`\nwritten to ${out}`);
+process.exit(figures.drift_counts_match === "yes" ? 0 : 1);
