@@ -6,7 +6,7 @@
  * Prints a table and writes bench/results/<timestamp>.json.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,6 +14,7 @@ import * as hdr from "hdr-histogram-js";
 import pino from "pino";
 import type { Kafka, Message } from "kafkajs";
 import { clientPartitioner } from "../src/adapters/kafka/partitioner.js";
+import { chunkBySize, MAX_REQUEST_BYTES } from "../src/adapters/kafka/chunk.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
 import { readToEnd } from "../src/adapters/kafka/read-to-end.js";
 import { TaskStore } from "../src/adapters/store/task-store.js";
@@ -34,11 +35,13 @@ const { values: args } = parseArgs({
     seed: { type: "string", default: "42" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
+    profile: { type: "string" },
+    "child-log": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep]
+  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep] [--profile DIR]
 Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`);
   process.exit(0);
 }
@@ -118,9 +121,19 @@ async function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
       if (n >= total && !finished) finished = Date.now();
     },
   });
-  while (!finished) await new Promise((r) => setTimeout(r, 20));
+  await waitOrCrash(consumer, () => finished > 0);
   await consumer.disconnect();
   return total / ((finished - started) / 1000);
+}
+
+/** Waits for `done`, failing fast if the consumer crashed for good (a benchmark must not hang). */
+async function waitOrCrash(consumer: ReturnType<Kafka["consumer"]>, done: () => boolean): Promise<void> {
+  let crash: Error | null = null;
+  consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) crash = payload.error; });
+  while (!done()) {
+    if (crash) throw crash;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Ceiling 2: consume -> produce -> sendOffsets in one transaction per batch, one transactional producer per partition, no folding. */
@@ -152,7 +165,9 @@ async function ceilingTransactional(ctx: AppContext, total: number): Promise<num
     partitionsConsumedConcurrently: PARTITIONS,
     eachBatch: ({ batch, resolveOffset }) => exclusive(batch.partition, async () => {
       const tx = await producers.get(batch.partition)!.transaction();
-      await tx.send({ topic: out, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) });
+      for (const chunk of chunkBySize([{ topic: out, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) }], MAX_REQUEST_BYTES)) {
+        await tx.sendBatch({ topicMessages: chunk });
+      }
       await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
       await tx.commit();
       resolveOffset(batch.lastOffset());
@@ -160,7 +175,7 @@ async function ceilingTransactional(ctx: AppContext, total: number): Promise<num
       if (n >= total && !finished) finished = Date.now();
     }),
   });
-  while (!finished) await new Promise((r) => setTimeout(r, 20));
+  await waitOrCrash(consumer, () => finished > 0);
   await consumer.disconnect();
   for (const p of producers.values()) await p.disconnect();
   return total / ((finished - started) / 1000);
@@ -172,14 +187,20 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): Recon
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-bench-state-"));
   const appId = `${ctx.config.topicPrefix}reconciler`;
   let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "processors/reconciler/main.ts")], {
+  const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(ROOT, "processors/reconciler/main.ts")], {
     cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env, KAFKA_BROKERS: ctx.config.brokers.join(","), SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
       BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix, BLACKWELL_PARTITIONS: String(PARTITIONS), BLACKWELL_APPLICATION_ID: appId,
-      BLACKWELL_STATE_DIR: stateDir, BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0", LOG_LEVEL: "warn",
+      BLACKWELL_STATE_DIR: stateDir, BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0", LOG_LEVEL: args["child-log"] ? "debug" : "warn",
     },
   });
+  if (args["child-log"]) {
+    const file = createWriteStream(args["child-log"], { flags: "a" });
+    child.stdout!.pipe(file);
+    child.stderr!.pipe(file);
+  }
   child.stdout!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
   child.stderr!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
   let peak = 0;

@@ -26,6 +26,10 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
     wallClockTicks: options.wallClockTicks ?? process.env.BLACKWELL_WALL_CLOCK_TICKS !== "0",
     ...(process.env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(process.env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     log,
+    onFatal: (err) => {
+      log.fatal({ err: err.message }, "reconciler cannot continue; exiting so a supervisor restarts it");
+      setTimeout(() => process.exit(70), 100);
+    },
   });
   await runner.start();
   return {

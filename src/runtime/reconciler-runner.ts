@@ -35,6 +35,12 @@ export interface ReconcilerOptions {
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
   onCommitted?: (summary: PassSummary) => void;
+  /**
+   * Called when the consumer crashed and KafkaJS will not restart it. The
+   * process must not linger as a member doing nothing: composition roots exit
+   * so a supervisor restarts them. Default: log only.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 interface TaskSlot {
@@ -64,6 +70,9 @@ export class ReconcilerRunner {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: 100,
+      // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per batch.
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
     });
   }
 
@@ -83,6 +92,7 @@ export class ReconcilerRunner {
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       log.error({ err: errorMessage(payload.error), restart: payload.restart }, "consumer crashed");
+      if (!payload.restart && !this.stopped) this.o.onFatal?.(payload.error);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.topicRoles.keys()], fromBeginning: true });

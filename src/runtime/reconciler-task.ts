@@ -8,7 +8,6 @@
 import type { Batch, KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
 import { decide, type DecideContext } from "../core/lifecycle/decide.js";
 import { evolve } from "../core/fold/evolve.js";
-import { derivedId } from "../core/ids.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
@@ -17,6 +16,7 @@ import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { encodeChangelog } from "../adapters/store/changelog.js";
+import { chunkBySize, MAX_REQUEST_BYTES } from "../adapters/kafka/chunk.js";
 import type { StoredRow, TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -81,7 +81,8 @@ export class ReconcilerTask {
         const position = `${role}/${batch.partition}@${message.offset}`;
         this.apply(pass, clientOf(input), input, {
           now: this.streamTime,
-          reconciliation_id: derivedId("recon", batch.topic, batch.partition, message.offset),
+          // Deterministic and unique per input record; plain text because every record gets one.
+          reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
           trigger: position,
           ...(input.kind === "CommandIssued" ? { command: input } : {}),
           ...(input.kind === "DesiredStateApplied" ? { applied: { stack_id: input.desired.stack_id, state_version: input.desired.state_version, applied_by: input.desired.applied_by } } : {}),
@@ -128,7 +129,7 @@ export class ReconcilerTask {
       else due.delete(client); // its stored deadline is outdated by this pass
     }
     for (const client of due) {
-      this.apply(pass, client, null, { now, reconciliation_id: derivedId("recon", trigger, this.partition, now, client), trigger });
+      this.apply(pass, client, null, { now, reconciliation_id: `recon-${trigger}-${this.partition}-${now}`, trigger });
     }
   }
 
@@ -206,10 +207,13 @@ export class ReconcilerTask {
     const tx = await this.o.producer.transaction();
     let changelogNext: string | undefined;
     try {
-      if (topicMessages.length > 0) {
-        const results = await tx.sendBatch({ topicMessages, acks: -1 });
-        const written = results.find((r) => r.topicName === names.changelog && r.partition === this.partition);
-        if (written) changelogNext = (BigInt(written.baseOffset ?? "0") + BigInt(rows.length)).toString();
+      for (const chunk of chunkBySize(topicMessages, MAX_REQUEST_BYTES)) {
+        const results = await tx.sendBatch({ topicMessages: chunk, acks: -1 });
+        for (const r of results) {
+          if (r.topicName !== names.changelog || r.partition !== this.partition) continue;
+          const count = chunk.find((t) => t.topic === names.changelog)!.messages.length;
+          changelogNext = (BigInt(r.baseOffset ?? "0") + BigInt(count)).toString();
+        }
       }
       if (input) {
         await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: input.topic, partitions: [{ partition: this.partition, offset: input.offset }] }] });

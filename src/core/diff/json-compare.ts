@@ -54,6 +54,18 @@ export function stripIgnored(value: unknown, ignore: readonly string[]): unknown
   return out;
 }
 
+/** Results per (expected, observed) object pair: a pass asks again for every event of the client. */
+const matches = new WeakMap<object, WeakMap<object, boolean>>();
+
 export function configsMatch(expected: unknown, observed: unknown, ignore: readonly string[] = []): boolean {
-  return canonicalJson(normalize(stripIgnored(expected, ignore))) === canonicalJson(normalize(stripIgnored(observed, ignore)));
+  const cacheable = typeof expected === "object" && expected !== null && typeof observed === "object" && observed !== null;
+  const known = cacheable ? matches.get(expected)?.get(observed) : undefined;
+  if (known !== undefined) return known;
+  const result = canonicalJson(normalize(stripIgnored(expected, ignore))) === canonicalJson(normalize(stripIgnored(observed, ignore)));
+  if (cacheable) {
+    let inner = matches.get(expected);
+    if (!inner) matches.set(expected, (inner = new WeakMap()));
+    inner.set(observed, result);
+  }
+  return result;
 }

@@ -12,7 +12,7 @@ import { roleOfProvider } from "../model/provider-roles.js";
 import { scopeOf } from "./scopes.js";
 
 /** Bounds that keep one client's state small whatever a provider sends. */
-export const LIMITS = { pendingContentPerType: 64, contentTypes: 200, buildsInFlight: 32 } as const;
+export const LIMITS = { pendingContentPerType: 16, contentTypes: 200, buildsInFlight: 32 } as const;
 
 export function evolve(state: ClientState, input: InputRecord): ClientState {
   switch (input.kind) {
@@ -24,7 +24,7 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
       return { ...state, stacks: { ...state.stacks, [input.stack_id]: { ...stack, removed: true, updated_ms: input.at } } };
     }
     case "ProviderEventObserved":
-      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeProvider(scope, input));
+      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeProvider(state, scope, input));
     case "ResourceEventObserved":
       return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeResource(scope, input));
     case "CommandIssued":
@@ -67,7 +67,7 @@ function withScope(state: ClientState, key: string, change: (scope: ObservationS
   return { ...state, scopes: { ...state.scopes, [key]: change(scope) } };
 }
 
-function observeProvider(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
+function observeProvider(state: ClientState, scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
   const next: ObservationScope = { ...scope, seen: { ...scope.seen }, disconnected: { ...scope.disconnected } };
   const name = e.provider_name;
   if (e.event_type === "provider.disconnected") {
@@ -91,7 +91,7 @@ function observeProvider(scope: ObservationScope, e: ProviderEventObserved): Obs
     case "content.updated":
     case "content.deleted":
     case "content.published":
-      return e.content_type ? observeContent(next, e.content_type, e.at) : next;
+      return e.content_type ? observeContent(next, e.content_type, e.at, isTracked(state, e.content_type)) : next;
     case "build.started":
     case "build.succeeded":
     case "build.failed":
@@ -120,13 +120,19 @@ function observeIntegration(scope: ObservationScope, e: ProviderEventObserved): 
   return updated === current ? scope : { ...scope, integrations: { ...scope.integrations, [name]: updated } };
 }
 
-function observeContent(scope: ObservationScope, type: string, at: number): ObservationScope {
+/** Whether any stack of the client tracks `type` (untracked types keep only their latest change: nothing waits on them). */
+function isTracked(state: ClientState, type: string): boolean {
+  const stacks = Object.values(state.stacks);
+  return stacks.length === 0 || stacks.some((s) => s.desired.content_types.includes(type));
+}
+
+function observeContent(scope: ObservationScope, type: string, at: number, tracked: boolean): ObservationScope {
   const covers = scope.builds.covers;
   const current = scope.content[type];
   if (!current && Object.keys(scope.content).length >= LIMITS.contentTypes) return scope;
   const latest = Math.max(current?.latest ?? at, at);
   let pending = current?.pending ?? [];
-  if ((covers === null || at > covers) && !pending.includes(at)) {
+  if (tracked && (covers === null || at > covers) && !pending.includes(at)) {
     // Keep the earliest changes: the oldest unbuilt one decides how stale the site is.
     pending = [...pending, at].sort((a, b) => a - b).slice(0, LIMITS.pendingContentPerType);
   }

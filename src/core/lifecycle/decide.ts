@@ -78,7 +78,7 @@ function reconcileStack(
         detected_at: ctx.now, acknowledged: false, ack_emitted: false, transitions: 0,
       };
       drifts[id] = emit(opened, "opened");
-    } else if (fingerprint(open) !== fingerprint(finding)) {
+    } else if (!sameFinding(open, finding)) {
       drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity: finding.severity }, "updated");
     } else {
       drifts[id] = open;
@@ -94,11 +94,11 @@ function reconcileStack(
   // schedule (the scheduled full re-evaluation that refreshes last_verified).
   const schedule = parseDuration(desired.policy.schedule.interval) ?? DEFAULT_SCHEDULE_MS;
   let next: StackEntry = { ...stack, drifts, last_verified_ms: ctx.now };
-  const view_ = stateView(client.client_id, stack_id, next, view);
-  const print = stateFingerprint(view_);
+  const print = stateFingerprint(next);
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
-    outputs.stackStates.push({ client_id: client.client_id, stack_id, state: view_ });
+    // The full view (with its observed hash) is built only when a StateRecord goes out.
+    outputs.stackStates.push({ client_id: client.client_id, stack_id, state: stateView(client.client_id, stack_id, next, view) });
     next = { ...next, emitted: { fingerprint: print, at: ctx.now } };
   }
   const deadlines = [next.emitted!.at + schedule];
@@ -114,8 +114,10 @@ function removeStack(client_id: string, stack_id: string, stack: StackEntry, ctx
   outputs.audits.push(audit(ctx, "desired_state_removed", client_id, stack_id, null, true, { state_version: stack.desired.state_version }, null));
 }
 
-function fingerprint(d: { expected: unknown; observed: unknown; severity: string }): string {
-  return canonicalJson([d.expected, d.observed, d.severity]);
+function sameFinding(a: { expected: unknown; observed: unknown; severity: string }, b: { expected: unknown; observed: unknown; severity: string }): boolean {
+  if (a.severity !== b.severity) return false;
+  const same = (x: unknown, y: unknown) => x === y || (typeof x === "object" && typeof y === "object" && x !== null && y !== null && canonicalJson(x) === canonicalJson(y));
+  return same(a.expected, b.expected) && same(a.observed, b.observed);
 }
 
 function transitionOf(
@@ -180,8 +182,11 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
 }
 
 /** What a StateRecord says apart from observation timestamps: emit when this changes. */
-function stateFingerprint(view: StackStateView): string {
-  return canonicalJson([view.desired_hash, view.state_version, view.status, view.drift_details]);
+function stateFingerprint(stack: StackEntry): string {
+  const drifts = Object.values(stack.drifts);
+  const head = `${stack.desired.desired_hash}|${stack.desired.state_version}`;
+  if (drifts.length === 0) return head;
+  return `${head}|${canonicalJson(drifts.sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1)).map((d) => [d.drift_id, d.expected, d.observed, d.severity, d.acknowledged]))}`;
 }
 
 function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutputs): void {
