@@ -8,6 +8,7 @@
 import type { Batch, KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
 import { decide, type DecideContext } from "../core/lifecycle/decide.js";
 import { evolve } from "../core/fold/evolve.js";
+import { scopeOf } from "../core/fold/scopes.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
@@ -84,6 +85,7 @@ export class ReconcilerTask {
           // Deterministic and unique per input record; plain text because every record gets one.
           reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
           trigger: position,
+          ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved" ? { scope: scopeOf(input.stack_id, input.environment) } : {}),
           ...(input.kind === "CommandIssued" ? { command: input } : {}),
           ...(input.kind === "DesiredStateApplied" ? { applied: { stack_id: input.desired.stack_id, state_version: input.desired.state_version, applied_by: input.desired.applied_by } } : {}),
         });

@@ -6,6 +6,7 @@
  */
 import { decide } from "../../src/core/lifecycle/decide.js";
 import { evolve } from "../../src/core/fold/evolve.js";
+import { scopeOf } from "../../src/core/fold/scopes.js";
 import { emptyClient, type ClientState } from "../../src/core/model/client-state.js";
 import type { DesiredStack } from "../../src/core/model/desired.js";
 import type { CommandIssued, InputRecord, ProviderEventObserved, ProviderEventType, ResourceEventObserved, ResourceStatus } from "../../src/core/model/inputs.js";
@@ -38,6 +39,7 @@ export function run(steps: Step[], start: { state?: ClientState; now?: number } 
       now,
       reconciliation_id: `recon-${now}-${i}`,
       trigger: step.kind,
+      ...(step.kind === "ProviderEventObserved" || step.kind === "ResourceEventObserved" ? { scope: scopeOf(step.stack_id, step.environment) } : {}),
       ...(step.kind === "CommandIssued" ? { command: step } : {}),
       ...(step.kind === "DesiredStateApplied" ? { applied: { stack_id: step.desired.stack_id, state_version: step.desired.state_version, applied_by: step.desired.applied_by } } : {}),
     });

@@ -43,7 +43,7 @@ function applyDesired(state: ClientState, input: DesiredStateApplied): ClientSta
   }
   const stack = existing
     ? { ...existing, desired, applied_ms: input.at, updated_ms: input.at, removed: false }
-    : { desired, applied_ms: input.at, created_ms: input.at, updated_ms: input.at, last_verified_ms: input.at, drifts: {}, paused: false, removed: false, emitted: null };
+    : { desired, applied_ms: input.at, created_ms: input.at, updated_ms: input.at, last_verified_ms: input.at, drifts: {}, paused: false, removed: false, deadline: null, emitted: null };
   return { ...state, stacks: { ...state.stacks, [desired.stack_id]: stack } };
 }
 

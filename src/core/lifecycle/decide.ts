@@ -27,6 +27,12 @@ export interface DecideContext {
   command?: CommandIssued;
   /** A desired-state apply being processed, if any (audited). */
   applied?: { stack_id: string; state_version: string; applied_by: string };
+  /**
+   * The observation scope the input changed (`*`, `env:x`, `stack:y`). Only
+   * stacks that see that scope are re-evaluated; the others cannot have
+   * changed. Absent: every stack (desired state, commands, schedule).
+   */
+  scope?: string;
 }
 
 /** Default of the policy's `schedule.interval`: the full re-evaluation that also refreshes last_verified. */
@@ -45,8 +51,10 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
       removeStack(state.client_id, stack_id, stack, ctx, outputs);
       continue;
     }
-    const next = reconcileStack(state, stack_id, stack, ctx, outputs);
-    stacks[stack_id] = next.stack;
+    const affected = ctx.scope === undefined || ctx.scope === "*" || ctx.scope === `env:${stack.desired.environment}` || ctx.scope === `stack:${stack_id}`
+      || (stack.deadline !== null && stack.deadline <= ctx.now);
+    const next = affected ? reconcileStack(state, stack_id, stack, ctx, outputs) : stack;
+    stacks[stack_id] = next;
     if (next.deadline !== null) outputs.reevaluateAt = Math.min(outputs.reevaluateAt ?? next.deadline, next.deadline);
   }
   auditInputs(state, ctx, outputs);
@@ -55,7 +63,7 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
 
 function reconcileStack(
   client: ClientState, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs,
-): { stack: StackEntry; deadline: number | null } {
+): StackEntry {
   const { desired } = stack;
   const view = observedView(client, stack_id, desired.environment);
   const diff = findDrifts(desired, view, ctx.now, stack.applied_ms);
@@ -103,7 +111,7 @@ function reconcileStack(
   }
   const deadlines = [next.emitted!.at + schedule];
   if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
-  return { stack: next, deadline: Math.min(...deadlines) };
+  return { ...next, deadline: Math.min(...deadlines) };
 }
 
 function removeStack(client_id: string, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs): void {

@@ -70,6 +70,8 @@ export interface StackEntry {
   paused: boolean;
   /** Desired state tombstoned: the next pass resolves its drifts, emits a tombstone and forgets it. */
   removed: boolean;
+  /** Stream time at which this stack must be re-evaluated without a new event. */
+  deadline: number | null;
   /** Fingerprint and time of the last StateRecord emitted, to emit only on change (or to refresh last_verified). */
   emitted: { fingerprint: string; at: number } | null;
 }

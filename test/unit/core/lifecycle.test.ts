@@ -85,4 +85,14 @@ describe("drift lifecycle", () => {
     const after = evolve(state, { kind: "HealResultReported", at: t(3), command_key: "k", client_id: "acme-corp", stack_id: "cms-ecom-prod", drift_id: "d", action: "resource.rebuild", attempt: 1, status: "succeeded", error_message: null });
     expect(after).toBe(state);
   });
+
+  it("an event of one environment re-evaluates that environment's stacks, and any other stack whose window ran out", () => {
+    const staging = applied(t(0), { stack_id: "cms-ecom-staging", environment: "staging", desired_hash: "hs" });
+    const history = given(withDb(t(0)), staging, alive(t(1)), resourceEvent(t(2), "db", "healthy"), providerEvent(t(1), "sanity", "provider.heartbeat", { environment: "staging" }));
+    const stagingOnly = history.when(providerEvent(t(100), "sanity", "provider.heartbeat", { environment: "staging" }));
+    expect(stagingOnly.stackStates.map((s) => s.stack_id)).toEqual([]);
+    const late = history.when(providerEvent(t(700), "sanity", "provider.heartbeat", { environment: "staging" }));
+    expect(summary(late.transitions)).toEqual([["opened", "provider", "cms", "missing"], ["opened", "resource", "db", "unknown"]]);
+    expect(late.transitions.every((x) => x.stack_id === "cms-ecom-prod")).toBe(true);
+  });
 });
