@@ -71,6 +71,8 @@ export class ReconcilerRunner {
       heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: 100,
       // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per batch.
+      // Measured (bench, 1M events): 2 MiB/12 MiB fetches gave 13.6k events/s at 809 MB peak RSS,
+      // 4 MiB/32 MiB 17.9k events/s at about the same RSS, so the larger fetches stay.
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
     });

@@ -18,7 +18,7 @@ import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { encodeChangelog } from "../adapters/store/changelog.js";
 import { chunkBySize, MAX_REQUEST_BYTES } from "../adapters/kafka/chunk.js";
-import type { StoredRow, TaskStore } from "../adapters/store/task-store.js";
+import type { TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
@@ -194,16 +194,12 @@ export class ReconcilerTask {
     })));
     add(names.audit, pass.outputs.audits.map((a) => ({ key: a.client_id, value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)) })));
     add(names.dlq, pass.dlq.map((m) => ({ ...m, partition: this.partition })));
-    const rows: StoredRow[] = [];
+    // Each dirty client's state is serialized once, for the changelog and the store alike.
+    const rows: Array<{ client_id: string; json: string; deadline: number | null }> = [];
     for (const [client_id, state] of pass.clients) {
-      const deadline = pass.deadlines.get(client_id) ?? null;
-      rows.push({ client_id, state, deadline });
+      rows.push({ client_id, json: JSON.stringify(state), deadline: pass.deadlines.get(client_id) ?? null });
     }
-    add(names.changelog, rows.map((r) => ({
-      key: r.client_id,
-      partition: this.partition,
-      value: encodeChangelog({ v: 1, state: r.state!, deadline: r.deadline, stream_time: this.streamTime }),
-    })));
+    add(names.changelog, rows.map((r) => ({ key: r.client_id, partition: this.partition, value: encodeChangelog(r.json, r.deadline, this.streamTime) })));
 
     const t0 = Date.now();
     const tx = await this.o.producer.transaction();
@@ -225,7 +221,7 @@ export class ReconcilerTask {
       await tx.abort().catch((abortErr: unknown) => this.o.log.warn({ err: errorMessage(abortErr) }, "abort after a failed transaction failed"));
       throw err;
     }
-    this.o.store.commit(rows, { ...(changelogNext !== undefined ? { changelogNext } : {}), streamTime: this.streamTime });
+    this.o.store.commitRaw(rows, changelogNext, this.streamTime);
     this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, txMs: Date.now() - t0 }, "pass committed");
     this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs });
   }

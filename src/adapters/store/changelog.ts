@@ -8,8 +8,9 @@ export interface ChangelogValue {
   stream_time: number;
 }
 
-export function encodeChangelog(value: ChangelogValue): Buffer {
-  return Buffer.from(JSON.stringify(value));
+/** Encodes a changelog value around state JSON serialized once (the store keeps the same text). */
+export function encodeChangelog(stateJson: string, deadline: number | null, streamTime: number): Buffer {
+  return Buffer.from(`{"v":1,"deadline":${deadline === null ? "null" : deadline},"stream_time":${streamTime},"state":${stateJson}}`);
 }
 
 export function decodeChangelog(bytes: Buffer): ChangelogValue {

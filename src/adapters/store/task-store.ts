@@ -9,14 +9,6 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ClientState } from "../../core/model/client-state.js";
 
-export interface StoredRow {
-  client_id: string;
-  /** null deletes the client (nothing left to remember). */
-  state: ClientState | null;
-  /** Stream time at which the client must be re-evaluated; null for none. */
-  deadline: number | null;
-}
-
 export interface TaskMeta {
   /** Next changelog offset to restore from. */
   changelogNext: string;
@@ -73,26 +65,14 @@ export class TaskStore {
     return (this.db.prepare("SELECT count(*) AS n FROM clients").get() as { n: number }).n;
   }
 
-  /** Writes rows and meta in one SQLite transaction. */
-  commit(rows: Iterable<StoredRow>, meta: Partial<TaskMeta>): void {
-    this.db.transaction(() => {
-      for (const row of rows) {
-        if (row.state === null) this.deleteRow.run(row.client_id);
-        else this.putRow.run(row.client_id, JSON.stringify(row.state), row.deadline);
-      }
-      if (meta.changelogNext !== undefined) this.putMeta.run("changelog_next", meta.changelogNext);
-      if (meta.streamTime !== undefined) this.putMeta.run("stream_time", String(meta.streamTime));
-    })();
-  }
-
-  /** Raw JSON rows, for restore from the changelog (already serialized). */
-  commitRaw(rows: Array<{ client_id: string; json: string | null; deadline: number | null }>, changelogNext: string, streamTime?: number): void {
+  /** Rows already serialized (by the changelog writer or read from the changelog). */
+  commitRaw(rows: Array<{ client_id: string; json: string | null; deadline: number | null }>, changelogNext: string | undefined, streamTime?: number): void {
     this.db.transaction(() => {
       for (const row of rows) {
         if (row.json === null) this.deleteRow.run(row.client_id);
         else this.putRow.run(row.client_id, row.json, row.deadline);
       }
-      this.putMeta.run("changelog_next", changelogNext);
+      if (changelogNext !== undefined) this.putMeta.run("changelog_next", changelogNext);
       if (streamTime !== undefined) this.putMeta.run("stream_time", String(streamTime));
     })();
   }
