@@ -1,0 +1,49 @@
+/**
+ * The policy engine: for one open drift, alert only, wait for approval, wait
+ * for the backoff, give up, or heal now. Pure: time, attempts and approvals
+ * are inputs. (Wiring into decide and the executors is the healing issue's
+ * remaining work.)
+ */
+import type { ReconciliationPolicy } from "../model/desired.js";
+import { backoffMs } from "./backoff.js";
+import { healActionFor, type HealAction } from "./heal-actions.js";
+
+export interface HealHistory {
+  /** Attempts issued so far for this opening of the drift. */
+  attempts: number;
+  /** When the last attempt was issued (stream time), if any. */
+  lastIssuedAt: number | null;
+  /** Approved by this person (an `approve` command), if any. */
+  approvedBy: string | null;
+  /** Rejected by an operator: never heal this opening. */
+  rejected: boolean;
+}
+
+export type HealDecision =
+  | { decision: "alert_only"; reason: string }
+  | { decision: "await_approval"; reason: string }
+  | { decision: "wait_backoff"; reason: string; notBefore: number }
+  | { decision: "exhausted"; reason: string }
+  | { decision: "heal_now"; reason: string; action: HealAction; attempt: number; notBefore: number };
+
+export interface HealContext {
+  now: number;
+  paused: boolean;
+}
+
+export function decideHeal(policy: ReconciliationPolicy, kind: string, history: HealHistory, ctx: HealContext): HealDecision {
+  const p = policy.auto_heal;
+  const action = healActionFor(kind);
+  if (!p.enabled) return { decision: "alert_only", reason: "auto-heal is off in the policy" };
+  if (ctx.paused) return { decision: "alert_only", reason: "reconciliation is paused for this stack" };
+  if (action === null) return { decision: "alert_only", reason: `no heal action exists for ${kind}` };
+  if (history.rejected) return { decision: "alert_only", reason: "an operator rejected healing this drift" };
+  const needsApproval = p.require_approval.includes(kind);
+  if (needsApproval && history.approvedBy === null) return { decision: "await_approval", reason: `${kind} requires approval` };
+  if (!needsApproval && !p.allowed_drift_types.includes(kind)) return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
+  if (history.attempts >= p.max_attempts) return { decision: "exhausted", reason: `${history.attempts} of ${p.max_attempts} attempts made` };
+  const attempt = history.attempts + 1;
+  const notBefore = history.lastIssuedAt === null ? ctx.now : history.lastIssuedAt + backoffMs(p, attempt);
+  if (notBefore > ctx.now) return { decision: "wait_backoff", reason: `attempt ${attempt} waits for the ${p.backoff_strategy} backoff`, notBefore };
+  return { decision: "heal_now", reason: needsApproval ? `approved by ${history.approvedBy}` : `${kind} is allowed to auto-heal`, action, attempt, notBefore };
+}
