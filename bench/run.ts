@@ -87,9 +87,10 @@ function* workloadMessages(ctx: AppContext, options: WorkloadOptions, expected: 
   }
 }
 
-async function desiredMessages(ctx: AppContext, appliedAt: number) {
+/** Desired state of every stack of the workload with `seed` (stacks depend on the seed). */
+async function desiredMessages(ctx: AppContext, appliedAt: number, clients: number, seed: number) {
   const topic = ctx.names["desired-state"];
-  return stacksOf({ clients: CLIENTS, seed: SEED }).map((s) => ({ topic, key: `${s.client_id}/${s.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))) }));
+  return stacksOf({ clients, seed }).map((s) => ({ topic, key: `${s.client_id}/${s.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))) }));
 }
 
 async function groupCommitted(ctx: AppContext, groupId: string, topics: string[]): Promise<bigint> {
@@ -257,7 +258,7 @@ async function throughputRun(): Promise<void> {
     const expected: Expected = { opened: 0, resolved: 0 };
     say(`producing backlog: ${CLIENTS} clients, ${EVENTS} events, ${PARTITIONS} partitions (topics ${prefix}*)`);
     const t0 = Date.now();
-    const desired = await desiredMessages(ctx, options.baseTime - 1000);
+    const desired = await desiredMessages(ctx, options.baseTime - 1000, CLIENTS, SEED);
     await produceAll(ctx, desired);
     const produced = await produceAll(ctx, workloadMessages(ctx, options, expected));
     fig("produce_rate", produced / ((Date.now() - t0) / 1000), "events/s");
@@ -325,7 +326,8 @@ async function latencyRun(): Promise<void> {
   const ctx = await context(prefix);
   try {
     const clients = Math.min(CLIENTS, 10_000);
-    await produceAll(ctx, (await desiredMessages(ctx, Date.now() - 1000)).filter((m) => Number(m.key.slice(7, 13)) < clients));
+    // The latency stream uses seed + 1, so its stacks are those of seed + 1.
+    await produceAll(ctx, await desiredMessages(ctx, Date.now() - 1000, clients, SEED + 1));
     const proc = startReconcilerProcess(ctx, true);
     const inputs = [ctx.names["desired-state"]];
     const desiredTotal = Number(await totalEnd(ctx, inputs));
