@@ -13,6 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { createServer } from "node:net";
 import { Kafka, logLevel } from "kafkajs";
 import { freePort } from "./free-port.js";
 
@@ -153,9 +154,8 @@ function kafkaClusterId(): string {
 
 async function portOr(previous: number | undefined): Promise<number> {
   if (previous !== undefined) {
-    const probe = await import("node:net");
     const free = await new Promise<boolean>((res) => {
-      const s = probe.createServer();
+      const s = createServer();
       s.once("error", () => res(false));
       s.listen(previous, "127.0.0.1", () => s.close(() => res(true)));
     });

@@ -61,10 +61,6 @@ export class TaskStore {
     return this.dueRows.all(now, limit).map((r) => r.client_id);
   }
 
-  count(): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM clients").get() as { n: number }).n;
-  }
-
   /** Rows already serialized (by the changelog writer or read from the changelog). */
   commitRaw(rows: Array<{ client_id: string; json: string | null; deadline: number | null }>, changelogNext: string | undefined, streamTime?: number): void {
     this.db.transaction(() => {
