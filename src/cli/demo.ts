@@ -118,7 +118,7 @@ export async function demo(): Promise<number> {
   await Promise.all([reader.disconnect(), watcher.disconnect(), producer.disconnect()]);
   await runner.stop();
   await ctx.close();
-  say("done: drift detected and resolved from observation alone (healing executors and the HTTP API are not part of this build yet).");
+  say("done: drift detected and resolved from observation alone. The policy issued heal commands to blackwell.heal-commands (executors that carry them out, and the HTTP API, are not part of this build yet).");
   say("stop the local Kafka and registry with: npm run infra:down");
   return 0;
 }

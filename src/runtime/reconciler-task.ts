@@ -12,7 +12,7 @@ import { scopeOf } from "../core/fold/scopes.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
-import { auditToAvro, driftEventToAvro, stateRecordToAvro, toInput } from "../adapters/kafka/records.js";
+import { auditToAvro, driftEventToAvro, healCommandToAvro, stateRecordToAvro, toInput } from "../adapters/kafka/records.js";
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
@@ -46,7 +46,7 @@ export interface PassSummary {
 class Pass {
   readonly clients = new Map<string, ClientState>();
   readonly deadlines = new Map<string, number | null>();
-  readonly outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], reevaluateAt: null };
+  readonly outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
   readonly dlq: Message[] = [];
   records = 0;
 }
@@ -144,6 +144,7 @@ export class ReconcilerTask {
     pass.outputs.transitions.push(...decision.outputs.transitions);
     pass.outputs.stackStates.push(...decision.outputs.stackStates);
     pass.outputs.audits.push(...decision.outputs.audits);
+    pass.outputs.healCommands.push(...decision.outputs.healCommands);
   }
 
   /** Decodes and validates; non-retriable failures become DLQ records, retriable ones abort the batch. */
@@ -193,6 +194,7 @@ export class ReconcilerTask {
       value: s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state)),
     })));
     add(names.audit, pass.outputs.audits.map((a) => ({ key: a.client_id, value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)) })));
+    add(names["heal-commands"], pass.outputs.healCommands.map((c) => ({ key: c.client_id, value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)) })));
     add(names.dlq, pass.dlq.map((m) => ({ ...m, partition: this.partition })));
     // Each dirty client's state is serialized once, for the changelog and the store alike.
     const rows: Array<{ client_id: string; json: string; deadline: number | null }> = [];
@@ -222,7 +224,7 @@ export class ReconcilerTask {
       throw err;
     }
     this.o.store.commitRaw(rows, changelogNext, this.streamTime);
-    this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, txMs: Date.now() - t0 }, "pass committed");
+    this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, healCommands: pass.outputs.healCommands.length, txMs: Date.now() - t0 }, "pass committed");
     this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs });
   }
 

@@ -50,7 +50,7 @@ describe("reconciler end to end on the real broker", () => {
       ["cms-ecom-prod", "resource", "site_bucket", "deleted", "high"],
     ]);
     expect(opened.every((i) => i.key === CLIENT)).toBe(true);
-    await states.waitFor((items) => items.some((i) => i.value?.stack_id === "cms-ecom-prod" && i.value.status === "drift_detected" && i.value.drift_details.length === 2), 30_000, "prod drift_detected with 2 drifts");
+    await states.waitFor((items) => items.some((i) => i.value?.stack_id === "cms-ecom-prod" && i.value.status === "reconciling" && i.value.drift_details.length === 2), 30_000, "prod reconciling (the example auto-heals resource drift) with 2 drifts");
 
     // The healing observations: the declared CMS reconnects and the bucket is back.
     await h.produce("provider-events", "ProviderEvent", CLIENT, [providerEventValue({ ...prod, provider_name: "sanity", event_type: "provider.connected", at: new Date(Date.now() + 2000) })]);

@@ -10,7 +10,7 @@ import { scopeOf } from "../../src/core/fold/scopes.js";
 import { emptyClient, type ClientState } from "../../src/core/model/client-state.js";
 import type { DesiredStack } from "../../src/core/model/desired.js";
 import type { CommandIssued, InputRecord, ProviderEventObserved, ProviderEventType, ResourceEventObserved, ResourceStatus } from "../../src/core/model/inputs.js";
-import type { AuditOutput, DriftTransition, StackStateOutput } from "../../src/core/model/outputs.js";
+import type { AuditOutput, DriftTransition, HealCommandOutput, StackStateOutput } from "../../src/core/model/outputs.js";
 
 export const T0 = Date.parse("2026-01-01T00:00:00Z");
 /** Stream time `seconds` after T0. */
@@ -22,6 +22,7 @@ type Step = InputRecord | Tick;
 
 export interface Outcome {
   transitions: DriftTransition[];
+  healCommands: HealCommandOutput[];
   stackStates: StackStateOutput[];
   audits: AuditOutput[];
   reevaluateAt: number | null;
@@ -31,7 +32,7 @@ export interface Outcome {
 export function run(steps: Step[], start: { state?: ClientState; now?: number } = {}): Outcome & { now: number } {
   let state = start.state ?? emptyClient(CLIENT);
   let now = start.now ?? 0;
-  const out: Outcome = { transitions: [], stackStates: [], audits: [], reevaluateAt: null, state };
+  const out: Outcome = { transitions: [], healCommands: [], stackStates: [], audits: [], reevaluateAt: null, state };
   steps.forEach((step, i) => {
     now = Math.max(now, step.at);
     if (step.kind !== "Tick") state = evolve(state, step);
@@ -47,6 +48,7 @@ export function run(steps: Step[], start: { state?: ClientState; now?: number } 
     out.transitions.push(...decision.outputs.transitions);
     out.stackStates.push(...decision.outputs.stackStates);
     out.audits.push(...decision.outputs.audits);
+    out.healCommands.push(...decision.outputs.healCommands);
     out.reevaluateAt = decision.outputs.reevaluateAt;
   });
   return { ...out, state, now };

@@ -9,7 +9,7 @@ import {
   OPERATOR_COMMANDS, PROVIDER_EVENT_TYPES, RESOURCE_STATUSES,
   type InputRecord, type OperatorCommand, type ProviderEventType, type ResourceStatus,
 } from "../../core/model/inputs.js";
-import type { AuditOutput, DriftTransition, StackStateView } from "../../core/model/outputs.js";
+import type { AuditOutput, DriftTransition, HealCommandOutput, StackStateView } from "../../core/model/outputs.js";
 import { clientIdOfKey } from "./partitioner.js";
 import type { TopicRole } from "./topics.js";
 
@@ -176,6 +176,13 @@ export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
       drift_id: d.drift_id, type: d.type, component: d.component, expected_json: JSON.stringify(d.expected ?? null),
       observed_json: JSON.stringify(d.observed ?? null), severity: d.severity, detected_at: iso(d.detected_at), acknowledged: d.acknowledged,
     })),
+  };
+}
+
+export function healCommandToAvro(c: HealCommandOutput): Record<string, unknown> {
+  return {
+    command_key: c.command_key, client_id: c.client_id, stack_id: c.stack_id, drift_id: c.drift_id, reconciliation_id: c.reconciliation_id,
+    action: c.action, params_json: JSON.stringify(c.params), attempt: c.attempt, not_before: iso(c.not_before), issued_at: iso(c.issued_at), approved_by: c.approved_by,
   };
 }
 

@@ -4,7 +4,7 @@
  * so duplicates and reordering are harmless); drift is derived later, from the
  * whole state, by `decide`.
  */
-import { emptyScope, type ClientState, type ObservationScope } from "../model/client-state.js";
+import { emptyHeal, emptyScope, type ClientState, type ObservationScope, type OpenDrift } from "../model/client-state.js";
 import type {
   CommandIssued, DesiredStateApplied, InputRecord, ProviderEventObserved, ResourceEventObserved,
 } from "../model/inputs.js";
@@ -30,8 +30,11 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
     case "CommandIssued":
       return applyCommand(state, input);
     case "HealResultReported":
-      // Healing state comes with the healing issue; a result alone never resolves a drift.
-      return state;
+      // Recorded for the policy (retry after failure); a result alone never resolves a drift.
+      return updateDrift(state, input.stack_id, input.drift_id, (d) => {
+        const heal = d.heal ?? emptyHeal();
+        return input.attempt === heal.attempts ? { ...d, heal: { ...heal, last_result: input.status } } : d;
+      });
   }
 }
 
@@ -47,7 +50,26 @@ function applyDesired(state: ClientState, input: DesiredStateApplied): ClientSta
   return { ...state, stacks: { ...state.stacks, [desired.stack_id]: stack } };
 }
 
+function updateDrift(state: ClientState, stack_id: string | null, drift_id: string, change: (d: OpenDrift) => OpenDrift): ClientState {
+  for (const [id, stack] of Object.entries(state.stacks)) {
+    const drift = stack.drifts[drift_id];
+    if (!drift || (stack_id && stack_id !== id)) continue;
+    const changed = change(drift);
+    if (changed === drift) return state;
+    return { ...state, stacks: { ...state.stacks, [id]: { ...stack, drifts: { ...stack.drifts, [drift_id]: changed } } } };
+  }
+  return state;
+}
+
 function applyCommand(state: ClientState, input: CommandIssued): ClientState {
+  if ((input.command === "approve" || input.command === "reject") && input.drift_id) {
+    return updateDrift(state, input.stack_id, input.drift_id, (d) => {
+      const heal = d.heal ?? emptyHeal();
+      return input.command === "approve"
+        ? { ...d, heal: { ...heal, approved_by: heal.approved_by ?? input.issued_by } }
+        : { ...d, heal: { ...heal, rejected: true } };
+    });
+  }
   if (input.command !== "acknowledge" && input.command !== "pause" && input.command !== "resume") return state;
   const stacks = { ...state.stacks };
   for (const [id, stack] of Object.entries(stacks)) {

@@ -14,6 +14,7 @@ import type { ClientState, OpenDrift, StackEntry } from "../model/client-state.j
 import type { CommandIssued } from "../model/inputs.js";
 import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, TransitionKind } from "../model/outputs.js";
 import { autoHealEligible } from "../policy/eligibility.js";
+import { healStep, stackStatus } from "./heal-step.js";
 import { sha256Hex } from "../sha256.js";
 
 export interface DecideContext {
@@ -44,7 +45,7 @@ export interface Decision {
 }
 
 export function decide(state: ClientState, ctx: DecideContext): Decision {
-  const outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], reevaluateAt: null };
+  const outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
   const stacks: Record<string, StackEntry> = {};
   for (const [stack_id, stack] of Object.entries(state.stacks)) {
     if (stack.removed) {
@@ -98,10 +99,14 @@ function reconcileStack(
     if (!found.has(id)) emit(open, "resolved");
   }
 
+  const heal = healStep(stack, drifts, { client_id: client.client_id, stack_id, now: ctx.now, reconciliation_id: ctx.reconciliation_id });
+  outputs.healCommands.push(...heal.commands);
+  outputs.audits.push(...heal.audits);
+
   // StateRecords go out on change, on an explicit reconcile, and on the policy's
   // schedule (the scheduled full re-evaluation that refreshes last_verified).
   const schedule = parseDuration(desired.policy.schedule.interval) ?? DEFAULT_SCHEDULE_MS;
-  let next: StackEntry = { ...stack, drifts, last_verified_ms: ctx.now };
+  let next: StackEntry = { ...stack, drifts: heal.drifts, last_verified_ms: ctx.now };
   const print = stateFingerprint(next);
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
@@ -111,6 +116,7 @@ function reconcileStack(
   }
   const deadlines = [next.emitted!.at + schedule];
   if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
+  if (heal.deadline !== null) deadlines.push(heal.deadline);
   return { ...next, deadline: Math.min(...deadlines) };
 }
 
@@ -146,7 +152,7 @@ function transitionOf(
     detected_at: drift.detected_at,
     at: ctx.now,
     auto_heal_eligible: autoHealEligible(stack.desired.policy, drift.kind),
-    auto_heal_attempted: false,
+    auto_heal_attempted: (drift.heal?.attempts ?? 0) > 0,
     state_version: stack.desired.state_version,
     note,
   };
@@ -171,7 +177,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
     last_verified: stack.last_verified_ms,
     created_at: stack.created_ms,
     updated_at: stack.updated_ms,
-    status: drifts.length > 0 ? "drift_detected" : "healthy",
+    status: stackStatus(stack.drifts, desired.policy.auto_heal.max_attempts),
     drift_details: drifts.map((d) => ({
       drift_id: d.drift_id, type: d.type, component: d.component, expected: d.expected, observed: d.observed,
       severity: d.severity, detected_at: d.detected_at, acknowledged: d.acknowledged,
@@ -192,7 +198,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
 /** What a StateRecord says apart from observation timestamps: emit when this changes. */
 function stateFingerprint(stack: StackEntry): string {
   const drifts = Object.values(stack.drifts);
-  const head = `${stack.desired.desired_hash}|${stack.desired.state_version}`;
+  const head = `${stack.desired.desired_hash}|${stack.desired.state_version}|${stackStatus(stack.drifts, stack.desired.policy.auto_heal.max_attempts)}`;
   if (drifts.length === 0) return head;
   return `${head}|${canonicalJson(drifts.sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1)).map((d) => [d.drift_id, d.expected, d.observed, d.severity, d.acknowledged]))}`;
 }
@@ -216,7 +222,11 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
       outputs.audits.push(audit(ctx, `stack_${command.command}`, state.client_id, command.stack_id, null, true, {}, command.reason, command.issued_by));
       return;
     case "approve":
-    case "reject":
+    case "reject": {
+      const known = target !== undefined;
+      outputs.audits.push(audit(ctx, `heal_${command.command === "approve" ? "approved" : "rejected"}`, state.client_id, target?.[0] ?? command.stack_id, command.drift_id, known, {}, known ? command.reason : "no open drift with this id", command.issued_by, command.command === "approve" ? command.issued_by : null));
+      return;
+    }
     case "rollback":
       outputs.audits.push(audit(ctx, command.command, state.client_id, command.stack_id, command.drift_id, false, {}, "not supported by this reconciler version", command.issued_by));
       return;
@@ -225,12 +235,12 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
 
 function audit(
   ctx: DecideContext, action: string, client_id: string, stack_id: string | null, drift_id: string | null,
-  success: boolean, changes: unknown, reason: string | null, by?: string,
+  success: boolean, changes: unknown, reason: string | null, by?: string, approver: string | null = null,
 ): AuditOutput {
   return {
     audit_id: derivedId("aud", ctx.reconciliation_id, action, stack_id, drift_id),
     at: ctx.now, action, client_id, stack_id, drift_id,
     triggered_by: by ?? ctx.trigger,
-    success, changes_made: changes, approval_required: false, approver: null, reason,
+    success, changes_made: changes, approval_required: approver !== null, approver, reason,
   };
 }

@@ -57,6 +57,24 @@ export interface OpenDrift {
   ack_emitted: boolean;
   /** Transitions emitted for this opening; makes event ids unique and deterministic. */
   transitions: number;
+  /** Healing of this opening of the drift (absent in states written before healing existed). */
+  heal?: HealState;
+}
+
+export interface HealState {
+  /** Heal commands issued for this opening. */
+  attempts: number;
+  last_issued_at: number | null;
+  approved_by: string | null;
+  rejected: boolean;
+  /** Outcome the executor last reported for the current attempt. */
+  last_result: "started" | "succeeded" | "failed" | null;
+  /** Last policy decision audited, so each decision is audited once, not on every pass. */
+  last_decision: string | null;
+}
+
+export function emptyHeal(): HealState {
+  return { attempts: 0, last_issued_at: null, approved_by: null, rejected: false, last_result: null, last_decision: null };
 }
 
 export interface StackEntry {

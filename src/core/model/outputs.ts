@@ -78,10 +78,26 @@ export interface AuditOutput {
   reason: string | null;
 }
 
+/** An instruction to the executors; its key is derived from (drift opening, attempt), so duplicates are recognisable. */
+export interface HealCommandOutput {
+  command_key: string;
+  client_id: string;
+  stack_id: string;
+  drift_id: string;
+  reconciliation_id: string;
+  action: string;
+  params: Record<string, unknown>;
+  attempt: number;
+  not_before: number;
+  issued_at: number;
+  approved_by: string | null;
+}
+
 export interface PassOutputs {
   transitions: DriftTransition[];
   stackStates: StackStateOutput[];
   audits: AuditOutput[];
+  healCommands: HealCommandOutput[];
   /** Re-evaluate this client at this stream time even if no event arrives (null: no deadline). */
   reevaluateAt: number | null;
 }

@@ -41,8 +41,13 @@ export function decideHeal(policy: ReconciliationPolicy, kind: string, history: 
   const needsApproval = p.require_approval.includes(kind);
   if (needsApproval && history.approvedBy === null) return { decision: "await_approval", reason: `${kind} requires approval` };
   if (!needsApproval && !p.allowed_drift_types.includes(kind)) return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
-  if (history.attempts >= p.max_attempts) return { decision: "exhausted", reason: `${history.attempts} of ${p.max_attempts} attempts made` };
   const attempt = history.attempts + 1;
+  if (history.attempts >= p.max_attempts) {
+    // The last attempt gets the same verification window as any other before we give up.
+    const verifiedAt = (history.lastIssuedAt ?? ctx.now) + backoffMs(p, attempt);
+    if (verifiedAt > ctx.now) return { decision: "wait_backoff", reason: `verifying attempt ${history.attempts}, the last one allowed`, notBefore: verifiedAt };
+    return { decision: "exhausted", reason: `${history.attempts} of ${p.max_attempts} attempts made` };
+  }
   const notBefore = history.lastIssuedAt === null ? ctx.now : history.lastIssuedAt + backoffMs(p, attempt);
   if (notBefore > ctx.now) return { decision: "wait_backoff", reason: `attempt ${attempt} waits for the ${p.backoff_strategy} backoff`, notBefore };
   return { decision: "heal_now", reason: needsApproval ? `approved by ${history.approvedBy}` : `${kind} is allowed to auto-heal`, action, attempt, notBefore };

@@ -1,0 +1,93 @@
+/**
+ * The healing part of a pass: for every drift still open after the lifecycle
+ * step, ask the policy what to do; issue a heal command (deterministic key),
+ * or audit why not, once per decision. A drift that resolved in this pass is
+ * no longer open here, so it can never get a command.
+ */
+import { derivedId } from "../ids.js";
+import { emptyHeal, type OpenDrift, type StackEntry } from "../model/client-state.js";
+import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
+import { decideHeal } from "../policy/heal-decision.js";
+import type { HealAction } from "../policy/heal-actions.js";
+
+export interface HealStepResult {
+  drifts: Record<string, OpenDrift>;
+  commands: HealCommandOutput[];
+  audits: AuditOutput[];
+  /** Earliest backoff expiry, for re-evaluation. */
+  deadline: number | null;
+}
+
+export interface HealStepContext {
+  client_id: string;
+  stack_id: string;
+  now: number;
+  reconciliation_id: string;
+}
+
+/** Parameters an executor needs for `action` on `drift`, from the declared composition. */
+function paramsFor(action: HealAction, drift: OpenDrift, stack: StackEntry): Record<string, unknown> {
+  const { desired } = stack;
+  switch (action) {
+    case "resource.rebuild": {
+      const resource = desired.resources.find((r) => r.name === drift.component);
+      return { resource: drift.component, arn: resource?.arn ?? null, project: desired.build_project, reason: `resource ${drift.component} is ${JSON.stringify(drift.observed)}` };
+    }
+    case "site.rebuild":
+      return { project: desired.build_project ?? drift.component, reason: "tracked content published after the last successful build" };
+    case "provider.register":
+      return { provider_type: drift.component, provider_name: drift.expected };
+    case "integration.configure": {
+      const name = drift.component.replace(/\/webhook$/, "");
+      return { integration: name, configuration: desired.integrations.find((i) => i.name === name)?.config ?? null };
+    }
+  }
+}
+
+export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, ctx: HealStepContext): HealStepResult {
+  const out: HealStepResult = { drifts: {}, commands: [], audits: [], deadline: null };
+  const policy = stack.desired.policy;
+  for (const [id, drift] of Object.entries(drifts)) {
+    const heal = drift.heal ?? emptyHeal();
+    const decision = decideHeal(policy, drift.kind, { attempts: heal.attempts, lastIssuedAt: heal.last_issued_at, approvedBy: heal.approved_by, rejected: heal.rejected }, { now: ctx.now, paused: stack.paused });
+    const audit = (action: string, success: boolean, changes: unknown, approver: string | null): AuditOutput => ({
+      audit_id: derivedId("aud", ctx.reconciliation_id, action, id, heal.attempts),
+      at: ctx.now, action, client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id,
+      triggered_by: approver ?? "policy", success, changes_made: changes,
+      approval_required: policy.auto_heal.require_approval.includes(drift.kind), approver, reason: decision.reason,
+    });
+    if (decision.decision === "heal_now") {
+      const command: HealCommandOutput = {
+        command_key: derivedId("heal", id, drift.detected_at, decision.attempt),
+        client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id, reconciliation_id: ctx.reconciliation_id,
+        action: decision.action, params: paramsFor(decision.action, drift, stack), attempt: decision.attempt,
+        not_before: decision.notBefore, issued_at: ctx.now, approved_by: heal.approved_by,
+      };
+      out.commands.push(command);
+      out.audits.push(audit("heal_command_issued", true, { action: command.action, attempt: command.attempt, command_key: command.command_key }, heal.approved_by));
+      out.drifts[id] = { ...drift, heal: { ...heal, attempts: decision.attempt, last_issued_at: ctx.now, last_result: null, last_decision: "heal_now" } };
+      // Still open after the backoff: the next attempt is due then.
+      const next = decideHeal(policy, drift.kind, { attempts: decision.attempt, lastIssuedAt: ctx.now, approvedBy: heal.approved_by, rejected: heal.rejected }, { now: ctx.now, paused: stack.paused });
+      if (next.decision === "wait_backoff") out.deadline = Math.min(out.deadline ?? next.notBefore, next.notBefore);
+      continue;
+    }
+    if (decision.decision === "wait_backoff") out.deadline = Math.min(out.deadline ?? decision.notBefore, decision.notBefore);
+    const key = `${decision.decision}:${decision.reason}`;
+    if (decision.decision !== "wait_backoff" && heal.last_decision !== key) {
+      out.audits.push(audit(`heal_${decision.decision}`, decision.decision !== "exhausted", {}, null));
+      out.drifts[id] = { ...drift, heal: { ...heal, last_decision: key } };
+    } else {
+      out.drifts[id] = drift;
+    }
+  }
+  return out;
+}
+
+/** A stack is `error` when a drift ran out of heal attempts, `reconciling` while heals are in flight. */
+export function stackStatus(drifts: Record<string, OpenDrift>, maxAttempts: number): "healthy" | "drift_detected" | "reconciling" | "error" {
+  const open = Object.values(drifts);
+  if (open.length === 0) return "healthy";
+  if (open.some((d) => (d.heal?.attempts ?? 0) >= maxAttempts && d.heal?.last_decision?.startsWith("exhausted"))) return "error";
+  if (open.some((d) => (d.heal?.attempts ?? 0) > 0)) return "reconciling";
+  return "drift_detected";
+}
