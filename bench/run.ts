@@ -422,7 +422,7 @@ const startedAt = new Date();
 const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
 say(`workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`);
 await throughputRun();
-figures.heal_latency = "not measured: healing is not built yet";
+figures.heal_latency = "not measured: heal commands are issued, but the executors that start CodeBuild are not built yet";
 if (LATENCY_SECONDS > 0) await latencyRun();
 
 const result = {
