@@ -3,19 +3,12 @@
  * stream time `now` and lists every drift it finds, plus the next time the
  * answer could change without a new event (a staleness window running out).
  */
-import type { DriftType } from "../model/client-state.js";
-import { ROLES, type DesiredStack, type Severity } from "../model/desired.js";
+import type { Finding } from "../model/client-state.js";
+import { ROLES, type DesiredStack } from "../model/desired.js";
 import { configsMatch, stripIgnored } from "./json-compare.js";
 import type { ObservedView } from "./observed-view.js";
 
-export interface Finding {
-  type: DriftType;
-  kind: string;
-  component: string;
-  expected: unknown;
-  observed: unknown;
-  severity: Severity;
-}
+export type { Finding };
 
 export interface DiffResult {
   findings: Finding[];

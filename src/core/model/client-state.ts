@@ -41,9 +41,8 @@ export interface IntegrationObservation {
 
 export type DriftType = "provider" | "resource" | "integration" | "content";
 
-/** A drift the reconciler has opened and not yet seen resolved. */
-export interface OpenDrift {
-  drift_id: string;
+/** What the diff says about one component that does not match. */
+export interface Finding {
   type: DriftType;
   /** Policy vocabulary: provider_missing, cms_provider_change, resource_unhealthy, webhook_broken, integration_config, site_stale. */
   kind: string;
@@ -51,6 +50,11 @@ export interface OpenDrift {
   expected: unknown;
   observed: unknown;
   severity: Severity;
+}
+
+/** A drift the reconciler has opened and not yet seen resolved. */
+export interface OpenDrift extends Finding {
+  drift_id: string;
   detected_at: number;
   acknowledged: boolean;
   /** Whether the `acknowledged` transition has been emitted (acknowledge is folded, the transition decided). */
