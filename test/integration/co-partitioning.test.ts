@@ -15,14 +15,14 @@ describe("co-partitioning on the real broker", () => {
 
   it("puts client_id and client_id/stack_id keys of one client on the Java default partitioner's partition", async () => {
     const names = { events: `${t.config.topicPrefix}provider-events`, state: `${t.config.topicPrefix}stack-state` };
-    const producer = t.kafka.producer({ createPartitioner: clientPartitioner });
+    const producer = t.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
     await producer.connect();
     const clients = Object.keys(EXPECTED_P6);
     await producer.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "x" })) });
     await producer.send({ topic: names.state, acks: -1, messages: clients.map((c) => ({ key: `${c}/web-prod`, value: "x" })) });
     // A producer in another language that keys by client_id uses the default partitioner:
     // KafkaJS's DefaultPartitioner is the Java-compatible murmur2 one.
-    const plain = t.kafka.producer();
+    const plain = t.kafka.producer({ idempotent: true });
     await plain.connect();
     await plain.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "plain" })) });
     await Promise.all([producer.disconnect(), plain.disconnect()]);
@@ -31,14 +31,14 @@ describe("co-partitioning on the real broker", () => {
     const consumer = t.kafka.consumer({ groupId: `${t.config.topicPrefix}copart` });
     await consumer.connect();
     await consumer.subscribe({ topics: [names.events, names.state], fromBeginning: true });
-    // Counted by position: a rebalance may redeliver a record (at-least-once), which must not count twice.
+    // Counted by identity: a rebalance may redeliver a record (at-least-once), which must not count twice.
     const positions = new Set<string>();
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const client = message.key!.toString().split("/")[0]!;
         if (!seen.has(client)) seen.set(client, new Set());
         seen.get(client)!.add(partition);
-        positions.add(`${topic}/${partition}/${message.offset}`);
+        positions.add(`${topic}/${message.key!.toString()}/${message.value!.toString()}`);
       },
     });
     const count = () => positions.size;
