@@ -5,13 +5,6 @@
  */
 import type { DesiredStack, Role } from "./desired.js";
 
-/** Where an input came from; makes generated ids deterministic under replay. */
-export interface InputPosition {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
 export interface DesiredStateApplied {
   kind: "DesiredStateApplied";
   at: number;
