@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { defaultInfraDir, ensureArtifacts, startLocalInfra, stopLocalInfra } from "../src/infra/local-infra.js";
+import { localAwsEnv } from "../src/infra/connect.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const log = (m: string) => console.error(`[infra] ${m}`);
@@ -21,6 +22,7 @@ switch (command) {
     log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s (state in ${info.dir})`);
     console.log(`export KAFKA_BROKERS=${info.brokers}`);
     console.log(`export SCHEMA_REGISTRY_URL=${info.registryUrl}`);
+    for (const [k, v] of Object.entries(localAwsEnv(info.awsEndpoint))) console.log(`export ${k}=${v}`);
     break;
   }
   case "down": {

@@ -8,6 +8,9 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
+import { stopOnSignals } from "../../src/runtime/signals.js";
+
+export { stopOnSignals };
 
 export interface ReconcilerProcessOptions {
   applicationId?: string;
@@ -39,26 +42,6 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
       await ctx.close();
     },
   };
-}
-
-/** Stops on SIGTERM/SIGINT; exits non-zero if that takes longer than `graceMs`. */
-export function stopOnSignals(stop: () => Promise<void>, graceMs = 20_000): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const timer = setTimeout(() => {
-      console.error(`graceful stop after ${signal} took longer than ${graceMs} ms; exiting`);
-      process.exit(1);
-    }, graceMs);
-    timer.unref();
-    stop().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
-  };
-  process.on("SIGTERM", () => handler("SIGTERM"));
-  process.on("SIGINT", () => handler("SIGINT"));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -10,7 +10,7 @@ import { isBlackwellError, errorMessage } from "../errors.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
-import { resolveKafkaConfig } from "../infra/connect.js";
+import { localAwsEnv, resolveKafkaConfig } from "../infra/connect.js";
 import { createLogger } from "../observability/logger.js";
 import { createAppContext } from "../runtime/app-context.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
@@ -26,7 +26,7 @@ const HELP: Record<string, string> = {
 commands:
   apply -f <file>     validate blackwell.yaml and publish the desired state (versioned)
   replay              rebuild all state from the input topics and compare with the live state
-  run <role...>       run roles in this process: reconciler (alias: processor)
+  run <role...>       run roles in this process: reconciler (alias: processor), executor, all
   demo                the main job end to end on the local default
   up | down           start / stop the local Kafka and schema registry (no Docker)
 
@@ -45,7 +45,10 @@ store and throw-away output topics (--keep keeps them), then reports whether
 the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not.`,
   run: `usage: blackwell run <role...>
 
-Roles: reconciler (alias processor). Runs until SIGTERM/SIGINT, then stops gracefully.`,
+Roles: reconciler (alias processor), executor, all. Runs until SIGTERM/SIGINT, then stops gracefully.
+Executor settings: BLACKWELL_INTEGRATION_API_URL, BLACKWELL_INTEGRATION_API_TOKEN,
+BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_CLIENT] (e.g. 30/min),
+AWS_* (standard AWS configuration; the local default points at the moto server).`,
   demo: "usage: blackwell demo\n\nStarts local Kafka + registry if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler and feeds a scripted scenario, printing drift as it is detected and resolved.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
   down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
@@ -98,14 +101,27 @@ async function replay(args: string[]): Promise<number> {
   return report.equal ? EXIT.ok : EXIT.problem;
 }
 
+const ROLES = ["reconciler", "processor", "executor", "all"] as const;
+
 async function run(args: string[]): Promise<number> {
   const roles = args.filter((a) => !a.startsWith("-"));
-  if (roles.length === 0) throw new UsageError("run needs at least one role: reconciler");
-  const unknown = roles.filter((r) => !["reconciler", "processor"].includes(r));
-  if (unknown.length > 0) throw new UsageError(`unknown or not yet available role(s): ${unknown.join(", ")} (available: reconciler)`);
-  const { startReconciler, stopOnSignals } = await import("../../processors/reconciler/main.js");
-  const app = await startReconciler();
-  stopOnSignals(app.stop);
+  if (roles.length === 0) throw new UsageError(`run needs at least one role: ${ROLES.join(", ")}`);
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length > 0) throw new UsageError(`unknown role(s): ${unknown.join(", ")} (available: ${ROLES.join(", ")})`);
+  const want = (r: string) => roles.includes(r) || roles.includes("all");
+  const { stopOnSignals } = await import("../runtime/signals.js");
+  const stops: Array<() => Promise<void>> = [];
+  if (want("reconciler") || want("processor")) {
+    const { startReconciler } = await import("../../processors/reconciler/main.js");
+    stops.push((await startReconciler()).stop);
+  }
+  if (want("executor")) {
+    const { startExecutor } = await import("../../processors/executor/main.js");
+    stops.push((await startExecutor()).stop);
+  }
+  stopOnSignals(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
   await new Promise(() => {}); // runs until a signal
   return EXIT.ok;
 }
@@ -114,6 +130,7 @@ async function up(): Promise<number> {
   const info = await startLocalInfra({ root: projectRoot(), log: (m) => console.error(`[infra] ${m}`) });
   console.log(`export KAFKA_BROKERS=${info.brokers}`);
   console.log(`export SCHEMA_REGISTRY_URL=${info.registryUrl}`);
+  for (const [k, v] of Object.entries(localAwsEnv(info.awsEndpoint))) console.log(`export ${k}=${v}`);
   return EXIT.ok;
 }
 

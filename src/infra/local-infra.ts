@@ -24,6 +24,10 @@ export interface LocalInfraInfo {
   registryUrl: string;
   kafkaPid: number;
   registryPid: number;
+  /** Base URL of the local AWS API emulator (moto server): CodeBuild for the executors. */
+  awsEndpoint: string;
+  motoPid: number;
+  motoPort: number;
   kafkaPort: number;
   controllerPort: number;
   registryPort: number;
@@ -44,6 +48,7 @@ export interface LocalInfraOptions {
 
 const KAFKA_POM = "infra/kafka/pom.xml";
 const REGISTRY_MANIFEST = "infra/registry/registry.json";
+const MOTO_LOCK = "infra/moto/requirements.lock.txt";
 
 interface RegistryManifest {
   version: string;
@@ -63,6 +68,33 @@ export function defaultInfraDir(root: string): string {
 export async function ensureArtifacts(root: string, log: (m: string) => void = () => {}): Promise<void> {
   fetchOnce(root, KAFKA_POM, "infra/kafka/target/lib", ["dependency:copy-dependencies"], log);
   await fetchRegistry(root, log);
+  ensureMoto(root, log);
+}
+
+/** moto's command line cannot carry our dir; its program name and port identify it. */
+function motoMarks(port: number): string[] {
+  return ["moto_server", `-p ${port}`];
+}
+
+function motoServer(root: string): string {
+  return join(root, "infra/moto/target/venv/bin/moto_server");
+}
+
+/** A Python virtualenv with the pinned moto server (every transitive version locked). */
+function ensureMoto(root: string, log: (m: string) => void): void {
+  const lock = join(root, MOTO_LOCK);
+  const venv = join(root, "infra/moto/target/venv");
+  const stamp = join(root, "infra/moto/target/.lock-sha256");
+  const digest = createHash("sha256").update(readFileSync(lock)).digest("hex");
+  if (existsSync(motoServer(root)) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  log(`installing the moto server pinned in ${MOTO_LOCK} into a virtualenv...`);
+  rmSync(join(root, "infra/moto/target"), { recursive: true, force: true });
+  const python = process.env.PYTHON ?? "python3";
+  const mk = spawnSync(python, ["-m", "venv", venv], { stdio: "inherit" });
+  if (mk.status !== 0) throw new Error(`${python} -m venv failed (exit ${mk.status ?? mk.signal}); is Python 3 with venv installed?`);
+  const pip = spawnSync(join(venv, "bin/pip"), ["install", "-q", "--disable-pip-version-check", "-r", lock], { stdio: "inherit" });
+  if (pip.status !== 0 || !existsSync(motoServer(root))) throw new Error(`pip install -r ${MOTO_LOCK} failed (exit ${pip.status ?? pip.signal}); is PyPI reachable?`);
+  writeFileSync(stamp, digest);
 }
 
 function registryManifest(root: string): RegistryManifest {
@@ -127,10 +159,11 @@ function isAlive(pid: number): boolean {
  * True when `pid` is still one of our processes for `dir`: a recorded pid may
  * have been reused by an unrelated process since, and we must never signal that.
  */
-function ownedBy(pid: number, dir: string): boolean {
+function ownedBy(pid: number, ...marks: string[]): boolean {
   if (!isAlive(pid)) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+    return marks.every((m) => cmdline.includes(m));
   } catch {
     return true; // no procfs: fall back to liveness
   }
@@ -144,7 +177,8 @@ function infoPath(dir: string): string {
 export function readRunningInfra(dir: string): LocalInfraInfo | undefined {
   if (!existsSync(infoPath(dir))) return undefined;
   const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
-  return ownedBy(info.kafkaPid, info.dir) && ownedBy(info.registryPid, info.dir) ? info : undefined;
+  const alive = ownedBy(info.kafkaPid, info.dir) && ownedBy(info.registryPid, info.dir) && info.motoPid !== undefined && ownedBy(info.motoPid, ...motoMarks(info.motoPort));
+  return alive ? info : undefined;
 }
 
 /** Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. */
@@ -194,9 +228,9 @@ function writeServerProperties(dir: string, kafkaPort: number, controllerPort: n
   return path;
 }
 
-function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string): number {
+function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): number {
   const fd = openSync(logFile, "a");
-  const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd] });
+  const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
@@ -231,6 +265,11 @@ async function kafkaAnswers(brokers: string): Promise<boolean> {
   }
 }
 
+async function motoAnswers(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+  return res.ok;
+}
+
 async function registryAnswers(url: string): Promise<boolean> {
   const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
   return res.ok;
@@ -259,6 +298,7 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   const controllerPort = await portOr(previous.controllerPort);
   const registryPort = await portOr(previous.registryPort);
   const registryManagementPort = await portOr(previous.registryManagementPort);
+  const motoPort = await portOr(previous.motoPort);
 
   const java = javaBinary();
   const libDir = join(root, "infra/kafka/target/lib");
@@ -286,10 +326,15 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     "-jar", registryRunner(root),
   ], registryLog, dir);
 
+  // The dir in the arguments lets `ownedBy` recognise the process as ours.
+  const motoLog = join(dir, "logs", "moto.log");
+  const motoPid = spawnDetached(motoServer(root), ["-H", "127.0.0.1", "-p", String(motoPort)], motoLog, dir);
+
   const info: LocalInfraInfo = {
     brokers: `127.0.0.1:${kafkaPort}`,
     registryUrl: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
-    kafkaPid, registryPid, kafkaPort, controllerPort, registryPort, registryManagementPort, dir,
+    awsEndpoint: `http://127.0.0.1:${motoPort}`,
+    kafkaPid, registryPid, motoPid, kafkaPort, controllerPort, registryPort, registryManagementPort, motoPort, dir,
   };
   writeFileSync(infoPath(dir), JSON.stringify(info, null, 2));
   try {
@@ -297,6 +342,7 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     await Promise.all([
       waitFor("kafka", timeout, kafkaPid, kafkaLog, () => kafkaAnswers(info.brokers)),
       waitFor("schema registry", timeout, registryPid, registryLog, () => registryAnswers(info.registryUrl)),
+      waitFor("moto server", timeout, motoPid, motoLog, () => motoAnswers(info.awsEndpoint)),
     ]);
   } catch (err) {
     await stopPids(info);
@@ -305,8 +351,8 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   return info;
 }
 
-async function stopPid(pid: number | undefined, dir: string | undefined, graceMs: number): Promise<void> {
-  if (pid === undefined || dir === undefined || !ownedBy(pid, dir)) return;
+async function stopPid(pid: number | undefined, marks: Array<string | undefined>, graceMs: number): Promise<void> {
+  if (pid === undefined || marks.some((m) => m === undefined) || !ownedBy(pid, ...(marks as string[]))) return;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -314,7 +360,11 @@ async function stopPid(pid: number | undefined, dir: string | undefined, graceMs
 }
 
 async function stopPids(info: Partial<LocalInfraInfo>): Promise<void> {
-  await Promise.all([stopPid(info.registryPid, info.dir, 10_000), stopPid(info.kafkaPid, info.dir, 30_000)]);
+  await Promise.all([
+    stopPid(info.registryPid, [info.dir], 10_000),
+    stopPid(info.kafkaPid, [info.dir], 30_000),
+    stopPid(info.motoPid, info.motoPort === undefined ? [undefined] : motoMarks(info.motoPort), 5_000),
+  ]);
 }
 
 /** Stops what `startLocalInfra` started under `dir`; `purge` also deletes its data. */

@@ -18,6 +18,7 @@ import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { encodeChangelog } from "../adapters/store/changelog.js";
 import { chunkBySize, MAX_REQUEST_BYTES } from "../adapters/kafka/chunk.js";
+import { dlqMessage } from "../adapters/kafka/dlq.js";
 import type { TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -163,18 +164,7 @@ export class ReconcilerTask {
       return input;
     } catch (err) {
       if (err instanceof BlackwellError && !err.retriable) {
-        pass.dlq.push({
-          key: message.key ?? null,
-          value: message.value ?? null,
-          headers: {
-            "blackwell.source.topic": topic,
-            "blackwell.source.partition": String(partition),
-            "blackwell.source.offset": message.offset,
-            "blackwell.source.timestamp": message.timestamp,
-            "blackwell.error.code": err.code,
-            "blackwell.error.message": err.message.slice(0, 1000),
-          },
-        });
+        pass.dlq.push(dlqMessage({ topic, partition, message }, err));
         this.o.log.warn({ topic, partition, offset: message.offset, code: err.code, err: err.message }, "record sent to the DLQ");
         return null;
       }

@@ -8,6 +8,7 @@ import { freePort } from "../../src/infra/free-port.js";
 export interface StartedInfra {
   brokers: string;
   registryUrl: string;
+  awsEndpoint: string;
   stop: () => Promise<void>;
 }
 
@@ -37,10 +38,13 @@ export async function startContainers(): Promise<StartedInfra> {
     .withExposedPorts(8080)
     .withWaitStrategy(Wait.forHttp("/apis/ccompat/v7/subjects", 8080))
     .start();
+  const moto = await new GenericContainer("motoserver/moto:5.2.5").withExposedPorts(5000).withWaitStrategy(Wait.forHttp("/moto-api/data.json", 5000)).start();
   return {
     brokers: `127.0.0.1:${port}`,
+    awsEndpoint: `http://${moto.getHost()}:${moto.getMappedPort(5000)}`,
     registryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
     stop: async () => {
+      await moto.stop();
       await registry.stop();
       await kafka.stop();
     },

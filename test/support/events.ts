@@ -28,3 +28,15 @@ export function commandValue(fields: { client_id: string; command: string; drift
     drift_id: fields.drift_id ?? null, issued_by: fields.issued_by ?? "test", issued_at: new Date().toISOString(), reason: null, params_json: "{}",
   };
 }
+
+export function healCommandValue(fields: {
+  client_id: string; action: string; params: Record<string, unknown>; command_key?: string; stack_id?: string;
+  drift_id?: string; attempt?: number; not_before?: Date; approved_by?: string | null;
+}) {
+  return {
+    command_key: fields.command_key ?? `heal-${randomUUID()}`, client_id: fields.client_id, stack_id: fields.stack_id ?? "web",
+    drift_id: fields.drift_id ?? `drift-${randomUUID().slice(0, 8)}`, reconciliation_id: `rec-${randomUUID().slice(0, 8)}`,
+    action: fields.action, params_json: JSON.stringify(fields.params), attempt: fields.attempt ?? 1,
+    not_before: (fields.not_before ?? new Date()).toISOString(), issued_at: new Date().toISOString(), approved_by: fields.approved_by ?? null,
+  };
+}

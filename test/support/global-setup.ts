@@ -1,6 +1,6 @@
 /**
  * One Kafka broker and one schema registry per test run:
- * - `KAFKA_BROKERS` + `SCHEMA_REGISTRY_URL` set: use them;
+ * - `KAFKA_BROKERS` + `SCHEMA_REGISTRY_URL` + `AWS_ENDPOINT_URL` (moto) set: use them;
  * - `BLACKWELL_TEST_CONTAINERS=1` and a Docker engine: testcontainers;
  * - otherwise: start the local no-Docker pair in a temporary directory
  *   (never the developer's own `.blackwell/local`) and stop it afterwards.
@@ -11,11 +11,13 @@ import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLocalInfra, stopLocalInfra } from "../../src/infra/local-infra.js";
 import { startContainers } from "./containers.js";
+import { localAwsEnv } from "../../src/infra/connect.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string;
     registryUrl: string;
+    awsEndpoint: string;
   }
 }
 
@@ -24,19 +26,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let teardown = async () => {};
   let brokers = process.env.KAFKA_BROKERS;
   let registryUrl = process.env.SCHEMA_REGISTRY_URL;
-  if (!brokers || !registryUrl) {
+  let awsEndpoint = process.env.AWS_ENDPOINT_URL;
+  if (!brokers || !registryUrl || !awsEndpoint) {
     if (process.env.BLACKWELL_TEST_CONTAINERS === "1") {
       const started = await startContainers();
       brokers = started.brokers;
       registryUrl = started.registryUrl;
+      awsEndpoint = started.awsEndpoint;
       teardown = started.stop;
     } else {
       const dir = mkdtempSync(join(tmpdir(), "blackwell-test-infra-"));
       const t0 = Date.now();
       const info = await startLocalInfra({ root, dir, log: (m) => console.log(`[test infra] ${m}`) });
-      console.log(`[test infra] kafka ${info.brokers}, registry ${info.registryUrl} ready in ${Date.now() - t0} ms`);
+      console.log(`[test infra] kafka ${info.brokers}, registry ${info.registryUrl}, moto ${info.awsEndpoint} ready in ${Date.now() - t0} ms`);
       brokers = info.brokers;
       registryUrl = info.registryUrl;
+      awsEndpoint = info.awsEndpoint;
       teardown = async () => {
         await stopLocalInfra(dir);
         rmSync(dir, { recursive: true, force: true });
@@ -45,7 +50,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   process.env.KAFKA_BROKERS = brokers;
   process.env.SCHEMA_REGISTRY_URL = registryUrl;
+  Object.assign(process.env, localAwsEnv(awsEndpoint));
   project.provide("kafkaBrokers", brokers);
   project.provide("registryUrl", registryUrl);
+  project.provide("awsEndpoint", awsEndpoint);
   return teardown;
 }

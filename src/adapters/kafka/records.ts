@@ -193,3 +193,24 @@ export function auditToAvro(a: AuditOutput): Record<string, unknown> {
     approval_required: a.approval_required, approver: a.approver, reason: a.reason,
   };
 }
+
+export const HEAL_ACTIONS = ["resource.rebuild", "site.rebuild", "provider.register", "integration.configure"] as const;
+
+/** A heal command as an executor reads it: validated, times in ms. Refuses what no executor could act on. */
+export function healCommandFromAvro(key: string, v: Record<string, unknown>): HealCommandOutput {
+  const s = (field: string) => nonEmpty(field, String(v[field] ?? ""));
+  if (v.client_id !== key) throw invalid(`client_id ${JSON.stringify(v.client_id)} does not match the record key ${JSON.stringify(key)}`);
+  const attempt = Number(v.attempt);
+  if (!Number.isInteger(attempt) || attempt < 1) throw invalid(`attempt ${JSON.stringify(v.attempt)} must be a positive integer`);
+  const parse = (field: string) => {
+    const ms = Date.parse(s(field));
+    if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(v[field])} is not an ISO8601 time`);
+    return ms;
+  };
+  return {
+    command_key: s("command_key"), client_id: s("client_id"), stack_id: s("stack_id"), drift_id: s("drift_id"),
+    reconciliation_id: s("reconciliation_id"), action: oneOf("action", s("action"), HEAL_ACTIONS),
+    params: jsonObject("params_json", String(v.params_json ?? "")), attempt,
+    not_before: parse("not_before"), issued_at: parse("issued_at"), approved_by: (v.approved_by as string | null) ?? null,
+  };
+}

@@ -6,7 +6,7 @@ import { projectRoot } from "./project-root.js";
 
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   "DesiredState", "ProviderEvent", "ResourceEvent", "Command", "HealResult",
-  "DriftEvent", "HealCommand", "StateRecord", "AuditEntry",
+  "DriftEvent", "HealCommand", "StateRecord", "AuditEntry", "ExecutorEffect",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */

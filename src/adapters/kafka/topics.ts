@@ -13,7 +13,8 @@ export type TopicRole =
   | "stack-state"
   | "audit"
   | "dlq"
-  | "changelog";
+  | "changelog"
+  | "executor-ledger";
 
 export type SchemaName =
   | "DesiredState"
@@ -24,13 +25,14 @@ export type SchemaName =
   | "DriftEvent"
   | "HealCommand"
   | "StateRecord"
-  | "AuditEntry";
+  | "AuditEntry"
+  | "ExecutorEffect";
 
 export interface TopicSpec {
   role: TopicRole;
   /** Value schema; none for the DLQ (original bytes) and the changelog (store rows). */
   schema?: SchemaName;
-  key: "client_id" | "client_id/stack_id" | "original";
+  key: "client_id" | "client_id/stack_id" | "client_id/command_key" | "original";
   configEntries: Record<string, string>;
 }
 
@@ -51,6 +53,8 @@ export const TOPICS: readonly TopicSpec[] = [
   { role: "dlq", key: "original", configEntries: retention(30) },
   // The reconciler's store changelog: one compacted row per stack, restored on start.
   { role: "changelog", key: "client_id/stack_id", configEntries: compacted },
+  // The executors' effect ledger: compacted per command, and dropped after the heal-commands retention.
+  { role: "executor-ledger", schema: "ExecutorEffect", key: "client_id/command_key", configEntries: { ...compacted, "cleanup.policy": "compact,delete", "retention.ms": String(30 * DAY_MS) } },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */

@@ -1,0 +1,51 @@
+/**
+ * Composition root of the executor role: config -> logger -> Kafka context ->
+ * CodeBuild + Integration API adapters -> runner. SIGTERM/SIGINT stop it
+ * gracefully.
+ */
+import { resolveKafkaConfig } from "../../src/infra/connect.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { createAppContext } from "../../src/runtime/app-context.js";
+import { stopOnSignals } from "../../src/runtime/signals.js";
+import { CodeBuild } from "../../src/executor/codebuild.js";
+import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
+import { ExecutorRunner } from "../../src/executor/executor-runner.js";
+import { IntegrationApi } from "../../src/executor/integration-api.js";
+import { RateBudgets } from "../../src/executor/rate-budget.js";
+
+export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
+  const log = createLogger("executor");
+  const env = { ...process.env, ...overrides };
+  const cfg = executorConfigFromEnv(env);
+  const config = await resolveKafkaConfig((m) => log.info(m));
+  const ctx = await createAppContext(config, log);
+  const codebuild = new CodeBuild();
+  const integrationApi = cfg.integrationApiUrl ? new IntegrationApi({ baseUrl: cfg.integrationApiUrl, ...(cfg.integrationApiToken ? { token: cfg.integrationApiToken } : {}) }) : null;
+  if (!integrationApi) log.warn("BLACKWELL_INTEGRATION_API_URL is not set: provider.register and integration.configure commands will fail");
+  const runner = new ExecutorRunner({
+    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: config.partitions,
+    targets: { codebuild, integrationApi },
+    budgets: new RateBudgets((target) => (target === "codebuild" ? cfg.budgets.codebuild : cfg.budgets.integrationApi)),
+    log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs,
+    ...(env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
+    ...(cfg.fault ? { fault: cfg.fault } : {}),
+    onFatal: (err) => {
+      log.fatal({ err: err.message }, "executor cannot continue; exiting so a supervisor restarts it");
+      setTimeout(() => process.exit(70), 100);
+    },
+  });
+  await runner.start();
+  return {
+    runner,
+    stop: async () => {
+      await runner.stop();
+      codebuild.close();
+      await ctx.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = await startExecutor();
+  stopOnSignals(app.stop);
+}

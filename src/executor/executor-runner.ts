@@ -1,0 +1,171 @@
+/**
+ * The executor role: a consumer group on heal-commands. Each assigned
+ * partition gets an ExecutorPartition (fencing producer + ledger); commands
+ * not yet due, or over their rate budget, pause their partition and are
+ * fetched again when due.
+ */
+import { hostname } from "node:os";
+import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
+import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { AvroSerde } from "../adapters/kafka/serde.js";
+import type { TopicNames } from "../adapters/kafka/topics.js";
+import type { HealCommandOutput } from "../core/model/outputs.js";
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { ActionTargets } from "./actions.js";
+import { BuildWatcher } from "./build-watcher.js";
+import { EffectLedger } from "./effect-ledger.js";
+import { ExecutorPartition, type Handled } from "./executor-partition.js";
+import type { EffectOutcome } from "./outcome.js";
+import type { RateBudgets } from "./rate-budget.js";
+
+export interface ExecutorOptions {
+  kafka: Kafka;
+  admin: Admin;
+  serde: AvroSerde;
+  names: TopicNames;
+  partitions: number;
+  targets: ActionTargets;
+  budgets: RateBudgets;
+  log: Logger;
+  /** Consumer group and transactional-id prefix. Default `blackwell-executor`. */
+  groupId?: string;
+  /** Names this instance in the ledger and audit. Default host + pid. */
+  executorId?: string;
+  /** How often, and how long, to follow a started build. Defaults 15 s / 2 h. */
+  watchIntervalMs?: number;
+  watchTimeoutMs?: number;
+  sessionTimeoutMs?: number;
+  fault?: string;
+  onFatal?: (err: Error) => void;
+  /** Called after each command is committed (tests, metrics). */
+  onHandled?: (command: HealCommandOutput | null, outcome: EffectOutcome | null) => void;
+}
+
+export class ExecutorRunner {
+  private readonly consumer: Consumer;
+  private readonly workers = new Map<number, Promise<ExecutorPartition>>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly groupId: string;
+  private readonly executorId: string;
+  private reportProducer: Producer | null = null;
+  private watcher: BuildWatcher | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: ExecutorOptions) {
+    this.groupId = o.groupId ?? "blackwell-executor";
+    this.executorId = o.executorId ?? `${hostname()}:${process.pid}`;
+    this.consumer = o.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
+      maxWaitTimeInMs: 200,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { log, names } = this.o;
+    const topic = names["heal-commands"];
+    this.reportProducer = this.o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: clientPartitioner });
+    await this.reportProducer.connect();
+    this.watcher = new BuildWatcher({
+      codebuild: this.o.targets.codebuild, producer: this.reportProducer, serde: this.o.serde, names, executorId: this.executorId,
+      log, intervalMs: this.o.watchIntervalMs ?? 15_000, timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = new Set(payload.memberAssignment[topic] ?? []);
+      for (const p of [...this.workers.keys()]) if (!assigned.has(p)) void this.release(p);
+      log.info({ partitions: [...assigned] }, "executor partitions assigned");
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      log.error({ err: errorMessage(payload.error), restart: payload.restart }, "executor consumer crashed");
+      if (!payload.restart && !this.stopped) this.o.onFatal?.(payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitions,
+      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale, pause }) => {
+        const worker = await this.workerFor(batch.partition);
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.stopped) return;
+          const handled: Handled = await worker.handle(batch.topic, message, heartbeat);
+          if (handled.kind === "defer") {
+            // Fetch this command again when it is due; later commands of the partition wait behind it.
+            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+            const resume = pause();
+            const timer = setTimeout(() => {
+              this.resumeTimers.delete(timer);
+              try {
+                if (!this.stopped) resume();
+              } catch (err) {
+                log.debug({ err: errorMessage(err) }, "resume skipped (partition no longer assigned)");
+              }
+            }, Math.max(50, handled.ms));
+            this.resumeTimers.add(timer);
+            log.debug({ partition: batch.partition, offset: message.offset, waitMs: handled.ms, reason: handled.reason }, "heal command deferred");
+            return;
+          }
+          resolveOffset(message.offset);
+          await heartbeat();
+          const { command, outcome } = handled;
+          if (command && outcome?.status === "started" && typeof outcome.details.build_id === "string") {
+            this.watcher?.watch(command, outcome.details.build_id, batch.partition, Date.now());
+          }
+          this.o.onHandled?.(command, outcome);
+        }
+      },
+    });
+    log.info({ group: this.groupId, executor: this.executorId, topic }, "executor started");
+  }
+
+  private workerFor(partition: number): Promise<ExecutorPartition> {
+    let w = this.workers.get(partition);
+    if (!w) {
+      w = this.open(partition);
+      this.workers.set(partition, w);
+      w.catch(() => this.workers.delete(partition));
+    }
+    return w;
+  }
+
+  /** Fences the partition's previous owner, then learns what it did from the ledger. */
+  private async open(partition: number): Promise<ExecutorPartition> {
+    const { kafka, admin, serde, names, log } = this.o;
+    const producer = kafka.producer({
+      transactionalId: `${this.groupId}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: clientPartitioner,
+      retry: { initialRetryTime: 20, retries: 10 },
+    });
+    await producer.connect();
+    const ledger = new EffectLedger(names["executor-ledger"], partition, serde);
+    const t0 = Date.now();
+    const known = await ledger.load(kafka, admin, this.groupId);
+    log.info({ partition, ledgerEntries: known, loadMs: Date.now() - t0 }, "executor partition ready");
+    return new ExecutorPartition({
+      partition, producer, ledger, serde, names, groupId: this.groupId, executorId: this.executorId,
+      targets: this.o.targets, budgets: this.o.budgets, log: log.child({ partition }), now: () => Date.now(),
+      ...(this.o.fault ? { fault: this.o.fault } : {}),
+    });
+  }
+
+  private async release(partition: number): Promise<void> {
+    const w = this.workers.get(partition);
+    this.workers.delete(partition);
+    await w?.then((worker) => worker.close(), () => {});
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.resumeTimers) clearTimeout(t);
+    this.watcher?.stop();
+    await this.consumer.disconnect().catch(() => {});
+    for (const p of [...this.workers.keys()]) await this.release(p);
+    await this.reportProducer?.disconnect().catch(() => {});
+  }
+}

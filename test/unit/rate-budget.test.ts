@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { parseRate, RateBudgets } from "../../src/executor/rate-budget.js";
+
+const budgets = () => new RateBudgets(() => ({ total: parseRate("4/min"), perClient: parseRate("2/min") }));
+
+describe("executor rate budgets", () => {
+  it("gives a client only its share, leaving the rest of the target for others", () => {
+    const b = budgets();
+    expect(b.take("codebuild", "noisy", 0).granted).toBe(true);
+    expect(b.take("codebuild", "noisy", 0).granted).toBe(true);
+    const refused = b.take("codebuild", "noisy", 0);
+    expect(refused).toMatchObject({ granted: false, reason: expect.stringContaining("noisy") });
+    expect(b.take("codebuild", "quiet", 0).granted).toBe(true);
+  });
+
+  it("refuses everyone once the target's total is spent, and says when to retry", () => {
+    const b = budgets();
+    for (const c of ["a", "a", "b", "b"]) expect(b.take("codebuild", c, 0).granted).toBe(true);
+    const refused = b.take("codebuild", "c", 0);
+    expect(refused.granted).toBe(false);
+    if (!refused.granted) expect(refused.retryInMs).toBe(15_000); // 4/min refills one token per 15 s
+    expect(b.take("codebuild", "c", 15_000).granted).toBe(true);
+  });
+
+  it("keeps targets apart", () => {
+    const b = budgets();
+    b.take("codebuild", "a", 0);
+    b.take("codebuild", "a", 0);
+    expect(b.take("integration-api:sanity", "a", 0).granted).toBe(true);
+  });
+
+  it("refuses malformed rates with the accepted forms", () => {
+    expect(parseRate("30/min")).toEqual({ tokens: 30, perMs: 60_000 });
+    expect(() => parseRate("fast")).toThrow(/<n>\/s/);
+    expect(() => parseRate("0/s")).toThrow();
+  });
+});
