@@ -1,8 +1,11 @@
 /**
  * `blackwell demo` (`make demo`): the main job end to end on the local
- * default. Brings up Kafka + registry if none is configured, applies the
- * example, runs the reconciler and feeds a scripted scenario; prints drift as
- * it is detected and resolved, read back from Kafka like any consumer would.
+ * default. Brings up Kafka, the registry and the moto server if none is
+ * configured, applies the example, runs the reconciler and the executors, and
+ * plays a scenario: drift is detected, healed by policy (one heal after an
+ * operator's approval) through CodeBuild and the Integration API, and resolved
+ * once the world reports the fix. Everything printed is read back from Kafka,
+ * as any consumer would.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -10,115 +13,169 @@ import { join } from "node:path";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import { clientPartitioner } from "../adapters/kafka/partitioner.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
+import { CodeBuild } from "../executor/codebuild.js";
+import { ExecutorRunner } from "../executor/executor-runner.js";
+import { IntegrationApi } from "../executor/integration-api.js";
+import { parseRate, RateBudgets } from "../executor/rate-budget.js";
 import { resolveKafkaConfig } from "../infra/connect.js";
 import { createLogger } from "../observability/logger.js";
 import { createAppContext } from "../runtime/app-context.js";
 import { applyDesired } from "../runtime/apply-desired.js";
 import { ReconcilerRunner } from "../runtime/reconciler-runner.js";
+import { ensureBuildProjects, startDemoIntegrationApi } from "./demo-world.js";
 
 const say = (m: string) => console.log(`[demo] ${m}`);
 const CLIENT = "acme-corp";
+const APPROVER = "ops@acme.example";
 
-interface DriftEventValue { transition: string; stack_id: string; drift_type: string; component: string; severity: string; expected_json: string; observed_json: string }
+interface DriftEventValue { transition: string; drift_id: string; stack_id: string; drift_type: string; component: string; severity: string; expected_json: string; observed_json: string }
 interface StateValue { stack_id: string; status: string; state_version: string; drift_details: unknown[] }
+interface HealCommandValue { action: string; stack_id: string; drift_id: string; attempt: number; approved_by: string | null; params_json: string }
+interface HealResultValue { action: string; stack_id: string; drift_id: string; status: string; error_message: string | null; details_json: string; command_key: string }
 
 export async function demo(): Promise<number> {
   const root = projectRoot();
   const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
   const config = await resolveKafkaConfig(say);
-  say(`kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  topics ${config.topicPrefix}*`);
+  say(`kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  aws ${process.env.AWS_ENDPOINT_URL ?? "(standard AWS configuration)"}  topics ${config.topicPrefix}*`);
   const ctx = await createAppContext(config, log);
   const { kafka, names, serde } = ctx;
+  const groupPrefix = config.topicPrefix.replace(/\.$/, "");
 
   const file = join(root, "examples/acme-corp/blackwell.yaml");
   const parsed = parseBlackwellYaml(readFileSync(file, "utf8"), "examples/acme-corp/blackwell.yaml");
   const changes = await applyDesired(ctx, parsed, { file: "examples/acme-corp/blackwell.yaml", appliedBy: "demo" });
   for (const c of changes) say(`apply ${CLIENT}/${c.stack_id}: ${c.change} ${c.from ?? ""}${c.to && c.to !== c.from ? ` -> ${c.to}` : ""}`);
-
-  const runner = new ReconcilerRunner({
-    kafka, admin: ctx.admin, serde, names, partitions: config.partitions, applicationId: "blackwell-reconciler",
-    stateDir: join(root, ".blackwell", "state"), log, wallClockTicks: true,
-  });
-  await runner.start();
-  say("reconciler running (consumer group blackwell-reconciler, exactly-once transactions)");
-
-  const transitions: DriftEventValue[] = [];
-  const watcher = kafka.consumer({ groupId: `blackwell-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
-  await watcher.connect();
-  await watcher.subscribe({ topics: [names["drift-events"]], fromBeginning: false });
-  await watcher.run({
-    eachMessage: async ({ message }) => {
-      if (!message.value) return;
-      const v = await serde.decode<DriftEventValue>("DriftEvent", message.value);
-      transitions.push(v);
-      const arrow = v.transition === "resolved" ? "✓" : "!";
-      say(`  ${arrow} drift ${v.transition.padEnd(8)} ${v.stack_id} ${v.drift_type}/${v.component} (${v.severity}) expected ${v.expected_json.slice(0, 60)} observed ${v.observed_json.slice(0, 60)}`);
-    },
-  });
-  await joined;
+  await ensureBuildProjects(parsed.stacks.map((st) => st.build_project).filter((b): b is string => !!b));
 
   const producer = kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
   await producer.connect();
   let clock = Date.now();
-  const at = () => new Date((clock += 1000)).toISOString();
-  const provider = (environment: string, provider_name: string, event_type: string, extra: Record<string, unknown> = {}) => ({
-    event_id: randomUUID(), client_id: CLIENT, stack_id: null, environment, provider_name, provider_role: null, event_type,
+  const at = () => new Date((clock = Math.max(clock + 1000, Date.now()))).toISOString();
+  const provider = (scope: { environment?: string; stack_id?: string }, provider_name: string, event_type: string, extra: Record<string, unknown> = {}) => ({
+    event_id: randomUUID(), client_id: CLIENT, stack_id: scope.stack_id ?? null, environment: scope.environment ?? null, provider_name, provider_role: null, event_type,
     content_id: null, content_type: null, integration: null, timestamp: at(), payload_json: "{}", ...extra,
   });
-  const resource = (environment: string, resource_name: string, status: string) => ({
-    event_id: randomUUID(), client_id: CLIENT, stack_id: null, environment, resource_name, resource_arn: null, status, source: "demo", timestamp: at(), details_json: "{}",
+  const resource = (scope: { environment?: string; stack_id?: string }, resource_name: string, status: string, source = "demo") => ({
+    event_id: randomUUID(), client_id: CLIENT, stack_id: scope.stack_id ?? null, environment: scope.environment ?? null, resource_name, resource_arn: null, status, source, timestamp: at(), details_json: "{}",
   });
-  const send = async (topic: "provider-events" | "resource-events", values: object[]) => {
-    const schema = topic === "provider-events" ? "ProviderEvent" : "ResourceEvent";
+  const send = async (topic: "provider-events" | "resource-events" | "commands", values: object[]) => {
+    const schema = topic === "provider-events" ? "ProviderEvent" : topic === "resource-events" ? "ResourceEvent" : "Command";
     await producer.send({ topic: names[topic], acks: -1, messages: values.map((v) => ({ key: CLIENT, value: serde.encode(names[topic], schema, v) })) });
   };
-  const waitFor = async (what: string, count: (t: DriftEventValue[]) => number, n: number) => {
-    const deadline = Date.now() + 30_000;
-    while (count(transitions) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (count(transitions) < n) throw new Error(`demo: ${what} not seen within 30 s`);
+
+  // The world: the Integration API reports what it changed, like the provider's own webhooks would.
+  const world = await startDemoIntegrationApi({
+    providerRegistered: async (c) => {
+      say(`  world: Integration API re-registered ${c.provider_name} as the ${c.provider_type} of ${c.stack_id}; the provider reports in`);
+      await send("provider-events", [provider({ stack_id: c.stack_id }, c.provider_name, "provider.connected", { provider_role: c.provider_type })]);
+    },
+    integrationConfigured: async (c) => {
+      say(`  world: Integration API reconfigured ${c.integration} on ${c.stack_id}; the provider confirms the new configuration`);
+      await send("provider-events", [provider({ stack_id: c.stack_id }, c.integration.split("-")[0]!, "integration.configured", { integration: c.integration, payload_json: JSON.stringify({ configuration: c.configuration }) })]);
+    },
+  });
+
+  const reconciler = new ReconcilerRunner({
+    kafka, admin: ctx.admin, serde, names, partitions: config.partitions, applicationId: `${groupPrefix}-reconciler`,
+    stateDir: process.env.BLACKWELL_STATE_DIR ?? join(root, ".blackwell", "state"), log, wallClockTicks: true,
+  });
+  await reconciler.start();
+  const codebuild = new CodeBuild();
+  const executor = new ExecutorRunner({
+    kafka, admin: ctx.admin, serde, names, partitions: config.partitions, groupId: `${groupPrefix}-executor`,
+    targets: { codebuild, integrationApi: new IntegrationApi({ baseUrl: world.url }) },
+    budgets: new RateBudgets(() => ({ total: parseRate("30/min"), perClient: parseRate("10/min") })),
+    log, watchIntervalMs: 1000,
+  });
+  await executor.start();
+  say(`reconciler (group ${groupPrefix}-reconciler, exactly-once) and executors (group ${groupPrefix}-executor) running; Integration API stand-in at ${world.url}`);
+
+  const transitions: DriftEventValue[] = [];
+  const results: HealResultValue[] = [];
+  const watcher = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
+  await watcher.connect();
+  await watcher.subscribe({ topics: [names["drift-events"], names["heal-commands"], names["heal-results"]], fromBeginning: false });
+  await watcher.run({
+    eachMessage: async ({ topic, message }) => {
+      if (!message.value || message.key?.toString() !== CLIENT) return;
+      if (topic === names["drift-events"]) {
+        const v = await serde.decode<DriftEventValue>("DriftEvent", message.value);
+        transitions.push(v);
+        const what = `${v.stack_id} ${v.drift_type}/${v.component} (${v.severity})`;
+        if (v.transition === "resolved") say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
+        else say(`  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`);
+      } else if (topic === names["heal-commands"]) {
+        const v = await serde.decode<HealCommandValue>("HealCommand", message.value);
+        say(`  → heal command ${v.action} for ${v.stack_id} (attempt ${v.attempt}${v.approved_by ? `, approved by ${v.approved_by}` : ", by policy"})`);
+      } else {
+        const v = await serde.decode<HealResultValue>("HealResult", message.value);
+        results.push(v);
+        const details = JSON.parse(v.details_json) as { build_id?: string };
+        say(`  ← heal result ${v.action} ${v.status}${details.build_id ? ` (CodeBuild ${details.build_id})` : ""}${v.error_message ? `: ${v.error_message}` : ""}`);
+        // The rebuilt resource reports healthy once its build succeeded, as the monitoring would.
+        if (v.action === "resource.rebuild" && v.status === "succeeded") {
+          const cmdResource = transitions.find((t) => t.drift_id === v.drift_id)?.component;
+          if (cmdResource) await send("resource-events", [resource({ stack_id: v.stack_id }, cmdResource, "healthy", "monitoring")]);
+        }
+      }
+    },
+  });
+  await joined;
+
+  const waitFor = async (what: string, done: () => boolean, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (!done()) throw new Error(`demo: ${what} not seen within ${timeoutMs / 1000} s`);
   };
-  const prodConfig = parsed.stacks.find((s) => s.stack_id === "cms-ecom-prod")!.integrations.find((i) => i.name === "shopify-products")!.config as Record<string, unknown>;
+  const prodConfig = parsed.stacks.find((st) => st.stack_id === "cms-ecom-prod")!.integrations.find((i) => i.name === "shopify-products")!.config as Record<string, unknown>;
 
   say("step 1: providers and resources report healthy");
-  for (const env of ["prod", "staging"]) {
-    await send("provider-events", ["sanity", "shopify", "codebuild"].map((p) => provider(env, p, "provider.connected")));
-    await send("resource-events", ["content_cache_table", "site_distribution", "site_bucket"].map((r) => resource(env, r, "healthy")));
+  for (const environment of ["prod", "staging"]) {
+    await send("provider-events", ["sanity", "shopify", "codebuild"].map((p) => provider({ environment }, p, "provider.connected")));
+    await send("resource-events", ["content_cache_table", "site_distribution", "site_bucket"].map((r) => resource({ environment }, r, "healthy")));
   }
-  await send("provider-events", [provider("prod", "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: prodConfig }) })]);
+  await send("provider-events", [provider({ environment: "prod" }, "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: prodConfig }) })]);
 
-  const opened = (t: DriftEventValue[]) => t.filter((x) => x.transition === "opened").length;
-  const resolved = (t: DriftEventValue[]) => t.filter((x) => x.transition === "resolved").length;
-  const base = { opened: opened(transitions), resolved: resolved(transitions) };
+  const count = (transition: string) => transitions.filter((x) => x.transition === transition).length;
   say("step 2: someone connects Contentful as the prod CMS, the prod site bucket is deleted, and the Shopify webhook loses a topic");
-  await send("provider-events", [provider("prod", "contentful", "provider.connected")]);
-  await send("resource-events", [resource("prod", "site_bucket", "deleted")]);
-  await send("provider-events", [provider("prod", "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: { ...prodConfig, topics: ["products/create"] } }) })]);
-  await waitFor("three drifts opened", opened, base.opened + 3);
+  await send("provider-events", [provider({ environment: "prod" }, "contentful", "provider.connected")]);
+  await send("resource-events", [resource({ environment: "prod" }, "site_bucket", "deleted")]);
+  await send("provider-events", [provider({ environment: "prod" }, "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: { ...prodConfig, topics: ["products/create"] } }) })]);
+  await waitFor("three drifts opened", () => count("opened") >= 3);
 
-  say("step 3: the fixes are observed: Sanity reconnects, the bucket is back, the webhook is reconfigured");
-  await send("provider-events", [provider("prod", "sanity", "provider.connected")]);
-  await send("resource-events", [resource("prod", "site_bucket", "healthy")]);
-  await send("provider-events", [provider("prod", "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: prodConfig }) })]);
-  await waitFor("three drifts resolved", resolved, base.resolved + 3);
+  say("step 3: policy heals the bucket (CodeBuild) and the webhook (Integration API) by itself; the CMS change needs an approval");
+  await waitFor("two heals carried out", () => results.filter((r) => r.status !== "started").length >= 2);
+  const cms = transitions.find((t) => t.transition === "opened" && t.drift_type === "provider")!;
+  say(`step 4: ${APPROVER} approves re-registering Sanity for drift ${cms.drift_id}`);
+  await send("commands", [{
+    command_id: randomUUID(), client_id: CLIENT, stack_id: cms.stack_id, command: "approve", drift_id: cms.drift_id,
+    issued_by: APPROVER, issued_at: new Date().toISOString(), reason: "Contentful was connected by mistake", params_json: "{}",
+  }]);
+  await waitFor("three drifts resolved", () => count("resolved") >= 3);
   await new Promise((r) => setTimeout(r, 500));
 
   const states = new Map<string, StateValue>();
-  const reader = kafka.consumer({ groupId: `blackwell-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  const reader = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
   await reader.connect();
   await reader.subscribe({ topics: [names["stack-state"]], fromBeginning: true });
   await reader.run({ eachMessage: async ({ message }) => {
     if (message.key?.toString().startsWith(`${CLIENT}/`) && message.value) states.set(message.key.toString(), await serde.decode<StateValue>("StateRecord", message.value));
   } });
   const until = Date.now() + 10_000;
-  while (states.size < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, 500));
-  for (const [key, s] of states) say(`stack-state ${key}: ${s.status} (desired ${s.state_version}, ${s.drift_details.length} open drifts)`);
+  while ([...states.values()].filter((st) => st.status === "healthy").length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  for (const [key, st] of states) say(`stack-state ${key}: ${st.status} (desired ${st.state_version}, ${st.drift_details.length} open drifts)`);
 
-  await Promise.all([reader.disconnect(), watcher.disconnect(), producer.disconnect()]);
-  await runner.stop();
+  await Promise.all([reader.disconnect(), watcher.disconnect()]);
+  await executor.stop();
+  codebuild.close();
+  await reconciler.stop();
+  await world.close();
+  await producer.disconnect();
   await ctx.close();
-  say("done: drift detected and resolved from observation alone. The policy issued heal commands to blackwell.heal-commands (executors that carry them out, and the HTTP API, are not part of this build yet).");
-  say("stop the local Kafka and registry with: npm run infra:down");
-  return 0;
+  const healthy = [...states.values()].filter((st) => st.status === "healthy").length;
+  say(`done: 3 drifts detected, healed by policy and approval through CodeBuild and the Integration API, and resolved from observation; ${healthy} of ${states.size} stacks healthy.`);
+  say("stop the local Kafka, registry and moto server with: npm run infra:down");
+  return healthy === states.size && states.size > 0 ? 0 : 1;
 }

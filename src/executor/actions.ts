@@ -49,13 +49,13 @@ export async function perform(cmd: HealCommandOutput, targets: ActionTargets): P
       const type = str(p.provider_type);
       const name = str(p.provider_name);
       if (!type || !name) return failed("provider.register: params need provider_type and provider_name");
-      return targets.integrationApi.registerProvider(cmd.command_key, { client_id: cmd.client_id, provider_type: type, provider_name: name });
+      return targets.integrationApi.registerProvider(cmd.command_key, { client_id: cmd.client_id, stack_id: cmd.stack_id, provider_type: type, provider_name: name });
     }
     case "integration.configure": {
       if (!targets.integrationApi) return failed("integration.configure: no Integration API is configured (BLACKWELL_INTEGRATION_API_URL)");
       const name = str(p.integration);
       if (!name || p.configuration === undefined || p.configuration === null) return failed("integration.configure: params need integration and configuration");
-      return targets.integrationApi.configureIntegration(cmd.command_key, name, p.configuration);
+      return targets.integrationApi.configureIntegration(cmd.command_key, name, p.configuration, { client_id: cmd.client_id, stack_id: cmd.stack_id });
     }
     default:
       return failed(`unknown action ${cmd.action}`);

@@ -94,15 +94,15 @@ describe("executors on the real broker, CodeBuild on moto, a local Integration A
     expect(JSON.parse(resultsOf(register.command_key)[0]!.details_json)).toMatchObject({ http_status: 200, attempts: 3 });
     const posts = api.calls.filter((c) => c.path === "/providers/register");
     expect(posts).toHaveLength(3);
-    expect(posts[2]!.body).toEqual({ client_id: "api", provider_type: "cms", provider_name: "sanity" });
+    expect(posts[2]!.body).toEqual({ client_id: "api", stack_id: "web", provider_type: "cms", provider_name: "sanity" });
     expect(posts[2]!.headers["idempotency-key"]).toBe(register.command_key);
 
     api.script([422]);
     const configure = healCommandValue({ client_id: "api", action: "integration.configure", params: { integration: "shopify-products", configuration: { format: "json" } } });
     await h.produce("heal-commands", "HealCommand", "api", [configure]);
     await results.waitFor(() => resultsOf(configure.command_key).length > 0, 30_000, "the configure result");
-    expect(resultsOf(configure.command_key)[0]).toMatchObject({ status: "failed", error_message: expect.stringContaining("PUT /integrations/shopify-products answered 422") });
-    expect(api.calls.filter((c) => c.path === "/integrations/shopify-products").map((c) => c.body)).toEqual([{ format: "json" }]);
+    expect(resultsOf(configure.command_key)[0]).toMatchObject({ status: "failed", error_message: expect.stringContaining("PUT /integrations/shopify-products?client_id=api&stack_id=web answered 422") });
+    expect(api.calls.filter((c) => c.path === "/integrations/shopify-products?client_id=api&stack_id=web").map((c) => c.body)).toEqual([{ format: "json" }]);
     const failedAudit = await audit.waitFor((i) => i.some((a) => a.value?.action === "integration.configure:failed"), 10_000, "the failure audit");
     expect(failedAudit.find((a) => a.value?.action === "integration.configure:failed")!.value).toMatchObject({ success: false, triggered_by: "policy" });
   });
