@@ -12,6 +12,7 @@ import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { IntegrationApi } from "../../src/executor/integration-api.js";
 import { RateBudgets } from "../../src/executor/rate-budget.js";
+import { processMetrics, recordHeal } from "../../src/observability/metrics.js";
 
 export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
   const log = createLogger("executor");
@@ -29,6 +30,9 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
     log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs,
     ...(env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     ...(cfg.fault ? { fault: cfg.fault } : {}),
+    onHandled: (command, outcome) => {
+      if (command && outcome) recordHeal(processMetrics(), command.action, outcome.status);
+    },
     onFatal: (err) => {
       log.fatal({ err: err.message }, "executor cannot continue; exiting so a supervisor restarts it");
       setTimeout(() => process.exit(70), 100);

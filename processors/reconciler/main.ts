@@ -9,6 +9,7 @@ import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
 import { stopOnSignals } from "../../src/runtime/signals.js";
+import { processMetrics, recordPass } from "../../src/observability/metrics.js";
 
 export { stopOnSignals };
 
@@ -29,6 +30,7 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
     wallClockTicks: options.wallClockTicks ?? process.env.BLACKWELL_WALL_CLOCK_TICKS !== "0",
     ...(process.env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(process.env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     log,
+    onCommitted: (pass) => recordPass(processMetrics(), pass),
     onFatal: (err) => {
       log.fatal({ err: err.message }, "reconciler cannot continue; exiting so a supervisor restarts it");
       setTimeout(() => process.exit(70), 100);

@@ -7,7 +7,8 @@
  * once the world reports the fix. Everything printed is read back from Kafka,
  * as any consumer would.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../adapters/kafka/project-root.js";
@@ -18,6 +19,11 @@ import { ExecutorRunner } from "../executor/executor-runner.js";
 import { IntegrationApi } from "../executor/integration-api.js";
 import { parseRate, RateBudgets } from "../executor/rate-budget.js";
 import { resolveKafkaConfig } from "../infra/connect.js";
+import { freePort } from "../infra/free-port.js";
+import { TokenAuth } from "../api/auth.js";
+import { Replica } from "../api/replica.js";
+import { buildApi } from "../api/server.js";
+import { processMetrics, recordHeal, recordPass } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createAppContext } from "../runtime/app-context.js";
 import { applyDesired } from "../runtime/apply-desired.js";
@@ -33,7 +39,12 @@ interface StateValue { stack_id: string; status: string; state_version: string; 
 interface HealCommandValue { action: string; stack_id: string; drift_id: string; attempt: number; approved_by: string | null; params_json: string }
 interface HealResultValue { action: string; stack_id: string; drift_id: string; status: string; error_message: string | null; details_json: string; command_key: string }
 
-export async function demo(): Promise<number> {
+export interface DemoOptions {
+  /** Stop after the scenario instead of keeping the API up until Ctrl-C (tests, CI). */
+  exitAfter?: boolean;
+}
+
+export async function demo(options: DemoOptions = {}): Promise<number> {
   const root = projectRoot();
   const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
   const config = await resolveKafkaConfig(say);
@@ -50,8 +61,11 @@ export async function demo(): Promise<number> {
 
   const producer = kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
   await producer.connect();
+  const metrics = processMetrics();
+  const stateDir = process.env.BLACKWELL_STATE_DIR ?? join(root, ".blackwell", "state");
   let clock = Date.now();
-  const at = () => new Date((clock = Math.max(clock + 1000, Date.now()))).toISOString();
+  // Event times are real (the executors wait for not_before on the wall clock), strictly increasing.
+  const at = () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
   const provider = (scope: { environment?: string; stack_id?: string }, provider_name: string, event_type: string, extra: Record<string, unknown> = {}) => ({
     event_id: randomUUID(), client_id: CLIENT, stack_id: scope.stack_id ?? null, environment: scope.environment ?? null, provider_name, provider_role: null, event_type,
     content_id: null, content_type: null, integration: null, timestamp: at(), payload_json: "{}", ...extra,
@@ -78,7 +92,7 @@ export async function demo(): Promise<number> {
 
   const reconciler = new ReconcilerRunner({
     kafka, admin: ctx.admin, serde, names, partitions: config.partitions, applicationId: `${groupPrefix}-reconciler`,
-    stateDir: process.env.BLACKWELL_STATE_DIR ?? join(root, ".blackwell", "state"), log, wallClockTicks: true,
+    stateDir, log, wallClockTicks: true, onCommitted: (pass) => recordPass(metrics, pass),
   });
   await reconciler.start();
   const codebuild = new CodeBuild();
@@ -87,8 +101,17 @@ export async function demo(): Promise<number> {
     targets: { codebuild, integrationApi: new IntegrationApi({ baseUrl: world.url }) },
     budgets: new RateBudgets(() => ({ total: parseRate("30/min"), perClient: parseRate("10/min") })),
     log, watchIntervalMs: 1000,
+    onHandled: (command, outcome) => {
+      if (command && outcome) recordHeal(metrics, command.action, outcome.status);
+    },
   });
   await executor.start();
+  const apiToken = `acme-${randomBytes(12).toString("hex")}`;
+  const adminToken = `admin-${randomBytes(12).toString("hex")}`;
+  const replica = new Replica({ kafka, admin: ctx.admin, serde, names, log, path: join(stateDir, "api", "demo.db"), groupId: `${groupPrefix}-api-demo` });
+  await replica.start();
+  const api = await buildApi({ ctx, replica, auth: new TokenAuth(`acme-ops@${CLIENT}:${apiToken},admin@*:${adminToken}`), metrics, producer, log });
+  const apiUrl = await api.listen({ host: "127.0.0.1", port: await portOrFree(Number(process.env.BLACKWELL_API_PORT ?? 8080)) });
   say(`reconciler (group ${groupPrefix}-reconciler, exactly-once) and executors (group ${groupPrefix}-executor) running; Integration API stand-in at ${world.url}`);
 
   const transitions: DriftEventValue[] = [];
@@ -168,14 +191,45 @@ export async function demo(): Promise<number> {
   for (const [key, st] of states) say(`stack-state ${key}: ${st.status} (desired ${st.state_version}, ${st.drift_details.length} open drifts)`);
 
   await Promise.all([reader.disconnect(), watcher.disconnect()]);
-  await executor.stop();
-  codebuild.close();
-  await reconciler.stop();
-  await world.close();
-  await producer.disconnect();
-  await ctx.close();
   const healthy = [...states.values()].filter((st) => st.status === "healthy").length;
   say(`done: 3 drifts detected, healed by policy and approval through CodeBuild and the Integration API, and resolved from observation; ${healthy} of ${states.size} stacks healthy.`);
-  say("stop the local Kafka, registry and moto server with: npm run infra:down");
-  return healthy === states.size && states.size > 0 ? 0 : 1;
+  say("");
+  say(`API      ${apiUrl}   (OpenAPI ${apiUrl}/openapi.json, metrics ${apiUrl}/metrics, readiness ${apiUrl}/readyz)`);
+  say(`tokens   acme-corp: ${apiToken}   admin: ${adminToken}`);
+  say(`try      curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/drift`);
+  say(`         curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/history?limit=10`);
+  const shutdown = async () => {
+    await api.close();
+    await executor.stop();
+    codebuild.close();
+    await reconciler.stop();
+    await replica.stop();
+    await world.close();
+    await producer.disconnect();
+    await ctx.close();
+  };
+  const code = healthy === states.size && states.size > 0 ? 0 : 1;
+  if (options.exitAfter) {
+    await shutdown();
+    say("stop the local Kafka, registry and moto server with: npm run infra:down");
+    return code;
+  }
+  say("reconciler, executors and API keep running: press Ctrl-C to stop (then `npm run infra:down` stops Kafka, the registry and moto)");
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await shutdown();
+  return code;
+}
+
+/** `preferred` when it is free on loopback, else any free port. */
+async function portOrFree(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((res) => {
+    const s = createServer();
+    s.once("error", () => res(false));
+    s.listen(preferred, "127.0.0.1", () => s.close(() => res(true)));
+  });
+  return free ? preferred : freePort();
 }

@@ -26,7 +26,7 @@ const HELP: Record<string, string> = {
 commands:
   apply -f <file>     validate blackwell.yaml and publish the desired state (versioned)
   replay              rebuild all state from the input topics and compare with the live state
-  run <role...>       run roles in this process: reconciler (alias: processor), executor, all
+  run <role...>       run roles in this process: reconciler (alias: processor), executor, api, all
   demo                the main job end to end on the local default
   up | down           start / stop the local Kafka and schema registry (no Docker)
 
@@ -45,11 +45,12 @@ store and throw-away output topics (--keep keeps them), then reports whether
 the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not.`,
   run: `usage: blackwell run <role...>
 
-Roles: reconciler (alias processor), executor, all. Runs until SIGTERM/SIGINT, then stops gracefully.
+Roles: reconciler (alias processor), executor, api, all. Runs until SIGTERM/SIGINT, then stops gracefully.
 Executor settings: BLACKWELL_INTEGRATION_API_URL, BLACKWELL_INTEGRATION_API_TOKEN,
 BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_CLIENT] (e.g. 30/min),
-AWS_* (standard AWS configuration; the local default points at the moto server).`,
-  demo: "usage: blackwell demo\n\nStarts local Kafka + registry if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler and feeds a scripted scenario, printing drift as it is detected and resolved.",
+AWS_* (standard AWS configuration; the local default points at the moto server).
+API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
+  demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
   down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
 };
@@ -101,7 +102,7 @@ async function replay(args: string[]): Promise<number> {
   return report.equal ? EXIT.ok : EXIT.problem;
 }
 
-const ROLES = ["reconciler", "processor", "executor", "all"] as const;
+const ROLES = ["reconciler", "processor", "executor", "api", "all"] as const;
 
 async function run(args: string[]): Promise<number> {
   const roles = args.filter((a) => !a.startsWith("-"));
@@ -118,6 +119,12 @@ async function run(args: string[]): Promise<number> {
   if (want("executor")) {
     const { startExecutor } = await import("../../processors/executor/main.js");
     stops.push((await startExecutor()).stop);
+  }
+  if (want("api")) {
+    const { startApi } = await import("../../processors/api/main.js");
+    const api = await startApi();
+    console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
+    stops.push(api.stop);
   }
   stopOnSignals(async () => {
     for (const stop of stops.reverse()) await stop();
@@ -160,7 +167,10 @@ export async function main(argv: string[]): Promise<number> {
       case "apply": return await apply(rest);
       case "replay": return await replay(rest);
       case "run": return await run(rest);
-      case "demo": return await (await import("./demo.js")).demo();
+      case "demo": {
+        const { values } = parseArgs({ args: rest, options: { exit: { type: "boolean" } }, strict: true });
+        return await (await import("./demo.js")).demo({ exitAfter: values.exit ?? false });
+      }
       case "up": return await up();
       case "down": return await down(rest);
       default:

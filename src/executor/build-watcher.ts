@@ -23,6 +23,7 @@ export interface WatcherDeps {
   log: Logger;
   intervalMs: number;
   timeoutMs: number;
+  onReported?: (command: HealCommandOutput, outcome: { status: "succeeded" | "failed" }) => void;
 }
 
 export class BuildWatcher {
@@ -56,7 +57,7 @@ export class BuildWatcher {
           { topic: names["heal-results"], messages: [healResultMessage(names, serde, cmd, outcome, partition, startedAt, now)] },
           { topic: names.audit, messages: [executorAuditMessage(names, serde, cmd, outcome, this.d.executorId, partition, now)] },
         ],
-      }).catch((err: unknown) => this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"));
+      }).then(() => this.d.onReported?.(cmd, outcome), (err: unknown) => this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"));
     };
     this.schedule(poll);
   }

@@ -39,7 +39,7 @@ export interface ExecutorOptions {
   fault?: string;
   onFatal?: (err: Error) => void;
   /** Called after each command is committed (tests, metrics). */
-  onHandled?: (command: HealCommandOutput | null, outcome: EffectOutcome | null) => void;
+  onHandled?: (command: HealCommandOutput | null, outcome: Pick<EffectOutcome, "status"> | null) => void;
 }
 
 export class ExecutorRunner {
@@ -72,6 +72,7 @@ export class ExecutorRunner {
     this.watcher = new BuildWatcher({
       codebuild: this.o.targets.codebuild, producer: this.reportProducer, serde: this.o.serde, names, executorId: this.executorId,
       log, intervalMs: this.o.watchIntervalMs ?? 15_000, timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
+      ...(this.o.onHandled ? { onReported: this.o.onHandled } : {}),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = new Set(payload.memberAssignment[topic] ?? []);

@@ -41,6 +41,10 @@ export interface PassSummary {
   records: number;
   dlq: number;
   outputs: PassOutputs;
+  /** From the start of the pass to its commit. */
+  durationMs: number;
+  /** Newest event time in the pass (epoch ms), null for ticks. */
+  newestEventAt: number | null;
 }
 
 /** Outputs and dirty clients gathered during one transaction. */
@@ -49,6 +53,8 @@ class Pass {
   readonly deadlines = new Map<string, number | null>();
   readonly outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
   readonly dlq: Message[] = [];
+  readonly startedAt = Date.now();
+  newestEventAt: number | null = null;
   records = 0;
 }
 
@@ -80,6 +86,7 @@ export class ReconcilerTask {
         if (!input) continue;
         pass.records++;
         this.streamTime = Math.max(this.streamTime, input.at);
+        pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
         const position = `${role}/${batch.partition}@${message.offset}`;
         this.apply(pass, clientOf(input), input, {
           now: this.streamTime,
@@ -215,7 +222,7 @@ export class ReconcilerTask {
     }
     this.o.store.commitRaw(rows, changelogNext, this.streamTime);
     this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, healCommands: pass.outputs.healCommands.length, txMs: Date.now() - t0 }, "pass committed");
-    this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs });
+    this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs, durationMs: Date.now() - pass.startedAt, newestEventAt: pass.newestEventAt });
   }
 
   async close(): Promise<void> {

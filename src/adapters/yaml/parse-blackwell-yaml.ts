@@ -301,3 +301,22 @@ function invalid(file: string, problems: Problem[]): BlackwellError {
   (err as BlackwellError & { problems: Problem[] }).problems = problems;
   return err;
 }
+
+/**
+ * A policy on its own (YAML or JSON, the same format as a stack's `policy:`),
+ * as the API's policy endpoint takes it. Same checks, same messages.
+ */
+export function parsePolicyDocument(text: string, file: string): ReconciliationPolicy {
+  const lines = new LineCounter();
+  const inner = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (inner.errors.length > 0) {
+    throw invalid(file, inner.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, path: "(syntax)", message: e.message.split("\n")[0]! })));
+  }
+  if (!isMap(inner.contents)) throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
+  const doc = parseDocument("spec: {stacks: [{policy: null}]}");
+  doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
+  const r = new Reader(doc, lines);
+  const policy = readPolicy(r, 0);
+  if (r.problems.length > 0) throw invalid(file, r.problems.map((p) => ({ ...p, path: p.path.replace(/^spec\.stacks\.0\./, "") })));
+  return policy;
+}

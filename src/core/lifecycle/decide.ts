@@ -213,18 +213,28 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
   switch (command.command) {
     case "acknowledge":
       outputs.audits.push(target
-        ? audit(ctx, "drift_acknowledged", state.client_id, target[0], command.drift_id, true, {}, command.reason, command.issued_by)
-        : audit(ctx, "drift_acknowledged", state.client_id, command.stack_id, command.drift_id, false, {}, "no open drift with this id", command.issued_by));
+        ? audit(ctx, "drift_acknowledged", state.client_id, target[0], command.drift_id, true, { command_id: command.command_id }, command.reason, command.issued_by)
+        : audit(ctx, "drift_acknowledged", state.client_id, command.stack_id, command.drift_id, false, { command_id: command.command_id }, "no open drift with this id", command.issued_by));
       return;
     case "pause":
     case "resume":
-    case "reconcile":
-      outputs.audits.push(audit(ctx, `stack_${command.command}`, state.client_id, command.stack_id, null, true, {}, command.reason, command.issued_by));
+      outputs.audits.push(audit(ctx, `stack_${command.command}`, state.client_id, command.stack_id, null, true, { command_id: command.command_id }, command.reason, command.issued_by));
       return;
+    case "reconcile": {
+      // What the forced pass found, so whoever asked can read the outcome from the audit trail.
+      const views = outputs.stackStates.flatMap((s) => (s.state !== null && (command.stack_id === null || s.stack_id === command.stack_id) ? [s.state] : []));
+      outputs.audits.push(audit(ctx, "stack_reconcile", state.client_id, command.stack_id, null, true, {
+        command_id: command.command_id, reconciliation_id: ctx.reconciliation_id,
+        stacks: Object.fromEntries(views.map((v) => [v.stack_id, v.status])),
+        drift_count: views.reduce((n, v) => n + v.drift_details.length, 0),
+        heal_commands_issued: outputs.healCommands.filter((c) => command.stack_id === null || c.stack_id === command.stack_id).length,
+      }, command.reason, command.issued_by));
+      return;
+    }
     case "approve":
     case "reject": {
       const known = target !== undefined;
-      outputs.audits.push(audit(ctx, `heal_${command.command === "approve" ? "approved" : "rejected"}`, state.client_id, target?.[0] ?? command.stack_id, command.drift_id, known, {}, known ? command.reason : "no open drift with this id", command.issued_by, command.command === "approve" ? command.issued_by : null));
+      outputs.audits.push(audit(ctx, `heal_${command.command === "approve" ? "approved" : "rejected"}`, state.client_id, target?.[0] ?? command.stack_id, command.drift_id, known, { command_id: command.command_id }, known ? command.reason : "no open drift with this id", command.issued_by, command.command === "approve" ? command.issued_by : null));
       return;
     }
     case "rollback":

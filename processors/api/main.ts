@@ -1,0 +1,58 @@
+/**
+ * Composition root of the API role: config -> Kafka context -> read replica
+ * -> HTTP server. Settings: BLACKWELL_API_TOKENS (required), BLACKWELL_API_HOST
+ * (default 127.0.0.1), BLACKWELL_API_PORT (default 8080), BLACKWELL_STATE_DIR,
+ * BLACKWELL_API_INSTANCE (names this instance's replica group).
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import { projectRoot } from "../../src/adapters/kafka/project-root.js";
+import { TokenAuth } from "../../src/api/auth.js";
+import { Replica } from "../../src/api/replica.js";
+import { buildApi } from "../../src/api/server.js";
+import { BlackwellError } from "../../src/errors.js";
+import { resolveKafkaConfig } from "../../src/infra/connect.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { processMetrics } from "../../src/observability/metrics.js";
+import { createAppContext } from "../../src/runtime/app-context.js";
+import { stopOnSignals } from "../../src/runtime/signals.js";
+
+export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
+  const env = { ...process.env, ...overrides };
+  const log = createLogger("api");
+  if (!env.BLACKWELL_API_TOKENS) throw new BlackwellError("BLACKWELL_ERR_CONFIG", "BLACKWELL_API_TOKENS is not set (comma-separated <name>@<client_id|*>:<token>)");
+  const auth = new TokenAuth(env.BLACKWELL_API_TOKENS);
+  const port = Number(env.BLACKWELL_API_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `BLACKWELL_API_PORT must be a port number, got ${JSON.stringify(env.BLACKWELL_API_PORT)}`);
+  const config = await resolveKafkaConfig((m) => log.info(m));
+  const ctx = await createAppContext(config, log);
+  const instance = (env.BLACKWELL_API_INSTANCE ?? hostname()).replace(/[^A-Za-z0-9._-]/g, "_");
+  const prefix = config.topicPrefix.replace(/\.$/, "");
+  const replica = new Replica({
+    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, log,
+    path: join(env.BLACKWELL_STATE_DIR ?? join(projectRoot(), ".blackwell", "state"), "api", `${instance}.db`),
+    groupId: `${prefix}-api-${instance}`,
+  });
+  await replica.start();
+  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+  await producer.connect();
+  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log });
+  const address = await app.listen({ host: env.BLACKWELL_API_HOST ?? "127.0.0.1", port });
+  log.info({ address, tokens: auth.size }, "API listening");
+  return {
+    url: address,
+    replica,
+    stop: async () => {
+      await app.close();
+      await producer.disconnect().catch(() => {});
+      await replica.stop();
+      await ctx.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = await startApi();
+  stopOnSignals(app.stop);
+}

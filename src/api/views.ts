@@ -1,0 +1,53 @@
+/** Replica rows (Avro field names) into the API's JSON shapes, with the spec's field names. */
+import type { Row } from "./replica.js";
+
+const parse = (text: unknown): unknown => {
+  try {
+    return JSON.parse(String(text));
+  } catch {
+    return text;
+  }
+};
+
+export function stateView(r: Row): Row {
+  const details = (r.drift_details as Row[]).map((d) => ({
+    drift_id: d.drift_id, type: d.type, component: d.component, expected: parse(d.expected_json), observed: parse(d.observed_json),
+    severity: d.severity, detected_at: d.detected_at, acknowledged: d.acknowledged,
+  }));
+  return { ...r, drift_details: details };
+}
+
+export function driftStatus(client_id: string, states: Row[]): Row {
+  const details: Row[] = states.flatMap((s) => (stateView(s).drift_details as Row[]).map((d) => ({ ...d, stack_id: s.stack_id })));
+  const last = details.map((d) => String(d.detected_at)).sort().at(-1) ?? null;
+  const eligible = states.some((s) => (s.drift_details as Row[]).length > 0 && (s.reconciliation_policy as Row).auto_heal === true);
+  return {
+    client_id, has_drift: details.length > 0, drift_count: details.length, last_detected: last, drift_details: details, auto_heal_eligible: eligible,
+    stacks: Object.fromEntries(states.map((s) => [s.stack_id, s.status])),
+  };
+}
+
+/** The policy of a desired-state row in the spec's (and blackwell.yaml's) format. */
+export function policyView(desired: Row): Row {
+  const p = desired.policy as Row & { auto_heal: Row; notifications: { channels: Row[] } };
+  const ah = p.auto_heal;
+  return {
+    schedule: p.schedule,
+    auto_heal: {
+      enabled: ah.enabled, max_attempts: ah.max_attempts, backoff_strategy: ah.backoff_strategy,
+      backoff_base: `${String(ah.backoff_base_seconds)}s`, backoff_cap: `${String(ah.backoff_cap_seconds)}s`,
+      allowed_drift_types: ah.allowed_drift_types, require_approval: ah.require_approval,
+    },
+    notifications: { channels: p.notifications.channels.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0)))) },
+    observability: p.observability,
+  };
+}
+
+/** Drift transitions and audit entries of a client, newest first: the reconciliation history. */
+export function historyView(drifts: Row[], audits: Row[], limit: number): Row[] {
+  const events = [
+    ...drifts.map((d) => ({ kind: "drift", at: String(d.detected_at), reconciliation_id: d.reconciliation_id, stack_id: d.stack_id, transition: d.transition, drift_id: d.drift_id, drift_type: d.drift_type, component: d.component, severity: d.severity })),
+    ...audits.map((a) => ({ kind: "audit", at: String(a.timestamp), stack_id: a.stack_id, action: a.action, drift_id: a.drift_id, triggered_by: a.triggered_by, success: a.success, approver: a.approver, reason: a.reason, changes_made: parse(a.changes_made_json) })),
+  ];
+  return events.sort((x, y) => (x.at < y.at ? 1 : x.at > y.at ? -1 : 0)).slice(0, limit);
+}
