@@ -128,7 +128,17 @@ export class ReconcilerRunner {
     const desired = this.o.names["desired-state"];
     const others = [...this.topicRoles.keys()].filter((t) => t !== desired);
     this.consumer.pause(others.map((topic) => ({ topic })));
+    // A consumer that restarts after a crash, or rejoins, forgets its pauses: pause again until the backlog is done.
+    const repause = () => {
+      try {
+        this.consumer.pause(others.map((topic) => ({ topic })));
+      } catch (err) {
+        this.o.log.debug({ err: errorMessage(err) }, "re-pause skipped");
+      }
+    };
+    const removeListener = this.consumer.on(this.consumer.events.GROUP_JOIN, repause);
     const resume = () => {
+      removeListener();
       // The consumer may be restarting after a crash or already stopped; it then starts unpaused anyway.
       try {
         if (!this.stopped) this.consumer.resume(others.map((topic) => ({ topic })));

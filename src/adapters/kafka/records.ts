@@ -4,7 +4,8 @@
  * agreement) and clamps event time, so the core only ever sees valid input.
  */
 import { BlackwellError } from "../../errors.js";
-import type { DesiredStack, Role, Severity } from "../../core/model/desired.js";
+import { DEFAULT_GUARDS, WEEKDAYS, type DesiredStack, type HealWindow, type Role, type Severity } from "../../core/model/desired.js";
+import { isTimeZone } from "../../core/policy/heal-windows.js";
 import {
   OPERATOR_COMMANDS, PROVIDER_EVENT_TYPES, RESOURCE_STATUSES,
   type InputRecord, type OperatorCommand, type ProviderEventType, type ResourceStatus,
@@ -132,7 +133,15 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
     integrations,
     policy: {
       ...d.policy,
-      auto_heal: { ...d.policy.auto_heal, backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, ["linear", "exponential"] as const) },
+      auto_heal: {
+        ...d.policy.auto_heal,
+        backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, ["linear", "exponential"] as const),
+        windows: (d.policy.auto_heal.windows ?? []).map((w, k) => {
+          if (!isTimeZone(w.timezone)) throw invalid(`policy.auto_heal.windows.${k}.timezone ${JSON.stringify(w.timezone)} is not a time zone`);
+          if (![w.start, w.end].every((t) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t))) throw invalid(`policy.auto_heal.windows.${k}: start/end must be HH:MM`);
+          return { ...w, action: oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const), days: w.days.map((day) => oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS)) };
+        }),
+      },
       notifications: { channels: d.policy.notifications.channels.map((c) => ({ ...c, severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, ["low", "medium", "high", "critical"]) })) },
     },
     staleness: {
@@ -149,13 +158,25 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
 export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy"> & {
   integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
   policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
-    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy"> & { backoff_strategy: string };
+    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows"> & { backoff_strategy: string; windows?: Array<Omit<HealWindow, "action" | "days"> & { action: string; days: string[] }> };
     notifications: { channels: Array<Omit<DesiredStack["policy"]["notifications"]["channels"][number], "severity_threshold"> & { severity_threshold: string }> };
   };
 };
 
 export function desiredToAvro(d: DesiredStack): AvroDesiredState {
-  return { ...d, integrations: d.integrations.map((i) => ({ name: i.name, config_json: JSON.stringify(i.config), ignore_paths: i.ignore_paths })) };
+  const ah = d.policy.auto_heal;
+  return {
+    ...d,
+    integrations: d.integrations.map((i) => ({ name: i.name, config_json: JSON.stringify(i.config), ignore_paths: i.ignore_paths })),
+    policy: {
+      ...d.policy,
+      auto_heal: {
+        ...ah,
+        circuit_breaker: ah.circuit_breaker ?? DEFAULT_GUARDS.circuit_breaker, flap_detection: ah.flap_detection ?? DEFAULT_GUARDS.flap_detection,
+        windows: ah.windows ?? [], content_quiet_period_seconds: ah.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds,
+      },
+    },
+  };
 }
 
 export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {

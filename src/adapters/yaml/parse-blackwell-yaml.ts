@@ -9,7 +9,8 @@ import { BlackwellError } from "../../errors.js";
 import { canonicalJson } from "../../core/canonical-json.js";
 import { parsePointer } from "../../core/diff/json-compare.js";
 import { parseDuration } from "../../core/duration.js";
-import { ROLES, SEVERITIES, type DesiredStack, type ReconciliationPolicy, type Role, type Severity, type StalenessWindows } from "../../core/model/desired.js";
+import { DEFAULT_GUARDS, ROLES, SEVERITIES, WEEKDAYS, type DesiredStack, type HealWindow, type ReconciliationPolicy, type Role, type Severity, type StalenessWindows, type Weekday } from "../../core/model/desired.js";
+import { isTimeZone } from "../../core/policy/heal-windows.js";
 
 /** A stack as declared, before versioning (state_version etc. are set by `apply`). */
 export type DeclaredStack = Omit<DesiredStack, "state_version" | "previous_versions" | "applied_at" | "applied_by">;
@@ -247,8 +248,35 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
   const p = (...rest: Path) => at(r, i, "policy", ...rest);
   r.only(p(), ["schedule", "auto_heal", "notifications", "observability"]);
   r.only(p("schedule"), ["interval", "timezone"]);
-  r.only(p("auto_heal"), ["enabled", "max_attempts", "backoff_strategy", "backoff_base", "backoff_cap", "allowed_drift_types", "require_approval"]);
+  r.only(p("auto_heal"), ["enabled", "max_attempts", "backoff_strategy", "backoff_base", "backoff_cap", "allowed_drift_types", "require_approval", "circuit_breaker", "flap_detection", "content_quiet_period", "windows"]);
+  r.only(p("auto_heal", "circuit_breaker"), ["max_heals", "window"]);
+  r.only(p("auto_heal", "flap_detection"), ["max_flips", "window"]);
+  const windows = (() => {
+    const path = p("auto_heal", "windows");
+    if (r.get(path) === undefined || r.get(path) === null) return [];
+    if (!r.isList(path)) {
+      r.fail(path, "must be a list of windows");
+      return [];
+    }
+    return (r.json(path) as unknown[]).map((_, k): HealWindow => {
+      const w = [...path, k];
+      r.only(w, ["action", "days", "start", "end", "timezone", "drift_types"]);
+      const hhmm = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+      const timezone = r.string([...w, "timezone"]) ?? policyTimezone;
+      if (!isTimeZone(timezone)) r.fail([...w, "timezone"], `unknown time zone ${JSON.stringify(timezone)} (use an IANA name like Europe/Berlin)`);
+      const start = r.string([...w, "start"], { required: true, pattern: hhmm }) ?? "00:00";
+      const end = r.string([...w, "end"], { required: true, pattern: hhmm }) ?? "24:00";
+      if (start === end) r.fail([...w, "end"], "must differ from start");
+      const days = r.strings([...w, "days"], { oneOf: WEEKDAYS }) as Weekday[];
+      return {
+        action: (r.string([...w, "action"], { required: true, oneOf: ["allow", "deny"] }) ?? "deny") as "allow" | "deny",
+        days: days.length > 0 ? days : [...WEEKDAYS], start, end, timezone, drift_types: r.strings([...w, "drift_types"], { oneOf: DRIFT_KINDS }),
+      };
+    });
+  })();
   const interval = r.string(p("schedule", "interval")) ?? "5m";
+  const policyTimezone = r.string(p("schedule", "timezone")) ?? "UTC";
+  if (!isTimeZone(policyTimezone)) r.fail(p("schedule", "timezone"), `unknown time zone ${JSON.stringify(policyTimezone)} (use an IANA name like Europe/Berlin)`);
   if (parseDuration(interval) === null) r.fail(p("schedule", "interval"), `must be a duration like 5m, got ${JSON.stringify(interval)}`);
   const channels = (() => {
     const path = p("notifications", "channels");
@@ -270,7 +298,7 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
   })();
   r.only(p("observability"), ["metrics_retention", "detailed_logging", "performance_tracking"]);
   return {
-    schedule: { interval, timezone: r.string(p("schedule", "timezone")) ?? "UTC" },
+    schedule: { interval, timezone: policyTimezone },
     auto_heal: {
       enabled: r.bool(p("auto_heal", "enabled"), false),
       max_attempts: r.int(p("auto_heal", "max_attempts"), 3, 1, 100),
@@ -279,6 +307,16 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       backoff_cap_seconds: r.seconds(p("auto_heal", "backoff_cap"), 900),
       allowed_drift_types: r.strings(p("auto_heal", "allowed_drift_types"), { oneOf: DRIFT_KINDS }),
       require_approval: r.strings(p("auto_heal", "require_approval"), { oneOf: DRIFT_KINDS }),
+      circuit_breaker: {
+        max_heals: r.int(p("auto_heal", "circuit_breaker", "max_heals"), DEFAULT_GUARDS.circuit_breaker.max_heals, 1, 10_000),
+        window_seconds: r.seconds(p("auto_heal", "circuit_breaker", "window"), DEFAULT_GUARDS.circuit_breaker.window_seconds),
+      },
+      flap_detection: {
+        max_flips: r.int(p("auto_heal", "flap_detection", "max_flips"), DEFAULT_GUARDS.flap_detection.max_flips, 2, 1000),
+        window_seconds: r.seconds(p("auto_heal", "flap_detection", "window"), DEFAULT_GUARDS.flap_detection.window_seconds),
+      },
+      windows,
+      content_quiet_period_seconds: r.seconds(p("auto_heal", "content_quiet_period"), DEFAULT_GUARDS.content_quiet_period_seconds),
     },
     notifications: { channels },
     observability: {

@@ -15,6 +15,8 @@ export interface ObservedView {
   integrations: Record<string, IntegrationObservation>;
   /** Unbuilt content changes per type (after the newest covering build). */
   pending: Record<string, number[]>;
+  /** Newest unbuilt content change per type, for the rebuild's quiet period. */
+  latest: Record<string, number>;
   covers: number | null;
 }
 
@@ -25,7 +27,7 @@ export function observedView(client: ClientState, stack_id: string, environment:
   const scopes = scopesOfStack(stack_id, environment)
     .map((k) => client.scopes[k])
     .filter((s): s is ObservationScope => s !== undefined);
-  const view: ObservedView = { active: {}, seen: {}, disconnected: {}, resources: {}, integrations: {}, pending: {}, covers: null };
+  const view: ObservedView = { active: {}, seen: {}, disconnected: {}, resources: {}, integrations: {}, pending: {}, latest: {}, covers: null };
   for (const scope of scopes) {
     for (const [role, active] of Object.entries(scope.active) as Array<[Role, ActiveProvider]>) {
       const current = view.active[role];
@@ -44,6 +46,7 @@ export function observedView(client: ClientState, stack_id: string, environment:
     for (const [type, c] of Object.entries(scope.content)) {
       const unbuilt = c.pending.filter((t) => view.covers === null || t > view.covers);
       if (unbuilt.length > 0) view.pending[type] = [...(view.pending[type] ?? []), ...unbuilt].sort((a, b) => a - b);
+      if (unbuilt.length > 0) view.latest[type] = Math.max(view.latest[type] ?? c.latest, c.latest);
     }
   }
   return view;

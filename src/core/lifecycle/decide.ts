@@ -10,11 +10,13 @@ import { findDrifts, type Finding } from "../diff/find-drifts.js";
 import { observedView } from "../diff/observed-view.js";
 import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
-import type { ClientState, OpenDrift, StackEntry } from "../model/client-state.js";
+import { emptyHeal, type ClientState, type OpenDrift, type StackEntry } from "../model/client-state.js";
+import { DEFAULT_GUARDS } from "../model/desired.js";
 import type { CommandIssued } from "../model/inputs.js";
 import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, TransitionKind } from "../model/outputs.js";
 import { autoHealEligible } from "../policy/eligibility.js";
 import { healStep, stackStatus } from "./heal-step.js";
+import { healActionFor } from "../policy/heal-actions.js";
 import { sha256Hex } from "../sha256.js";
 
 export interface DecideContext {
@@ -78,15 +80,33 @@ function reconcileStack(
     return numbered;
   };
 
+  const flapPolicy = desired.policy.auto_heal.flap_detection ?? DEFAULT_GUARDS.flap_detection;
+  const flaps: Record<string, number[]> = {};
+  for (const [id, times] of Object.entries(stack.flaps ?? {})) {
+    const recent = times.filter((t) => t > ctx.now - flapPolicy.window_seconds * 1000);
+    if (recent.length > 0) flaps[id] = recent;
+  }
+  const notes: Array<{ drift_id: string; note: string }> = [];
+
   for (const [id, finding] of found) {
     const open = stack.drifts[id];
     if (!open) {
+      const openings = [...(flaps[id] ?? []), ctx.now];
+      flaps[id] = openings;
+      // A component that keeps going back and forth is fought over (often by a heal): stop healing it, say why.
+      const healable = desired.policy.auto_heal.enabled && healActionFor(finding.kind) !== null
+        && (desired.policy.auto_heal.allowed_drift_types.includes(finding.kind) || desired.policy.auto_heal.require_approval.includes(finding.kind));
+      const flapping = healable && openings.length >= flapPolicy.max_flips
+        ? `flapping: opened ${openings.length} times within ${flapPolicy.window_seconds}s (limit ${flapPolicy.max_flips}); healing this drift is switched to alert-only until it stays resolved for that long`
+        : null;
       const opened: OpenDrift = {
         drift_id: id, type: finding.type, kind: finding.kind, component: finding.component,
         expected: finding.expected, observed: finding.observed, severity: finding.severity,
         detected_at: ctx.now, acknowledged: false, ack_emitted: false, transitions: 0,
+        ...(flapping ? { heal: { ...emptyHeal(), flapping } } : {}),
       };
       drifts[id] = emit(opened, "opened");
+      if (flapping) notes.push({ drift_id: id, note: flapping });
     } else if (!sameFinding(open, finding)) {
       drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity: finding.severity }, "updated");
     } else {
@@ -99,14 +119,29 @@ function reconcileStack(
     if (!found.has(id)) emit(open, "resolved");
   }
 
-  const heal = healStep(stack, drifts, { client_id: client.client_id, stack_id, now: ctx.now, reconciliation_id: ctx.reconciliation_id });
+  const latest = Object.entries(view.latest).filter(([type]) => desired.content_types.includes(type)).map(([, at]) => at);
+  const heal = healStep(stack, drifts, {
+    client_id: client.client_id, stack_id, now: ctx.now, reconciliation_id: ctx.reconciliation_id,
+    latestContentAt: latest.length > 0 ? Math.max(...latest) : null,
+  });
   outputs.healCommands.push(...heal.commands);
   outputs.audits.push(...heal.audits);
+  for (const { drift_id, note } of [...notes, ...heal.notes]) {
+    const d = heal.drifts[drift_id];
+    if (d) heal.drifts[drift_id] = emit(d, "note", note);
+  }
 
   // StateRecords go out on change, on an explicit reconcile, and on the policy's
   // schedule (the scheduled full re-evaluation that refreshes last_verified).
   const schedule = parseDuration(desired.policy.schedule.interval) ?? DEFAULT_SCHEDULE_MS;
-  let next: StackEntry = { ...stack, drifts: heal.drifts, last_verified_ms: ctx.now };
+  // Guard memory is kept only while it holds something: most stacks never heal, and the changelog carries every stack.
+  const { heal_log: _l, breaker_opened_at: _b, flaps: _f, ...rest } = stack;
+  let next: StackEntry = {
+    ...rest, drifts: heal.drifts, last_verified_ms: ctx.now,
+    ...(heal.heal_log.length > 0 ? { heal_log: heal.heal_log } : {}),
+    ...(heal.breaker_opened_at !== null ? { breaker_opened_at: heal.breaker_opened_at } : {}),
+    ...(Object.keys(flaps).length > 0 ? { flaps } : {}),
+  };
   const print = stateFingerprint(next);
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {

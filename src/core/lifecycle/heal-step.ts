@@ -6,6 +6,7 @@
  */
 import { derivedId } from "../ids.js";
 import { emptyHeal, type OpenDrift, type StackEntry } from "../model/client-state.js";
+import { DEFAULT_GUARDS } from "../model/desired.js";
 import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
 import { decideHeal } from "../policy/heal-decision.js";
 import type { HealAction } from "../policy/heal-actions.js";
@@ -14,8 +15,12 @@ export interface HealStepResult {
   drifts: Record<string, OpenDrift>;
   commands: HealCommandOutput[];
   audits: AuditOutput[];
-  /** Earliest backoff expiry, for re-evaluation. */
+  /** Drift-event notes to emit (breaker opened, flapping), once each. */
+  notes: Array<{ drift_id: string; note: string }>;
+  /** Earliest time a waiting heal may proceed, for re-evaluation. */
   deadline: number | null;
+  heal_log: number[];
+  breaker_opened_at: number | null;
 }
 
 export interface HealStepContext {
@@ -23,6 +28,8 @@ export interface HealStepContext {
   stack_id: string;
   now: number;
   reconciliation_id: string;
+  /** Newest unbuilt content change, for the rebuild's quiet period. */
+  latestContentAt?: number | null;
 }
 
 /** Parameters an executor needs for `action` on `drift`, from the declared composition. */
@@ -45,11 +52,30 @@ function paramsFor(action: HealAction, drift: OpenDrift, stack: StackEntry): Rec
 }
 
 export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, ctx: HealStepContext): HealStepResult {
-  const out: HealStepResult = { drifts: {}, commands: [], audits: [], deadline: null };
   const policy = stack.desired.policy;
+  const breaker = policy.auto_heal.circuit_breaker ?? DEFAULT_GUARDS.circuit_breaker;
+  const windowMs = breaker.window_seconds * 1000;
+  const quietMs = (policy.auto_heal.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds) * 1000;
+  const out: HealStepResult = {
+    drifts: {}, commands: [], audits: [], notes: [], deadline: null,
+    heal_log: (stack.heal_log ?? []).filter((t) => t > ctx.now - windowMs), breaker_opened_at: stack.breaker_opened_at ?? null,
+  };
+  const stackAudit = (action: string, changes: unknown, reason: string): AuditOutput => ({
+    audit_id: derivedId("aud", ctx.reconciliation_id, action, ctx.stack_id), at: ctx.now, action, client_id: ctx.client_id, stack_id: ctx.stack_id,
+    drift_id: null, triggered_by: "policy", success: true, changes_made: changes, approval_required: false, approver: null, reason,
+  });
+  const openUntil = () => (out.heal_log.length >= breaker.max_heals ? out.heal_log[out.heal_log.length - breaker.max_heals]! + windowMs : null);
+  if (out.breaker_opened_at !== null && openUntil() === null) {
+    out.audits.push(stackAudit("circuit_breaker_closed", { heals_in_window: out.heal_log.length, max_heals: breaker.max_heals }, "fewer heals than the limit in the window: healing resumes"));
+    out.breaker_opened_at = null;
+  }
+  const wait = (at: number) => { out.deadline = Math.min(out.deadline ?? at, at); };
+
   for (const [id, drift] of Object.entries(drifts)) {
     const heal = drift.heal ?? emptyHeal();
-    const decision = decideHeal(policy, drift.kind, { attempts: heal.attempts, lastIssuedAt: heal.last_issued_at, approvedBy: heal.approved_by, rejected: heal.rejected }, { now: ctx.now, paused: stack.paused });
+    const history = { attempts: heal.attempts, lastIssuedAt: heal.last_issued_at, approvedBy: heal.approved_by, rejected: heal.rejected, flapping: heal.flapping ?? null };
+    const quiet = ctx.latestContentAt != null ? ctx.latestContentAt + quietMs : null;
+    const decision = decideHeal(policy, drift.kind, history, { now: ctx.now, paused: stack.paused, breakerOpenUntil: openUntil(), contentQuietAt: quiet });
     const audit = (action: string, success: boolean, changes: unknown, approver: string | null): AuditOutput => ({
       audit_id: derivedId("aud", ctx.reconciliation_id, action, id, heal.attempts),
       at: ctx.now, action, client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id,
@@ -66,14 +92,23 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
       out.commands.push(command);
       out.audits.push(audit("heal_command_issued", true, { action: command.action, attempt: command.attempt, command_key: command.command_key }, heal.approved_by));
       out.drifts[id] = { ...drift, heal: { ...heal, attempts: decision.attempt, last_issued_at: ctx.now, last_result: null, last_decision: "heal_now" } };
+      out.heal_log.push(ctx.now);
+      const until = openUntil();
+      if (until !== null && out.breaker_opened_at === null) {
+        out.breaker_opened_at = ctx.now;
+        const reason = `${out.heal_log.length} heals within ${breaker.window_seconds}s reached the limit of ${breaker.max_heals}: no more heal commands for this stack until ${new Date(until).toISOString()}`;
+        out.audits.push(stackAudit("circuit_breaker_opened", { heals_in_window: out.heal_log.length, max_heals: breaker.max_heals, open_until: new Date(until).toISOString() }, reason));
+        out.notes.push({ drift_id: id, note: `circuit breaker opened: ${reason}` });
+      }
       // Still open after the backoff: the next attempt is due then.
-      const next = decideHeal(policy, drift.kind, { attempts: decision.attempt, lastIssuedAt: ctx.now, approvedBy: heal.approved_by, rejected: heal.rejected }, { now: ctx.now, paused: stack.paused });
-      if (next.decision === "wait_backoff") out.deadline = Math.min(out.deadline ?? next.notBefore, next.notBefore);
+      const next = decideHeal(policy, drift.kind, { ...history, attempts: decision.attempt, lastIssuedAt: ctx.now }, { now: ctx.now, paused: stack.paused });
+      if (next.decision === "wait_backoff") wait(next.notBefore);
       continue;
     }
-    if (decision.decision === "wait_backoff") out.deadline = Math.min(out.deadline ?? decision.notBefore, decision.notBefore);
+    if (decision.decision === "wait_backoff" || decision.decision === "wait_window" || decision.decision === "wait_breaker" || decision.decision === "wait_quiet") wait(decision.notBefore);
     const key = `${decision.decision}:${decision.reason}`;
-    if (decision.decision !== "wait_backoff" && heal.last_decision !== key) {
+    // Backoff and quiet-period waits are routine; every other decision is audited once per distinct reason.
+    if (decision.decision !== "wait_backoff" && decision.decision !== "wait_quiet" && heal.last_decision !== key) {
       out.audits.push(audit(`heal_${decision.decision}`, decision.decision !== "exhausted", {}, null));
       out.drifts[id] = { ...drift, heal: { ...heal, last_decision: key } };
     } else {

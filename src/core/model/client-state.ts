@@ -75,6 +75,8 @@ export interface HealState {
   last_result: "started" | "succeeded" | "failed" | null;
   /** Last policy decision audited, so each decision is audited once, not on every pass. */
   last_decision: string | null;
+  /** Set when this drift was found flapping: why healing is off for this opening. */
+  flapping?: string | null;
 }
 
 export function emptyHeal(): HealState {
@@ -96,6 +98,12 @@ export interface StackEntry {
   deadline: number | null;
   /** Fingerprint and time of the last StateRecord emitted, to emit only on change (or to refresh last_verified). */
   emitted: { fingerprint: string; at: number } | null;
+  /** Times heal commands were issued for this stack, within the circuit breaker's window. */
+  heal_log?: number[];
+  /** When the circuit breaker opened (audited once), null while closed. */
+  breaker_opened_at?: number | null;
+  /** Openings per drift id within the flap window (they survive resolution). */
+  flaps?: Record<string, number[]>;
 }
 
 export interface ClientState {

@@ -32,6 +32,27 @@ export interface NotificationChannel {
   severity_threshold: Severity;
 }
 
+export const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** When heals may (allow) or may not (deny) run: on `days`, from `start` to `end` (HH:MM, local to `timezone`; end 24:00 = midnight). */
+export interface HealWindow {
+  action: "allow" | "deny";
+  days: Weekday[];
+  start: string;
+  end: string;
+  timezone: string;
+  /** Drift kinds the window applies to; empty: all. */
+  drift_types: string[];
+}
+
+export const DEFAULT_GUARDS = {
+  circuit_breaker: { max_heals: 10, window_seconds: 3600 },
+  flap_detection: { max_flips: 3, window_seconds: 1800 },
+  windows: [] as HealWindow[],
+  content_quiet_period_seconds: 60,
+};
+
 /** The spec's ReconciliationPolicy, with the backoff knobs made explicit. */
 export interface ReconciliationPolicy {
   schedule: { interval: string; timezone: string };
@@ -43,6 +64,11 @@ export interface ReconciliationPolicy {
     backoff_cap_seconds: number;
     allowed_drift_types: string[];
     require_approval: string[];
+    /** Runaway guards; absent in desired states written before they existed (defaults apply). */
+    circuit_breaker?: { max_heals: number; window_seconds: number };
+    flap_detection?: { max_flips: number; window_seconds: number };
+    windows?: HealWindow[];
+    content_quiet_period_seconds?: number;
   };
   notifications: { channels: NotificationChannel[] };
   observability: { metrics_retention: string; detailed_logging: boolean; performance_tracking: boolean };

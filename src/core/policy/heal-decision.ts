@@ -1,11 +1,13 @@
 /**
  * The policy engine: for one open drift, alert only, wait for approval, wait
  * for the backoff, give up, or heal now. Pure: time, attempts and approvals
- * are inputs. (Wiring into decide and the executors is the healing issue's
- * remaining work.)
+ * are inputs. Order: off/paused/rejected/flapping -> approval -> allowed ->
+ * attempts and backoff -> heal window -> circuit breaker -> content quiet period.
  */
 import type { ReconciliationPolicy } from "../model/desired.js";
+import { DEFAULT_GUARDS } from "../model/desired.js";
 import { backoffMs } from "./backoff.js";
+import { nextOpening, windowBlock } from "./heal-windows.js";
 import { healActionFor, type HealAction } from "./heal-actions.js";
 
 export interface HealHistory {
@@ -17,18 +19,25 @@ export interface HealHistory {
   approvedBy: string | null;
   /** Rejected by an operator: never heal this opening. */
   rejected: boolean;
+  /** Why this drift is considered flapping (alert only), if it is. */
+  flapping?: string | null;
 }
 
 export type HealDecision =
   | { decision: "alert_only"; reason: string }
   | { decision: "await_approval"; reason: string }
   | { decision: "wait_backoff"; reason: string; notBefore: number }
+  | { decision: "wait_window" | "wait_breaker" | "wait_quiet"; reason: string; notBefore: number }
   | { decision: "exhausted"; reason: string }
   | { decision: "heal_now"; reason: string; action: HealAction; attempt: number; notBefore: number };
 
 export interface HealContext {
   now: number;
   paused: boolean;
+  /** The stack's circuit breaker is open until then. */
+  breakerOpenUntil?: number | null;
+  /** Content is still being published: a site rebuild waits until then. */
+  contentQuietAt?: number | null;
 }
 
 export function decideHeal(policy: ReconciliationPolicy, kind: string, history: HealHistory, ctx: HealContext): HealDecision {
@@ -38,6 +47,7 @@ export function decideHeal(policy: ReconciliationPolicy, kind: string, history: 
   if (ctx.paused) return { decision: "alert_only", reason: "reconciliation is paused for this stack" };
   if (action === null) return { decision: "alert_only", reason: `no heal action exists for ${kind}` };
   if (history.rejected) return { decision: "alert_only", reason: "an operator rejected healing this drift" };
+  if (history.flapping) return { decision: "alert_only", reason: history.flapping };
   const needsApproval = p.require_approval.includes(kind);
   if (needsApproval && history.approvedBy === null) return { decision: "await_approval", reason: `${kind} requires approval` };
   if (!needsApproval && !p.allowed_drift_types.includes(kind)) return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
@@ -50,5 +60,18 @@ export function decideHeal(policy: ReconciliationPolicy, kind: string, history: 
   }
   const notBefore = history.lastIssuedAt === null ? ctx.now : history.lastIssuedAt + backoffMs(p, attempt);
   if (notBefore > ctx.now) return { decision: "wait_backoff", reason: `attempt ${attempt} waits for the ${p.backoff_strategy} backoff`, notBefore };
+  const windows = p.windows ?? DEFAULT_GUARDS.windows;
+  const blocked = windows.length > 0 ? windowBlock(windows, kind, ctx.now) : null;
+  if (blocked) {
+    const opens = nextOpening(windows, kind, ctx.now);
+    if (opens === null) return { decision: "alert_only", reason: `${blocked}, and no window opens within 8 days` };
+    return { decision: "wait_window", reason: `${blocked}; waits until ${new Date(opens).toISOString()}`, notBefore: opens };
+  }
+  if (ctx.breakerOpenUntil != null && ctx.breakerOpenUntil > ctx.now) {
+    return { decision: "wait_breaker", reason: `the stack's circuit breaker is open until ${new Date(ctx.breakerOpenUntil).toISOString()}`, notBefore: ctx.breakerOpenUntil };
+  }
+  if (action === "site.rebuild" && ctx.contentQuietAt != null && ctx.contentQuietAt > ctx.now) {
+    return { decision: "wait_quiet", reason: "content is still being published; one rebuild once it has been quiet for the quiet period", notBefore: ctx.contentQuietAt };
+  }
   return { decision: "heal_now", reason: needsApproval ? `approved by ${history.approvedBy}` : `${kind} is allowed to auto-heal`, action, attempt, notBefore };
 }
