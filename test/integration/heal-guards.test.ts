@@ -4,12 +4,14 @@ import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import type { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { buildsOf, codebuildClient, createBuildProject } from "../support/aws.js";
 import { desiredStack } from "../support/core-spec.js";
-import { providerEventValue } from "../support/events.js";
+import { providerEventValue, resourceEventValue } from "../support/events.js";
 import { startTestExecutor } from "../support/executor-harness.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 
-interface HealCommand { action: string; command_key: string; client_id: string }
+interface HealCommand { action: string; command_key: string; client_id: string; attempt: number; not_before: string; issued_at: string }
+interface HealResult { client_id: string; status: string; error_message: string | null; attempt: number }
+interface StateRecord { client_id: string; status: string; drift_details: Array<{ severity: string }> }
 
 describe("runaway guards on the real broker, with executors and CodeBuild on moto", () => {
   let h: Harness;
@@ -57,5 +59,37 @@ describe("runaway guards on the real broker, with executors and CodeBuild on mot
     await new Promise((r) => setTimeout(r, 3000)); // a second rebuild would show up by now
     expect(commands.values().filter((c) => c.client_id === "publisher").map((c) => c.action)).toEqual(["site.rebuild"]);
     expect(await buildsOf(cb, project)).toHaveLength(1);
+  });
+
+  it("stops a heal that keeps failing at max attempts, spaced by the backoff, and puts the stack in error", async () => {
+    const results = await collectTopic<HealResult>(h.ctx.kafka, h.ctx.names["heal-results"], "HealResult", h.ctx.serde);
+    const states = await collectTopic<StateRecord>(h.ctx.kafka, h.ctx.names["stack-state"], "StateRecord", h.ctx.serde);
+    try {
+      const base = desiredStack();
+      const now = Date.now();
+      await h.produce("desired-state", "DesiredState", "failing/web", [desiredToAvro(desiredStack({
+        client_id: "failing", stack_id: "web", applied_at: new Date(now).toISOString(), build_project: "no-such-project",
+        resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:failing", ignore_paths: [] }],
+        policy: { ...base.policy, auto_heal: { ...base.policy.auto_heal, enabled: true, allowed_drift_types: ["resource_unhealthy"], max_attempts: 3, backoff_strategy: "exponential", backoff_base_seconds: 1, backoff_cap_seconds: 60 } },
+      }))]);
+      await h.produce("provider-events", "ProviderEvent", "failing", [providerEventValue({ client_id: "failing", environment: "prod", provider_name: "sanity", event_type: "provider.heartbeat", at: new Date(now) })]);
+      await h.produce("resource-events", "ResourceEvent", "failing", [resourceEventValue({ client_id: "failing", environment: "prod", resource_name: "db", status: "unhealthy", at: new Date(now) })]);
+      await states.waitFor((i) => i.some((s) => s.value?.client_id === "failing" && s.value.status === "error"), 30_000, "the stack in error");
+      const mine = commands.values().filter((c) => c.client_id === "failing");
+      expect(mine.map((c) => c.attempt)).toEqual([1, 2, 3]);
+      const issued = mine.map((c) => Date.parse(c.not_before));
+      expect(issued[1]! - Date.parse(mine[0]!.issued_at)).toBe(1000); // base
+      expect(issued[2]! - Date.parse(mine[1]!.issued_at)).toBe(2000); // exponential
+      await results.waitFor((i) => i.filter((r) => r.value?.client_id === "failing").length >= 3, 10_000, "three failed results");
+      expect(results.values().filter((r) => r.client_id === "failing").map((r) => [r.attempt, r.status])).toEqual([[1, "failed"], [2, "failed"], [3, "failed"]]);
+      expect(results.values().find((r) => r.client_id === "failing")!.error_message).toContain("no-such-project");
+      const last = states.values().filter((s) => s.client_id === "failing").at(-1)!;
+      expect(last.drift_details[0]!.severity).toBe("critical");
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(commands.values().filter((c) => c.client_id === "failing")).toHaveLength(3);
+    } finally {
+      await results.stop();
+      await states.stop();
+    }
   });
 });

@@ -86,7 +86,7 @@ function reconcileStack(
     const recent = times.filter((t) => t > ctx.now - flapPolicy.window_seconds * 1000);
     if (recent.length > 0) flaps[id] = recent;
   }
-  const notes: Array<{ drift_id: string; note: string }> = [];
+  const notes: Array<{ drift_id: string; note: string; transition?: "note" | "updated" }> = [];
 
   for (const [id, finding] of found) {
     const open = stack.drifts[id];
@@ -107,8 +107,10 @@ function reconcileStack(
       };
       drifts[id] = emit(opened, "opened");
       if (flapping) notes.push({ drift_id: id, note: flapping });
-    } else if (!sameFinding(open, finding)) {
-      drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity: finding.severity }, "updated");
+    } else if (!sameFinding({ ...open, severity: open.heal?.escalated_from ?? open.severity }, finding)) {
+      // An escalated severity stays escalated for this opening.
+      const severity = open.heal?.escalated_from ? open.severity : finding.severity;
+      drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity }, "updated");
     } else {
       drifts[id] = open;
     }
@@ -126,9 +128,9 @@ function reconcileStack(
   });
   outputs.healCommands.push(...heal.commands);
   outputs.audits.push(...heal.audits);
-  for (const { drift_id, note } of [...notes, ...heal.notes]) {
+  for (const { drift_id, note, transition } of [...notes, ...heal.notes]) {
     const d = heal.drifts[drift_id];
-    if (d) heal.drifts[drift_id] = emit(d, "note", note);
+    if (d) heal.drifts[drift_id] = emit(d, transition ?? "note", note);
   }
 
   // StateRecords go out on change, on an explicit reconcile, and on the policy's

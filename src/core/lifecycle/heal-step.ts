@@ -6,7 +6,7 @@
  */
 import { derivedId } from "../ids.js";
 import { emptyHeal, type OpenDrift, type StackEntry } from "../model/client-state.js";
-import { DEFAULT_GUARDS } from "../model/desired.js";
+import { DEFAULT_GUARDS, type Severity } from "../model/desired.js";
 import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
 import { decideHeal } from "../policy/heal-decision.js";
 import type { HealAction } from "../policy/heal-actions.js";
@@ -15,8 +15,8 @@ export interface HealStepResult {
   drifts: Record<string, OpenDrift>;
   commands: HealCommandOutput[];
   audits: AuditOutput[];
-  /** Drift-event notes to emit (breaker opened, flapping), once each. */
-  notes: Array<{ drift_id: string; note: string }>;
+  /** Drift events to emit with a note (breaker opened: note; severity escalated: updated), once each. */
+  notes: Array<{ drift_id: string; note: string; transition?: "note" | "updated" }>;
   /** Earliest time a waiting heal may proceed, for re-evaluation. */
   deadline: number | null;
   heal_log: number[];
@@ -108,7 +108,13 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
     if (decision.decision === "wait_backoff" || decision.decision === "wait_window" || decision.decision === "wait_breaker" || decision.decision === "wait_quiet") wait(decision.notBefore);
     const key = `${decision.decision}:${decision.reason}`;
     // Backoff and quiet-period waits are routine; every other decision is audited once per distinct reason.
-    if (decision.decision !== "wait_backoff" && decision.decision !== "wait_quiet" && heal.last_decision !== key) {
+    if (decision.decision === "exhausted" && heal.last_decision !== key) {
+      // Out of attempts: a person has to look. Raise the severity one level (pages reach more people) and say so.
+      const raised = escalate(drift.severity);
+      out.audits.push(audit("heal_exhausted", false, { severity: { from: drift.severity, to: raised } }, null));
+      out.drifts[id] = { ...drift, severity: raised, heal: { ...heal, last_decision: key, escalated_from: heal.escalated_from ?? drift.severity } };
+      if (raised !== drift.severity) out.notes.push({ drift_id: id, transition: "updated", note: `heal attempts exhausted (${decision.reason}): severity escalated from ${drift.severity} to ${raised}` });
+    } else if (decision.decision !== "wait_backoff" && decision.decision !== "wait_quiet" && heal.last_decision !== key) {
       out.audits.push(audit(`heal_${decision.decision}`, decision.decision !== "exhausted", {}, null));
       out.drifts[id] = { ...drift, heal: { ...heal, last_decision: key } };
     } else {
@@ -117,6 +123,9 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
   }
   return out;
 }
+
+const LEVELS: readonly Severity[] = ["low", "medium", "high", "critical"];
+const escalate = (s: Severity): Severity => LEVELS[Math.min(LEVELS.indexOf(s) + 1, LEVELS.length - 1)]!;
 
 /** A stack is `error` when a drift ran out of heal attempts, `reconciling` while heals are in flight. */
 export function stackStatus(drifts: Record<string, OpenDrift>, maxAttempts: number): "healthy" | "drift_detected" | "reconciling" | "error" {

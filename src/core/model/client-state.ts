@@ -77,6 +77,8 @@ export interface HealState {
   last_decision: string | null;
   /** Set when this drift was found flapping: why healing is off for this opening. */
   flapping?: string | null;
+  /** The finding's own severity, once healing ran out and the drift's severity was raised. */
+  escalated_from?: Severity | null;
 }
 
 export function emptyHeal(): HealState {

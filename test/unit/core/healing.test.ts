@@ -23,11 +23,14 @@ describe("healing decisions in a pass", () => {
   });
 
   it("retries with the backoff while the drift stays open, then gives up at max attempts and marks the stack error", () => {
-    const out = run([healing(), ...alive, resourceEvent(t(10), "db", "unhealthy"), tick(t(39)), tick(t(40)), tick(t(99)), tick(t(100)), tick(t(219)), tick(t(220))]);
+    const out = run([healing(), ...alive, resourceEvent(t(10), "db", "unhealthy"), tick(t(39)), tick(t(40)), tick(t(99)), tick(t(100)), tick(t(219)), tick(t(220)), resourceEvent(t(300), "db", "unhealthy"), tick(t(900))]);
     expect(out.healCommands.map((c) => [c.attempt, c.not_before])).toEqual([[1, t(10)], [2, t(40)], [3, t(100)]]);
     expect(new Set(out.healCommands.map((c) => c.command_key)).size).toBe(3);
-    expect(out.audits.filter((a) => a.action === "heal_exhausted")).toMatchObject([{ success: false, reason: "3 of 3 attempts made" }]);
+    expect(out.audits.filter((a) => a.action === "heal_exhausted")).toMatchObject([{ success: false, reason: "3 of 3 attempts made", changes_made: { severity: { from: "high", to: "critical" } } }]);
     expect(out.stackStates.at(-1)!.state!.status).toBe("error");
+    // The drift is escalated once, with a note, and stays escalated on later passes.
+    expect(out.transitions.filter((x) => x.transition === "updated")).toMatchObject([{ severity: "critical", note: expect.stringContaining("severity escalated from high to critical") }]);
+    expect(out.stackStates.at(-1)!.state!.drift_details[0]!.severity).toBe("critical");
     expect(out.reevaluateAt).not.toBeNull();
   });
 
