@@ -2,9 +2,13 @@
  * Composition root of the API role: config -> Kafka context -> read replica
  * -> HTTP server. Settings: BLACKWELL_API_TOKENS (required), BLACKWELL_API_HOST
  * (default 127.0.0.1), BLACKWELL_API_PORT (default 8080), BLACKWELL_STATE_DIR,
- * BLACKWELL_API_INSTANCE (names this instance's replica group).
+ * BLACKWELL_API_INSTANCE (names this instance's replica group), BLACKWELL_WEBHOOKS_FILE
+ * (enables the webhook gateway on the same server).
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { Producer } from "kafkajs";
+import { parseWebhookConfig, type WebhookConfig } from "../../src/gateway/webhook-config.js";
 import { join } from "node:path";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
@@ -37,7 +41,16 @@ export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
   await replica.start();
   const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
   await producer.connect();
-  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log });
+  let webhooks: { config: WebhookConfig; producer: Producer } | undefined;
+  if (env.BLACKWELL_WEBHOOKS_FILE) {
+    const config = parseWebhookConfig(readFileSync(env.BLACKWELL_WEBHOOKS_FILE, "utf8"), env.BLACKWELL_WEBHOOKS_FILE, env);
+    // Fail fast when Kafka is away: the sender gets 503 and retries, instead of waiting on our retries.
+    const webhookProducer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner, retry: { retries: 2, maxRetryTime: 2000 } });
+    await webhookProducer.connect();
+    webhooks = { config, producer: webhookProducer };
+    log.info({ sources: config.sources.length }, "webhook gateway enabled");
+  }
+  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log, ...(webhooks ? { webhooks } : {}) });
   const address = await app.listen({ host: env.BLACKWELL_API_HOST ?? "127.0.0.1", port });
   log.info({ address, tokens: auth.size }, "API listening");
   return {
@@ -46,6 +59,7 @@ export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
     stop: async () => {
       await app.close();
       await producer.disconnect().catch(() => {});
+      await webhooks?.producer.disconnect().catch(() => {});
       await replica.stop();
       await ctx.close();
     },

@@ -16,6 +16,8 @@ import type { AppContext } from "../runtime/app-context.js";
 import { applyDesired, bumpVersion, currentDesired } from "../runtime/apply-desired.js";
 import { TokenAuth, type Principal } from "./auth.js";
 import { openApiDocument } from "./openapi.js";
+import type { WebhookConfig } from "../gateway/webhook-config.js";
+import { webhookRoutes } from "../gateway/webhook-routes.js";
 import type { Replica, Row } from "./replica.js";
 import { driftStatus, historyView, policyView, stateView } from "./views.js";
 
@@ -30,6 +32,8 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** How long a write waits for the reconciler's answer before answering 202. Default 15 s. */
   waitMs?: number;
+  /** Serve `POST /webhooks/:provider` with this configuration and producer. */
+  webhooks?: { config: WebhookConfig; producer: Producer };
 }
 
 type Params = { client: string; stack: string; drift: string };
@@ -69,6 +73,10 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get("/openapi.json", async () => openApiDocument());
+  if (o.webhooks) {
+    const webhooks = o.webhooks;
+    await app.register(async (scope) => webhookRoutes(scope, { ...webhooks, serde: ctx.serde, names: ctx.names, metrics, log: o.log }));
+  }
 
   // Everything under /v1 needs a token, and sees only its own client.
   const principalOf = new WeakMap<FastifyRequest, Principal>();

@@ -8,6 +8,7 @@ import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import type { Harness } from "./reconciler-harness.js";
+import type { WebhookConfig } from "../../src/gateway/webhook-config.js";
 
 export interface TestApi {
   url: string;
@@ -18,7 +19,7 @@ export interface TestApi {
   stop: () => Promise<void>;
 }
 
-export async function startTestApi(h: Harness, tokens: string, options: { bodyLimit?: number; waitMs?: number; metrics?: Metrics } = {}): Promise<TestApi> {
+export async function startTestApi(h: Harness, tokens: string, options: { bodyLimit?: number; waitMs?: number; metrics?: Metrics; webhooks?: WebhookConfig } = {}): Promise<TestApi> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const replica = new Replica({
     kafka: h.ctx.kafka, admin: h.ctx.admin, serde: h.ctx.serde, names: h.ctx.names, log,
@@ -28,7 +29,8 @@ export async function startTestApi(h: Harness, tokens: string, options: { bodyLi
   const producer = h.ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
   await producer.connect();
   const metrics = options.metrics ?? createMetrics();
-  const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer, log, ...options });
+  const { webhooks, ...rest } = options;
+  const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer, log, ...rest, ...(webhooks ? { webhooks: { config: webhooks, producer } } : {}) });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     url, metrics, replica,
