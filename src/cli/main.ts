@@ -10,15 +10,12 @@ import { isBlackwellError, errorMessage } from "../errors.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
-import { localAwsEnv, resolveKafkaConfig } from "../infra/connect.js";
-import { createLogger } from "../observability/logger.js";
-import { createAppContext } from "../runtime/app-context.js";
+import { localAwsEnv } from "../infra/connect.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
-export const EXIT = { ok: 0, problem: 1, usage: 2, invalid: 3, unavailable: 4 } as const;
-
-class UsageError extends Error {}
+import { EXIT, UsageError, print, table, withContext } from "./cli-kit.js";
+export { EXIT };
 
 const HELP: Record<string, string> = {
   main: `usage: blackwell <command> [options]
@@ -26,6 +23,13 @@ const HELP: Record<string, string> = {
 commands:
   apply -f <file>     validate blackwell.yaml and publish the desired state (versioned)
   replay              rebuild all state from the input topics and compare with the live state
+  status [client]     stacks and their status (exit 1 if any is not healthy)
+  drift [client]      open drifts (exit 1 if there are any)
+  history <client>    drift transitions and audit entries, newest first
+  ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
+  pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
+  produce <topic>     publish events from JSON (provider-events, resource-events, commands)
+  dlq list|redrive    what the DLQ holds and why; send records back after a fix
   run <role...>       run roles in this process: reconciler (alias: processor), executor, api, all
   demo                the main job end to end on the local default
   up | down           start / stop the local Kafka and schema registry (no Docker)
@@ -51,29 +55,20 @@ BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_C
 AWS_* (standard AWS configuration; the local default points at the moto server).
 API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
   demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
+  status: "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
+  drift: "usage: blackwell drift [client] [--json]\n\nOpen drifts with id, component, severity, expected and observed. Exit 0 when there are none, 1 otherwise.",
+  history: "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
+  ack: "usage: blackwell ack <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nAcknowledges a drift. Waits (default 15 s) for the reconciler's audit: exit 0 done, 1 refused or no answer.",
+  approve: "usage: blackwell approve <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nApproves the pending heal of a drift whose kind requires approval.",
+  reject: "usage: blackwell reject <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nRejects healing a drift: it stays alert-only until it resolves.",
+  pause: "usage: blackwell pause <client> [stack] [--reason text] [--by name] [--json]\n\nStops issuing heal commands for the client's stacks (or one stack) until resume.",
+  resume: "usage: blackwell resume <client> [stack] [--reason text] [--by name] [--json]\n\nResumes healing after pause.",
+  reconcile: "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
+  produce: "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
+  dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
   down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
 };
-
-function print(json: boolean, value: unknown, human: () => string): void {
-  console.log(json ? JSON.stringify(value, null, 2) : human());
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
-}
-
-async function withContext<T>(work: (ctx: Awaited<ReturnType<typeof createAppContext>>) => Promise<T>): Promise<T> {
-  const log = createLogger("blackwell-cli", process.env.LOG_LEVEL ?? "warn");
-  const config = await resolveKafkaConfig((m) => console.error(`[blackwell] ${m}`));
-  const ctx = await createAppContext(config, log);
-  try {
-    return await work(ctx);
-  } finally {
-    await ctx.close();
-  }
-}
 
 async function apply(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { file: { type: "string", short: "f" }, bump: { type: "string" }, prune: { type: "boolean" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, by: { type: "string" } }, strict: true });
@@ -171,6 +166,17 @@ export async function main(argv: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { exit: { type: "boolean" } }, strict: true });
         return await (await import("./demo.js")).demo({ exitAfter: values.exit ?? false });
       }
+      case "status": return await (await import("./commands/state-commands.js")).status(rest);
+      case "drift": return await (await import("./commands/state-commands.js")).drift(rest);
+      case "history": return await (await import("./commands/state-commands.js")).history(rest);
+      case "ack":
+      case "approve":
+      case "reject":
+      case "pause":
+      case "resume":
+      case "reconcile": return await (await import("./commands/operator-commands.js")).operatorCommand(command, rest);
+      case "produce": return await (await import("./commands/produce.js")).produce(rest);
+      case "dlq": return await (await import("./commands/dlq.js")).dlq(rest);
       case "up": return await up();
       case "down": return await down(rest);
       default:

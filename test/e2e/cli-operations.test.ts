@@ -1,0 +1,117 @@
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { desiredToAvro } from "../../src/adapters/kafka/records.js";
+import { parseBlackwellYaml } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
+import { readFileSync } from "node:fs";
+import { createHarness, type Harness } from "../support/reconciler-harness.js";
+import { collectTopic, type Collector } from "../support/topic-collector.js";
+
+const BIN = resolve(import.meta.dirname, "../../bin/blackwell.mjs");
+
+function blackwell(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: "error", ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      res({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    if (stdin !== undefined) child.stdin!.end(stdin);
+    else child.stdin!.end();
+  });
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe("operator commands of the blackwell CLI, run as a user runs them", () => {
+  let h: Harness;
+  let env: Record<string, string>;
+  let redriven: Collector<Buffer>;
+
+  beforeAll(async () => {
+    h = await createHarness(3);
+    env = { KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "3", BLACKWELL_USER: "ops@acme" };
+    const parsed = parseBlackwellYaml(readFileSync("examples/acme-corp/blackwell.yaml", "utf8"), "blackwell.yaml");
+    for (const s of parsed.stacks) {
+      await h.produce("desired-state", "DesiredState", `acme-corp/${s.stack_id}`, [desiredToAvro({ ...s, state_version: "v1.0.0", previous_versions: [], applied_at: new Date().toISOString(), applied_by: "test" })]);
+    }
+    await h.startReconciler();
+    redriven = await collectTopic(h.ctx.kafka, h.ctx.names["resource-events"], "raw");
+  });
+  afterAll(async () => {
+    await redriven?.stop();
+    await h?.close();
+  });
+
+  it("produces events from JSON, shows the drift, acknowledges it and keeps history", async () => {
+    const event = JSON.stringify({ client_id: "acme-corp", environment: "prod", resource_name: "site_bucket", status: "deleted" });
+    const produced = await blackwell(["produce", "resource-events"], env, event);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stdout).toContain(`produced 1 record(s) to ${h.config.topicPrefix}resource-events`);
+
+    const drift = await eventually("the drift in `blackwell drift`", () => blackwell(["drift", "acme-corp", "--json"], env), (r) => r.code === 1 && r.stdout.includes("site_bucket"));
+    const open = (JSON.parse(drift.stdout) as Array<{ drift_id: string; component: string; observed: string }>).find((d) => d.component === "site_bucket")!;
+    expect(open.observed).toBe("deleted");
+    const status = await blackwell(["status", "acme-corp"], env);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/^STACK\s+STATUS\s+DESIRED\s+EVALUATED\s+DRIFTS\s+LAST VERIFIED/);
+    expect(status.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+(drift_detected|reconciling)\s+v1\.0\.0/);
+
+    const ack = await blackwell(["ack", "acme-corp", open.drift_id, "--reason", "bucket is being restored"], env);
+    expect(ack.code, ack.stdout + ack.stderr).toBe(0);
+    expect(ack.stdout).toMatch(/acknowledge drift-[0-9a-f]{24}: done \(drift_acknowledged by ops@acme/);
+    const unknown = await blackwell(["ack", "acme-corp", "drift-000000000000000000000000"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain("refused: no open drift with this id");
+    expect((await blackwell(["ack", "acme-corp", "not-a-drift"], env)).code).toBe(2);
+
+    const history = await blackwell(["history", "acme-corp", "--limit", "4", "--json"], env);
+    expect(history.code).toBe(0);
+    const events = JSON.parse(history.stdout) as Array<{ action?: string; transition?: string }>;
+    expect(events.length).toBeLessThanOrEqual(4);
+    expect(events.some((e) => e.action === "drift_acknowledged")).toBe(true);
+  });
+
+  it("refuses invalid events with every problem and produces none of them", async () => {
+    const bad = [
+      { client_id: "acme-corp", resource_name: "site_bucket", status: "on fire" },
+      { resource_name: "x", status: "healthy" },
+      { client_id: "acme-corp", resource_name: "site_bucket", status: "healthy" },
+    ].map((r) => JSON.stringify(r)).join("\n");
+    const before = redriven.items.length;
+    const res = await blackwell(["produce", "resource-events"], env, bad);
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain("nothing produced; 2 invalid record(s)");
+    expect(res.stderr).toContain("record 1: status \"on fire\" is not one of healthy, degraded, unhealthy, deleted");
+    expect(res.stderr).toContain("record 2: client_id is required");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(redriven.items.length).toBe(before);
+    expect((await blackwell(["produce", "nope"], env, "{}")).code).toBe(2);
+  });
+
+  it("lists dead letters with their reason and re-drives them to their source", async () => {
+    const producer = h.ctx.kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic: h.ctx.names["resource-events"], acks: -1, messages: [{ key: "acme-corp", value: Buffer.from("definitely not avro") }] });
+    await producer.disconnect();
+    const listed = await eventually("the dead letter", () => blackwell(["dlq", "list", "--json", "--client", "acme-corp"], env), (r) => r.stdout.includes("BLACKWELL_ERR_UNDECODABLE"));
+    const letters = JSON.parse(listed.stdout) as Array<{ dlq: string; source_topic: string; error_code: string; error_message: string }>;
+    const letter = letters.find((l) => l.error_code === "BLACKWELL_ERR_UNDECODABLE")!;
+    expect(letter.source_topic).toBe(h.ctx.names["resource-events"]);
+    const table = await blackwell(["dlq", "list", "--code", "BLACKWELL_ERR_UNDECODABLE"], env);
+    expect(table.stdout).toMatch(/^DLQ\s+SOURCE\s+KEY\s+CODE\s+REASON/);
+    expect((await blackwell(["dlq", "redrive"], env)).code).toBe(2);
+    const dry = await blackwell(["dlq", "redrive", "--at", letter.dlq, "--dry-run"], env);
+    expect(dry.stdout).toContain("would re-drive 1 record(s)");
+    const redrive = await blackwell(["dlq", "redrive", "--at", letter.dlq], env);
+    expect(redrive.code, redrive.stderr).toBe(0);
+    expect(redrive.stdout).toContain("re-drove 1 record(s)");
+    await redriven.waitFor((i) => i.some((r) => r.headers["blackwell.redriven-from"] === `${h.ctx.names.dlq}:${letter.dlq}`), 15_000, "the re-driven record");
+  });
+});
