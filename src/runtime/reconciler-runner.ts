@@ -104,6 +104,12 @@ export class ReconcilerRunner {
       // Tasks work in parallel; each task serializes its own batches (one transaction at a time per producer).
       partitionsConsumedConcurrently: this.o.partitions,
       eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
+        if (this.holdEvents && batch.topic !== this.o.names["desired-state"]) {
+          // Fetched before the pause took hold (the fetch loop starts inside run()): hand it back, unprocessed, for after the backlog.
+          const first = batch.firstOffset();
+          if (first !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+          return;
+        }
         const task = await this.taskFor(batch.partition, heartbeat);
         await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
         // The group offset was committed inside the transaction; this only moves KafkaJS's fetch position.
@@ -124,6 +130,9 @@ export class ReconcilerRunner {
    * in live operation), so a replay reproduces the live transitions instead of
    * depending on how fetches interleave the topics.
    */
+  /** True while the desired-state backlog goes first: event batches are handed back unprocessed. */
+  private holdEvents = true;
+
   private async desiredStateFirst(): Promise<void> {
     const desired = this.o.names["desired-state"];
     const others = [...this.topicRoles.keys()].filter((t) => t !== desired);
@@ -138,6 +147,7 @@ export class ReconcilerRunner {
     };
     const removeListener = this.consumer.on(this.consumer.events.GROUP_JOIN, repause);
     const resume = () => {
+      this.holdEvents = false;
       removeListener();
       // The consumer may be restarting after a crash or already stopped; it then starts unpaused anyway.
       try {
