@@ -30,7 +30,7 @@ commands:
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
   produce <topic>     publish events from JSON (provider-events, resource-events, commands)
   dlq list|redrive    what the DLQ holds and why; send records back after a fix
-  run <role...>       run roles in this process: reconciler (alias: processor), executor, api, all
+  run <role...>       run roles in this process: reconciler (alias: processor), executor, api, notifier, all
   demo                the main job end to end on the local default
   up | down           start / stop the local Kafka and schema registry (no Docker)
 
@@ -49,7 +49,7 @@ store and throw-away output topics (--keep keeps them), then reports whether
 the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not.`,
   run: `usage: blackwell run <role...>
 
-Roles: reconciler (alias processor), executor, api, all. Runs until SIGTERM/SIGINT, then stops gracefully.
+Roles: reconciler (alias processor), executor, api, notifier, all. Runs until SIGTERM/SIGINT, then stops gracefully.
 Executor settings: BLACKWELL_INTEGRATION_API_URL, BLACKWELL_INTEGRATION_API_TOKEN,
 BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_CLIENT] (e.g. 30/min),
 AWS_* (standard AWS configuration; the local default points at the moto server).
@@ -97,7 +97,7 @@ async function replay(args: string[]): Promise<number> {
   return report.equal ? EXIT.ok : EXIT.problem;
 }
 
-const ROLES = ["reconciler", "processor", "executor", "api", "all"] as const;
+const ROLES = ["reconciler", "processor", "executor", "api", "notifier", "all"] as const;
 
 async function run(args: string[]): Promise<number> {
   const roles = args.filter((a) => !a.startsWith("-"));
@@ -114,6 +114,10 @@ async function run(args: string[]): Promise<number> {
   if (want("executor")) {
     const { startExecutor } = await import("../../processors/executor/main.js");
     stops.push((await startExecutor()).stop);
+  }
+  if (want("notifier")) {
+    const { startNotifier } = await import("../../processors/notifier/main.js");
+    stops.push((await startNotifier()).stop);
   }
   if (want("api")) {
     const { startApi } = await import("../../processors/api/main.js");

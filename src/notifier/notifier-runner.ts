@@ -1,0 +1,107 @@
+/**
+ * The notifier: a consumer group on drift-events that tells each stack's
+ * notification channels (from its desired state's policy) about transitions at
+ * or above the channel's severity threshold. It learns the channels from the
+ * desired-state topic (read to its end first, then followed). Each transition
+ * is sent once per channel (event id), offsets are committed after delivery,
+ * failures are retried with backoff and counted; email channels are reported
+ * as unsupported, not silently dropped.
+ */
+import type { Consumer, Kafka, Admin } from "kafkajs";
+import type { AvroSerde } from "../adapters/kafka/serde.js";
+import type { TopicNames } from "../adapters/kafka/topics.js";
+import { readToEnd } from "../adapters/kafka/read-to-end.js";
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { deliver, slackText, type DriftNotice } from "./channels.js";
+
+interface Channel { type: string; webhook_url: string | null; addresses: string[]; severity_threshold: string }
+interface DesiredValue { client_id: string; stack_id: string; policy: { notifications: { channels: Channel[] } } }
+
+const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+const SENT_MEMORY = 50_000;
+
+export interface NotifierOptions {
+  kafka: Kafka;
+  admin: Admin;
+  serde: AvroSerde;
+  names: TopicNames;
+  metrics: Metrics;
+  log: Logger;
+  groupId?: string;
+  retryBaseMs?: number;
+}
+
+export class NotifierRunner {
+  private readonly channels = new Map<string, Channel[]>();
+  private readonly sent = new Set<string>();
+  private readonly consumer: Consumer;
+  private unsupportedLogged = new Set<string>();
+
+  constructor(private readonly o: NotifierOptions) {
+    this.consumer = o.kafka.consumer({ groupId: o.groupId ?? "blackwell-notifier", readUncommitted: false, maxWaitTimeInMs: 200 });
+  }
+
+  private learn(key: string, value: DesiredValue | null): void {
+    if (value === null) this.channels.delete(key);
+    else this.channels.set(key, value.policy.notifications.channels);
+  }
+
+  async start(): Promise<void> {
+    const { names, serde, log } = this.o;
+    await readToEnd(this.o.kafka, this.o.admin, {
+      topic: names["desired-state"], groupPrefix: this.o.groupId ?? "blackwell-notifier",
+      onBatch: async (_b, messages) => {
+        for (const m of messages) this.learn(m.key?.toString() ?? "", m.value === null ? null : await serde.decode<DesiredValue>("DesiredState", m.value));
+      },
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [names["desired-state"], names["drift-events"]], fromBeginning: false });
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (topic === names["desired-state"]) {
+          this.learn(message.key?.toString() ?? "", message.value === null ? null : await serde.decode<DesiredValue>("DesiredState", message.value));
+          return;
+        }
+        if (!message.value) return;
+        let notice: DriftNotice;
+        try {
+          notice = await serde.decode<DriftNotice>("DriftEvent", message.value);
+        } catch (err) {
+          log.warn({ offset: message.offset, err: errorMessage(err) }, "notifier skipped an undecodable drift event");
+          return;
+        }
+        await this.notify(notice);
+      },
+    });
+    log.info({ stacks: this.channels.size }, "notifier started");
+  }
+
+  private async notify(n: DriftNotice): Promise<void> {
+    const channels = this.channels.get(`${n.client_id}/${n.stack_id}`) ?? [];
+    for (const [i, c] of channels.entries()) {
+      if ((RANK[n.severity] ?? 0) < (RANK[c.severity_threshold] ?? 1)) continue;
+      const key = `${n.event_id}#${i}`;
+      if (this.sent.has(key)) continue;
+      if (c.type === "email" || !c.webhook_url) {
+        if (!this.unsupportedLogged.has(`${n.client_id}/${n.stack_id}#${i}`)) {
+          this.unsupportedLogged.add(`${n.client_id}/${n.stack_id}#${i}`);
+          this.o.log.warn({ client: n.client_id, stack: n.stack_id, channel: c.type }, "notification channel type is not supported by this notifier (slack and webhook are); not sent");
+        }
+        this.o.metrics.notificationsSent.inc({ channel: c.type, outcome: "unsupported" });
+        continue;
+      }
+      const body = c.type === "slack" ? { text: slackText(n) } : { kind: "blackwell.drift", ...n };
+      const result = await deliver(c.webhook_url, body, n.event_id, { ...(this.o.retryBaseMs !== undefined ? { retryBaseMs: this.o.retryBaseMs } : {}) });
+      this.o.metrics.notificationsSent.inc({ channel: c.type, outcome: result.ok ? "sent" : "failed" });
+      if (!result.ok) this.o.log.error({ client: n.client_id, stack: n.stack_id, channel: c.type, attempts: result.attempts, err: result.error }, "notification failed");
+      this.sent.add(key);
+      if (this.sent.size > SENT_MEMORY) this.sent.delete(this.sent.values().next().value!);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect().catch(() => {});
+  }
+}
