@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { defaultInfraDir, ensureArtifacts, startLocalInfra, stopLocalInfra } from "../src/infra/local-infra.js";
 import { localAwsEnv } from "../src/infra/connect.js";
+import { ensurePromtool } from "../src/infra/test-tools.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const log = (m: string) => console.error(`[infra] ${m}`);
@@ -14,6 +15,7 @@ const command = process.argv[2];
 switch (command) {
   case "setup":
     await ensureArtifacts(root, log);
+    ensurePromtool(log);
     log("artifacts ready");
     break;
   case "up": {

@@ -31,6 +31,7 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
     ...(process.env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(process.env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     log,
     onCommitted: (pass) => recordPass(processMetrics(), pass),
+    onAborted: () => processMetrics().reconciliationFailure.inc({ trigger: "event" }),
     onFatal: (err) => {
       log.fatal({ err: err.message }, "reconciler cannot continue; exiting so a supervisor restarts it");
       setTimeout(() => process.exit(70), 100);

@@ -35,6 +35,7 @@ export interface ReconcilerOptions {
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
   onCommitted?: (summary: PassSummary) => void;
+  onAborted?: (err: unknown) => void;
   /**
    * Called when the consumer crashed and KafkaJS will not restart it. The
    * process must not linger as a member doing nothing: composition roots exit
@@ -242,7 +243,7 @@ export class ReconcilerRunner {
     for (const [p, { store, producer }] of opened) {
       tasks.set(p, new ReconcilerTask({
         partition: p, partitions: this.o.partitions, producer, store, serde: this.o.serde, names,
-        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
+        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
       }));
     }
     return tasks;

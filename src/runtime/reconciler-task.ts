@@ -34,6 +34,8 @@ export interface TaskOptions {
   log: Logger;
   /** Called with what each committed pass emitted (metrics, tests). */
   onCommitted?: (summary: PassSummary) => void;
+  /** Called when a pass is aborted (it is retried from the same input). */
+  onAborted?: (err: unknown) => void;
 }
 
 export interface PassSummary {
@@ -112,6 +114,7 @@ export class ReconcilerTask {
       return await work();
     } catch (err) {
       this.streamTime = this.o.store.meta().streamTime;
+      this.o.onAborted?.(err);
       throw err;
     }
   }

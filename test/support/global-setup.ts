@@ -12,6 +12,7 @@ import type { TestProject } from "vitest/node";
 import { startLocalInfra, stopLocalInfra } from "../../src/infra/local-infra.js";
 import { startContainers } from "./containers.js";
 import { localAwsEnv } from "../../src/infra/connect.js";
+import { ensurePromtool } from "../../src/infra/test-tools.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -23,6 +24,7 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = resolve(import.meta.dirname, "../..");
+  ensurePromtool((m) => console.log(`[test tools] ${m}`));
   let teardown = async () => {};
   let brokers = process.env.KAFKA_BROKERS;
   let registryUrl = process.env.SCHEMA_REGISTRY_URL;
