@@ -121,7 +121,9 @@ describe("the HTTP API over real HTTP, on the real broker", () => {
     expect(bad.body.error.message).toContain("policy.auto_heal.max_attempts");
     const put = await api.call("PUT", "/v1/clients/acme-corp/stacks/cms-ecom-staging/policy", ACME, { ...got.body.policy, auto_heal: { ...got.body.policy.auto_heal, enabled: false } });
     expect(put.body).toMatchObject({ change: "updated", from: "v1.0.0", state_version: "v1.1.0" });
-    await eventually("the new policy", () => api.call("GET", "/v1/clients/acme-corp/stacks/cms-ecom-staging/policy", ACME), (r) => r.body.policy.auto_heal.enabled === false && r.body.state_version === "v1.1.0");
+    const after = await eventually("the new policy", () => api.call("GET", "/v1/clients/acme-corp/stacks/cms-ecom-staging/policy", ACME), (r) => r.body.policy.auto_heal.enabled === false && r.body.state_version === "v1.1.0");
+    // What GET returned, PUT back, changes nothing else: the staging deny window and the guards survive.
+    expect(after.body.policy.auto_heal).toMatchObject({ windows: [{ action: "deny", timezone: "Europe/Berlin", drift_types: ["site_stale"] }], circuit_breaker: { max_heals: 10, window: "3600s" }, content_quiet_period: "120s" });
     const state = await eventually("the stack evaluated against v1.1.0", () => api.call("GET", "/v1/clients/acme-corp/stacks/cms-ecom-staging", ACME), (r) => r.body.observed_state_version === "v1.1.0");
     expect(state.body.reconciliation_policy.auto_heal).toBe(false);
   });
