@@ -6,7 +6,7 @@
 import { resolveKafkaConfig } from "../../src/infra/connect.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
-import { stopOnSignals } from "../../src/runtime/signals.js";
+import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
 import { CodeBuild } from "../../src/executor/codebuild.js";
 import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
@@ -41,6 +41,7 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
   await runner.start();
   return {
     runner,
+    ops: { admin: ctx.admin, groups: [{ groupId: cfg.groupId, topics: [ctx.names["heal-commands"]] }], ready: () => true },
     stop: async () => {
       await runner.stop();
       codebuild.close();
@@ -51,5 +52,9 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await startExecutor();
-  stopOnSignals(app.stop);
+  const ops = await serveOps([app.ops]);
+  stopOnSignals(async () => {
+    await ops?.close();
+    await app.stop();
+  });
 }

@@ -4,7 +4,7 @@ import { NotifierRunner } from "../../src/notifier/notifier-runner.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { processMetrics } from "../../src/observability/metrics.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
-import { stopOnSignals } from "../../src/runtime/signals.js";
+import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
 
 export async function startNotifier() {
   const log = createLogger("notifier");
@@ -15,7 +15,9 @@ export async function startNotifier() {
     groupId: process.env.BLACKWELL_NOTIFIER_GROUP ?? "blackwell-notifier",
   });
   await runner.start();
+  const groupId = process.env.BLACKWELL_NOTIFIER_GROUP ?? "blackwell-notifier";
   return {
+    ops: { admin: ctx.admin, groups: [{ groupId, topics: [ctx.names["drift-events"]] }], ready: () => true },
     stop: async () => {
       await runner.stop();
       await ctx.close();
@@ -25,5 +27,9 @@ export async function startNotifier() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await startNotifier();
-  stopOnSignals(app.stop);
+  const ops = await serveOps([app.ops]);
+  stopOnSignals(async () => {
+    await ops?.close();
+    await app.stop();
+  });
 }

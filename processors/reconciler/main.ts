@@ -8,7 +8,8 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
-import { stopOnSignals } from "../../src/runtime/signals.js";
+import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
+import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
 import { processMetrics, recordPass } from "../../src/observability/metrics.js";
 
 export { stopOnSignals };
@@ -38,8 +39,10 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
     },
   });
   await runner.start();
+  const groupId = options.applicationId ?? process.env.BLACKWELL_APPLICATION_ID ?? "blackwell-reconciler";
   return {
     runner,
+    ops: { admin: ctx.admin, groups: [{ groupId, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]) }], ready: () => runner.restoredAt !== null && runner.taskCount > 0 },
     stop: async () => {
       await runner.stop();
       await ctx.close();
@@ -49,5 +52,9 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const app = await startReconciler();
-  stopOnSignals(app.stop);
+  const ops = await serveOps([app.ops]);
+  stopOnSignals(async () => {
+    await ops?.close();
+    await app.stop();
+  });
 }

@@ -105,19 +105,26 @@ async function run(args: string[]): Promise<number> {
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (unknown.length > 0) throw new UsageError(`unknown role(s): ${unknown.join(", ")} (available: ${ROLES.join(", ")})`);
   const want = (r: string) => roles.includes(r) || roles.includes("all");
-  const { stopOnSignals } = await import("../runtime/signals.js");
+  const { serveOps, stopOnSignals } = await import("../runtime/signals.js");
   const stops: Array<() => Promise<void>> = [];
+  const ops: Array<import("../runtime/signals.js").RoleOps> = [];
   if (want("reconciler") || want("processor")) {
     const { startReconciler } = await import("../../processors/reconciler/main.js");
-    stops.push((await startReconciler()).stop);
+    const app = await startReconciler();
+    stops.push(app.stop);
+    ops.push(app.ops);
   }
   if (want("executor")) {
     const { startExecutor } = await import("../../processors/executor/main.js");
-    stops.push((await startExecutor()).stop);
+    const app = await startExecutor();
+    stops.push(app.stop);
+    ops.push(app.ops);
   }
   if (want("notifier")) {
     const { startNotifier } = await import("../../processors/notifier/main.js");
-    stops.push((await startNotifier()).stop);
+    const app = await startNotifier();
+    stops.push(app.stop);
+    ops.push(app.ops);
   }
   if (want("api")) {
     const { startApi } = await import("../../processors/api/main.js");
@@ -125,7 +132,10 @@ async function run(args: string[]): Promise<number> {
     console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
     stops.push(api.stop);
   }
+  // The API serves its own /metrics; the other roles get theirs on BLACKWELL_OPS_PORT.
+  const opsServer = await serveOps(ops);
   stopOnSignals(async () => {
+    await opsServer?.close();
     for (const stop of stops.reverse()) await stop();
   });
   await new Promise(() => {}); // runs until a signal

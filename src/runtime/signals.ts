@@ -1,3 +1,27 @@
+import type { Admin } from "kafkajs";
+import { processMetrics } from "../observability/metrics.js";
+import { startOpsServer } from "../observability/ops-server.js";
+
+export interface RoleOps {
+  admin: Admin;
+  groups: Array<{ groupId: string; topics: string[] }>;
+  ready: () => boolean;
+}
+
+/** /healthz, /readyz, /metrics for the roles of this process on BLACKWELL_OPS_PORT (none when unset). */
+export async function serveOps(roles: RoleOps[]): Promise<{ url: string; close: () => Promise<void> } | null> {
+  const raw = process.env.BLACKWELL_OPS_PORT;
+  if (!raw || roles.length === 0) return null;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`BLACKWELL_OPS_PORT must be a port number, got ${JSON.stringify(raw)}`);
+  const ops = await startOpsServer({
+    port, host: process.env.BLACKWELL_OPS_HOST ?? "127.0.0.1", metrics: processMetrics(), admin: roles[0]!.admin,
+    groups: roles.flatMap((r) => r.groups), ready: () => roles.every((r) => r.ready()),
+  });
+  console.error(`ops endpoints on ${ops.url} (/healthz /readyz /metrics)`);
+  return ops;
+}
+
 /** Stops on SIGTERM/SIGINT; exits non-zero if that takes longer than `graceMs`. */
 export function stopOnSignals(stop: () => Promise<void>, graceMs = 20_000): void {
   let stopping = false;
