@@ -71,3 +71,49 @@ describe("an executor process killed while acting", () => {
     expect(await buildsOf(cb, project)).toHaveLength(0);
   });
 });
+
+describe("executors sharing heal-commands, one killed while acting", () => {
+  it("a second executor takes the command over, reports the build the first one started, and starts no other", async () => {
+    const h = await createHarness(1); // one partition: exactly one executor owns it at a time
+    const cb = codebuildClient();
+    const results = await collectTopic<HealResult>(h.ctx.kafka, h.ctx.names["heal-results"], "HealResult", h.ctx.serde);
+    const children: Child[] = [];
+    const start = (fault?: string) => {
+      const child = startProcess("processors/executor/main.ts", {
+        KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+        BLACKWELL_PARTITIONS: "1", BLACKWELL_EXECUTOR_GROUP: `${h.config.topicPrefix}executor`, BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+        BLACKWELL_BUILD_WATCH_INTERVAL_MS: "200", LOG_LEVEL: "info", ...(fault ? { BLACKWELL_FAULT: fault } : {}),
+      });
+      children.push(child);
+      return child;
+    };
+    try {
+      const project = await createBuildProject(cb);
+      // Both carry the fault: whichever owns the partition acts and dies; the other must take over without acting.
+      const a = start("exit-after-effect");
+      const b = start("exit-after-effect");
+      const deadline = Date.now() + 60_000;
+      const started = (c: Child) => c.output().includes('"msg":"executor started"');
+      while (!(started(a) && started(b)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1000)); // let the group settle
+      const cmd = healCommandValue({ client_id: "shared", action: "site.rebuild", params: { project } });
+      await h.produce("heal-commands", "HealCommand", "shared", [cmd]);
+      const dead = await Promise.race([a.exited.then(() => a), b.exited.then(() => b)]);
+      const survivor = dead === a ? b : a;
+      expect(dead.proc.signalCode).toBe("SIGKILL");
+      const builds = await buildsOf(cb, project);
+      expect(builds).toHaveLength(1);
+      await results.waitFor(() => results.values().some((r) => r.command_key === cmd.command_key && r.status === "started"), 60_000, "the takeover's result");
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(results.values().filter((r) => r.command_key === cmd.command_key && r.status === "started").map((r) => JSON.parse(r.details_json).build_id)).toEqual(builds);
+      expect(await buildsOf(cb, project)).toEqual(builds);
+      expect(survivor.output()).toContain("heal command was interrupted earlier; reporting without acting again");
+      expect(survivor.proc.exitCode).toBeNull(); // it never acted, so its fault never fired
+    } finally {
+      for (const c of children) await c.kill("SIGKILL");
+      await results.stop();
+      cb.destroy();
+      await h.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,95 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { desiredToAvro } from "../../src/adapters/kafka/records.js";
+import { replayAndCompare } from "../../src/runtime/replay.js";
+import { desiredStack } from "../support/core-spec.js";
+import { resourceEventValue } from "../support/events.js";
+import { startProcess, type Child } from "../support/child-process.js";
+import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { createHarness, type Harness } from "../support/reconciler-harness.js";
+
+interface DriftEvent { event_id: string; drift_id: string; transition: string }
+
+const CLIENTS = Array.from({ length: 40 }, (_, i) => `tenant-${String(i).padStart(3, "0")}`);
+const FLIPS = 30;
+const DAY = 86_400;
+
+describe("scale-out: reconciler instances sharing partitions, one SIGKILLed mid-stream", () => {
+  let h: Harness;
+  let drift: Collector<DriftEvent>;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    h = await createHarness(6);
+    drift = await collectTopic<DriftEvent>(h.ctx.kafka, h.ctx.names["drift-events"], "DriftEvent", h.ctx.serde);
+  });
+  afterAll(async () => {
+    for (const c of children) await c.kill("SIGKILL");
+    await drift?.stop();
+    await h?.close();
+  });
+
+  /** Each instance has its own disk: what it gains it must restore from the changelog. */
+  const startInstance = () => {
+    const child = startProcess("processors/reconciler/main.ts", {
+      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "6",
+      BLACKWELL_APPLICATION_ID: `${h.config.topicPrefix}reconciler`, BLACKWELL_STATE_DIR: mkdtempSync(join(tmpdir(), "blackwell-instance-")),
+      BLACKWELL_WALL_CLOCK_TICKS: "0", BLACKWELL_SESSION_TIMEOUT_MS: "6000", LOG_LEVEL: "info",
+    });
+    children.push(child);
+    return child;
+  };
+  const restoreLines = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"')).map((l) => JSON.parse(l) as { gained: number[]; restoreMs: number });
+
+  it("hands partitions over with their state: every transition exactly once, and the end equals a single-instance replay", async () => {
+    const base = Date.now() - 3_600_000;
+    for (const client of CLIENTS) {
+      await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desiredStack({
+        client_id: client, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null },
+        resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
+        staleness: { provider_silence_seconds: DAY, resource_ttl_seconds: DAY, content_grace_seconds: 300, webhook_failure_threshold: 3 },
+      }))]);
+    }
+    const flips = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        for (const client of CLIENTS) await h.produce("resource-events", "ResourceEvent", client, [resourceEventValue({ client_id: client, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })]);
+      }
+    };
+
+    const first = startInstance();
+    await flips(0, 10);
+    await drift.waitFor((i) => i.length >= CLIENTS.length * 5, 60_000, "the first instance at work");
+    const second = startInstance();
+    await flips(10, 20); // the group rebalances while these stream in
+    const deadline = Date.now() + 60_000;
+    while (restoreLines(second).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(restoreLines(second).length, second.output()).toBeGreaterThan(0);
+    const killing = flips(20, 25);
+    await new Promise((r) => setTimeout(r, 200));
+    await first.kill("SIGKILL");
+    await killing;
+    await flips(25, FLIPS);
+    const expected = CLIENTS.length * FLIPS;
+    await drift.waitFor((i) => i.length >= expected, 120_000, `${expected} transitions`);
+    await new Promise((r) => setTimeout(r, 2000));
+
+    const ids = drift.values().map((v) => v.event_id);
+    expect(ids.length).toBe(expected);
+    expect(new Set(ids).size).toBe(expected);
+    const perDrift = new Map<string, string[]>();
+    for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
+    for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+    // After the kill the second instance owns all six partitions, restored from the changelog.
+    const gained = new Set(restoreLines(second).flatMap((l) => l.gained));
+    expect([...gained].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    console.log(`[scale-out] hand-overs of the second instance: ${JSON.stringify(restoreLines(second))}`);
+
+    await second.kill("SIGTERM");
+    const replay = await replayAndCompare(h.ctx);
+    expect(replay.stacks.differences).toEqual([]);
+    expect(replay.transitions).toMatchObject({ live: expected, replayed: expected, equal: true });
+  }, 300_000);
+});
