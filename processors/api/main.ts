@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Producer } from "kafkajs";
 import { parseWebhookConfig, type WebhookConfig } from "../../src/gateway/webhook-config.js";
+import { webhookProducer } from "../../src/gateway/webhook-routes.js";
 import { join } from "node:path";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
@@ -45,9 +46,9 @@ export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
   if (env.BLACKWELL_WEBHOOKS_FILE) {
     const config = parseWebhookConfig(readFileSync(env.BLACKWELL_WEBHOOKS_FILE, "utf8"), env.BLACKWELL_WEBHOOKS_FILE, env);
     // Fail fast when Kafka is away: the sender gets 503 and retries, instead of waiting on our retries.
-    const webhookProducer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner, retry: { retries: 2, maxRetryTime: 2000 } });
-    await webhookProducer.connect();
-    webhooks = { config, producer: webhookProducer };
+    const producer = webhookProducer(ctx.kafka);
+    await producer.connect();
+    webhooks = { config, producer };
     log.info({ sources: config.sources.length }, "webhook gateway enabled");
   }
   const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log, ...(webhooks ? { webhooks } : {}) });

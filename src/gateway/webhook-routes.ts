@@ -6,7 +6,8 @@
  * lost, nothing is acknowledged that was not written.
  */
 import type { FastifyInstance } from "fastify";
-import type { Producer } from "kafkajs";
+import type { Kafka, Producer } from "kafkajs";
+import { clientPartitioner } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
 import { errorMessage, isBlackwellError } from "../errors.js";
@@ -15,6 +16,11 @@ import type { Metrics } from "../observability/metrics.js";
 import { normalize, providerEventValue, sourceKey, type Json } from "./normalize.js";
 import { verifyApiKey, verifyContentful, verifyGeneric, verifySanity, verifyShopify, type Verdict } from "./signatures.js";
 import { WEBHOOK_PROVIDERS, type WebhookConfig, type WebhookProvider, type WebhookSource } from "./webhook-config.js";
+
+/** The gateway's producer: acks=all, idempotent, and few retries, so a Kafka outage answers 503 quickly and the sender retries. */
+export function webhookProducer(kafka: Kafka): Producer {
+  return kafka.producer({ idempotent: true, createPartitioner: clientPartitioner, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 } });
+}
 
 export interface WebhookDeps {
   config: WebhookConfig;

@@ -375,3 +375,10 @@ export async function stopLocalInfra(dir: string, purge = false): Promise<boolea
   if (purge) rmSync(dir, { recursive: true, force: true });
   return true;
 }
+
+/** Stops only the broker of the instance under `dir` (fault tests); `startLocalInfra` brings the set back on the same ports. */
+export async function stopLocalKafka(dir: string): Promise<void> {
+  if (!existsSync(infoPath(dir))) return;
+  const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
+  await stopPid(info.kafkaPid, [info.dir], 30_000);
+}

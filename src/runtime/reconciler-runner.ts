@@ -118,7 +118,9 @@ export class ReconcilerRunner {
         await heartbeat();
       },
     });
-    this.desiredStateFirst().catch((err: unknown) => log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"));
+    this.desiredStateFirst()
+      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"))
+      .finally(() => { this.holdEvents = false; });
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
