@@ -33,6 +33,9 @@ export interface LocalInfraInfo {
   registryPort: number;
   registryManagementPort: number;
   dir: string;
+  /** `host:port` of the SASL_PLAINTEXT listener, when asked for. */
+  saslBrokers?: string;
+  saslPort?: number;
 }
 
 export interface LocalInfraOptions {
@@ -44,6 +47,8 @@ export interface LocalInfraOptions {
   log?: (message: string) => void;
   /** How long to wait for each service to answer. Default 120 s. */
   startTimeoutMs?: number;
+  /** Also open a SASL_PLAINTEXT (PLAIN) listener with these users (security tests). */
+  saslUsers?: Record<string, string>;
 }
 
 const KAFKA_POM = "infra/kafka/pom.xml";
@@ -198,17 +203,22 @@ async function portOr(previous: number | undefined): Promise<number> {
   return freePort();
 }
 
-function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number): string {
+function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number, sasl?: { port: number; users: Record<string, string> }): string {
   const path = join(dir, "kafka", "server.properties");
+  const saslListener = sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : "";
   const lines = [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}${saslListener}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}${saslListener}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}`,
+    ...(sasl ? [
+      "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(sasl.users).map(([u, p]) => `user_${u}="${p}"`).join(" ")};`,
+    ] : []),
     `log.dirs=${join(dir, "kafka", "data")}`,
     "num.partitions=6",
     // Topics are created by our bootstrap with explicit settings; a typo must not create one.
@@ -299,12 +309,13 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   const registryPort = await portOr(previous.registryPort);
   const registryManagementPort = await portOr(previous.registryManagementPort);
   const motoPort = await portOr(previous.motoPort);
+  const saslPort = options.saslUsers ? await portOr(previous.saslPort) : undefined;
 
   const java = javaBinary();
   const libDir = join(root, "infra/kafka/target/lib");
   const classpath = readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":");
   const jvmLog = `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`;
-  const props = writeServerProperties(dir, kafkaPort, controllerPort);
+  const props = writeServerProperties(dir, kafkaPort, controllerPort, options.saslUsers && saslPort ? { port: saslPort, users: options.saslUsers } : undefined);
   if (!existsSync(join(dir, "kafka", "data", "meta.properties"))) {
     log("formatting KRaft storage...");
     const format = spawnSync(java, [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props], { encoding: "utf8" });
@@ -335,6 +346,7 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     registryUrl: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
     awsEndpoint: `http://127.0.0.1:${motoPort}`,
     kafkaPid, registryPid, motoPid, kafkaPort, controllerPort, registryPort, registryManagementPort, motoPort, dir,
+    ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}`, saslPort } : {}),
   };
   writeFileSync(infoPath(dir), JSON.stringify(info, null, 2));
   try {

@@ -26,7 +26,7 @@ export async function createAppContext(config: KafkaConfig, log: Logger): Promis
   const kafka = createKafka(config, (level, message, extra) => log[level]({ ...extra }, message));
   const admin = kafka.admin();
   await admin.connect();
-  const serde = AvroSerde.forUrl(config.registryUrl, loadSchemas());
+  const serde = AvroSerde.forUrl(config.registryUrl, loadSchemas(), config.registryAuth);
   const report = await bootstrapTopics({ admin, serde, prefix: config.topicPrefix, partitions: config.partitions, replicationFactor: config.replicationFactor });
   if (report.created.length > 0) log.info({ created: report.created }, "topics created");
   return { config, kafka, admin, serde, names: report.names, log, close: () => admin.disconnect() };

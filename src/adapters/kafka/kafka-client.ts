@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry } from "kafkajs";
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 
 export type LogSink = (level: "error" | "warn" | "info" | "debug", message: string, extra: Record<string, unknown>) => void;
@@ -28,6 +28,8 @@ export function createKafka(config: KafkaConfig, log?: LogSink, overrides: Parti
       log(level, `[kafkajs ${entry.namespace}] ${message}`, extra);
     },
     retry: { initialRetryTime: 100, retries: 8 },
+    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+    ...(config.ssl ? { ssl: { rejectUnauthorized: config.ssl.rejectUnauthorized, ...(config.ssl.ca ? { ca: [config.ssl.ca] } : {}) } } : {}),
     ...overrides,
   });
 }

@@ -30,8 +30,8 @@ export class AvroSerde {
     this.types = options.types;
   }
 
-  static forUrl(url: string, types: Map<SchemaName, avro.Type>): AvroSerde {
-    return new AvroSerde({ registry: new SchemaRegistry({ host: url }), types });
+  static forUrl(url: string, types: Map<SchemaName, avro.Type>, auth?: { username: string; password: string }): AvroSerde {
+    return new AvroSerde({ registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }), types });
   }
 
   private type(name: SchemaName): avro.Type {

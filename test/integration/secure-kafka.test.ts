@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalInfra, stopLocalInfra, type LocalInfraInfo } from "../../src/infra/local-infra.js";
+import { startProcess } from "../support/child-process.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin/blackwell.mjs");
+const PASSWORD = "correct-horse-battery-staple";
+const WRONG = "wrong-password-do-not-log";
+
+async function blackwell(args: string[], env: Record<string, string>) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "debug", ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A broker of its own with a SASL_PLAINTEXT (PLAIN) listener. */
+describe("SASL connections to Kafka", () => {
+  const dir = mkdtempSync(join(tmpdir(), "blackwell-sasl-"));
+  let info: LocalInfraInfo;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    info = await startLocalInfra({ root: ROOT, dir, saslUsers: { alice: PASSWORD } });
+    env = { KAFKA_BROKERS: info.saslBrokers!, SCHEMA_REGISTRY_URL: info.registryUrl, BLACKWELL_TOPIC_PREFIX: "secure.", KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_USERNAME: "alice" };
+  }, 180_000);
+  afterAll(async () => {
+    await stopLocalInfra(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a wrong password with a clear error and exit 4, and never prints it", async () => {
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_SASL_PASSWORD: WRONG });
+    expect(res.code).toBe(4);
+    expect(res.stderr).toMatch(/SASL PLAIN authentication failed/i);
+    expect(res.stdout + res.stderr).not.toContain(WRONG);
+  });
+
+  it("works with the right password (from a file), and the processes never log it", async () => {
+    const file = join(dir, "sasl-password");
+    writeFileSync(file, `${PASSWORD}\n`);
+    const applied = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_SASL_PASSWORD_FILE: file });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created/);
+    const reconciler = startProcess("processors/reconciler/main.ts", { ...env, KAFKA_SASL_PASSWORD: PASSWORD, BLACKWELL_STATE_DIR: join(dir, "state"), LOG_LEVEL: "debug" });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!reconciler.output().includes('"msg":"tasks ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(reconciler.output()).toContain('"msg":"tasks ready"');
+      expect(reconciler.output()).not.toContain(PASSWORD);
+    } finally {
+      await reconciler.kill("SIGTERM");
+    }
+    const status = await blackwell(["status", "acme-corp", "--json"], { ...env, KAFKA_SASL_PASSWORD: PASSWORD });
+    expect(JSON.parse(status.stdout || "[]")).toHaveLength(2);
+  });
+
+  it("says what is missing when SASL is asked for without credentials", async () => {
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], env);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required");
+  });
+});
