@@ -23,6 +23,7 @@ import { resolveKafkaConfig } from "../src/infra/connect.js";
 import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
 import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
 import { countExpected, desiredFor, generateEvents, stacksOf, type Expected, type WorkloadOptions } from "./workload.js";
+import { healRun } from "./heal.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
@@ -37,11 +38,13 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     profile: { type: "string" },
     "child-log": { type: "string" },
+    "heal-clients": { type: "string", default: "300" },
+    "heal-rate": { type: "string", default: "20" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep] [--profile DIR]
+  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep] [--profile DIR] [--heal-clients N] [--heal-rate PER_S]
 Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`);
   process.exit(0);
 }
@@ -422,8 +425,33 @@ const startedAt = new Date();
 const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
 say(`workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`);
 await throughputRun();
-figures.heal_latency = "not measured: heal commands are issued, but the executors that start CodeBuild are not built yet";
 if (LATENCY_SECONDS > 0) await latencyRun();
+if (Number(args["heal-clients"]) > 0) {
+  const prefix = `bench-heal-${Date.now()}.`;
+  const ctx = await context(prefix);
+  try {
+    const heal = await healRun(ctx, {
+      root: ROOT, clients: Number(args["heal-clients"]), rate: Number(args["heal-rate"]), say,
+      desired: (client) => {
+        const d = desiredFor({ client_id: client, stack_id: "web", environment: "prod" }, Date.now() - 1000);
+        return { ...d, policy: { ...d.policy, auto_heal: { ...d.policy.auto_heal, enabled: true, allowed_drift_types: ["resource_unhealthy"], backoff_base_seconds: 3600 } } };
+      },
+      startReconciler: () => {
+        const proc = startReconcilerProcess(ctx, true);
+        return { stop: async () => { await stopProcess(proc); rmSync(proc.stateDir, { recursive: true, force: true }); } };
+      },
+    });
+    fig("heal_command_p50", heal.command_p50_ms, "ms (resource event produced -> heal command readable)");
+    fig("heal_command_p99", heal.command_p99_ms, "ms");
+    fig("heal_started_p50", heal.started_p50_ms, "ms (resource event produced -> CodeBuild build started, result readable)");
+    fig("heal_started_p99", heal.started_p99_ms, "ms");
+    fig("heal_started_max", heal.started_max_ms, "ms");
+    figures.heal_counts = `${heal.drifts} drifts, ${heal.commands} commands, ${heal.started} started results, ${heal.builds} CodeBuild builds`;
+  } finally {
+    if (!args.keep) await deleteTopics(ctx, prefix);
+    await ctx.close();
+  }
+}
 
 const result = {
   started_at: startedAt.toISOString(),
