@@ -12,6 +12,7 @@ import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { IntegrationApi } from "../../src/executor/integration-api.js";
 import { RateBudgets } from "../../src/executor/rate-budget.js";
+import { GlobalBreaker } from "../../src/executor/global-breaker.js";
 import { processMetrics, recordHeal } from "../../src/observability/metrics.js";
 
 export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
@@ -27,7 +28,7 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
     kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: config.partitions,
     targets: { codebuild, integrationApi },
     budgets: new RateBudgets((target) => (target === "codebuild" ? cfg.budgets.codebuild : cfg.budgets.integrationApi)),
-    log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs,
+    log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs, breaker: new GlobalBreaker(cfg.breaker.maxHeals, cfg.breaker.windowMs),
     ...(env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
     ...(cfg.fault ? { fault: cfg.fault } : {}),
     onHandled: (command, outcome) => {

@@ -1,6 +1,7 @@
 /** The executor's settings from the environment, refused at start-up when malformed. */
 import { BlackwellError } from "../errors.js";
 import { parseRate, type TargetBudget } from "./rate-budget.js";
+import { parseDuration } from "../core/duration.js";
 
 export interface ExecutorConfig {
   groupId: string;
@@ -9,6 +10,7 @@ export interface ExecutorConfig {
   budgets: { codebuild: TargetBudget; integrationApi: TargetBudget };
   watchIntervalMs: number;
   fault: string | null;
+  breaker: { maxHeals: number; windowMs: number };
 }
 
 function rate(env: NodeJS.ProcessEnv, name: string, fallback: string) {
@@ -17,6 +19,14 @@ function rate(env: NodeJS.ProcessEnv, name: string, fallback: string) {
   } catch (err) {
     throw new BlackwellError("BLACKWELL_ERR_CONFIG", `${name}: ${(err as Error).message}`);
   }
+}
+
+function breakerFrom(env: NodeJS.ProcessEnv): { maxHeals: number; windowMs: number } {
+  const max = Number(env.BLACKWELL_GLOBAL_BREAKER_MAX_HEALS ?? 200);
+  if (!Number.isInteger(max) || max < 1) throw new BlackwellError("BLACKWELL_ERR_CONFIG", "BLACKWELL_GLOBAL_BREAKER_MAX_HEALS must be a positive integer");
+  const windowMs = parseDuration(env.BLACKWELL_GLOBAL_BREAKER_WINDOW ?? "10m");
+  if (windowMs === null || windowMs <= 0) throw new BlackwellError("BLACKWELL_ERR_CONFIG", "BLACKWELL_GLOBAL_BREAKER_WINDOW must be a duration like 10m");
+  return { maxHeals: max, windowMs };
 }
 
 export function executorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
@@ -34,5 +44,6 @@ export function executorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exe
     },
     watchIntervalMs: watch,
     fault: env.BLACKWELL_FAULT ?? null,
+    breaker: breakerFrom(env),
   };
 }

@@ -27,6 +27,7 @@ import { budgetTarget, perform, type ActionTargets } from "./actions.js";
 import type { EffectLedger } from "./effect-ledger.js";
 import type { EffectOutcome } from "./outcome.js";
 import type { RateBudgets } from "./rate-budget.js";
+import type { GlobalBreaker } from "./global-breaker.js";
 
 export type Handled = { kind: "committed"; command: HealCommandOutput | null; outcome: EffectOutcome | null } | { kind: "defer"; ms: number; reason: string };
 
@@ -40,6 +41,8 @@ export interface PartitionDeps {
   executorId: string;
   targets: ActionTargets;
   budgets: RateBudgets;
+  /** Shared by every partition of this executor. */
+  breaker: GlobalBreaker;
   log: Logger;
   now: () => number;
   /** Fault injection for tests (`BLACKWELL_FAULT`): `exit-after-intent` dies before acting, `exit-after-effect` after acting, before the result. */
@@ -113,8 +116,14 @@ export class ExecutorPartition {
     } else {
       const wait = cmd.not_before - this.d.now();
       if (wait > 0) return { kind: "defer", ms: wait, reason: "not_before" };
+      const openUntil = this.d.breaker.openUntil(this.d.now());
+      if (openUntil !== null) {
+        await this.auditBreaker(cmd, openUntil);
+        return { kind: "defer", ms: openUntil - this.d.now(), reason: "global circuit breaker open" };
+      }
       const budget = this.d.budgets.take(budgetTarget(cmd), cmd.client_id, this.d.now());
       if (!budget.granted) return { kind: "defer", ms: budget.retryInMs, reason: budget.reason };
+      this.d.breaker.record(this.d.now());
 
       await this.transact([{ topic: this.d.names["executor-ledger"], messages: [ledger.record(cmd, "intent", null, this.d.executorId, this.d.now())] }], null, null);
       ledger.remember(cmd.command_key, "intent", null);
@@ -139,6 +148,26 @@ export class ExecutorPartition {
     ], topic, next);
     ledger.remember(cmd.command_key, "done", outcome);
     return { kind: "committed", command: cmd, outcome };
+  }
+
+  private readonly breakerAudited = new Set<string>();
+
+  /** Once per breaker opening and client: say why this client's heals wait. */
+  private async auditBreaker(cmd: HealCommandOutput, until: number): Promise<void> {
+    const key = `${this.d.breaker.opening}:${cmd.client_id}`;
+    if (this.breakerAudited.has(key)) return;
+    this.breakerAudited.add(key);
+    if (this.breakerAudited.size > 10_000) this.breakerAudited.clear();
+    const { names, serde, partition, breaker } = this.d;
+    const now = this.d.now();
+    const reason = `${breaker.maxHeals} heal actions by this executor within ${breaker.windowMs / 1000}s: heals wait until ${new Date(until).toISOString()}`;
+    this.d.log.warn({ client: cmd.client_id, until: new Date(until).toISOString() }, "global circuit breaker open");
+    await this.transact([{ topic: names.audit, messages: [{ key: cmd.client_id, partition, value: serde.encode(names.audit, "AuditEntry", auditToAvro({
+      audit_id: derivedId("aud", "global-breaker", String(breaker.opening), cmd.client_id), at: now, action: "global_circuit_breaker_open",
+      client_id: cmd.client_id, stack_id: cmd.stack_id, drift_id: cmd.drift_id, triggered_by: `executor:${this.d.executorId}`, success: true,
+      changes_made: { max_heals: breaker.maxHeals, window_seconds: breaker.windowMs / 1000, open_until: new Date(until).toISOString(), command_key: cmd.command_key },
+      approval_required: false, approver: null, reason,
+    })) }] }], null, null);
   }
 
   private async decode(message: KafkaMessage): Promise<HealCommandOutput> {

@@ -18,6 +18,7 @@ import { EffectLedger } from "./effect-ledger.js";
 import { ExecutorPartition, type Handled } from "./executor-partition.js";
 import type { EffectOutcome } from "./outcome.js";
 import type { RateBudgets } from "./rate-budget.js";
+import { GlobalBreaker } from "./global-breaker.js";
 
 export interface ExecutorOptions {
   kafka: Kafka;
@@ -27,6 +28,8 @@ export interface ExecutorOptions {
   partitions: number;
   targets: ActionTargets;
   budgets: RateBudgets;
+  /** Global circuit breaker of this executor (default: 200 actions per 10 minutes). */
+  breaker?: GlobalBreaker;
   log: Logger;
   /** Consumer group and transactional-id prefix. Default `blackwell-executor`. */
   groupId?: string;
@@ -51,8 +54,10 @@ export class ExecutorRunner {
   private reportProducer: Producer | null = null;
   private watcher: BuildWatcher | null = null;
   private stopped = false;
+  private readonly breaker: GlobalBreaker;
 
   constructor(private readonly o: ExecutorOptions) {
+    this.breaker = o.breaker ?? new GlobalBreaker(200, 600_000);
     this.groupId = o.groupId ?? "blackwell-executor";
     this.executorId = o.executorId ?? `${hostname()}:${process.pid}`;
     this.consumer = o.kafka.consumer({
@@ -150,7 +155,7 @@ export class ExecutorRunner {
     log.info({ partition, ledgerEntries: known, loadMs: Date.now() - t0 }, "executor partition ready");
     return new ExecutorPartition({
       partition, producer, ledger, serde, names, groupId: this.groupId, executorId: this.executorId,
-      targets: this.o.targets, budgets: this.o.budgets, log: log.child({ partition }), now: () => Date.now(),
+      targets: this.o.targets, budgets: this.o.budgets, breaker: this.breaker, log: log.child({ partition }), now: () => Date.now(),
       ...(this.o.fault ? { fault: this.o.fault } : {}),
     });
   }

@@ -91,7 +91,10 @@ export class ReconcilerRunner {
       });
     });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.positions.set(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset));
+      const tp = `${payload.topic}:${payload.partition}`;
+      // A batch handed back unprocessed has not moved the position (drain detection must not count it).
+      if (this.handedBack.delete(tp)) return;
+      this.positions.set(tp, BigInt(payload.lastOffset));
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       log.error({ err: errorMessage(payload.error), restart: payload.restart }, "consumer crashed");
@@ -109,6 +112,7 @@ export class ReconcilerRunner {
           // Fetched before the pause took hold (the fetch loop starts inside run()): hand it back, unprocessed, for after the backlog.
           const first = batch.firstOffset();
           if (first !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+          this.handedBack.add(`${batch.topic}:${batch.partition}`);
           return;
         }
         const task = await this.taskFor(batch.partition, heartbeat);
@@ -135,6 +139,7 @@ export class ReconcilerRunner {
    */
   /** True while the desired-state backlog goes first: event batches are handed back unprocessed. */
   private holdEvents = true;
+  private readonly handedBack = new Set<string>();
 
   private async desiredStateFirst(): Promise<void> {
     const desired = this.o.names["desired-state"];

@@ -3,6 +3,7 @@ import type { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import type { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { parseRate, RateBudgets } from "../../src/executor/rate-budget.js";
+import { GlobalBreaker } from "../../src/executor/global-breaker.js";
 import { buildsOf, codebuildClient, createBuildProject } from "../support/aws.js";
 import { desiredStack } from "../support/core-spec.js";
 import { healCommandValue, providerEventValue, resourceEventValue } from "../support/events.js";
@@ -158,6 +159,33 @@ describe("executor rate budgets on the real broker", () => {
     } finally {
       await executor.stop();
       await results.stop();
+      cb.destroy();
+      await h.close();
+    }
+  });
+
+  it("holds every client's heals once the global circuit breaker opens, and audits why", async () => {
+    const h = await createHarness(3);
+    const cb = codebuildClient();
+    const executor = await startTestExecutor(h, null, { breaker: new GlobalBreaker(2, 60_000) });
+    const results = await collectTopic<HealResult>(h.ctx.kafka, h.ctx.names["heal-results"], "HealResult", h.ctx.serde);
+    const audit = await collectTopic<Audit & { client_id: string; reason: string }>(h.ctx.kafka, h.ctx.names.audit, "AuditEntry", h.ctx.serde);
+    try {
+      const project = await createBuildProject(cb);
+      for (const client of ["one", "two", "three"]) {
+        await h.produce("heal-commands", "HealCommand", client, [healCommandValue({ client_id: client, action: "site.rebuild", params: { project } })]);
+        await results.waitFor((i) => i.length >= 1 || client === "three", 30_000, "a result");
+      }
+      await audit.waitFor((i) => i.some((a) => a.value?.action === "global_circuit_breaker_open"), 30_000, "the breaker's audit");
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(await buildsOf(cb, project)).toHaveLength(2);
+      const open = audit.values().filter((a) => a.action === "global_circuit_breaker_open");
+      expect(open).toHaveLength(1);
+      expect(open[0]!.reason).toContain("2 heal actions by this executor within 60s");
+    } finally {
+      await executor.stop();
+      await results.stop();
+      await audit.stop();
       cb.destroy();
       await h.close();
     }

@@ -35,3 +35,18 @@ describe("executor rate budgets", () => {
     expect(() => parseRate("0/s")).toThrow();
   });
 });
+
+describe("the executors' global circuit breaker", () => {
+  it("opens at max heals per window, says until when, and closes as the window frees a slot", async () => {
+    const { GlobalBreaker } = await import("../../src/executor/global-breaker.js");
+    const b = new GlobalBreaker(2, 60_000);
+    expect(b.openUntil(0)).toBeNull();
+    b.record(0);
+    b.record(10_000);
+    expect(b.openUntil(20_000)).toBe(60_000);
+    expect(b.opening).toBe(20_000);
+    expect(b.openUntil(59_999)).toBe(60_000);
+    expect(b.openUntil(60_000)).toBeNull();
+    expect(b.opening).toBeNull();
+  });
+});
