@@ -49,6 +49,11 @@ export function openApiDocument(): object {
           responses: { "200": json("new state_version, or unchanged"), "400": error, "413": error, ...common },
         },
       },
+      "/v1/clients/{client}/stacks/{stack}/rollback": { post: {
+        ...secured, summary: "publish the desired state of an earlier version as the next version", parameters: [pathParam("client"), pathParam("stack")],
+        requestBody: { content: { "application/json": { schema: { type: "object", required: ["to"], properties: { to: { type: "string", pattern: "^v\\d+\\.\\d+\\.\\d+$" } } } } } },
+        responses: { "200": json("from, to, content_of"), "400": error, ...common },
+      } },
       "/v1/clients/{client}/desired-state": { post: {
         ...secured, summary: "apply a blackwell.yaml for the client", parameters: [pathParam("client"), { name: "prune", in: "query", schema: { type: "boolean" } }, { name: "dry_run", in: "query", schema: { type: "boolean" } }],
         requestBody: { content: { "application/yaml": { schema: { type: "string" } } } },

@@ -13,7 +13,8 @@ import { BlackwellError, errorMessage, isBlackwellError } from "../errors.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Logger } from "../observability/logger.js";
 import type { AppContext } from "../runtime/app-context.js";
-import { applyDesired, bumpVersion, currentDesired } from "../runtime/apply-desired.js";
+import { applyDesired, bumpVersion, currentDesired, historyRecord } from "../runtime/apply-desired.js";
+import { rollbackDesired } from "../runtime/rollback.js";
 import { TokenAuth, type Principal } from "./auth.js";
 import { openApiDocument } from "./openapi.js";
 import type { WebhookConfig } from "../gateway/webhook-config.js";
@@ -209,8 +210,17 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       applied_by: principalOf.get(req)!.name, source: "api: PUT policy",
     };
     const topic = ctx.names["desired-state"];
+    await o.producer.send({ topic: ctx.names["desired-history"], acks: -1, messages: [historyRecord(ctx, next)] });
     await o.producer.send({ topic, acks: -1, messages: [{ key: `${client}/${req.params.stack}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(next)) }] });
     return { client_id: client, stack_id: req.params.stack, change: "updated", from: current.state_version, state_version: next.state_version };
+  });
+
+  app.post<{ Params: Params; Body: { to: string } }>("/v1/clients/:client/stacks/:stack/rollback", {
+    schema: { params: params("client", "stack"), body: { type: "object", required: ["to"], additionalProperties: false, properties: { to: { type: "string", pattern: "^v\\d+\\.\\d+\\.\\d+$" } } } },
+  }, async (req, reply) => {
+    const client = clientFor(req, reply);
+    if (!client) return reply;
+    return rollbackDesired(ctx, client, req.params.stack, req.body.to, principalOf.get(req)!.name);
   });
 
   app.post<{ Params: Params; Body: unknown; Querystring: { prune?: boolean; dry_run?: boolean } }>("/v1/clients/:client/desired-state", {

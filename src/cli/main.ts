@@ -28,6 +28,7 @@ commands:
   history <client>    drift transitions and audit entries, newest first
   ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
+  rollback <client> <stack> --to <version>  publish an earlier desired state as the next version
   produce <topic>     publish events from JSON (provider-events, resource-events, commands)
   dlq list|redrive    what the DLQ holds and why; send records back after a fix
   run <role...>       run roles in this process: reconciler (alias: processor), executor, api, notifier, all
@@ -64,6 +65,7 @@ API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>
   pause: "usage: blackwell pause <client> [stack] [--reason text] [--by name] [--json]\n\nStops issuing heal commands for the client's stacks (or one stack) until resume.",
   resume: "usage: blackwell resume <client> [stack] [--reason text] [--by name] [--json]\n\nResumes healing after pause.",
   reconcile: "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
+  rollback: "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. Exit 3 if that version is not in the history.",
   produce: "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
   dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
@@ -190,6 +192,7 @@ export async function main(argv: string[]): Promise<number> {
       case "resume":
       case "reconcile": return await (await import("./commands/operator-commands.js")).operatorCommand(command, rest);
       case "produce": return await (await import("./commands/produce.js")).produce(rest);
+      case "rollback": return await (await import("./commands/rollback.js")).rollback(rest);
       case "dlq": return await (await import("./commands/dlq.js")).dlq(rest);
       case "up": return await up();
       case "down": return await down(rest);

@@ -71,6 +71,7 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
   const now = (options.now ?? new Date()).toISOString();
   const changes: StackChange[] = [];
   const records: Array<{ key: string; value: Buffer | null }> = [];
+  const history: Array<{ key: string; value: Buffer }> = [];
   const topic = ctx.names["desired-state"];
   for (const declared of parsed.stacks) {
     const before = current.get(declared.stack_id);
@@ -81,6 +82,7 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
     const desired = versioned(declared, before, options, now);
     changes.push({ stack_id: declared.stack_id, change: before ? "updated" : "created", from: before?.state_version ?? null, to: desired.state_version });
     records.push({ key: `${desired.client_id}/${desired.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desired)) });
+    history.push(historyRecord(ctx, desired));
   }
   if (options.prune) {
     const declaredIds = new Set(parsed.stacks.map((s) => s.stack_id));
@@ -94,12 +96,19 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
     const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
     await producer.connect();
     try {
+      // History first: a version is published only once it can be rolled back to.
+      if (history.length > 0) await producer.send({ topic: ctx.names["desired-history"], acks: -1, messages: history });
       await producer.send({ topic, acks: -1, messages: records });
     } finally {
       await producer.disconnect();
     }
   }
   return changes;
+}
+
+/** The desired-history record of a version (key client/stack/version, co-partitioned by client). */
+export function historyRecord(ctx: AppContext, desired: DesiredStack): { key: string; value: Buffer } {
+  return { key: `${desired.client_id}/${desired.stack_id}/${desired.state_version}`, value: ctx.serde.encode(ctx.names["desired-history"], "DesiredState", desiredToAvro(desired)) };
 }
 
 function versioned(declared: DeclaredStack, before: DesiredStack | undefined, options: ApplyOptions, now: string): DesiredStack {

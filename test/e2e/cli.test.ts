@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -52,6 +52,28 @@ describe("the blackwell command, run as a user runs it", () => {
     const second = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json"], env);
     expect(second.code).toBe(0);
     expect((JSON.parse(second.stdout) as { changes: Array<{ change: string }> }).changes.map((c) => c.change)).toEqual(["unchanged", "unchanged"]);
+  });
+
+  it("rolls a stack back to an earlier version, published as the next version", async () => {
+    const cfg = testConfig(3);
+    const own = { ...env, BLACKWELL_TOPIC_PREFIX: cfg.topicPrefix };
+    const dir = mkdtempSync(join(tmpdir(), "blackwell-cli-"));
+    const original = readFileSync("examples/acme-corp/blackwell.yaml", "utf8");
+    expect((await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], own)).code).toBe(0);
+    const changed = join(dir, "blackwell.yaml");
+    writeFileSync(changed, original.replace("backoff_base: 30s", "backoff_base: 45s"));
+    const second = await blackwell(["apply", "-f", changed, "--json"], own);
+    expect((JSON.parse(second.stdout) as { changes: Array<{ to: string }> }).changes.map((c) => c.to)).toEqual(["v1.1.0", "v1.1.0"]);
+    const back = await blackwell(["rollback", "acme-corp", "cms-ecom-prod", "--to", "v1.0.0", "--json"], own);
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toEqual({ client_id: "acme-corp", stack_id: "cms-ecom-prod", from: "v1.1.0", to: "v1.2.0", content_of: "v1.0.0" });
+    // The prod stack now holds the original content again; staging still holds the change.
+    const again = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json", "--dry-run"], own);
+    expect((JSON.parse(again.stdout) as { changes: Array<{ stack_id: string; change: string }> }).changes.map((c) => [c.stack_id, c.change])).toEqual([["cms-ecom-prod", "unchanged"], ["cms-ecom-staging", "updated"]]);
+    const unknown = await blackwell(["rollback", "acme-corp", "cms-ecom-prod", "--to", "v9.9.9"], own);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("version v9.9.9 of acme-corp/cms-ecom-prod is not in the desired history (known: v1.0.0, v1.1.0, v1.2.0)");
+    expect((await blackwell(["rollback", "acme-corp", "cms-ecom-prod"], own)).code).toBe(2);
   });
 
   it("exits 4 with a clear message when Kafka is unreachable", async () => {

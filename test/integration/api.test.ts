@@ -128,6 +128,18 @@ describe("the HTTP API over real HTTP, on the real broker", () => {
     expect(state.body.reconciliation_policy.auto_heal).toBe(false);
   });
 
+  it("rolls a stack back to an earlier version", async () => {
+    const back = await api.call("POST", "/v1/clients/acme-corp/stacks/cms-ecom-staging/rollback", ACME, { to: "v1.0.0" });
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
+    expect(back.body).toMatchObject({ from: "v1.1.0", to: "v1.2.0", content_of: "v1.0.0" });
+    await eventually("auto-heal back on", () => api.call("GET", "/v1/clients/acme-corp/stacks/cms-ecom-staging/policy", ACME), (r) => r.body.state_version === "v1.2.0" && r.body.policy.auto_heal.enabled === true);
+    expect((await api.call("POST", "/v1/clients/acme-corp/stacks/cms-ecom-staging/rollback", ACME, { to: "latest" })).status).toBe(400);
+    const missing = await api.call("POST", "/v1/clients/acme-corp/stacks/cms-ecom-staging/rollback", ACME, { to: "v7.0.0" });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toContain("not in the desired history");
+    expect((await api.call("POST", "/v1/clients/acme-corp/stacks/cms-ecom-staging/rollback", OTHER, { to: "v1.0.0" })).status).toBe(404);
+  });
+
   it("refuses bad desired state, the wrong client, the wrong content type and oversized bodies", async () => {
     const wrong = await api.call("POST", "/v1/clients/acme-corp/desired-state", ADMIN, EXAMPLE.replace("client_id: acme-corp", "client_id: someone-else"), { "content-type": "application/yaml" });
     expect(wrong.status).toBe(400);

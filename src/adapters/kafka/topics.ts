@@ -14,7 +14,8 @@ export type TopicRole =
   | "audit"
   | "dlq"
   | "changelog"
-  | "executor-ledger";
+  | "executor-ledger"
+  | "desired-history";
 
 export type SchemaName =
   | "DesiredState"
@@ -32,7 +33,7 @@ export interface TopicSpec {
   role: TopicRole;
   /** Value schema; none for the DLQ (original bytes) and the changelog (store rows). */
   schema?: SchemaName;
-  key: "client_id" | "client_id/stack_id" | "client_id/command_key" | "original";
+  key: "client_id" | "client_id/stack_id" | "client_id/command_key" | "client_id/stack_id/state_version" | "original";
   configEntries: Record<string, string>;
 }
 
@@ -55,6 +56,8 @@ export const TOPICS: readonly TopicSpec[] = [
   { role: "changelog", key: "client_id/stack_id", configEntries: compacted },
   // The executors' effect ledger: compacted per command, and dropped after the heal-commands retention.
   { role: "executor-ledger", schema: "ExecutorEffect", key: "client_id/command_key", configEntries: { ...compacted, "cleanup.policy": "compact,delete", "retention.ms": String(30 * DAY_MS) } },
+  // Every desired-state version ever applied, so `rollback --to` can bring one back.
+  { role: "desired-history", schema: "DesiredState", key: "client_id/stack_id/state_version", configEntries: compacted },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */

@@ -1,0 +1,59 @@
+/**
+ * `rollback --to <version>`: publishes the content of an earlier desired-state
+ * version of a stack as its next version (versions only go forward; the new
+ * one says what it rolled back to). Earlier versions come from the compacted
+ * desired-history topic that `apply`, the API and rollback itself write.
+ */
+import { clientPartitioner, partitionForClient } from "../adapters/kafka/partitioner.js";
+import { readToEnd } from "../adapters/kafka/read-to-end.js";
+import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
+import type { DesiredStack } from "../core/model/desired.js";
+import { BlackwellError } from "../errors.js";
+import type { AppContext } from "./app-context.js";
+import { bumpVersion, currentDesired, historyRecord } from "./apply-desired.js";
+
+const decodeDesired = (v: AvroDesiredState): DesiredStack =>
+  ({ ...v, integrations: v.integrations.map((i) => ({ name: i.name, config: JSON.parse(i.config_json) as unknown, ignore_paths: i.ignore_paths })) }) as DesiredStack;
+
+export async function desiredHistory(ctx: AppContext, client_id: string, stack_id: string): Promise<Map<string, DesiredStack>> {
+  const out = new Map<string, DesiredStack>();
+  await readToEnd(ctx.kafka, ctx.admin, {
+    topic: ctx.names["desired-history"], groupPrefix: "blackwell-cli", from: new Map([[partitionForClient(client_id, ctx.config.partitions), 0n]]),
+    onBatch: async (_b, messages) => {
+      for (const m of messages) {
+        const key = m.key?.toString("utf8") ?? "";
+        if (!key.startsWith(`${client_id}/${stack_id}/`) || m.value === null) continue;
+        out.set(key.slice(client_id.length + stack_id.length + 2), decodeDesired(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)));
+      }
+    },
+  });
+  return out;
+}
+
+export interface RollbackResult { client_id: string; stack_id: string; from: string; to: string; content_of: string }
+
+export async function rollbackDesired(ctx: AppContext, client_id: string, stack_id: string, target: string, by: string): Promise<RollbackResult> {
+  const current = (await currentDesired(ctx, client_id)).get(stack_id);
+  if (!current) throw new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `no desired state for ${client_id}/${stack_id}`);
+  const history = await desiredHistory(ctx, client_id, stack_id);
+  const old = history.get(target);
+  if (!old) {
+    const known = [...history.keys()].sort().join(", ") || "none";
+    throw new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `version ${target} of ${client_id}/${stack_id} is not in the desired history (known: ${known})`);
+  }
+  const next: DesiredStack = {
+    ...old, state_version: bumpVersion(current.state_version, "minor"),
+    previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
+    applied_at: new Date().toISOString(), applied_by: by, source: `rollback to ${target}`,
+  };
+  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+  await producer.connect();
+  try {
+    const h = historyRecord(ctx, next);
+    await producer.send({ topic: ctx.names["desired-history"], acks: -1, messages: [h] });
+    await producer.send({ topic: ctx.names["desired-state"], acks: -1, messages: [{ key: `${client_id}/${stack_id}`, value: ctx.serde.encode(ctx.names["desired-state"], "DesiredState", desiredToAvro(next)) }] });
+  } finally {
+    await producer.disconnect();
+  }
+  return { client_id, stack_id, from: current.state_version, to: next.state_version, content_of: target };
+}
