@@ -147,7 +147,7 @@ function fetchOnce(root: string, pom: string, product: string, goals: string[], 
   writeFileSync(stamp, digest);
 }
 
-function javaBinary(): string {
+export function javaBinary(): string {
   return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, "bin", "java") : "java";
 }
 
@@ -187,7 +187,7 @@ export function readRunningInfra(dir: string): LocalInfraInfo | undefined {
 }
 
 /** Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. */
-function kafkaClusterId(): string {
+export function kafkaClusterId(): string {
   return randomBytes(16).toString("base64url");
 }
 
@@ -238,7 +238,7 @@ function writeServerProperties(dir: string, kafkaPort: number, controllerPort: n
   return path;
 }
 
-function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): number {
+export function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): number {
   const fd = openSync(logFile, "a");
   const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
@@ -247,7 +247,7 @@ function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string
   return child.pid;
 }
 
-async function waitFor(what: string, timeoutMs: number, pid: number, logFile: string, probe: () => Promise<boolean>): Promise<void> {
+export async function waitFor(what: string, timeoutMs: number, pid: number, logFile: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
@@ -264,7 +264,7 @@ function tail(file: string, lines: number): string {
   return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
 }
 
-async function kafkaAnswers(brokers: string): Promise<boolean> {
+export async function kafkaAnswers(brokers: string): Promise<boolean> {
   const admin = new Kafka({ clientId: "blackwell-infra-probe", brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
   try {
     await admin.connect();
@@ -289,6 +289,16 @@ async function registryAnswers(url: string): Promise<boolean> {
  * Starts Kafka and the registry under `dir`, or returns the instance already
  * running there. Ports are reused from the previous run when still free.
  */
+/** Classpath and log4j option of the pinned Kafka jars. */
+export function kafkaJava(root: string): { java: string; classpath: string; jvmLog: string } {
+  const libDir = join(root, "infra/kafka/target/lib");
+  return {
+    java: javaBinary(),
+    classpath: readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":"),
+    jvmLog: `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`,
+  };
+}
+
 export async function startLocalInfra(options: LocalInfraOptions): Promise<LocalInfraInfo> {
   const root = resolve(options.root);
   const dir = resolve(options.dir ?? defaultInfraDir(root));
@@ -363,7 +373,7 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   return info;
 }
 
-async function stopPid(pid: number | undefined, marks: Array<string | undefined>, graceMs: number): Promise<void> {
+export async function stopPid(pid: number | undefined, marks: Array<string | undefined>, graceMs: number): Promise<void> {
   if (pid === undefined || marks.some((m) => m === undefined) || !ownedBy(pid, ...(marks as string[]))) return;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;

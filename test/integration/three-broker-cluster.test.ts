@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import { desiredToAvro } from "../../src/adapters/kafka/records.js";
+import { startLocalCluster, type LocalCluster } from "../../src/infra/local-cluster.js";
+import { createAppContext, type AppContext } from "../../src/runtime/app-context.js";
+import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
+import { desiredStack } from "../support/core-spec.js";
+import { resourceEventValue } from "../support/events.js";
+import { collectTopic } from "../support/topic-collector.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const CLIENTS = Array.from({ length: 12 }, (_, i) => `replicated-${i}`);
+const FLIPS = 20;
+
+describe("a three-broker cluster (replication 3, min.insync 2) losing a broker", () => {
+  const dir = mkdtempSync(join(tmpdir(), "blackwell-cluster-"));
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  let cluster: LocalCluster;
+  let ctx: AppContext;
+
+  beforeAll(async () => {
+    cluster = await startLocalCluster({ root: ROOT, dir });
+    ctx = await createAppContext({ brokers: cluster.brokers, registryUrl: inject("registryUrl"), topicPrefix: "cluster.", partitions: 3, replicationFactor: 3, clientId: "cluster-test" }, log);
+    const deadline = Date.now() + 60_000;
+    while ((await ctx.admin.describeCluster()).brokers.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+  }, 180_000);
+  afterAll(async () => {
+    await ctx?.close().catch(() => {});
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps reconciling exactly once after one broker is killed", async () => {
+    const meta = await ctx.admin.fetchTopicMetadata({ topics: [ctx.names["drift-events"]] });
+    expect(meta.topics[0]!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+    const stateDir = mkdtempSync(join(tmpdir(), "blackwell-cluster-state-"));
+    const runner = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: 3, applicationId: "cluster-reconciler", stateDir, log, wallClockTicks: false });
+    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+    const drift = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
+    try {
+      await runner.start();
+      await producer.connect();
+      const base = Date.now() - 3_600_000;
+      const topicD = ctx.names["desired-state"];
+      await producer.send({ topic: topicD, acks: -1, messages: CLIENTS.map((c) => ({ key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }], staleness: { provider_silence_seconds: 86_400, resource_ttl_seconds: 86_400, content_grace_seconds: 300, webhook_failure_threshold: 3 } }))) })) });
+      const topicR = ctx.names["resource-events"];
+      const flips = async (from: number, to: number) => {
+        for (let i = from; i < to; i++) {
+          await producer.send({ topic: topicR, acks: -1, messages: CLIENTS.map((c) => ({ key: c, value: ctx.serde.encode(topicR, "ResourceEvent", resourceEventValue({ client_id: c, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })) })) });
+        }
+      };
+      await flips(0, FLIPS / 2);
+      await drift.waitFor((i) => i.length >= CLIENTS.length * (FLIPS / 2), 60_000, "transitions before the kill");
+      await cluster.kill(2);
+      const killedAt = Date.now();
+      await flips(FLIPS / 2, FLIPS);
+      await drift.waitFor((i) => i.length >= CLIENTS.length * FLIPS, 120_000, "transitions after the kill");
+      console.log(`[cluster] all transitions after losing broker 2 within ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const ids = drift.values().map((v) => v.event_id);
+      expect(ids).toHaveLength(CLIENTS.length * FLIPS);
+      expect(new Set(ids).size).toBe(ids.length);
+      const perDrift = new Map<string, string[]>();
+      for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
+      for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+    } finally {
+      await drift.stop().catch(() => {});
+      await producer.disconnect().catch(() => {});
+      await runner.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
