@@ -11,6 +11,12 @@ export interface Child {
   kill: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/** Every child still running when the test worker exits is killed, even if its test timed out before its own cleanup. */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});
+
 export function startProcess(script: string, env: Record<string, string>, args: string[] = []): Child {
   let output = "";
   const proc = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, script), ...args], {
@@ -18,7 +24,8 @@ export function startProcess(script: string, env: Record<string, string>, args: 
   });
   proc.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
   proc.stderr!.on("data", (d: Buffer) => { output += d.toString(); });
-  const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));
+  running.add(proc);
+  const exited = new Promise<number | null>((res) => proc.on("exit", (code) => { running.delete(proc); res(code); }));
   return {
     proc,
     output: () => output,
