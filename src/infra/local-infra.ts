@@ -36,6 +36,9 @@ export interface LocalInfraInfo {
   /** `host:port` of the SASL_PLAINTEXT listener, when asked for. */
   saslBrokers?: string;
   saslPort?: number;
+  /** `host:port` of the SSL listener, when asked for. */
+  tlsBrokers?: string;
+  tlsPort?: number;
 }
 
 export interface LocalInfraOptions {
@@ -49,6 +52,8 @@ export interface LocalInfraOptions {
   startTimeoutMs?: number;
   /** Also open a SASL_PLAINTEXT (PLAIN) listener with these users (security tests). */
   saslUsers?: Record<string, string>;
+  /** Also open an SSL listener with this PKCS12 keystore (security tests). */
+  tlsKeystore?: { path: string; password: string };
 }
 
 const KAFKA_POM = "infra/kafka/pom.xml";
@@ -203,9 +208,9 @@ async function portOr(previous: number | undefined): Promise<number> {
   return freePort();
 }
 
-function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number, sasl?: { port: number; users: Record<string, string> }): string {
+function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number, sasl?: { port: number; users: Record<string, string> }, tls?: { port: number; path: string; password: string }): string {
   const path = join(dir, "kafka", "server.properties");
-  const saslListener = sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : "";
+  const saslListener = (sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : "") + (tls ? `,SSL://127.0.0.1:${tls.port}` : "");
   const lines = [
     "process.roles=broker,controller",
     "node.id=1",
@@ -214,7 +219,8 @@ function writeServerProperties(dir: string, kafkaPort: number, controllerPort: n
     `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPort}${saslListener}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}`,
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}${tls ? ",SSL:SSL" : ""}`,
+    ...(tls ? [`ssl.keystore.location=${tls.path}`, `ssl.keystore.password=${tls.password}`, "ssl.keystore.type=PKCS12", `ssl.key.password=${tls.password}`, "ssl.client.auth=none"] : []),
     ...(sasl ? [
       "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
       `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(sasl.users).map(([u, p]) => `user_${u}="${p}"`).join(" ")};`,
@@ -320,12 +326,14 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   const registryManagementPort = await portOr(previous.registryManagementPort);
   const motoPort = await portOr(previous.motoPort);
   const saslPort = options.saslUsers ? await portOr(previous.saslPort) : undefined;
+  const tlsPort = options.tlsKeystore ? await portOr(previous.tlsPort) : undefined;
 
   const java = javaBinary();
   const libDir = join(root, "infra/kafka/target/lib");
   const classpath = readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":");
   const jvmLog = `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`;
-  const props = writeServerProperties(dir, kafkaPort, controllerPort, options.saslUsers && saslPort ? { port: saslPort, users: options.saslUsers } : undefined);
+  const props = writeServerProperties(dir, kafkaPort, controllerPort, options.saslUsers && saslPort ? { port: saslPort, users: options.saslUsers } : undefined,
+    options.tlsKeystore && tlsPort ? { port: tlsPort, ...options.tlsKeystore } : undefined);
   if (!existsSync(join(dir, "kafka", "data", "meta.properties"))) {
     log("formatting KRaft storage...");
     const format = spawnSync(java, [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props], { encoding: "utf8" });
@@ -357,6 +365,7 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     awsEndpoint: `http://127.0.0.1:${motoPort}`,
     kafkaPid, registryPid, motoPid, kafkaPort, controllerPort, registryPort, registryManagementPort, motoPort, dir,
     ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}`, saslPort } : {}),
+    ...(tlsPort ? { tlsBrokers: `127.0.0.1:${tlsPort}`, tlsPort } : {}),
   };
   writeFileSync(infoPath(dir), JSON.stringify(info, null, 2));
   try {

@@ -16,7 +16,7 @@ const CLIENTS = Array.from({ length: 40 }, (_, i) => `tenant-${String(i).padStar
 const FLIPS = 30;
 const DAY = 86_400;
 
-describe("scale-out: reconciler instances sharing partitions, one SIGKILLed mid-stream", () => {
+describe("scale-out: one, two, then three reconciler instances sharing partitions, the first SIGKILLed mid-stream", () => {
   let h: Harness;
   let drift: Collector<DriftEvent>;
   const children: Child[] = [];
@@ -42,7 +42,7 @@ describe("scale-out: reconciler instances sharing partitions, one SIGKILLed mid-
     children.push(child);
     return child;
   };
-  const restoreLines = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"')).map((l) => JSON.parse(l) as { gained: number[]; restoreMs: number });
+  const restoreLines = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"')).map((l) => JSON.parse(l) as { gained: number[]; restoreMs: number; tasks: number[] });
 
   it("hands partitions over with their state: every transition exactly once, and the end equals a single-instance replay", async () => {
     const base = Date.now() - 3_600_000;
@@ -63,10 +63,14 @@ describe("scale-out: reconciler instances sharing partitions, one SIGKILLed mid-
     await flips(0, 10);
     await drift.waitFor((i) => i.length >= CLIENTS.length * 5, 60_000, "the first instance at work");
     const second = startInstance();
-    await flips(10, 20); // the group rebalances while these stream in
+    await flips(10, 15); // the group rebalances while these stream in
     const deadline = Date.now() + 60_000;
     while (restoreLines(second).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(restoreLines(second).length, second.output()).toBeGreaterThan(0);
+    const third = startInstance();
+    await flips(15, 20);
+    while (restoreLines(third).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(restoreLines(third).length, third.output()).toBeGreaterThan(0);
     const killing = flips(20, 25);
     await new Promise((r) => setTimeout(r, 200));
     await first.kill("SIGKILL");
@@ -82,12 +86,15 @@ describe("scale-out: reconciler instances sharing partitions, one SIGKILLed mid-
     const perDrift = new Map<string, string[]>();
     for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
     for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
-    // After the kill the second instance owns all six partitions, restored from the changelog.
-    const gained = new Set(restoreLines(second).flatMap((l) => l.gained));
-    expect([...gained].sort()).toEqual([0, 1, 2, 3, 4, 5]);
-    console.log(`[scale-out] hand-overs of the second instance: ${JSON.stringify(restoreLines(second))}`);
+    // After the kill the two survivors own all six partitions between them, each restored from the changelog.
+    // The newest assignment line of each survivor (gains say "tasks ready", revocations alone say "assignment unchanged").
+    const last = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"') || l.includes('"msg":"assignment unchanged apart from revocations"')).map((l) => JSON.parse(l) as { tasks: number[] }).at(-1);
+    const owned = [...(last(second)?.tasks ?? []), ...(last(third)?.tasks ?? [])].sort();
+    expect(owned).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const c of [second, third]) console.log(`[scale-out] hand-overs: ${JSON.stringify(restoreLines(c).map((l) => ({ gained: l.gained, restoreMs: l.restoreMs })))}`);
 
     await second.kill("SIGTERM");
+    await third.kill("SIGTERM");
     const replay = await replayAndCompare(h.ctx);
     expect(replay.stacks.differences).toEqual([]);
     expect(replay.transitions).toMatchObject({ live: expected, replayed: expected, equal: true });

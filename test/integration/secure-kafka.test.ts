@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,14 +22,22 @@ async function blackwell(args: string[], env: Record<string, string>) {
   }
 }
 
-/** A broker of its own with a SASL_PLAINTEXT (PLAIN) listener. */
-describe("SASL connections to Kafka", () => {
+/** A broker of its own with a SASL_PLAINTEXT (PLAIN) listener and an SSL listener. */
+describe("SASL and TLS connections to Kafka", () => {
   const dir = mkdtempSync(join(tmpdir(), "blackwell-sasl-"));
   let info: LocalInfraInfo;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    info = await startLocalInfra({ root: ROOT, dir, saslUsers: { alice: PASSWORD } });
+    // A self-signed broker certificate for the SSL listener; its PEM is the clients' CA.
+    const keystore = join(dir, "broker.p12");
+    const keytool = (args: string[]) => {
+      const r = spawnSync("keytool", args, { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`keytool ${args[0]} failed: ${r.stderr}`);
+    };
+    keytool(["-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-keystore", keystore, "-storetype", "PKCS12", "-storepass", "keystore-pass", "-keypass", "keystore-pass", "-dname", "CN=127.0.0.1", "-ext", "SAN=IP:127.0.0.1", "-validity", "2"]);
+    keytool(["-exportcert", "-alias", "broker", "-keystore", keystore, "-storepass", "keystore-pass", "-rfc", "-file", join(dir, "ca.pem")]);
+    info = await startLocalInfra({ root: ROOT, dir, saslUsers: { alice: PASSWORD }, tlsKeystore: { path: keystore, password: "keystore-pass" } });
     env = { KAFKA_BROKERS: info.saslBrokers!, SCHEMA_REGISTRY_URL: info.registryUrl, BLACKWELL_TOPIC_PREFIX: "secure.", KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_USERNAME: "alice" };
   }, 180_000);
   afterAll(async () => {
@@ -67,5 +75,15 @@ describe("SASL connections to Kafka", () => {
     const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], env);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required");
+  });
+
+  it("connects over TLS when the broker's CA is given, and refuses an unknown certificate clearly", async () => {
+    const tls = { KAFKA_BROKERS: info.tlsBrokers!, SCHEMA_REGISTRY_URL: info.registryUrl, BLACKWELL_TOPIC_PREFIX: "tls." };
+    const ok = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...tls, KAFKA_SSL: "1", KAFKA_SSL_CA_FILE: join(dir, "ca.pem") });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created/);
+    const untrusted = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...tls, KAFKA_SSL: "1" });
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toMatch(/self[- ]signed certificate/i);
   });
 });
