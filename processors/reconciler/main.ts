@@ -12,7 +12,6 @@ import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
 import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
 import { processMetrics, recordPass } from "../../src/observability/metrics.js";
 
-export { stopOnSignals };
 
 export interface ReconcilerProcessOptions {
   applicationId?: string;

@@ -64,6 +64,18 @@ export class Replica {
     this.consumer = o.kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Each SQL text is prepared once: the replica applies every record and the API polls it. */
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   async start(): Promise<void> {
     const { names, log } = this.o;
     const topics = REPLICATED.map(([role]) => names[role]);
@@ -110,15 +122,15 @@ export class Replica {
           case "stack-state":
           case "desired-state": {
             const table = role === "stack-state" ? "stacks" : "desired";
-            if (value === null) this.db.prepare(`DELETE FROM ${table} WHERE client_id = ? AND stack_id = ?`).run(client_id, stack_id);
-            else this.db.prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET json = excluded.json`).run(client_id, stack_id, JSON.stringify(value));
+            if (value === null) this.q(`DELETE FROM ${table} WHERE client_id = ? AND stack_id = ?`).run(client_id, stack_id);
+            else this.q(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET json = excluded.json`).run(client_id, stack_id, JSON.stringify(value));
             break;
           }
           case "drift-events":
-            if (value) this.db.prepare("INSERT OR IGNORE INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.event_id, value.client_id, value.stack_id, value.drift_id, value.transition, value.detected_at ?? null, JSON.stringify(value));
+            if (value) this.q("INSERT OR IGNORE INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.event_id, value.client_id, value.stack_id, value.drift_id, value.transition, value.detected_at ?? null, JSON.stringify(value));
             break;
           case "audit":
-            if (value) this.db.prepare("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.audit_id, value.client_id, value.stack_id ?? null, value.action, value.timestamp, commandIdOf(value), JSON.stringify(value));
+            if (value) this.q("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.audit_id, value.client_id, value.stack_id ?? null, value.action, value.timestamp, commandIdOf(value), JSON.stringify(value));
             break;
           default:
             break;
@@ -168,47 +180,47 @@ export class Replica {
   }
 
   stacks(client_id: string): Row[] {
-    return this.db.prepare("SELECT json FROM stacks WHERE client_id = ? ORDER BY stack_id").all(client_id).map((r) => JSON.parse((r as { json: string }).json) as Row);
+    return this.q("SELECT json FROM stacks WHERE client_id = ? ORDER BY stack_id").all(client_id).map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   stack(client_id: string, stack_id: string): Row | null {
-    const row = this.db.prepare("SELECT json FROM stacks WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM stacks WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 
   desired(client_id: string, stack_id: string): Row | null {
-    const row = this.db.prepare("SELECT json FROM desired WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM desired WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 
   /** Known clients: a client exists once it has a desired state or a stack state. */
   hasClient(client_id: string): boolean {
-    return this.db.prepare("SELECT 1 FROM desired WHERE client_id = ? UNION SELECT 1 FROM stacks WHERE client_id = ? LIMIT 1").get(client_id, client_id) !== undefined;
+    return this.q("SELECT 1 FROM desired WHERE client_id = ? UNION SELECT 1 FROM stacks WHERE client_id = ? LIMIT 1").get(client_id, client_id) !== undefined;
   }
 
   driftEvents(client_id: string, limit: number, stack_id?: string): Row[] {
     const rows = stack_id
-      ? this.db.prepare("SELECT json FROM drift_events WHERE client_id = ? AND stack_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, stack_id, limit)
-      : this.db.prepare("SELECT json FROM drift_events WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
+      ? this.q("SELECT json FROM drift_events WHERE client_id = ? AND stack_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, stack_id, limit)
+      : this.q("SELECT json FROM drift_events WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   audits(client_id: string, limit: number, action?: string): Row[] {
     const rows = action
-      ? this.db.prepare("SELECT json FROM audit WHERE client_id = ? AND action = ? ORDER BY rowid DESC LIMIT ?").all(client_id, action, limit)
-      : this.db.prepare("SELECT json FROM audit WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
+      ? this.q("SELECT json FROM audit WHERE client_id = ? AND action = ? ORDER BY rowid DESC LIMIT ?").all(client_id, action, limit)
+      : this.q("SELECT json FROM audit WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   /** Share of stacks whose status is healthy (1 when there are none). */
   consistency(): number {
-    const row = this.db.prepare("SELECT count(*) AS n, sum(json_extract(json, '$.status') = 'healthy') AS ok FROM stacks").get() as { n: number; ok: number | null };
+    const row = this.q("SELECT count(*) AS n, sum(json_extract(json, '$.status') = 'healthy') AS ok FROM stacks").get() as { n: number; ok: number | null };
     return row.n === 0 ? 1 : (row.ok ?? 0) / row.n;
   }
 
   /** The audit entry the reconciler wrote for operator command `command_id`, once it has processed it. */
   auditOfCommand(client_id: string, command_id: string): Row | null {
-    const row = this.db.prepare("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 
