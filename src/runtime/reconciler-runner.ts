@@ -4,7 +4,7 @@
  * the changelog before its first batch; a timer that re-evaluates idle tasks.
  */
 import { join } from "node:path";
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import { coPartitionedAssigner } from "../adapters/kafka/co-partitioned-assigner.js";
 import { clientPartitioner } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
@@ -227,21 +227,27 @@ export class ReconcilerRunner {
     log.info({ gained, revoked, tasks: [...this.tasks.keys()], restoreMs: Date.now() - started }, "tasks ready");
   }
 
+  /** A connected transactional producer for partition `p`; connecting fences any predecessor with the same id. */
+  private async transactionalProducer(p: number): Promise<Producer> {
+    const producer = this.o.kafka.producer({
+      transactionalId: `${this.o.applicationId}-${p}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: clientPartitioner,
+      // The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's markers are written: retry soon.
+      retry: { initialRetryTime: 20, retries: 10 },
+    });
+    await producer.connect();
+    return producer;
+  }
+
   /** Fences predecessors (producer init), then restores every gained store from the changelog in one pass. */
   private async openTasks(partitions: number[]): Promise<Map<number, ReconcilerTask>> {
     const { kafka, admin, applicationId, stateDir, names, log } = this.o;
     const opened = new Map<number, { store: TaskStore; producer: ReturnType<Kafka["producer"]> }>();
     for (const p of partitions) {
       const store = new TaskStore(join(stateDir, applicationId, `task-${p}.db`));
-      const producer = kafka.producer({
-        transactionalId: `${applicationId}-${p}`,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: clientPartitioner,
-        // The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's markers are written: retry soon.
-        retry: { initialRetryTime: 20, retries: 10 },
-      });
-      await producer.connect();
+      const producer = await this.transactionalProducer(p);
       opened.set(p, { store, producer });
     }
     const report = await restoreFromChangelog(kafka, admin, names.changelog, partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })), applicationId);
@@ -250,7 +256,7 @@ export class ReconcilerRunner {
     for (const [p, { store, producer }] of opened) {
       tasks.set(p, new ReconcilerTask({
         partition: p, partitions: this.o.partitions, producer, store, serde: this.o.serde, names,
-        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
+        groupId: applicationId, log: log.child({ task: p }), admin, newProducer: () => this.transactionalProducer(p), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
       }));
     }
     return tasks;

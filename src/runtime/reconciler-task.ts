@@ -5,7 +5,7 @@
  * transaction: decode -> evolve/decide -> outputs + changelog + input offsets
  * -> commit; the store is written only after the commit.
  */
-import type { Batch, KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
+import type { Admin, Batch, KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
 import { decide, type DecideContext } from "../core/lifecycle/decide.js";
 import { evolve } from "../core/fold/evolve.js";
 import { scopeOf } from "../core/fold/scopes.js";
@@ -27,6 +27,10 @@ export interface TaskOptions {
   partition: number;
   partitions: number;
   producer: Producer;
+  /** A fresh, connected producer with the same transactional id, for when the current one is left in an unknown state. */
+  newProducer?: () => Promise<Producer>;
+  /** To ask the group's committed offset when a commit's outcome is unknown. */
+  admin?: Admin;
   store: TaskStore;
   serde: AvroSerde;
   names: TopicNames;
@@ -66,10 +70,12 @@ export class ReconcilerTask {
   private streamTime: number;
   private lastActivity = Date.now();
   private busy: Promise<unknown> = Promise.resolve();
+  private producer: Producer;
 
   constructor(options: TaskOptions) {
     this.o = options;
     this.partition = options.partition;
+    this.producer = options.producer;
     this.streamTime = options.store.meta().streamTime;
   }
 
@@ -204,8 +210,9 @@ export class ReconcilerTask {
     add(names.changelog, rows.map((r) => ({ key: r.client_id, partition: this.partition, value: encodeChangelog(r.json, r.deadline, this.streamTime) })));
 
     const t0 = Date.now();
-    const tx = await this.o.producer.transaction();
+    const tx = await this.producer.transaction();
     let changelogNext: string | undefined;
+    let committing = false;
     try {
       for (const chunk of chunkBySize(topicMessages, MAX_REQUEST_BYTES)) {
         const results = await tx.sendBatch({ topicMessages: chunk, acks: -1 });
@@ -218,19 +225,57 @@ export class ReconcilerTask {
       if (input) {
         await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: input.topic, partitions: [{ partition: this.partition, offset: input.offset }] }] });
       }
+      committing = true;
       await tx.commit();
     } catch (err) {
-      await tx.abort().catch((abortErr: unknown) => this.o.log.warn({ err: errorMessage(abortErr) }, "abort after a failed transaction failed"));
-      throw err;
+      // A commit can fail on the client after the coordinator committed (e.g. the coordinator's broker died in between).
+      // The input offset is part of the transaction: if it is committed, so is everything else, and redoing the pass would duplicate it.
+      if (committing && input && (await this.inputCommitted(input))) {
+        this.o.log.warn({ err: errorMessage(err) }, "commit reported an error but the transaction committed (its input offset is committed); carrying on");
+        await this.replaceProducer();
+      } else {
+        const aborted = await tx.abort().then(() => true, (abortErr: unknown) => {
+          this.o.log.warn({ err: errorMessage(abortErr) }, "abort after a failed transaction failed");
+          return false;
+        });
+        // A producer whose transaction could be neither committed nor aborted is replaced: the new one fences it on init.
+        if (!aborted) await this.replaceProducer();
+        throw err;
+      }
     }
     this.o.store.commitRaw(rows, changelogNext, this.streamTime);
     this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, healCommands: pass.outputs.healCommands.length, txMs: Date.now() - t0 }, "pass committed");
     this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs, durationMs: Date.now() - pass.startedAt, newestEventAt: pass.newestEventAt });
   }
 
+  private async inputCommitted(input: { topic: string; offset: string }): Promise<boolean> {
+    if (!this.o.admin) return false;
+    try {
+      const [topic] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [input.topic] });
+      return topic?.partitions.find((p) => p.partition === this.partition)?.offset === input.offset;
+    } catch {
+      return false;
+    }
+  }
+
+  private async replaceProducer(): Promise<void> {
+    if (!this.o.newProducer) return;
+    await this.producer.disconnect().catch(() => {});
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.producer = await this.o.newProducer();
+        this.o.log.warn({ attempt }, "transactional producer replaced");
+        return;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+
   async close(): Promise<void> {
     await this.busy;
-    await this.o.producer.disconnect().catch(() => {});
+    await this.producer.disconnect().catch(() => {});
     this.o.store.close();
   }
 }

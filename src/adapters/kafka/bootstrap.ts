@@ -68,7 +68,12 @@ async function waitForLeaders(admin: Admin, topics: string[], partitions: number
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
       const ready = metadata.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
+      if (ready) {
+        // Metadata can name a leader before that broker serves the partition (NOT_LEADER on the first produce):
+        // ask each leader for its offsets, which only a serving leader answers.
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
       last = "partitions without a leader";
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);

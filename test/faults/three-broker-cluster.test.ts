@@ -1,3 +1,5 @@
+// Known failure, kept as a reproduction: after a broker of three is SIGKILLed, the reconciler drains every input but a few
+// transitions (8 of 240 in most runs) never reach drift-events. Run with `npm run test:faults`; see the session 2 note on issue 6.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -58,14 +60,24 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       await cluster.kill(2);
       const killedAt = Date.now();
       await flips(FLIPS / 2, FLIPS);
-      await drift.waitFor((i) => i.length >= CLIENTS.length * FLIPS, 120_000, "transitions after the kill");
+      // The watching consumer itself may see records twice around the failover (its offsets commit every few seconds):
+      // wait on distinct ids, then judge the topic with a fresh read_committed read.
+      const distinct = () => new Set(drift.values().map((v) => v.event_id)).size;
+      await drift.waitFor(() => distinct() >= CLIENTS.length * FLIPS, 120_000, "transitions after the kill");
       console.log(`[cluster] all transitions after losing broker 2 within ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
       await new Promise((r) => setTimeout(r, 1500));
-      const ids = drift.values().map((v) => v.event_id);
+      const stored = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
+      const ends = await ctx.admin.fetchTopicOffsets(ctx.names["drift-events"]);
+      const total = ends.reduce((n, o) => n + Number(o.high), 0);
+      await stored.waitFor((i) => i.length >= CLIENTS.length * FLIPS, 60_000, "the fresh read");
+      await new Promise((r) => setTimeout(r, 1000));
+      await stored.stop();
+      expect(total).toBeGreaterThanOrEqual(CLIENTS.length * FLIPS); // transaction markers take offsets too
+      const ids = stored.values().map((v) => v.event_id);
       expect(ids).toHaveLength(CLIENTS.length * FLIPS);
       expect(new Set(ids).size).toBe(ids.length);
       const perDrift = new Map<string, string[]>();
-      for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
+      for (const v of stored.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
       for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
     } finally {
       await drift.stop().catch(() => {});
