@@ -1,5 +1,6 @@
-// Known failure, kept as a reproduction: after a broker of three is SIGKILLed, the reconciler drains every input but a few
-// transitions (8 of 240 in most runs) never reach drift-events. Run with `npm run test:faults`; see the session 2 note on issue 6.
+// Known failure, kept as a reproduction: after a broker of three is SIGKILLed, 4 of 240 input events (one send to the
+// killed leader's partition) never land although producer.send resolved; the reconciler then misses their 8 transitions.
+// Run with `npm run test:faults`; see the session 2 note on issue 6.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
