@@ -16,6 +16,8 @@ import type { Logger } from "../observability/logger.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
 
 export interface ReconcilerOptions {
+  /** Input topics to consume (default: all of the reconciler's inputs). */
+  inputs?: readonly TopicRole[];
   kafka: Kafka;
   admin: Admin;
   serde: AvroSerde;
@@ -63,7 +65,7 @@ export class ReconcilerRunner {
 
   constructor(options: ReconcilerOptions) {
     this.o = options;
-    this.topicRoles = new Map(RECONCILER_INPUTS.map((role) => [options.names[role], role]));
+    this.topicRoles = new Map((options.inputs ?? RECONCILER_INPUTS).map((role) => [options.names[role], role]));
     this.consumer = options.kafka.consumer({
       groupId: options.applicationId,
       readUncommitted: false,

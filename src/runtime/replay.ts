@@ -91,20 +91,38 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   const ends = await inputEnds(ctx.admin, inputs);
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
-  const runner = new ReconcilerRunner({
+  const runnerFor = (inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) => new ReconcilerRunner({
     kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names, partitions: ctx.config.partitions,
-    applicationId: `${prefix}reconciler`, stateDir, log: ctx.log, wallClockTicks: false,
+    applicationId: `${prefix}reconciler`, stateDir, log: ctx.log, wallClockTicks: false, ...(inputs ? { inputs } : {}),
   });
-  say(`replaying ${inputRecords} input records into ${prefix}*`);
-  try {
-    await runner.start();
-    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-    while (!runner.drainedTo(ends)) {
+  const drain = async (runner: ReconcilerRunner, upTo: Map<string, bigint>, deadline: number) => {
+    while (!runner.drainedTo(upTo)) {
       if (Date.now() > deadline) throw new Error("replay did not drain the input topics in time");
       await new Promise((r) => setTimeout(r, 200));
     }
+  };
+  say(`replaying ${inputRecords} input records into ${prefix}*`);
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  const isDesired = (tp: string) => tp.startsWith(`${ctx.names["desired-state"]}:`);
+  try {
+    // Phase 1, the whole desired-state backlog alone, so no event is ever judged before the composition
+    // declared for it, however fetches interleave topics; phase 2 resumes the same group with every input.
+    const desiredOnly = runnerFor(["desired-state"]);
+    try {
+      await desiredOnly.start();
+      await drain(desiredOnly, new Map([...ends].filter(([tp]) => isDesired(tp))), deadline);
+    } finally {
+      await desiredOnly.stop();
+    }
+    const runner = runnerFor();
+    try {
+      await runner.start();
+      // The desired-state backlog is done (its offsets are committed); the events remain.
+      await drain(runner, new Map([...ends].filter(([tp]) => !isDesired(tp))), deadline);
+    } finally {
+      await runner.stop();
+    }
   } finally {
-    await runner.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
   const ms = Date.now() - started;

@@ -45,6 +45,11 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
     expect(value("drift_detected_total", { drift_type: "resource", severity: "high" })).toBe(1);
     expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(2);
     expect(families.find((f) => f.name === "kafka_consumer_group_lag")!.metrics.some((m) => m.labels?.group === group && m.labels?.topic === h.ctx.names["resource-events"])).toBe(true);
+    // Committed offsets reach the coordinator a moment after the pass: the lag settles at zero.
+    while (value("kafka_consumer_group_lag", { group }) !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      families = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
+    }
     expect(value("kafka_consumer_group_lag", { group })).toBe(0);
   });
 });
