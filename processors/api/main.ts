@@ -21,7 +21,7 @@ import { resolveKafkaConfig } from "../../src/infra/connect.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { processMetrics } from "../../src/observability/metrics.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
-import { stopOnSignals } from "../../src/runtime/signals.js";
+import { runRole } from "../../src/runtime/signals.js";
 
 export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
   const env = { ...process.env, ...overrides };
@@ -67,7 +67,4 @@ export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const app = await startApi();
-  stopOnSignals(app.stop);
-}
+if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startApi());

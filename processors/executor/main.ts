@@ -6,7 +6,7 @@
 import { resolveKafkaConfig } from "../../src/infra/connect.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
-import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
+import { runRole } from "../../src/runtime/signals.js";
 import { CodeBuild } from "../../src/executor/codebuild.js";
 import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
@@ -51,11 +51,4 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const app = await startExecutor();
-  const ops = await serveOps([app.ops]);
-  stopOnSignals(async () => {
-    await ops?.close();
-    await app.stop();
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startExecutor());

@@ -4,7 +4,7 @@ import { NotifierRunner } from "../../src/notifier/notifier-runner.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { processMetrics } from "../../src/observability/metrics.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
-import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
+import { runRole } from "../../src/runtime/signals.js";
 
 export async function startNotifier() {
   const log = createLogger("notifier");
@@ -25,11 +25,4 @@ export async function startNotifier() {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const app = await startNotifier();
-  const ops = await serveOps([app.ops]);
-  stopOnSignals(async () => {
-    await ops?.close();
-    await app.stop();
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startNotifier());

@@ -8,7 +8,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
-import { serveOps, stopOnSignals } from "../../src/runtime/signals.js";
+import { runRole } from "../../src/runtime/signals.js";
 import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
 import { processMetrics, recordPass } from "../../src/observability/metrics.js";
 
@@ -49,11 +49,4 @@ export async function startReconciler(options: ReconcilerProcessOptions = {}) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const app = await startReconciler();
-  const ops = await serveOps([app.ops]);
-  stopOnSignals(async () => {
-    await ops?.close();
-    await app.stop();
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startReconciler());

@@ -41,3 +41,13 @@ export function stopOnSignals(stop: () => Promise<void>, graceMs = 20_000): void
   process.on("SIGTERM", () => handler("SIGTERM"));
   process.on("SIGINT", () => handler("SIGINT"));
 }
+
+/** A role's process entry: start it, serve its ops endpoints, stop both gracefully on SIGTERM/SIGINT. */
+export async function runRole(start: () => Promise<{ stop: () => Promise<void>; ops?: RoleOps }>): Promise<void> {
+  const app = await start();
+  const ops = app.ops ? await serveOps([app.ops]) : null;
+  stopOnSignals(async () => {
+    await ops?.close();
+    await app.stop();
+  });
+}
