@@ -193,7 +193,11 @@ export function readRunningInfra(dir: string): LocalInfraInfo | undefined {
 
 /** Kafka's Uuid text form: 16 random bytes, URL-safe base64 without padding. */
 export function kafkaClusterId(): string {
-  return randomBytes(16).toString("base64url");
+  // base64url may start with "-", which kafka-storage's argument parser takes for an option (seen in CI): draw again.
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 async function portOr(previous: number | undefined): Promise<number> {
