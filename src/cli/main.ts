@@ -110,29 +110,22 @@ async function run(args: string[]): Promise<number> {
   const { serveOps, stopOnSignals } = await import("../runtime/signals.js");
   const stops: Array<() => Promise<void>> = [];
   const ops: Array<import("../runtime/signals.js").RoleOps> = [];
-  if (want("reconciler") || want("processor")) {
-    const { startReconciler } = await import("../../processors/reconciler/main.js");
-    const app = await startReconciler();
+  // Roles in start order; each brings its stop and, except the API (which serves its own), its ops endpoints.
+  const starters: Array<[boolean, () => Promise<{ stop: () => Promise<void>; ops?: import("../runtime/signals.js").RoleOps }>]> = [
+    [want("reconciler") || want("processor"), async () => (await import("../../processors/reconciler/main.js")).startReconciler()],
+    [want("executor"), async () => (await import("../../processors/executor/main.js")).startExecutor()],
+    [want("notifier"), async () => (await import("../../processors/notifier/main.js")).startNotifier()],
+    [want("api"), async () => {
+      const api = await (await import("../../processors/api/main.js")).startApi();
+      console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
+      return api;
+    }],
+  ];
+  for (const [wanted, start] of starters) {
+    if (!wanted) continue;
+    const app = await start();
     stops.push(app.stop);
-    ops.push(app.ops);
-  }
-  if (want("executor")) {
-    const { startExecutor } = await import("../../processors/executor/main.js");
-    const app = await startExecutor();
-    stops.push(app.stop);
-    ops.push(app.ops);
-  }
-  if (want("notifier")) {
-    const { startNotifier } = await import("../../processors/notifier/main.js");
-    const app = await startNotifier();
-    stops.push(app.stop);
-    ops.push(app.ops);
-  }
-  if (want("api")) {
-    const { startApi } = await import("../../processors/api/main.js");
-    const api = await startApi();
-    console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
-    stops.push(api.stop);
+    if (app.ops) ops.push(app.ops);
   }
   // The API serves its own /metrics; the other roles get theirs on BLACKWELL_OPS_PORT.
   const opsServer = await serveOps(ops);
