@@ -3,8 +3,6 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Known-failing fault reproductions, run by `npm run test:faults` until their issue is fixed.
-    exclude: ["test/faults/**", "**/node_modules/**"],
     globalSetup: ["test/support/global-setup.ts"],
     // Integration tests share one broker; a few at a time keeps a 2-core machine responsive.
     pool: "forks",

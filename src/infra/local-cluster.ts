@@ -6,8 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import { freePort } from "./free-port.js";
-import { ensureArtifacts, kafkaAnswers, kafkaClusterId, kafkaJava, spawnDetached, stopPid, waitFor } from "./local-infra.js";
+import { ensureArtifacts, isAlive, kafkaAnswers, kafkaClusterId, kafkaJava, spawnDetached, stopPid, waitFor } from "./local-infra.js";
 
 export interface ClusterNode {
   id: number;
@@ -15,6 +16,7 @@ export interface ClusterNode {
   port: number;
   controllerPort: number;
   log: string;
+  props: string;
 }
 
 export interface LocalCluster {
@@ -22,6 +24,8 @@ export interface LocalCluster {
   nodes: ClusterNode[];
   dir: string;
   kill: (id: number, signal?: NodeJS.Signals) => Promise<void>;
+  /** Starts a killed node again on its own data and waits until it has rejoined. */
+  restart: (id: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -35,6 +39,9 @@ export async function startLocalCluster(options: { root: string; dir: string; no
   const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.controllerPort}`).join(",");
   const clusterId = kafkaClusterId();
   const nodes: ClusterNode[] = [];
+  const launch = (props: string, log: string) => spawnDetached(java, ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true", jvmLog, "-cp", classpath, "kafka.Kafka", props], log, dir);
+  const timeoutMs = options.startTimeoutMs ?? 120_000;
+  const answering = (n: ClusterNode) => waitFor(`kafka node ${n.id}`, timeoutMs, n.pid, n.log, () => kafkaAnswers(`127.0.0.1:${n.port}`));
   for (const [i, p] of ports.entries()) {
     const id = i + 1;
     const nodeDir = join(dir, `node-${id}`);
@@ -54,8 +61,7 @@ export async function startLocalCluster(options: { root: string; dir: string; no
     const format = spawnSync(java, [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { encoding: "utf8" });
     if (format.status !== 0) throw new Error(`formatting node ${id} failed: ${format.stderr || format.stdout}`);
     const log = join(nodeDir, "kafka.log");
-    const pid = spawnDetached(java, ["-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true", jvmLog, "-cp", classpath, "kafka.Kafka", props], log, dir);
-    nodes.push({ id, pid, port: p.port, controllerPort: p.controllerPort, log });
+    nodes.push({ id, pid: launch(props, log), port: p.port, controllerPort: p.controllerPort, log, props });
   }
   const cluster: LocalCluster = {
     brokers: nodes.map((n) => `127.0.0.1:${n.port}`), nodes, dir,
@@ -69,15 +75,40 @@ export async function startLocalCluster(options: { root: string; dir: string; no
         await stopPid(node.pid, [dir], 30_000);
       }
     },
+    restart: async (id) => {
+      const node = nodes.find((n) => n.id === id)!;
+      if (isAlive(node.pid)) return;
+      node.pid = launch(node.props, node.log);
+      await answering(node);
+      await waitForMembers(cluster.brokers, count, timeoutMs);
+    },
     stop: async () => {
       await Promise.all(nodes.map((n) => stopPid(n.pid, [dir], 30_000)));
     },
   };
   try {
-    await Promise.all(nodes.map((n) => waitFor(`kafka node ${n.id}`, options.startTimeoutMs ?? 120_000, n.pid, n.log, () => kafkaAnswers(`127.0.0.1:${n.port}`))));
+    await Promise.all(nodes.map(answering));
+    await waitForMembers(cluster.brokers, count, timeoutMs);
   } catch (err) {
     await cluster.stop();
     throw err;
   }
   return cluster;
+}
+
+/** Every node answering is not enough: topics created before all of them registered get fewer replicas or no leader. */
+async function waitForMembers(brokers: string[], count: number, timeoutMs: number): Promise<void> {
+  const admin = new Kafka({ clientId: "local-cluster-ready", brokers, logLevel: logLevel.NOTHING }).admin();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    await admin.connect();
+    for (;;) {
+      const seen = await admin.describeCluster().then((c) => c.brokers.length, () => 0);
+      if (seen >= count) return;
+      if (Date.now() > deadline) throw new Error(`only ${seen} of ${count} kafka nodes registered within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }

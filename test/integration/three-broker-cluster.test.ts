@@ -1,9 +1,7 @@
-// Known failure, kept as a reproduction: after a broker of three is SIGKILLed, 4 of 240 input events (one send to the
-// killed leader's partition) never land although producer.send resolved; the reconciler then misses their 8 transitions.
-// Run with `npm run test:faults`; see the session 2 note on issue 6.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
@@ -18,6 +16,7 @@ import { collectTopic } from "../support/topic-collector.js";
 const ROOT = resolve(import.meta.dirname, "../..");
 const CLIENTS = Array.from({ length: 12 }, (_, i) => `replicated-${i}`);
 const FLIPS = 20;
+const SENDS = 300;
 
 describe("a three-broker cluster (replication 3, min.insync 2) losing a broker", () => {
   const dir = mkdtempSync(join(tmpdir(), "blackwell-cluster-"));
@@ -28,8 +27,6 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
   beforeAll(async () => {
     cluster = await startLocalCluster({ root: ROOT, dir });
     ctx = await createAppContext({ brokers: cluster.brokers, registryUrl: inject("registryUrl"), topicPrefix: "cluster.", partitions: 3, replicationFactor: 3, clientId: "cluster-test" }, log);
-    const deadline = Date.now() + 60_000;
-    while ((await ctx.admin.describeCluster()).brokers.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
   }, 180_000);
   afterAll(async () => {
     await ctx?.close().catch(() => {});
@@ -85,6 +82,40 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       await producer.disconnect().catch(() => {});
       await runner.stop();
       rmSync(stateDir, { recursive: true, force: true });
+      await cluster.restart(2);
+    }
+  }, 300_000);
+
+  // KafkaJS 2.2.4 as published resolved such a send without the moved partition's messages (one of 300 lost per
+  // failover); patches/kafkajs+2.2.4.patch keeps acknowledgements per partition instead of per broker.
+  it("loses no acknowledged send of an idempotent producer while a partition leader dies", async () => {
+    const kafka = new Kafka({ clientId: "producer-failover", brokers: cluster.brokers, logLevel: logLevel.NOTHING });
+    const topic = "cluster.failover-sends";
+    await ctx.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
+    const victim = (await ctx.admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((p) => p.partitionId === 1)!.leader;
+    const producer = kafka.producer({ idempotent: true });
+    const consumer = kafka.consumer({ groupId: "failover-reader" });
+    await producer.connect();
+    try {
+      for (let i = 0; i < SENDS; i++) {
+        if (i === SENDS / 3) await cluster.kill(victim);
+        await producer.send({ topic, acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: `${i}` })) });
+      }
+      const seen = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ partition, message }) => void seen.get(partition)!.push(message.value!.toString()) });
+      const read = () => [...seen.values()].reduce((n, v) => n + v.length, 0);
+      const deadline = Date.now() + 60_000;
+      while (read() < 3 * SENDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 500));
+      console.log(`[cluster] producer: killed broker ${victim} (leader of partition 1) after ${SENDS / 3} of ${SENDS} sends; read back ${read()} of ${3 * SENDS}`);
+      const expected = Array.from({ length: SENDS }, (_, i) => `${i}`);
+      for (const partition of [0, 1, 2]) expect(seen.get(partition), `partition ${partition}`).toEqual(expected);
+    } finally {
+      await consumer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
+      await cluster.restart(victim);
     }
   }, 300_000);
 });
