@@ -2,14 +2,17 @@
  * The notifier: a consumer group on drift-events that tells each stack's
  * notification channels (from its desired state's policy) about transitions at
  * or above the channel's severity threshold. It learns the channels from the
- * desired-state topic (read to its end first, then followed). Each transition
+ * desired-state topic: read to its end first, then followed in the same group
+ * as drift-events, co-partitioned, so the instance that owns a client's drift
+ * partition also sees that client's later policy changes. Each transition
  * is sent once per channel (event id), offsets are committed after delivery,
  * failures are retried with backoff and counted; email channels are reported
  * as unsupported, not silently dropped.
  */
-import type { Consumer, Kafka, Admin } from "kafkajs";
+import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
+import { coPartitionedAssigner } from "../adapters/kafka/co-partitioned-assigner.js";
 import { readToEnd } from "../adapters/kafka/read-to-end.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -40,12 +43,28 @@ export class NotifierRunner {
   private unsupportedLogged = new Set<string>();
 
   constructor(private readonly o: NotifierOptions) {
-    this.consumer = o.kafka.consumer({ groupId: o.groupId ?? "blackwell-notifier", readUncommitted: false, maxWaitTimeInMs: 200 });
+    this.consumer = o.kafka.consumer({ groupId: o.groupId ?? "blackwell-notifier", readUncommitted: false, maxWaitTimeInMs: 200, partitionAssigners: [coPartitionedAssigner] });
   }
 
-  private learn(key: string, value: DesiredValue | null): void {
+  /** Offset of the record each stack's channels came from: a key lives on one partition, so offsets order its versions. */
+  private readonly learnedAt = new Map<string, bigint>();
+
+  private learn(key: string, offset: string, value: DesiredValue | null): void {
+    const at = BigInt(offset);
+    if ((this.learnedAt.get(key) ?? -1n) > at) return; // the group re-reading what the first read already had
+    this.learnedAt.set(key, at);
     if (value === null) this.channels.delete(key);
     else this.channels.set(key, value.policy.notifications.channels);
+  }
+
+  /** A desired state the notifier cannot decode is skipped with a warning (the reconciler dead-letters it), never retried forever. */
+  private async learnRecord(m: KafkaMessage): Promise<void> {
+    const key = m.key?.toString() ?? "";
+    try {
+      this.learn(key, m.offset, m.value === null ? null : await this.o.serde.decode<DesiredValue>("DesiredState", m.value));
+    } catch (err) {
+      this.o.log.warn({ key, offset: m.offset, err: errorMessage(err) }, "notifier skipped an undecodable desired state");
+    }
   }
 
   async start(): Promise<void> {
@@ -53,15 +72,18 @@ export class NotifierRunner {
     await readToEnd(this.o.kafka, this.o.admin, {
       topic: names["desired-state"], groupPrefix: this.o.groupId ?? "blackwell-notifier",
       onBatch: async (_b, messages) => {
-        for (const m of messages) this.learn(m.key?.toString() ?? "", m.value === null ? null : await serde.decode<DesiredValue>("DesiredState", m.value));
+        for (const m of messages) await this.learnRecord(m);
       },
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [names["desired-state"], names["drift-events"]], fromBeginning: false });
+    // desired-state from the group's committed offset, or from the beginning for a new group: nothing written since
+    // the read above is skipped. drift-events from the committed offset, or new ones only (no old pages on first start).
+    await this.consumer.subscribe({ topic: names["desired-state"], fromBeginning: true });
+    await this.consumer.subscribe({ topic: names["drift-events"], fromBeginning: false });
     await this.consumer.run({
       eachMessage: async ({ topic, message }) => {
         if (topic === names["desired-state"]) {
-          this.learn(message.key?.toString() ?? "", message.value === null ? null : await serde.decode<DesiredValue>("DesiredState", message.value));
+          await this.learnRecord(message);
           return;
         }
         if (!message.value) return;

@@ -89,4 +89,35 @@ describe("the notifier on the real broker, with local Slack and webhook receiver
     expect(text).toMatch(/notifications_total\{channel="slack",outcome="sent"\} 2/);
     expect(text).toMatch(/notifications_total\{channel="email",outcome="unsupported"\} \d/);
   });
+
+  it("with two notifiers in the group, knows the channels of stacks declared after it started, whichever instance owns them, past undecodable desired states", async () => {
+    const second = new NotifierRunner({ kafka: h.ctx.kafka, admin: h.ctx.admin, serde: h.ctx.serde, names: h.ctx.names, metrics: createMetrics(), log: pino({ level: "silent" }), groupId: `${h.config.topicPrefix}notifier`, retryBaseMs: 50 });
+    await second.start();
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // both members in the group
+      const late = Array.from({ length: 6 }, (_, i) => `late-${i}`);
+      const raw = h.ctx.kafka.producer();
+      await raw.connect();
+      await raw.send({ topic: h.ctx.names["desired-state"], messages: late.map((c) => ({ key: `${c}/broken`, value: Buffer.from("not avro at all") })) });
+      await raw.disconnect();
+      const base = desiredStack();
+      for (const client of late) {
+        await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desiredStack({
+          client_id: client, stack_id: "web", applied_at: new Date().toISOString(), providers: { cms: null, ecommerce: null, ssg: null },
+          resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${client}`, ignore_paths: [] }],
+          policy: { ...base.policy, notifications: { channels: [{ type: "webhook", webhook_url: `${url}/late/${client}`, addresses: [], severity_threshold: "high" }] } },
+        }))]);
+      }
+      await new Promise((r) => setTimeout(r, 2000)); // the reconciler and the notifiers have the new stacks
+      for (const client of late) {
+        await h.produce("resource-events", "ResourceEvent", client, [resourceEventValue({ client_id: client, environment: "prod", resource_name: "db", status: "unhealthy", at: new Date() })]);
+      }
+      const delivered = () => new Set(received.filter((r) => r.path.startsWith("/late/")).map((r) => r.path));
+      await waitFor("every late stack's drift on its webhook", () => delivered().size === late.length);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(received.filter((r) => r.path.startsWith("/late/")).map((r) => r.path).sort()).toEqual(late.map((c) => `/late/${c}`).sort());
+    } finally {
+      await second.stop();
+    }
+  });
 });
