@@ -27,7 +27,9 @@ export function createKafka(config: KafkaConfig, log?: LogSink, overrides: Parti
       if (EXPECTED_NOISE.some((re) => re.test(message) || re.test(String(extra.error ?? "")))) level = "debug";
       log(level, `[kafkajs ${entry.namespace}] ${message}`, extra);
     },
-    retry: { initialRetryTime: 100, retries: 8 },
+    // A short cap on the backoff: a consumer that gave up restarts after its last retry time, and with the default
+    // 30 s cap that came to about 26 s of idleness after a broker came back.
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
     ...(config.ssl ? { ssl: { rejectUnauthorized: config.ssl.rejectUnauthorized, ...(config.ssl.ca ? { ca: [config.ssl.ca] } : {}) } } : {}),
     ...overrides,
