@@ -15,6 +15,8 @@ const HEADER_BYTES = 5;
 export interface SerdeOptions {
   registry: SchemaRegistry;
   types: Map<SchemaName, avro.Type>;
+  /** Whether basic-auth credentials are configured, to say the right thing when the registry answers 401. */
+  authConfigured?: boolean;
 }
 
 export class AvroSerde {
@@ -28,10 +30,13 @@ export class AvroSerde {
   constructor(options: SerdeOptions) {
     this.registry = options.registry;
     this.types = options.types;
+    this.authConfigured = options.authConfigured ?? false;
   }
 
+  private readonly authConfigured: boolean;
+
   static forUrl(url: string, types: Map<SchemaName, avro.Type>, auth?: { username: string; password: string }): AvroSerde {
-    return new AvroSerde({ registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }), types });
+    return new AvroSerde({ registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }), types, authConfigured: auth !== undefined });
   }
 
   private type(name: SchemaName): avro.Type {
@@ -55,7 +60,7 @@ export class AvroSerde {
       this.writerIds.set(topic, id);
       return id;
     } catch (err) {
-      throw registryError(err, `registering ${schema} under ${subject}`);
+      throw registryError(err, `registering ${schema} under ${subject}`, this.authConfigured);
     }
   }
 
@@ -101,7 +106,7 @@ export class AvroSerde {
         (found) => avro.Type.forSchema((found as unknown as avro.Type).schema() as avro.Schema),
         (err: unknown) => {
           this.writerTypes.delete(id); // a registry outage must not poison the cache
-          throw registryError(err, `fetching schema id ${id}`);
+          throw registryError(err, `fetching schema id ${id}`, this.authConfigured);
         },
       );
       this.writerTypes.set(id, pending);
@@ -124,12 +129,27 @@ export class AvroSerde {
   }
 }
 
-function registryError(err: unknown, doing: string): BlackwellError {
+/** The registry client reports a failed connection or a timeout as status 400; it is an outage, not a refusal. */
+const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up|timeout/i;
+
+/**
+ * Maps a registry failure to our errors. Only the registry's verdict on a schema is final (404, 409, 422 and other
+ * refusals); an outage, an overload or refused credentials is retriable, so a processor waits instead of
+ * dead-lettering records it could decode once the registry (or its configuration) is back.
+ */
+function registryError(err: unknown, doing: string, authConfigured: boolean): BlackwellError {
   const status = typeof err === "object" && err !== null && "status" in err ? Number((err as { status: unknown }).status) : undefined;
-  if (status === 404) return new BlackwellError("BLACKWELL_ERR_UNKNOWN_SCHEMA", `${doing}: not found in the registry`, { cause: err });
-  if (status === 409) return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused as incompatible: ${errorMessage(err)}`, { cause: err });
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused (${status}): ${errorMessage(err)}`, { cause: err });
+  const text = errorMessage(err);
+  if (status === 401 || status === 403) {
+    const message = authConfigured
+      ? `${doing}: the schema registry refused the credentials (HTTP ${status}); check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD`
+      : `${doing}: the schema registry requires credentials (HTTP ${status}); set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD (or _FILE)`;
+    return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", message, { cause: err });
   }
-  return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: ${errorMessage(err)}`, { cause: err });
+  if (status === undefined || status >= 500 || status === 429 || (status === 400 && NETWORK_FAILURE.test(text))) {
+    return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: schema registry unavailable: ${text}`, { cause: err });
+  }
+  if (status === 404) return new BlackwellError("BLACKWELL_ERR_UNKNOWN_SCHEMA", `${doing}: not found in the registry`, { cause: err });
+  if (status === 409) return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused as incompatible: ${text}`, { cause: err });
+  return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused (${status}): ${text}`, { cause: err });
 }
