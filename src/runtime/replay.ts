@@ -21,8 +21,12 @@ export interface ReplayReport {
   ms: number;
   stacks: { live: number; replayed: number; equal: number; differences: Array<{ key: string; live: unknown; replayed: unknown }> };
   transitions: { live: number; replayed: number; equal: boolean; firstDifference: string | null };
+  /** Per phase and task partition: input records processed and transitions written (what to look at when replay differs). */
+  phases: { desired: PhaseCounts; events: PhaseCounts };
   equal: boolean;
 }
+
+export type PhaseCounts = Record<number, { records: number; transitions: number }>;
 
 interface StateRecordValue {
   status: string;
@@ -91,9 +95,15 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   const ends = await inputEnds(ctx.admin, inputs);
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
-  const runnerFor = (inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) => new ReconcilerRunner({
+  const phases: ReplayReport["phases"] = { desired: {}, events: {} };
+  const runnerFor = (phase: PhaseCounts, inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) => new ReconcilerRunner({
     kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names, partitions: ctx.config.partitions,
     applicationId: `${prefix}reconciler`, stateDir, log: ctx.log, wallClockTicks: false, ...(inputs ? { inputs } : {}),
+    onCommitted: ({ partition, records, outputs }) => {
+      const counts = (phase[partition] ??= { records: 0, transitions: 0 });
+      counts.records += records;
+      counts.transitions += outputs.transitions.length;
+    },
   });
   const drain = async (runner: ReconcilerRunner, upTo: Map<string, bigint>, deadline: number) => {
     while (!runner.drainedTo(upTo)) {
@@ -107,14 +117,14 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   try {
     // Phase 1, the whole desired-state backlog alone, so no event is ever judged before the composition
     // declared for it, however fetches interleave topics; phase 2 resumes the same group with every input.
-    const desiredOnly = runnerFor(["desired-state"]);
+    const desiredOnly = runnerFor(phases.desired, ["desired-state"]);
     try {
       await desiredOnly.start();
       await drain(desiredOnly, new Map([...ends].filter(([tp]) => isDesired(tp))), deadline);
     } finally {
       await desiredOnly.stop();
     }
-    const runner = runnerFor();
+    const runner = runnerFor(phases.events);
     try {
       await runner.start();
       // The desired-state backlog is done (its offsets are committed); the events remain.
@@ -155,6 +165,7 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
     replayId, inputRecords, ms,
     stacks: { live: liveStates.size, replayed: replayStates.size, equal: keys.size - differences.length, differences },
     transitions: { live: count(liveDrift), replayed: count(replayDrift), equal: firstDifference === null, firstDifference },
+    phases,
     equal: differences.length === 0 && firstDifference === null,
   };
 }
