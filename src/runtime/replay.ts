@@ -92,7 +92,7 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   const names: TopicNames = { ...report.names };
   for (const role of RECONCILER_INPUTS) names[role] = ctx.names[role];
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
-  const ends = await inputEnds(ctx.admin, inputs);
+  const ends = await inputEnds(ctx.kafka, inputs);
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
   const phases: ReplayReport["phases"] = { desired: {}, events: {} };

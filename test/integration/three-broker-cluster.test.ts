@@ -47,6 +47,10 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       const base = Date.now() - 3_600_000;
       const topicD = ctx.names["desired-state"];
       await producer.send({ topic: topicD, acks: -1, messages: CLIENTS.map((c) => ({ key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }], staleness: { provider_silence_seconds: 86_400, resource_ttl_seconds: 86_400, content_grace_seconds: 300, webhook_failure_threshold: 3 } }))) })) });
+      // Flips sent before the reconciler has a stack's desired state are observed but judged only once it arrives
+      // (cross-topic arrival order): wait for every stack, as the other reconciler tests do; the kill is the subject here.
+      const states = await collectTopic<{ status: string }>(ctx.kafka, ctx.names["stack-state"], "StateRecord", ctx.serde);
+      await states.waitFor((i) => new Set(i.map((s) => s.key)).size >= CLIENTS.length, 60_000, "every stack applied").finally(() => states.stop());
       const topicR = ctx.names["resource-events"];
       const flips = async (from: number, to: number) => {
         for (let i = from; i < to; i++) {

@@ -1,10 +1,12 @@
 /**
  * Reads a topic read_committed from given offsets (or the beginning) up to the
- * end it had when the read started, then stops. Uses a throw-away consumer
+ * end (high watermark) it had when the read started, then stops: everything
+ * written before the start, once its transaction is decided, is read. Uses a throw-away consumer
  * group (KafkaJS has no manual assignment) and deletes it afterwards.
  */
 import { randomUUID } from "node:crypto";
 import type { Admin, Batch, Kafka } from "kafkajs";
+import { highWatermarks } from "./end-offsets.js";
 
 export interface ReadToEndOptions {
   topic: string;
@@ -18,12 +20,12 @@ export interface ReadToEndOptions {
 
 export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOptions): Promise<{ partitions: number }> {
   const { topic } = options;
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await highWatermarks(kafka, topic);
   const from = options.from ?? new Map(offsets.map((o) => [o.partition, 0n]));
   const pending = new Map<number, { from: bigint; end: bigint }>();
   for (const o of offsets) {
     const start = from.get(o.partition);
-    if (start !== undefined && start < BigInt(o.high)) pending.set(o.partition, { from: start, end: BigInt(o.high) });
+    if (start !== undefined && start < o.high) pending.set(o.partition, { from: start, end: o.high });
   }
   const count = pending.size;
   if (count === 0) return { partitions: 0 };
