@@ -123,7 +123,7 @@ export class ExecutorPartition {
       }
       const budget = this.d.budgets.take(budgetTarget(cmd), cmd.client_id, this.d.now());
       if (!budget.granted) return { kind: "defer", ms: budget.retryInMs, reason: budget.reason };
-      this.d.breaker.record(this.d.now());
+      this.d.breaker.record(this.d.now(), cmd.command_key);
 
       await this.transact([{ topic: this.d.names["executor-ledger"], messages: [ledger.record(cmd, "intent", null, this.d.executorId, this.d.now())] }], null, null);
       ledger.remember(cmd.command_key, "intent", null);
@@ -160,7 +160,7 @@ export class ExecutorPartition {
     if (this.breakerAudited.size > 10_000) this.breakerAudited.clear();
     const { names, serde, partition, breaker } = this.d;
     const now = this.d.now();
-    const reason = `${breaker.maxHeals} heal actions by this executor within ${breaker.windowMs / 1000}s: heals wait until ${new Date(until).toISOString()}`;
+    const reason = `${breaker.maxHeals} heal actions by the executors within ${breaker.windowMs / 1000}s: heals wait until ${new Date(until).toISOString()}`;
     this.d.log.warn({ client: cmd.client_id, until: new Date(until).toISOString() }, "global circuit breaker open");
     await this.transact([{ topic: names.audit, messages: [{ key: cmd.client_id, partition, value: serde.encode(names.audit, "AuditEntry", auditToAvro({
       audit_id: derivedId("aud", "global-breaker", String(breaker.opening), cmd.client_id), at: now, action: "global_circuit_breaker_open",

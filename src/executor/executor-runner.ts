@@ -18,6 +18,7 @@ import { EffectLedger } from "./effect-ledger.js";
 import { ExecutorPartition, type Handled } from "./executor-partition.js";
 import type { EffectOutcome } from "./outcome.js";
 import type { RateBudgets } from "./rate-budget.js";
+import { FleetActions } from "./fleet-actions.js";
 import { GlobalBreaker } from "./global-breaker.js";
 
 export interface ExecutorOptions {
@@ -28,8 +29,10 @@ export interface ExecutorOptions {
   partitions: number;
   targets: ActionTargets;
   budgets: RateBudgets;
-  /** Global circuit breaker of this executor (default: 200 actions per 10 minutes). */
+  /** Global circuit breaker of the fleet (default: 200 actions per 10 minutes). */
   breaker?: GlobalBreaker;
+  /** Count the other executors' actions too (from heal-results). Default true. */
+  fleetBreaker?: boolean;
   log: Logger;
   /** Consumer group and transactional-id prefix. Default `blackwell-executor`. */
   groupId?: string;
@@ -53,6 +56,7 @@ export class ExecutorRunner {
   private readonly executorId: string;
   private reportProducer: Producer | null = null;
   private watcher: BuildWatcher | null = null;
+  private fleet: FleetActions | null = null;
   private stopped = false;
   private readonly breaker: GlobalBreaker;
 
@@ -79,6 +83,13 @@ export class ExecutorRunner {
       log, intervalMs: this.o.watchIntervalMs ?? 15_000, timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
       ...(this.o.onHandled ? { onReported: this.o.onHandled } : {}),
     });
+    if (this.o.fleetBreaker ?? true) {
+      this.fleet = new FleetActions({
+        kafka: this.o.kafka, admin: this.o.admin, serde: this.o.serde, topic: names["heal-results"], windowMs: this.breaker.windowMs,
+        groupPrefix: this.groupId, log, onAction: (key, at) => this.breaker.observe(at, key, Date.now()),
+      });
+      await this.fleet.start();
+    }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = new Set(payload.memberAssignment[topic] ?? []);
       for (const p of [...this.workers.keys()]) if (!assigned.has(p)) void this.release(p);
@@ -173,5 +184,6 @@ export class ExecutorRunner {
     await this.consumer.disconnect().catch(() => {});
     for (const p of [...this.workers.keys()]) await this.release(p);
     await this.reportProducer?.disconnect().catch(() => {});
+    await this.fleet?.stop();
   }
 }

@@ -181,9 +181,45 @@ describe("executor rate budgets on the real broker", () => {
       expect(await buildsOf(cb, project)).toHaveLength(2);
       const open = audit.values().filter((a) => a.action === "global_circuit_breaker_open");
       expect(open).toHaveLength(1);
-      expect(open[0]!.reason).toContain("2 heal actions by this executor within 60s");
+      expect(open[0]!.reason).toContain("2 heal actions by the executors within 60s");
     } finally {
       await executor.stop();
+      await results.stop();
+      await audit.stop();
+      cb.destroy();
+      await h.close();
+    }
+  });
+
+  it("holds heals at the limit across two executors: the breaker counts the fleet, not one instance", async () => {
+    const h = await createHarness(4);
+    const cb = codebuildClient();
+    const first = await startTestExecutor(h, null, { breaker: new GlobalBreaker(3, 60_000), executorId: "exec-1" });
+    const second = await startTestExecutor(h, null, { breaker: new GlobalBreaker(3, 60_000), executorId: "exec-2" });
+    const results = await collectTopic<HealResult & { client_id: string }>(h.ctx.kafka, h.ctx.names["heal-results"], "HealResult", h.ctx.serde);
+    const audit = await collectTopic<Audit & { executor?: string }>(h.ctx.kafka, h.ctx.names.audit, "AuditEntry", h.ctx.serde);
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // both executors in the group, with two partitions each
+      const project = await createBuildProject(cb);
+      const clients = Array.from({ length: 10 }, (_, i) => `fleet-${i}`);
+      for (const client of clients.slice(0, 3)) {
+        await h.produce("heal-commands", "HealCommand", client, [healCommandValue({ client_id: client, action: "site.rebuild", params: { project } })]);
+        await results.waitFor((i) => i.some((r) => r.value?.client_id === client), 30_000, `the heal of ${client}`);
+      }
+      await new Promise((r) => setTimeout(r, 1000)); // each executor's fleet feed has seen the other's actions
+      for (const client of clients.slice(3)) {
+        await h.produce("heal-commands", "HealCommand", client, [healCommandValue({ client_id: client, action: "site.rebuild", params: { project } })]);
+      }
+      await audit.waitFor((i) => i.some((a) => a.value?.action === "global_circuit_breaker_open"), 30_000, "the breaker's audit");
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(await buildsOf(cb, project)).toHaveLength(3);
+      expect(new Set(results.values().map((r) => r.client_id))).toEqual(new Set(clients.slice(0, 3)));
+      // The later commands landed on both executors' partitions, and both held them.
+      const heldBy = new Set(audit.values().filter((a) => a.action === "global_circuit_breaker_open").map((a) => JSON.stringify(a).match(/exec-\d/)?.[0]));
+      expect(heldBy).toEqual(new Set(["exec-1", "exec-2"]));
+    } finally {
+      await first.stop();
+      await second.stop();
       await results.stop();
       await audit.stop();
       cb.destroy();

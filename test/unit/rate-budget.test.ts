@@ -41,12 +41,27 @@ describe("the executors' global circuit breaker", () => {
     const { GlobalBreaker } = await import("../../src/executor/global-breaker.js");
     const b = new GlobalBreaker(2, 60_000);
     expect(b.openUntil(0)).toBeNull();
-    b.record(0);
-    b.record(10_000);
+    b.record(0, "cmd-a");
+    b.record(10_000, "cmd-b");
     expect(b.openUntil(20_000)).toBe(60_000);
     expect(b.opening).toBe(20_000);
     expect(b.openUntil(59_999)).toBe(60_000);
     expect(b.openUntil(60_000)).toBeNull();
     expect(b.opening).toBeNull();
+  });
+
+  it("counts the fleet's actions seen on heal-results once per command key, its own included, and forgets old ones", async () => {
+    const { GlobalBreaker } = await import("../../src/executor/global-breaker.js");
+    const b = new GlobalBreaker(3, 60_000);
+    b.record(100_000, "mine");
+    b.observe(100_050, "mine", 100_100); // this executor's own result coming back: not a second action
+    b.observe(90_000, "peer-1", 100_100);
+    b.observe(30_000, "too-old", 100_100); // outside the window when seen
+    expect(b.count(100_100)).toBe(2);
+    expect(b.openUntil(100_100)).toBeNull();
+    b.observe(100_200, "peer-2", 100_300);
+    b.observe(100_250, "peer-2", 100_300); // its "succeeded" after "started"
+    expect(b.openUntil(100_300)).toBe(150_000); // peer-1's slot frees first
+    expect(b.openUntil(150_000)).toBeNull();
   });
 });
