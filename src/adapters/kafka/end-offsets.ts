@@ -13,16 +13,19 @@ export interface PartitionEnd {
   high: bigint;
 }
 
-export async function highWatermarks(kafka: Kafka, topic: string): Promise<PartitionEnd[]> {
-  const admin = kafka.admin({ readUncommitted: true });
-  await admin.connect();
-  try {
-    const [offsets, metadata] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicMetadata({ topics: [topic] })]);
-    const count = metadata.topics[0]?.partitions.length ?? 0;
-    // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
-    if (offsets.length !== count) throw new Error(`end offsets of ${topic} cover ${offsets.length} of its ${count} partitions`);
-    return offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) }));
-  } finally {
-    await admin.disconnect().catch(() => {});
+export async function highWatermarks(kafka: Kafka, topic: string, attempts = 10): Promise<PartitionEnd[]> {
+  for (let attempt = 1; ; attempt++) {
+    const admin = kafka.admin({ readUncommitted: true });
+    await admin.connect();
+    try {
+      const [offsets, metadata] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicMetadata({ topics: [topic] })]);
+      const count = metadata.topics[0]?.partitions.length ?? 0;
+      // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
+      if (offsets.length === count) return offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) }));
+      if (attempt >= attempts) throw new Error(`end offsets of ${topic} cover ${offsets.length} of its ${count} partitions`);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 300)); // a fresh client gets fresh metadata
   }
 }
