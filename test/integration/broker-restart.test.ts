@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
@@ -9,14 +10,18 @@ import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
+import { CodeBuild } from "../../src/executor/codebuild.js";
+import { ExecutorRunner } from "../../src/executor/executor-runner.js";
+import { parseRate, RateBudgets } from "../../src/executor/rate-budget.js";
 import { parseWebhookConfig } from "../../src/gateway/webhook-config.js";
 import { webhookProducer } from "../../src/gateway/webhook-routes.js";
 import { startLocalInfra, stopLocalInfra, stopLocalKafka, type LocalInfraInfo } from "../../src/infra/local-infra.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { createAppContext, type AppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
+import { buildsOf, createBuildProject } from "../support/aws.js";
 import { desiredStack } from "../support/core-spec.js";
-import { resourceEventValue } from "../support/events.js";
+import { healCommandValue, resourceEventValue } from "../support/events.js";
 import { collectTopic } from "../support/topic-collector.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -39,7 +44,7 @@ describe("a broker restart in the middle of the stream", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("answers 503 while Kafka is down, reconnects by itself, and loses nothing it accepted", async () => {
+  it("answers 503 while Kafka is down; reconciler, executor, API and gateway reconnect by themselves; nothing accepted is lost", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "blackwell-restart-state-"));
     const reconciler = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: 3, applicationId: "restart-reconciler", stateDir, log, wallClockTicks: false });
     await reconciler.start();
@@ -52,6 +57,21 @@ describe("a broker restart in the middle of the stream", () => {
     const webhooks = parseWebhookConfig(`sources:\n  - {provider: generic, match: steady, client_id: steady, environment: prod, secret: "${SECRET}"}\n`, "webhooks.yaml");
     const app = await buildApi({ ctx, replica, auth: new TokenAuth(`root@*:${"r".repeat(20)}`), metrics: createMetrics(), producer, log, webhooks: { config: webhooks, producer: gateway } });
     const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    // CodeBuild on this test's own moto server, which stays up while the broker is down.
+    const cb = new CodeBuildClient({ endpoint: info.awsEndpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const executor = new ExecutorRunner({
+      kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: 3,
+      targets: { codebuild: new CodeBuild(cb), integrationApi: null },
+      budgets: new RateBudgets(() => ({ total: parseRate("100/s"), perClient: parseRate("100/s") })),
+      log, groupId: "restart-executor", watchIntervalMs: 200, sessionTimeoutMs: 6000,
+    });
+    await executor.start();
+    const project = await createBuildProject(cb);
+    const results = await collectTopic<{ command_key: string; status: string }>(ctx.kafka, ctx.names["heal-results"], "HealResult", ctx.serde);
+    const heal = async (key: string) => {
+      await producer.send({ topic: ctx.names["heal-commands"], acks: -1, messages: [{ key: "steady", value: ctx.serde.encode(ctx.names["heal-commands"], "HealCommand", healCommandValue({ client_id: "steady", action: "site.rebuild", params: { project }, command_key: key })) }] });
+      await results.waitFor((i) => i.some((r) => r.value?.command_key === key), 120_000, `the executor's result for ${key}`);
+    };
     const drift = await collectTopic<{ transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
     const events = await collectTopic<{ event_id: string }>(ctx.kafka, ctx.names["provider-events"], "ProviderEvent", ctx.serde);
     const accepted: string[] = [];
@@ -76,6 +96,7 @@ describe("a broker restart in the middle of the stream", () => {
       for (let i = 0; i < 10; i++) expect(await webhook()).toBe(202);
       await flip("unhealthy", base + 1000);
       await drift.waitFor((i) => i.length >= 1, 30_000, "the first drift");
+      await heal("before-the-outage");
 
       await stopLocalKafka(dir);
       const downAt = Date.now();
@@ -102,16 +123,24 @@ describe("a broker restart in the middle of the stream", () => {
       await flip("healthy", base + 60_000);
       await drift.waitFor((i) => i.some((d) => d.value?.transition === "resolved"), 120_000, "the reconciler back at work");
       const reconcilerBack = Date.now();
+      await createBuildProject(cb, project).catch(() => {}); // moto came back empty with the rest of the infrastructure
+      await heal("after-the-outage");
+      const executorBack = Date.now();
+      expect(await buildsOf(cb, project)).toHaveLength(1);
+      expect(results.values().filter((r) => r.command_key === "after-the-outage").map((r) => r.status)).toContain("started");
       for (let i = 0; i < 10; i++) expect(await webhook()).toBe(202);
       await events.waitFor((i) => accepted.every((id) => i.some((e) => e.value?.event_id === id)), 60_000, "every accepted webhook on the topic");
       const stored = new Set(events.values().map((e) => e.event_id));
       const lost = accepted.filter((id) => !stored.has(id));
-      console.log(`[broker-restart] down ${((upAt - downAt) / 1000).toFixed(1)} s; slowest 503 ${slowest} ms; gateway accepting again ${((firstAccepted! - upAt) / 1000).toFixed(1)} s after the broker start; reconciler processing again ${((reconcilerBack - upAt) / 1000).toFixed(1)} s after; accepted ${accepted.length}, refused with 503 ${refused.filter((s) => s === 503).length}, on the topic ${accepted.length - lost.length}, lost ${lost.length}`);
+      console.log(`[broker-restart] down ${((upAt - downAt) / 1000).toFixed(1)} s; slowest 503 ${slowest} ms; gateway accepting again ${((firstAccepted! - upAt) / 1000).toFixed(1)} s after the broker start; reconciler processing again ${((reconcilerBack - upAt) / 1000).toFixed(1)} s after; executor acting again ${((executorBack - upAt) / 1000).toFixed(1)} s after (a command sent once the reconciler was back); accepted ${accepted.length}, refused with 503 ${refused.filter((s) => s === 503).length}, on the topic ${accepted.length - lost.length}, lost ${lost.length}`);
       expect(lost).toEqual([]);
       expect(refused.every((s) => s === 503)).toBe(true);
     } finally {
       await drift.stop().catch(() => {});
       await events.stop().catch(() => {});
+      await results.stop().catch(() => {});
+      await executor.stop();
+      cb.destroy();
       await app.close();
       await gateway.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
