@@ -1,23 +1,10 @@
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { parseBlackwellYaml } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
 import { readFileSync } from "node:fs";
+import { blackwell } from "../support/cli.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
-
-const BIN = resolve(import.meta.dirname, "../../bin/blackwell.mjs");
-
-function blackwell(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: "error", ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      res({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    if (stdin !== undefined) child.stdin!.end(stdin);
-    else child.stdin!.end();
-  });
-}
 
 async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

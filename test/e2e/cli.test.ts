@@ -1,23 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { blackwell } from "../support/cli.js";
 import { testConfig } from "../support/kafka-env.js";
 
-const BIN = resolve(import.meta.dirname, "../../bin/blackwell.mjs");
-const run = promisify(execFile);
-
-async function blackwell(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, LOG_LEVEL: "error", ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("the blackwell command, run as a user runs it", () => {
   const config = testConfig(3);

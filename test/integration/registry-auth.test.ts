@@ -1,12 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import pino from "pino";
+import { blackwell as runCli } from "../support/cli.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bootstrapTopics } from "../../src/adapters/kafka/bootstrap.js";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
@@ -19,20 +18,11 @@ import { desiredStack } from "../support/core-spec.js";
 import { resourceEventValue } from "../support/events.js";
 import { collectTopic } from "../support/topic-collector.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/blackwell.mjs");
 const PASSWORD = "registry-secret-horse";
 const WRONG = "registry-wrong-do-not-log";
 
-async function blackwell(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "debug", ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Debug logs on: what they print must not contain a credential. */
+const blackwell = (args: string[], env: Record<string, string>) => runCli(args, { LOG_LEVEL: "debug", ...env });
 
 /**
  * The real registry behind a local gateway that demands HTTP basic auth, as a

@@ -1,26 +1,18 @@
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { blackwell as runCli } from "../support/cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalInfra, stopLocalInfra, type LocalInfraInfo } from "../../src/infra/local-infra.js";
 import { startProcess } from "../support/child-process.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/blackwell.mjs");
 const PASSWORD = "correct-horse-battery-staple";
 const WRONG = "wrong-password-do-not-log";
 
-async function blackwell(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "debug", ...env }, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Debug logs on: what they print must not contain a credential. */
+const blackwell = (args: string[], env: Record<string, string>) => runCli(args, { LOG_LEVEL: "debug", ...env });
 
 /** A broker of its own with a SASL_PLAINTEXT (PLAIN) listener and an SSL listener. */
 describe("SASL and TLS connections to Kafka", () => {
