@@ -1,8 +1,9 @@
 /**
  * Reads a topic read_committed from given offsets (or the beginning) up to the
  * end (high watermark) it had when the read started, then stops: everything
- * written before the start, once its transaction is decided, is read. Uses a throw-away consumer
- * group (KafkaJS has no manual assignment) and deletes it afterwards.
+ * written before the start is read, once its transaction is decided. Uses a
+ * throw-away consumer group (KafkaJS has no manual assignment) and deletes it
+ * afterwards.
  */
 import { randomUUID } from "node:crypto";
 import type { Admin, Batch, Kafka } from "kafkajs";

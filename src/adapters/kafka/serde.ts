@@ -21,6 +21,7 @@ export interface SerdeOptions {
 
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
+  private readonly authConfigured: boolean;
   private readonly types: Map<SchemaName, avro.Type>;
   /** Writer schema id per topic, set by `register`. */
   private readonly writerIds = new Map<string, number>();
@@ -32,8 +33,6 @@ export class AvroSerde {
     this.types = options.types;
     this.authConfigured = options.authConfigured ?? false;
   }
-
-  private readonly authConfigured: boolean;
 
   static forUrl(url: string, types: Map<SchemaName, avro.Type>, auth?: { username: string; password: string }): AvroSerde {
     return new AvroSerde({ registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }), types, authConfigured: auth !== undefined });
