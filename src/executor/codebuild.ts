@@ -15,9 +15,6 @@ export interface BuildRequest {
 
 export type BuildState = { done: false } | { done: true; succeeded: boolean; status: string };
 
-// Pinned SDK on Node 20 (the project's runtime): its "Node 22 from 2027" notice is tracked in our own issues, not printed to every operator.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const TERMINAL_FAILURES = new Set(["FAILED", "FAULT", "TIMED_OUT", "STOPPED"]);
 
 export class CodeBuild {
