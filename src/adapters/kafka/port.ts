@@ -1,0 +1,174 @@
+/**
+ * The Kafka port: what the rest of the product may know about Kafka. Only
+ * `src/adapters/kafka` imports the client library (a lint rule keeps it so);
+ * runtime, executor, notifier, API, CLI and bench work with these types, so
+ * moving to another client is a change of that one folder.
+ */
+
+/** Header values as written; read back as bytes. */
+export type Headers = Record<string, string | Buffer>;
+
+/** A record as read from a partition. */
+export interface InRecord {
+  topic: string;
+  partition: number;
+  /** Offset as a decimal string (64-bit). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Record timestamp, epoch ms. */
+  timestamp: number;
+  headers: Record<string, Buffer | undefined>;
+}
+
+/** A record to write. Without `partition` it goes where its key's client id hashes (see partitioner.ts). */
+export interface OutRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer | null;
+  partition?: number;
+  headers?: Headers;
+  /** Record timestamp, epoch ms. Default: the producer's clock at send. */
+  timestamp?: number;
+}
+
+/** Records of one partition handed to a consumer in one fetch. */
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  /** Records in offset order (transaction markers and aborted records left out). */
+  records: InRecord[];
+  /** Offset of the last record or marker the fetch covered: the position after the batch is lastOffset + 1. */
+  lastOffset: string;
+  /** The partition's high watermark as the fetch saw it. */
+  highWatermark: string;
+}
+
+/** A group offset to commit: `offset` is the next one to read. */
+export interface InputOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** An idempotent producer (acks=all). */
+export interface RecordProducer {
+  send(records: OutRecord[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** What one committed transaction wrote: the next offset per `topic:partition` it wrote records with an explicit partition to. */
+export interface CommitResult {
+  ends: Map<string, bigint>;
+}
+
+/**
+ * A transactional producer with a fixed transactional id: opening one fences
+ * any earlier producer with that id (a zombie). `commit` writes `records` and,
+ * when given, the consumer group's input offsets in one transaction. A commit
+ * whose outcome is unknown is resolved by asking the group's committed
+ * offset; a producer whose transaction can be neither committed nor aborted
+ * is replaced (the new one fences it). A failed commit throws and leaves
+ * nothing visible to read_committed readers.
+ */
+export interface TransactionalProducer {
+  readonly transactionalId: string;
+  commit(records: OutRecord[], input?: { groupId: string; offsets: InputOffset[] }): Promise<CommitResult>;
+  close(): Promise<void>;
+}
+
+/** Per-batch controls handed to a consumer's handler. */
+export interface BatchControl {
+  /** Keeps the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** Marks records up to `offset` as handled (moves the fetch position past them). */
+  resolveOffset(offset: string): void;
+  /** False once the consumer is stopping or the partition was revoked: stop early. */
+  isActive(): boolean;
+  /** Pauses this partition (fetched again from `seekTo` when given) until the returned resume is called. */
+  pause(seekTo?: string): () => void;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Read from the beginning when the group has no committed offset. Default true. */
+  fromBeginning?: boolean;
+  /** Give a member partition p of every topic together (co-partitioned tasks). Default false (round robin). */
+  coPartitioned?: boolean;
+  /** Offsets are committed by the handler's transactions (true) or automatically after each batch (false). Default true. */
+  manualCommit?: boolean;
+  /** Partitions handled at the same time. Default 1. */
+  concurrency?: number;
+  sessionTimeoutMs?: number;
+  maxWaitMs?: number;
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
+}
+
+export interface ConsumerHandlers {
+  eachBatch(batch: RecordBatch, control: BatchControl): Promise<void>;
+  /** After every (re)join: the partitions this member now owns, per topic. */
+  onAssigned?(assignment: Map<string, number[]>): void;
+  /** After every fetch of a partition, even one holding only transaction markers: the position is lastOffset + 1. */
+  onPosition?(topic: string, partition: number, lastOffset: string): void;
+  /** The consumer stopped and will not restart by itself: the process should exit so a supervisor restarts it. */
+  onFatal?(error: Error): void;
+}
+
+/** A member of a consumer group (read_committed). */
+export interface GroupConsumer {
+  start(handlers: ConsumerHandlers): Promise<void>;
+  pause(topics: string[]): void;
+  resume(topics: string[]): void;
+  stop(): Promise<void>;
+}
+
+/** One partition's end: the high watermark, where a reader that wants everything written so far must get to. */
+export interface PartitionEnd {
+  partition: number;
+  high: bigint;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: number;
+  config?: Record<string, string>;
+}
+
+/** Cluster reads and topic management. */
+export interface KafkaAdmin {
+  /** High watermark of every partition of `topic` (not the last stable offset). */
+  endOffsets(topic: string): Promise<PartitionEnd[]>;
+  /** The group's committed offset per partition of `topic` (partitions without one left out). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
+  deleteGroups(groupIds: string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  describeTopics(topics: string[]): Promise<TopicDescription[]>;
+  createTopics(topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>): Promise<void>;
+  /** Resolves once every partition of `topics` has a leader that serves it. */
+  waitForLeaders(topics: string[], timeoutMs?: number): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface ReadToEndOptions {
+  topic: string;
+  /** Start offset per partition; partitions not listed are skipped. Default: every partition from 0. */
+  from?: Map<number, bigint>;
+  /** Throw-away consumer groups are named `<groupPrefix>-read-<uuid>` and deleted afterwards. */
+  groupPrefix: string;
+  /** Called per fetched batch with the records at or after `from`. */
+  onBatch(batch: RecordBatch): void | Promise<void>;
+  timeoutMs?: number;
+}
+
+/** The one client of a process: builds producers and consumers, owns the admin. */
+export interface KafkaPort {
+  readonly admin: KafkaAdmin;
+  producer(options?: { fastFail?: boolean }): Promise<RecordProducer>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  consumer(options: ConsumerOptions): GroupConsumer;
+  /** Reads `topic` read_committed up to the high watermarks it had when the read started, then stops. */
+  readToEnd(options: ReadToEndOptions): Promise<{ partitions: number }>;
+  close(): Promise<void>;
+}
