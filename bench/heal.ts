@@ -10,7 +10,6 @@ import { join } from "node:path";
 import * as hdr from "hdr-histogram-js";
 import { CodeBuildClient, CreateProjectCommand, ListBuildsForProjectCommand } from "@aws-sdk/client-codebuild";
 import "../src/executor/codebuild.js"; // the pinned SDK's Node 22 notice is tracked in our issues, not printed
-import { clientPartitioner } from "../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
 import type { DesiredStack } from "../src/core/model/desired.js";
 import type { AppContext } from "../src/runtime/app-context.js";
@@ -33,10 +32,11 @@ export async function healRun(ctx: AppContext, options: { root: string; clients:
   const cb = new CodeBuildClient({});
   await cb.send(new CreateProjectCommand({ name: project, source: { type: "S3", location: `${project}/src.zip` }, artifacts: { type: "NO_ARTIFACTS" }, environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", computeType: "BUILD_GENERAL1_SMALL" }, serviceRole: "arn:aws:iam::123456789012:role/bench" }));
   const names = Array.from({ length: clients }, (_, i) => `heal-${String(i).padStart(5, "0")}`);
-  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
+  const producer = await ctx.kafka.producer();
   const topicD = ctx.names["desired-state"];
-  await producer.send({ topic: topicD, acks: -1, messages: names.map((c) => ({ key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro({ ...options.desired(c), build_project: project })) })) });
+  await producer.send(names.map((c) => ({
+    topic: topicD, key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro({ ...options.desired(c), build_project: project })),
+  })));
   const reconciler = options.startReconciler();
   const executor = spawn(process.execPath, ["--import", "tsx", join(root, "processors/executor/main.ts")], {
     cwd: root, stdio: ["ignore", "ignore", "pipe"],
@@ -52,29 +52,31 @@ export async function healRun(ctx: AppContext, options: { root: string; clients:
   const toStarted = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
   let commands = 0;
   let started = 0;
-  const watcher = ctx.kafka.consumer({ groupId: `${ctx.config.topicPrefix}heal-watch`, readUncommitted: false, maxWaitTimeInMs: 20 });
-  const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
-  await watcher.connect();
-  await watcher.subscribe({ topics: [ctx.names["heal-commands"], ctx.names["heal-results"]], fromBeginning: true });
-  await watcher.run({
-    eachMessage: async ({ topic, message }) => {
+  const watched = [ctx.names["heal-commands"], ctx.names["heal-results"]];
+  const watcher = ctx.kafka.consumer({ groupId: `${ctx.config.topicPrefix}heal-watch`, topics: watched, maxWaitMs: 20 });
+  let joined!: () => void;
+  const hasJoined = new Promise<void>((r) => (joined = r));
+  await watcher.start({
+    onAssigned: () => joined(),
+    eachBatch: async (batch) => {
       const arrived = Date.now();
-      if (!message.value) return;
-      const client = message.key?.toString() ?? "";
-      const sent = sentAt.get(client);
-      if (sent === undefined) return;
-      if (topic === ctx.names["heal-commands"]) {
-        toCommand.recordValue(Math.max(1, arrived - sent));
-        commands++;
-      } else {
-        const v = await ctx.serde.decode<{ status: string }>("HealResult", message.value);
-        if (v.status !== "started") return;
-        toStarted.recordValue(Math.max(1, arrived - sent));
-        started++;
+      for (const message of batch.records) {
+        if (!message.value) continue;
+        const sent = sentAt.get(message.key?.toString() ?? "");
+        if (sent === undefined) continue;
+        if (message.topic === ctx.names["heal-commands"]) {
+          toCommand.recordValue(Math.max(1, arrived - sent));
+          commands++;
+        } else {
+          const v = await ctx.serde.decode<{ status: string }>("HealResult", message.value);
+          if (v.status !== "started") continue;
+          toStarted.recordValue(Math.max(1, arrived - sent));
+          started++;
+        }
       }
     },
   });
-  await joined;
+  await hasJoined;
   // Let the reconciler read the desired states and the executor join before the clock starts.
   await new Promise((r) => setTimeout(r, 5000));
   say(`heal: ${clients} resource drifts with auto-heal at ${rate}/s to a live reconciler and executor (CodeBuild at ${process.env.AWS_ENDPOINT_URL ?? "AWS"})`);
@@ -83,16 +85,16 @@ export async function healRun(ctx: AppContext, options: { root: string; clients:
   for (let i = 0; i < names.length; i++) {
     const c = names[i]!;
     sentAt.set(c, Date.now());
-    await producer.send({ topic: topicR, acks: -1, messages: [{ key: c, value: ctx.serde.encode(topicR, "ResourceEvent", {
+    await producer.send([{ topic: topicR, key: c, value: ctx.serde.encode(topicR, "ResourceEvent", {
       event_id: `bench-${c}`, client_id: c, stack_id: null, environment: "prod", resource_name: "db", resource_arn: null, status: "unhealthy", source: "bench", timestamp: new Date().toISOString(), details_json: "{ }",
-    }) }] });
+    }) }]);
     const wait = start + ((i + 1) / rate) * 1000 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   const until = Date.now() + 60_000;
   while (started < clients && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   const builds = (await cb.send(new ListBuildsForProjectCommand({ projectName: project }))).ids?.length ?? 0;
-  await watcher.disconnect();
+  await watcher.stop();
   await producer.disconnect();
   executor.kill("SIGTERM");
   await reconciler.stop();

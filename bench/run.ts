@@ -12,11 +12,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as hdr from "hdr-histogram-js";
 import pino from "pino";
-import type { Kafka, Message } from "kafkajs";
-import { clientPartitioner } from "../src/adapters/kafka/partitioner.js";
-import { chunkBySize, MAX_REQUEST_BYTES } from "../src/adapters/kafka/chunk.js";
+import { ceilingDecode as libraryDecode, ceilingTransactional as libraryTransactional } from "../src/adapters/kafka/ceilings.js";
+import type { OutRecord } from "../src/adapters/kafka/port.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
-import { readToEnd } from "../src/adapters/kafka/read-to-end.js";
 import { TaskStore } from "../src/adapters/store/task-store.js";
 import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js";
 import { resolveKafkaConfig } from "../src/infra/connect.js";
@@ -63,14 +61,11 @@ async function context(prefix: string): Promise<AppContext> {
 }
 
 async function produceAll(ctx: AppContext, messages: Iterable<{ topic: string; key: string; value: Buffer }>): Promise<number> {
-  const producer = ctx.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
-  await producer.connect();
+  const producer = await ctx.kafka.producer();
   let n = 0;
-  let chunk: Array<{ topic: string; key: string; value: Buffer }> = [];
+  let chunk: OutRecord[] = [];
   const flush = async () => {
-    const byTopic = new Map<string, Message[]>();
-    for (const m of chunk) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
-    await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await producer.send(chunk);
     n += chunk.length;
     chunk = [];
   };
@@ -98,91 +93,33 @@ async function desiredMessages(ctx: AppContext, appliedAt: number, clients: numb
 
 async function groupCommitted(ctx: AppContext, groupId: string, topics: string[]): Promise<bigint> {
   let sum = 0n;
-  for (const t of await ctx.admin.fetchOffsets({ groupId, topics })) for (const p of t.partitions) sum += BigInt(Math.max(0, Number(p.offset)));
+  for (const t of topics) for (const offset of (await ctx.admin.committedOffsets(groupId, t)).values()) sum += offset;
   return sum;
 }
 
 async function totalEnd(ctx: AppContext, topics: string[]): Promise<bigint> {
   let sum = 0n;
-  for (const t of topics) for (const o of await ctx.admin.fetchTopicOffsets(t)) sum += BigInt(o.high);
+  for (const t of topics) for (const o of await ctx.admin.endOffsets(t)) sum += o.high;
   return sum;
 }
 
 /** Ceiling 1: a plain consumer that reads and Avro-decodes the inputs, nothing else. */
-async function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
-  const consumer = ctx.kafka.consumer({ groupId: `${ctx.config.topicPrefix}ceiling-decode`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), fromBeginning: true });
-  let n = 0;
-  const started = Date.now();
-  let finished = 0;
-  await consumer.run({
-    partitionsConsumedConcurrently: PARTITIONS,
-    eachBatch: async ({ batch }) => {
-      const schema = batch.topic === ctx.names["desired-state"] ? "DesiredState" : batch.topic === ctx.names["provider-events"] ? "ProviderEvent" : "ResourceEvent";
-      for (const m of batch.messages) await ctx.serde.decode(schema, m.value);
-      n += batch.messages.length;
-      if (n >= total && !finished) finished = Date.now();
-    },
-  });
-  await waitOrCrash(consumer, () => finished > 0);
-  await consumer.disconnect();
-  return total / ((finished - started) / 1000);
-}
-
-/** Waits for `done`, failing fast if the consumer crashed for good (a benchmark must not hang). */
-async function waitOrCrash(consumer: ReturnType<Kafka["consumer"]>, done: () => boolean): Promise<void> {
-  let crash: Error | null = null;
-  consumer.on(consumer.events.CRASH, ({ payload }) => { if (!payload.restart) crash = payload.error; });
-  while (!done()) {
-    if (crash) throw crash;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
+  const schemaOf = (topic: string) =>
+    topic === ctx.names["desired-state"] ? "DesiredState" : topic === ctx.names["provider-events"] ? "ProviderEvent" : "ResourceEvent";
+  return libraryDecode(
+    { config: ctx.config, groupId: `${ctx.config.topicPrefix}ceiling-decode`, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), partitions: PARTITIONS, total },
+    (topic, value) => ctx.serde.decode(schemaOf(topic), value),
+  );
 }
 
 /** Ceiling 2: consume -> produce -> sendOffsets in one transaction per batch, one transactional producer per partition, no folding. */
 async function ceilingTransactional(ctx: AppContext, total: number): Promise<number> {
   const groupId = `${ctx.config.topicPrefix}ceiling-tx`;
   const out = `${ctx.config.topicPrefix}ceiling-forward`;
-  await ctx.admin.createTopics({ topics: [{ topic: out, numPartitions: PARTITIONS, replicationFactor: ctx.config.replicationFactor }] });
-  const producers = new Map<number, ReturnType<Kafka["producer"]>>();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const producer = ctx.kafka.producer({ transactionalId: `${groupId}-${p}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: clientPartitioner, retry: { initialRetryTime: 20, retries: 10 } });
-    await producer.connect();
-    producers.set(p, producer);
-  }
-  const consumer = ctx.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), fromBeginning: true });
-  let n = 0;
-  let finished = 0;
-  const started = Date.now();
-  // One transaction at a time per producer: batches of different topics share a partition's producer.
-  const locks = new Map<number, Promise<unknown>>();
-  const exclusive = <T>(p: number, work: () => Promise<T>): Promise<T> => {
-    const run = (locks.get(p) ?? Promise.resolve()).then(work, work);
-    locks.set(p, run.catch(() => {}));
-    return run;
-  };
-  await consumer.run({
-    autoCommit: false,
-    partitionsConsumedConcurrently: PARTITIONS,
-    eachBatch: ({ batch, resolveOffset }) => exclusive(batch.partition, async () => {
-      const tx = await producers.get(batch.partition)!.transaction();
-      for (const chunk of chunkBySize([{ topic: out, messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition })) }], MAX_REQUEST_BYTES)) {
-        await tx.sendBatch({ topicMessages: chunk });
-      }
-      await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }] });
-      await tx.commit();
-      resolveOffset(batch.lastOffset());
-      n += batch.messages.length;
-      if (n >= total && !finished) finished = Date.now();
-    }),
-  });
-  await waitOrCrash(consumer, () => finished > 0);
-  await consumer.disconnect();
-  for (const p of producers.values()) await p.disconnect();
-  return total / ((finished - started) / 1000);
+  await ctx.admin.createTopics([{ name: out, partitions: PARTITIONS, replicationFactor: ctx.config.replicationFactor, config: {} }]);
+  await ctx.admin.waitForLeaders([out]);
+  return libraryTransactional({ config: ctx.config, groupId, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), partitions: PARTITIONS, total, out });
 }
 
 interface ReconcilerProcess { child: ChildProcess; stateDir: string; appId: string; peakRssMb: () => number; output: () => string }
@@ -238,10 +175,10 @@ function dirBytes(dir: string): number {
 
 async function driftCounts(ctx: AppContext): Promise<{ opened: number; resolved: number; other: number }> {
   const counts = { opened: 0, resolved: 0, other: 0 };
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic: ctx.names["drift-events"], groupPrefix: `${ctx.config.topicPrefix}bench`,
-    onBatch: async (_b, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         const v = await ctx.serde.decode<{ transition: string }>("DriftEvent", m.value);
         if (v.transition === "opened") counts.opened++;
         else if (v.transition === "resolved") counts.resolved++;
@@ -311,7 +248,7 @@ async function throughputRun(): Promise<void> {
     say("restore: all task stores from the changelog into empty stores");
     const restoreDir = mkdtempSync(join(tmpdir(), "blackwell-bench-restore-"));
     const stores = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, store: new TaskStore(join(restoreDir, `task-${p}.db`)) }));
-    const report = await restoreFromChangelog(ctx.kafka, ctx.admin, ctx.names.changelog, stores, `${prefix}restore`);
+    const report = await restoreFromChangelog(ctx.kafka, ctx.names.changelog, stores, `${prefix}restore`);
     for (const s of stores) s.store.close();
     rmSync(restoreDir, { recursive: true, force: true });
     rmSync(proc.stateDir, { recursive: true, force: true });
@@ -341,26 +278,28 @@ async function latencyRun(): Promise<void> {
     const sentAt = new Map<string, number>();
     const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
     let observed = 0;
-    const watcher = ctx.kafka.consumer({ groupId: `${prefix}latency-watch`, readUncommitted: false, maxWaitTimeInMs: 20 });
-    const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
-    await watcher.connect();
-    await watcher.subscribe({ topic: ctx.names["drift-events"], fromBeginning: true });
+    const watcher = ctx.kafka.consumer({ groupId: `${prefix}latency-watch`, topics: [ctx.names["drift-events"]], maxWaitMs: 20 });
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((r) => (joined = r));
     const kindOf = (v: { drift_type: string; component: string }) =>
       v.drift_type === "resource" ? "resource" : v.drift_type === "provider" ? "provider" : v.component.endsWith("/webhook") ? "webhook" : "integration";
-    await watcher.run({
-      eachMessage: async ({ message }) => {
+    type Opened = { transition: string; client_id: string; stack_id: string; drift_type: string; component: string };
+    await watcher.start({
+      onAssigned: () => joined(),
+      eachBatch: async (batch) => {
         const arrived = Date.now();
-        const v = await ctx.serde.decode<{ transition: string; client_id: string; stack_id: string; drift_type: string; component: string }>("DriftEvent", message.value);
-        if (v.transition !== "opened") return;
-        const sent = sentAt.get(`${v.client_id}/${v.stack_id}/${kindOf(v)}`);
-        if (sent === undefined) return;
-        histogram.recordValue(Math.max(1, (arrived - sent) * 1000));
-        observed++;
+        for (const message of batch.records) {
+          const v = await ctx.serde.decode<Opened>("DriftEvent", message.value);
+          if (v.transition !== "opened") continue;
+          const sent = sentAt.get(`${v.client_id}/${v.stack_id}/${kindOf(v)}`);
+          if (sent === undefined) continue;
+          histogram.recordValue(Math.max(1, (arrived - sent) * 1000));
+          observed++;
+        }
       },
     });
-    await joined;
-    const producer = ctx.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
-    await producer.connect();
+    await hasJoined;
+    const producer = await ctx.kafka.producer();
     const events = RATE * LATENCY_SECONDS;
     say(`latency: offering ${RATE} events/s for ${LATENCY_SECONDS} s to a live reconciler (${clients} clients)`);
     const expected: Expected = { opened: 0, resolved: 0 };
@@ -371,22 +310,20 @@ async function latencyRun(): Promise<void> {
     let sent = 0;
     let done = false;
     while (!done) {
-      const batch: Array<{ topic: string; messages: Message[] }> = [];
+      const batch: OutRecord[] = [];
       const opens: string[] = [];
       for (let k = 0; k < perTick; k++) {
         const next = gen.next();
         if (next.done) { done = true; break; }
         const e = next.value;
         const topic = ctx.names[e.topic];
-        batch.push({ topic, messages: [{ key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) }] });
+        batch.push({ topic, key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) });
         if (e.opens) opens.push(e.opens);
       }
       if (batch.length === 0) break;
       const now = Date.now();
       for (const o of opens) sentAt.set(o, now);
-      const grouped = new Map<string, Message[]>();
-      for (const b of batch) grouped.set(b.topic, [...(grouped.get(b.topic) ?? []), ...b.messages]);
-      await producer.sendBatch({ acks: -1, topicMessages: [...grouped].map(([topic, messages]) => ({ topic, messages })) });
+      await producer.send(batch);
       sent += batch.length;
       const target = start + (sent / RATE) * 1000;
       const wait = target - Date.now();
@@ -396,7 +333,7 @@ async function latencyRun(): Promise<void> {
     const until = Date.now() + 15_000;
     while (observed < expected.opened && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     await producer.disconnect();
-    await watcher.disconnect();
+    await watcher.stop();
     await stopProcess(proc);
     rmSync(proc.stateDir, { recursive: true, force: true });
     fig("latency_offered_rate", offered, "events/s");
@@ -412,7 +349,7 @@ async function latencyRun(): Promise<void> {
 
 async function deleteTopics(ctx: AppContext, prefix: string): Promise<void> {
   const topics = (await ctx.admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await ctx.admin.deleteTopics({ topics }).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
+  if (topics.length > 0) await ctx.admin.deleteTopics(topics).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
 }
 
 function kafkaVersion(): string {

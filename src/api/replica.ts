@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { GroupConsumer, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { SchemaName, TopicNames, TopicRole } from "../adapters/kafka/topics.js";
 import { errorMessage } from "../errors.js";
@@ -32,7 +32,7 @@ export type Row = Record<string, unknown>;
 
 export class Replica {
   private readonly db: Database.Database;
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly next = new Map<string, bigint>();
   private readonly high = new Map<string, bigint>();
   private asOf: number | null = null;
@@ -43,7 +43,7 @@ export class Replica {
   readonly groupId: string;
   readonly skipped = { count: 0 };
 
-  constructor(private readonly o: { kafka: Kafka; admin: Admin; serde: AvroSerde; names: TopicNames; path: string; groupId: string; log: Logger }) {
+  constructor(private readonly o: { kafka: KafkaPort; admin: KafkaAdmin; serde: AvroSerde; names: TopicNames; path: string; groupId: string; log: Logger }) {
     if (o.path !== ":memory:") mkdirSync(dirname(o.path), { recursive: true });
     this.db = new Database(o.path);
     this.db.pragma("journal_mode = WAL");
@@ -61,7 +61,9 @@ export class Replica {
     this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('generation', ?)").run(randomUUID().slice(0, 8));
     const generation = (this.db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string }).value;
     this.groupId = `${o.groupId}-${generation}`;
-    this.consumer = o.kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+    this.consumer = o.kafka.consumer({
+      groupId: this.groupId, topics: REPLICATED.map(([role]) => o.names[role]), autoCommit: true, maxWaitMs: 100,
+    });
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -78,25 +80,20 @@ export class Replica {
 
   async start(): Promise<void> {
     const { names, log } = this.o;
-    const topics = REPLICATED.map(([role]) => names[role]);
-    this.consumer.on(this.consumer.events.CONNECT, () => { this.connected = true; });
-    this.consumer.on(this.consumer.events.DISCONNECT, () => { this.connected = false; });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.connected = false;
-      log.error({ err: errorMessage(payload.error) }, "replica consumer crashed");
-    });
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.next.set(`${payload.topic}:${payload.partition}`, BigInt(payload.lastOffset) + 1n);
-    });
-    await this.consumer.connect();
-    this.connected = true;
-    await this.consumer.subscribe({ topics, fromBeginning: true });
     const roleOf = new Map(REPLICATED.map(([role, schema]) => [names[role], { role, schema }]));
-    await this.consumer.run({
-      eachBatch: async ({ batch }) => {
+    await this.consumer.start({
+      onConnection: (connected) => { this.connected = connected; },
+      onFatal: (error) => {
+        this.connected = false;
+        log.error({ err: errorMessage(error) }, "replica consumer stopped");
+      },
+      onPosition: (topic, partition, lastOffset) => {
+        this.next.set(`${topic}:${partition}`, BigInt(lastOffset) + 1n);
+      },
+      eachBatch: async (batch) => {
         const { role, schema } = roleOf.get(batch.topic)!;
         const decoded: Array<{ key: string; value: Row | null }> = [];
-        for (const m of batch.messages) {
+        for (const m of batch.records) {
           const key = m.key?.toString("utf8") ?? "";
           try {
             decoded.push({ key, value: m.value === null ? null : await this.o.serde.decode<Row>(schema, m.value) });
@@ -143,7 +140,7 @@ export class Replica {
   private async refreshHigh(): Promise<void> {
     for (const [role] of REPLICATED) {
       const topic = this.o.names[role];
-      for (const o of await this.o.admin.fetchTopicOffsets(topic)) this.high.set(`${topic}:${o.partition}`, BigInt(o.high));
+      for (const o of await this.o.admin.endOffsets(topic)) this.high.set(`${topic}:${o.partition}`, o.high);
     }
     if (this.lag() === 0) {
       this.caughtUpOnce = true;
@@ -226,7 +223,7 @@ export class Replica {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.disconnect().catch(() => {});
+    await this.consumer.stop();
     this.db.close();
   }
 }

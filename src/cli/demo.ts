@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../adapters/kafka/project-root.js";
-import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { InRecord } from "../adapters/kafka/port.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { CodeBuild } from "../executor/codebuild.js";
 import { ExecutorRunner } from "../executor/executor-runner.js";
@@ -59,8 +59,7 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   for (const c of changes) say(`apply ${CLIENT}/${c.stack_id}: ${c.change} ${c.from ?? ""}${c.to && c.to !== c.from ? ` -> ${c.to}` : ""}`);
   await ensureBuildProjects(parsed.stacks.map((st) => st.build_project).filter((b): b is string => !!b));
 
-  const producer = kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
+  const producer = await kafka.producer();
   const metrics = processMetrics();
   const stateDir = process.env.BLACKWELL_STATE_DIR ?? join(root, ".blackwell", "state");
   let clock = Date.now();
@@ -75,7 +74,7 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   });
   const send = async (topic: "provider-events" | "resource-events" | "commands", values: object[]) => {
     const schema = topic === "provider-events" ? "ProviderEvent" : topic === "resource-events" ? "ResourceEvent" : "Command";
-    await producer.send({ topic: names[topic], acks: -1, messages: values.map((v) => ({ key: CLIENT, value: serde.encode(names[topic], schema, v) })) });
+    await producer.send(values.map((v) => ({ topic: names[topic], key: CLIENT, value: serde.encode(names[topic], schema, v) })));
   };
 
   // The world: the Integration API reports what it changed, like the provider's own webhooks would.
@@ -116,36 +115,41 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
 
   const transitions: DriftEventValue[] = [];
   const results: HealResultValue[] = [];
-  const watcher = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  const joined = new Promise<void>((r) => watcher.on(watcher.events.GROUP_JOIN, () => r()));
-  await watcher.connect();
-  await watcher.subscribe({ topics: [names["drift-events"], names["heal-commands"], names["heal-results"]], fromBeginning: false });
-  await watcher.run({
-    eachMessage: async ({ topic, message }) => {
-      if (!message.value || message.key?.toString() !== CLIENT) return;
-      if (topic === names["drift-events"]) {
-        const v = await serde.decode<DriftEventValue>("DriftEvent", message.value);
-        transitions.push(v);
-        const what = `${v.stack_id} ${v.drift_type}/${v.component} (${v.severity})`;
-        if (v.transition === "resolved") say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
-        else say(`  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`);
-      } else if (topic === names["heal-commands"]) {
-        const v = await serde.decode<HealCommandValue>("HealCommand", message.value);
-        say(`  → heal command ${v.action} for ${v.stack_id} (attempt ${v.attempt}${v.approved_by ? `, approved by ${v.approved_by}` : ", by policy"})`);
-      } else {
-        const v = await serde.decode<HealResultValue>("HealResult", message.value);
-        results.push(v);
-        const details = JSON.parse(v.details_json) as { build_id?: string };
-        say(`  ← heal result ${v.action} ${v.status}${details.build_id ? ` (CodeBuild ${details.build_id})` : ""}${v.error_message ? `: ${v.error_message}` : ""}`);
-        // The rebuilt resource reports healthy once its build succeeded, as the monitoring would.
-        if (v.action === "resource.rebuild" && v.status === "succeeded") {
-          const cmdResource = transitions.find((t) => t.drift_id === v.drift_id)?.component;
-          if (cmdResource) await send("resource-events", [resource({ stack_id: v.stack_id }, cmdResource, "healthy", "monitoring")]);
-        }
+  const watched = [names["drift-events"], names["heal-commands"], names["heal-results"]];
+  const watcher = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, topics: watched, fromEnd: watched, maxWaitMs: 100 });
+  let joined!: () => void;
+  const hasJoined = new Promise<void>((r) => (joined = r));
+  const show = async (message: InRecord) => {
+    const { topic } = message;
+    if (!message.value || message.key?.toString() !== CLIENT) return;
+    if (topic === names["drift-events"]) {
+      const v = await serde.decode<DriftEventValue>("DriftEvent", message.value);
+      transitions.push(v);
+      const what = `${v.stack_id} ${v.drift_type}/${v.component} (${v.severity})`;
+      if (v.transition === "resolved") say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
+      else say(`  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`);
+    } else if (topic === names["heal-commands"]) {
+      const v = await serde.decode<HealCommandValue>("HealCommand", message.value);
+      say(`  → heal command ${v.action} for ${v.stack_id} (attempt ${v.attempt}${v.approved_by ? `, approved by ${v.approved_by}` : ", by policy"})`);
+    } else {
+      const v = await serde.decode<HealResultValue>("HealResult", message.value);
+      results.push(v);
+      const details = JSON.parse(v.details_json) as { build_id?: string };
+      say(`  ← heal result ${v.action} ${v.status}${details.build_id ? ` (CodeBuild ${details.build_id})` : ""}${v.error_message ? `: ${v.error_message}` : ""}`);
+      // The rebuilt resource reports healthy once its build succeeded, as the monitoring would.
+      if (v.action === "resource.rebuild" && v.status === "succeeded") {
+        const cmdResource = transitions.find((t) => t.drift_id === v.drift_id)?.component;
+        if (cmdResource) await send("resource-events", [resource({ stack_id: v.stack_id }, cmdResource, "healthy", "monitoring")]);
       }
+    }
+  };
+  await watcher.start({
+    onAssigned: () => joined(),
+    eachBatch: async (batch) => {
+      for (const message of batch.records) await show(message);
     },
   });
-  await joined;
+  await hasJoined;
 
   const waitFor = async (what: string, done: () => boolean, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -180,17 +184,20 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   await new Promise((r) => setTimeout(r, 500));
 
   const states = new Map<string, StateValue>();
-  const reader = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  await reader.connect();
-  await reader.subscribe({ topics: [names["stack-state"]], fromBeginning: true });
-  await reader.run({ eachMessage: async ({ message }) => {
-    if (message.key?.toString().startsWith(`${CLIENT}/`) && message.value) states.set(message.key.toString(), await serde.decode<StateValue>("StateRecord", message.value));
-  } });
+  const reader = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, topics: [names["stack-state"]], maxWaitMs: 100 });
+  await reader.start({
+    eachBatch: async (batch) => {
+      for (const message of batch.records) {
+        const key = message.key?.toString() ?? "";
+        if (key.startsWith(`${CLIENT}/`) && message.value) states.set(key, await serde.decode<StateValue>("StateRecord", message.value));
+      }
+    },
+  });
   const until = Date.now() + 10_000;
   while ([...states.values()].filter((st) => st.status === "healthy").length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   for (const [key, st] of states) say(`stack-state ${key}: ${st.status} (desired ${st.state_version}, ${st.drift_details.length} open drifts)`);
 
-  await Promise.all([reader.disconnect(), watcher.disconnect()]);
+  await Promise.all([reader.stop(), watcher.stop()]);
   const healthy = [...states.values()].filter((st) => st.status === "healthy").length;
   say(`done: 3 drifts detected, healed by policy and approval through CodeBuild and the Integration API, and resolved from observation; ${healthy} of ${states.size} stacks healthy.`);
   say("");

@@ -4,8 +4,8 @@
  * lives in the process that started the build (a restart forgets it; the drift
  * still resolves, or is retried, by observation).
  */
-import type { Producer } from "kafkajs";
 import type { HealCommandOutput } from "../core/model/outputs.js";
+import type { RecordProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
 import { errorMessage } from "../errors.js";
@@ -16,7 +16,7 @@ import { executorAuditMessage, healResultMessage } from "./executor-partition.js
 export interface WatcherDeps {
   codebuild: CodeBuild;
   /** Idempotent, non-transactional: these reports carry no input offset. */
-  producer: Producer;
+  producer: RecordProducer;
   serde: AvroSerde;
   names: TopicNames;
   executorId: string;
@@ -51,13 +51,10 @@ export class BuildWatcher {
       const outcome = { status: report.status, error: report.error, details: { build_id: buildId, build_status: report.buildStatus } };
       const now = Date.now();
       const { names, serde } = this.d;
-      await this.d.producer.sendBatch({
-        acks: -1,
-        topicMessages: [
-          { topic: names["heal-results"], messages: [healResultMessage(names, serde, cmd, outcome, partition, startedAt, now)] },
-          { topic: names.audit, messages: [executorAuditMessage(names, serde, cmd, outcome, this.d.executorId, partition, now)] },
-        ],
-      }).then(() => this.d.onReported?.(cmd, outcome), (err: unknown) => this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"));
+      await this.d.producer.send([
+        healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
+        executorAuditMessage(names, serde, cmd, outcome, this.d.executorId, partition, now),
+      ]).then(() => this.d.onReported?.(cmd, outcome), (err: unknown) => this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"));
     };
     this.schedule(poll);
   }

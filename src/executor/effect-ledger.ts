@@ -5,10 +5,9 @@
  * to act), `effect` (acted, with the outcome), `done` (result published and
  * input committed).
  */
-import type { Admin, Kafka, Message } from "kafkajs";
+import type { KafkaPort, OutRecord } from "../adapters/kafka/port.js";
 import type { HealCommandOutput } from "../core/model/outputs.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
 import type { EffectOutcome } from "./outcome.js";
 
 export type LedgerPhase = "intent" | "effect" | "done";
@@ -30,11 +29,11 @@ export class EffectLedger {
   constructor(private readonly topic: string, private readonly partition: number, private readonly serde: AvroSerde) {}
 
   /** Reads this partition of the ledger (committed records only) to its end. */
-  async load(kafka: Kafka, admin: Admin, groupPrefix: string): Promise<number> {
-    await readToEnd(kafka, admin, {
+  async load(kafka: KafkaPort, groupPrefix: string): Promise<number> {
+    await kafka.readToEnd({
       topic: this.topic, groupPrefix, from: new Map([[this.partition, 0n]]),
-      onBatch: async (_batch, messages) => {
-        for (const m of messages) {
+      onBatch: async (batch) => {
+        for (const m of batch.records) {
           if (!m.key) continue;
           const key = m.key.toString("utf8").split("/").slice(1).join("/");
           if (m.value === null) {
@@ -54,8 +53,9 @@ export class EffectLedger {
   }
 
   /** The record to put in a transaction; `remember` it once that transaction committed. */
-  record(cmd: HealCommandOutput, phase: LedgerPhase, outcome: EffectOutcome | null, executorId: string, now: number): Message {
+  record(cmd: HealCommandOutput, phase: LedgerPhase, outcome: EffectOutcome | null, executorId: string, now: number): OutRecord {
     return {
+      topic: this.topic,
       key: `${cmd.client_id}/${cmd.command_key}`,
       partition: this.partition,
       value: this.serde.encode(this.topic, "ExecutorEffect", {

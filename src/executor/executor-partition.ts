@@ -14,11 +14,11 @@
  * hand-overs happen; a crash between intent and effect costs one attempt,
  * which the reconciler's retry policy covers.
  */
-import type { KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
 import { derivedId } from "../core/ids.js";
 import type { HealCommandOutput } from "../core/model/outputs.js";
 import { auditToAvro, healCommandFromAvro } from "../adapters/kafka/records.js";
-import { dlqMessage } from "../adapters/kafka/dlq.js";
+import { dlqRecord } from "../adapters/kafka/dlq.js";
+import type { InRecord, OutRecord, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
 import { BlackwellError, errorMessage } from "../errors.js";
@@ -33,7 +33,7 @@ export type Handled = { kind: "committed"; command: HealCommandOutput | null; ou
 
 export interface PartitionDeps {
   partition: number;
-  producer: Producer;
+  producer: TransactionalProducer;
   ledger: EffectLedger;
   serde: AvroSerde;
   names: TopicNames;
@@ -49,8 +49,9 @@ export interface PartitionDeps {
   fault?: string;
 }
 
-export function healResultMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, partition: number, startedAt: number, now: number): Message {
+export function healResultMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, partition: number, startedAt: number, now: number): OutRecord {
   return {
+    topic: names["heal-results"],
     key: cmd.client_id,
     partition,
     value: serde.encode(names["heal-results"], "HealResult", {
@@ -62,8 +63,9 @@ export function healResultMessage(names: TopicNames, serde: AvroSerde, cmd: Heal
   };
 }
 
-export function executorAuditMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, executorId: string, partition: number, now: number): Message {
+export function executorAuditMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, executorId: string, partition: number, now: number): OutRecord {
   return {
+    topic: names.audit,
     key: cmd.client_id,
     partition,
     value: serde.encode(names.audit, "AuditEntry", auditToAvro({
@@ -80,14 +82,15 @@ export class ExecutorPartition {
   private busy: Promise<unknown> = Promise.resolve();
   constructor(private readonly d: PartitionDeps) {}
 
-  handle(topic: string, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Handled> {
-    const run = this.busy.then(() => this.handleNow(topic, message, heartbeat));
+  handle(message: InRecord, heartbeat: () => Promise<void>): Promise<Handled> {
+    const run = this.busy.then(() => this.handleNow(message, heartbeat));
     this.busy = run.catch(() => {});
     return run;
   }
 
-  private async handleNow(topic: string, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Handled> {
+  private async handleNow(message: InRecord, heartbeat: () => Promise<void>): Promise<Handled> {
     const { ledger, log } = this.d;
+    const { topic } = message;
     const next = (BigInt(message.offset) + 1n).toString();
     let cmd: HealCommandOutput;
     try {
@@ -95,7 +98,7 @@ export class ExecutorPartition {
     } catch (err) {
       if (!(err instanceof BlackwellError) || err.retriable) throw err;
       log.warn({ offset: message.offset, code: err.code, err: err.message }, "heal command sent to the DLQ");
-      await this.transact([{ topic: this.d.names.dlq, messages: [{ ...dlqMessage({ topic, partition: this.d.partition, message }, err), partition: this.d.partition }] }], topic, next);
+      await this.transact([dlqRecord(this.d.names.dlq, message, err)], topic, next);
       return { kind: "committed", command: null, outcome: null };
     }
     const seen = ledger.get(cmd.command_key);
@@ -125,7 +128,7 @@ export class ExecutorPartition {
       if (!budget.granted) return { kind: "defer", ms: budget.retryInMs, reason: budget.reason };
       this.d.breaker.record(this.d.now(), cmd.command_key);
 
-      await this.transact([{ topic: this.d.names["executor-ledger"], messages: [ledger.record(cmd, "intent", null, this.d.executorId, this.d.now())] }], null, null);
+      await this.transact([ledger.record(cmd, "intent", null, this.d.executorId, this.d.now())], null, null);
       ledger.remember(cmd.command_key, "intent", null);
       if (this.d.fault === "exit-after-intent") process.kill(process.pid, "SIGKILL");
       const beat = setInterval(() => void heartbeat().catch(() => {}), 3000);
@@ -134,7 +137,7 @@ export class ExecutorPartition {
       } finally {
         clearInterval(beat);
       }
-      await this.transact([{ topic: this.d.names["executor-ledger"], messages: [ledger.record(cmd, "effect", outcome, this.d.executorId, this.d.now())] }], null, null);
+      await this.transact([ledger.record(cmd, "effect", outcome, this.d.executorId, this.d.now())], null, null);
       ledger.remember(cmd.command_key, "effect", outcome);
       log.info({ command_key: cmd.command_key, action: cmd.action, status: outcome.status, err: outcome.error ?? undefined }, "heal command acted on");
       if (this.d.fault === "exit-after-effect") process.kill(process.pid, "SIGKILL");
@@ -142,9 +145,9 @@ export class ExecutorPartition {
     const now = this.d.now();
     const { names, serde, partition, executorId } = this.d;
     await this.transact([
-      { topic: names["heal-results"], messages: [healResultMessage(names, serde, cmd, outcome, partition, startedAt, now)] },
-      { topic: names.audit, messages: [executorAuditMessage(names, serde, cmd, outcome, executorId, partition, now)] },
-      { topic: names["executor-ledger"], messages: [ledger.record(cmd, "done", outcome, executorId, now)] },
+      healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
+      executorAuditMessage(names, serde, cmd, outcome, executorId, partition, now),
+      ledger.record(cmd, "done", outcome, executorId, now),
     ], topic, next);
     ledger.remember(cmd.command_key, "done", outcome);
     return { kind: "committed", command: cmd, outcome };
@@ -162,38 +165,31 @@ export class ExecutorPartition {
     const now = this.d.now();
     const reason = `${breaker.maxHeals} heal actions by the executors within ${breaker.windowMs / 1000}s: heals wait until ${new Date(until).toISOString()}`;
     this.d.log.warn({ client: cmd.client_id, until: new Date(until).toISOString() }, "global circuit breaker open");
-    await this.transact([{ topic: names.audit, messages: [{ key: cmd.client_id, partition, value: serde.encode(names.audit, "AuditEntry", auditToAvro({
+    await this.transact([{ topic: names.audit, key: cmd.client_id, partition, value: serde.encode(names.audit, "AuditEntry", auditToAvro({
       audit_id: derivedId("aud", "global-breaker", String(breaker.opening), cmd.client_id), at: now, action: "global_circuit_breaker_open",
       client_id: cmd.client_id, stack_id: cmd.stack_id, drift_id: cmd.drift_id, triggered_by: `executor:${this.d.executorId}`, success: true,
       changes_made: { max_heals: breaker.maxHeals, window_seconds: breaker.windowMs / 1000, open_until: new Date(until).toISOString(), command_key: cmd.command_key },
       approval_required: false, approver: null, reason,
-    })) }] }], null, null);
+    })) }], null, null);
   }
 
-  private async decode(message: KafkaMessage): Promise<HealCommandOutput> {
+  private async decode(message: InRecord): Promise<HealCommandOutput> {
     if (!message.key || message.key.length === 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "heal command has no key (expected client_id)");
     if (!message.value) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "heal command has no value");
     const value = await this.d.serde.decode<Record<string, unknown>>("HealCommand", message.value);
     return healCommandFromAvro(message.key.toString("utf8"), value);
   }
 
-  /** One transaction: `messages`, and the input offset when given. */
-  private async transact(messages: TopicMessages[], inputTopic: string | null, nextOffset: string | null): Promise<void> {
-    const tx = await this.d.producer.transaction();
-    try {
-      if (messages.length > 0) await tx.sendBatch({ topicMessages: messages, acks: -1 });
-      if (inputTopic && nextOffset) {
-        await tx.sendOffsets({ consumerGroupId: this.d.groupId, topics: [{ topic: inputTopic, partitions: [{ partition: this.d.partition, offset: nextOffset }] }] });
-      }
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch((abortErr: unknown) => this.d.log.warn({ err: errorMessage(abortErr) }, "abort after a failed transaction failed"));
-      throw err;
-    }
+  /** One transaction: `records`, and the input offset when given. */
+  private async transact(records: OutRecord[], inputTopic: string | null, nextOffset: string | null): Promise<void> {
+    const input = inputTopic && nextOffset
+      ? { groupId: this.d.groupId, offsets: [{ topic: inputTopic, partition: this.d.partition, offset: nextOffset }] }
+      : undefined;
+    await this.d.producer.commit(records, input);
   }
 
   async close(): Promise<void> {
     await this.busy;
-    await this.d.producer.disconnect().catch(() => {});
+    await this.d.producer.close();
   }
 }

@@ -5,8 +5,7 @@
  * fetched again when due.
  */
 import { hostname } from "node:os";
-import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
-import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { GroupConsumer, KafkaAdmin, KafkaPort, RecordProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
 import type { HealCommandOutput } from "../core/model/outputs.js";
@@ -22,8 +21,8 @@ import { FleetActions } from "./fleet-actions.js";
 import { GlobalBreaker } from "./global-breaker.js";
 
 export interface ExecutorOptions {
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaPort;
+  admin: KafkaAdmin;
   serde: AvroSerde;
   names: TopicNames;
   partitions: number;
@@ -49,12 +48,12 @@ export interface ExecutorOptions {
 }
 
 export class ExecutorRunner {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly workers = new Map<number, Promise<ExecutorPartition>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private readonly groupId: string;
   private readonly executorId: string;
-  private reportProducer: Producer | null = null;
+  private reportProducer: RecordProducer | null = null;
   private watcher: BuildWatcher | null = null;
   private fleet: FleetActions | null = null;
   private stopped = false;
@@ -66,18 +65,18 @@ export class ExecutorRunner {
     this.executorId = o.executorId ?? `${hostname()}:${process.pid}`;
     this.consumer = o.kafka.consumer({
       groupId: this.groupId,
-      readUncommitted: false,
-      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
-      maxWaitTimeInMs: 200,
+      topics: [o.names["heal-commands"]],
+      manualResolve: true,
+      concurrency: o.partitions,
+      ...(o.sessionTimeoutMs ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+      maxWaitMs: 200,
     });
   }
 
   async start(): Promise<void> {
     const { log, names } = this.o;
     const topic = names["heal-commands"];
-    this.reportProducer = this.o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: clientPartitioner });
-    await this.reportProducer.connect();
+    this.reportProducer = await this.o.kafka.producer();
     this.watcher = new BuildWatcher({
       codebuild: this.o.targets.codebuild, producer: this.reportProducer, serde: this.o.serde, names, executorId: this.executorId,
       log, intervalMs: this.o.watchIntervalMs ?? 15_000, timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
@@ -90,30 +89,24 @@ export class ExecutorRunner {
       });
       await this.fleet.start();
     }
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = new Set(payload.memberAssignment[topic] ?? []);
-      for (const p of [...this.workers.keys()]) if (!assigned.has(p)) void this.release(p);
-      log.info({ partitions: [...assigned] }, "executor partitions assigned");
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      log.error({ err: errorMessage(payload.error), restart: payload.restart }, "executor consumer crashed");
-      if (!payload.restart && !this.stopped) this.o.onFatal?.(payload.error);
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.o.partitions,
-      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale, pause }) => {
+    await this.consumer.start({
+      onAssigned: (assignment) => {
+        const assigned = new Set(assignment.get(topic) ?? []);
+        for (const p of [...this.workers.keys()]) if (!assigned.has(p)) void this.release(p);
+        log.info({ partitions: [...assigned] }, "executor partitions assigned");
+      },
+      onFatal: (error) => {
+        log.error({ err: errorMessage(error) }, "executor consumer stopped for good");
+        if (!this.stopped) this.o.onFatal?.(error);
+      },
+      eachBatch: async (batch, control) => {
         const worker = await this.workerFor(batch.partition);
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale() || this.stopped) return;
-          const handled: Handled = await worker.handle(batch.topic, message, heartbeat);
+        for (const message of batch.records) {
+          if (!control.isActive() || this.stopped) return;
+          const handled: Handled = await worker.handle(message, control.heartbeat);
           if (handled.kind === "defer") {
             // Fetch this command again when it is due; later commands of the partition wait behind it.
-            this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
-            const resume = pause();
+            const resume = control.pause(message.offset);
             const timer = setTimeout(() => {
               this.resumeTimers.delete(timer);
               try {
@@ -126,8 +119,8 @@ export class ExecutorRunner {
             log.debug({ partition: batch.partition, offset: message.offset, waitMs: handled.ms, reason: handled.reason }, "heal command deferred");
             return;
           }
-          resolveOffset(message.offset);
-          await heartbeat();
+          control.resolveOffset(message.offset);
+          await control.heartbeat();
           const { command, outcome } = handled;
           if (command && outcome?.status === "started" && typeof outcome.details.build_id === "string") {
             this.watcher?.watch(command, outcome.details.build_id, batch.partition, Date.now());
@@ -151,18 +144,12 @@ export class ExecutorRunner {
 
   /** Fences the partition's previous owner, then learns what it did from the ledger. */
   private async open(partition: number): Promise<ExecutorPartition> {
-    const { kafka, admin, serde, names, log } = this.o;
-    const producer = kafka.producer({
-      transactionalId: `${this.groupId}-${partition}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: clientPartitioner,
-      retry: { initialRetryTime: 20, retries: 10 },
-    });
-    await producer.connect();
+    const { kafka, serde, names, log } = this.o;
+    // Opening the transactional producer fences the partition's previous owner before the ledger is read.
+    const producer = await kafka.transactionalProducer(`${this.groupId}-${partition}`);
     const ledger = new EffectLedger(names["executor-ledger"], partition, serde);
     const t0 = Date.now();
-    const known = await ledger.load(kafka, admin, this.groupId);
+    const known = await ledger.load(kafka, this.groupId);
     log.info({ partition, ledgerEntries: known, loadMs: Date.now() - t0 }, "executor partition ready");
     return new ExecutorPartition({
       partition, producer, ledger, serde, names, groupId: this.groupId, executorId: this.executorId,
@@ -181,7 +168,7 @@ export class ExecutorRunner {
     this.stopped = true;
     for (const t of this.resumeTimers) clearTimeout(t);
     this.watcher?.stop();
-    await this.consumer.disconnect().catch(() => {});
+    await this.consumer.stop();
     for (const p of [...this.workers.keys()]) await this.release(p);
     await this.reportProducer?.disconnect().catch(() => {});
     await this.fleet?.stop();

@@ -7,8 +7,7 @@
  * the actions of the window before it takes any.
  */
 import { randomUUID } from "node:crypto";
-import type { Admin, Consumer, Kafka } from "kafkajs";
-import { highWatermarks } from "../adapters/kafka/end-offsets.js";
+import type { GroupConsumer, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -16,8 +15,8 @@ import type { Logger } from "../observability/logger.js";
 interface ResultValue { command_key: string; started_at: string }
 
 export interface FleetActionsOptions {
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaPort;
+  admin: KafkaAdmin;
   serde: AvroSerde;
   /** The heal-results topic. */
   topic: string;
@@ -28,34 +27,31 @@ export interface FleetActionsOptions {
 }
 
 export class FleetActions {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly groupId: string;
   private readonly positions = new Map<number, bigint>();
 
   constructor(private readonly o: FleetActionsOptions) {
     this.groupId = `${o.groupPrefix}-fleet-${randomUUID().slice(0, 8)}`;
-    this.consumer = o.kafka.consumer({ groupId: this.groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
+    this.consumer = o.kafka.consumer({ groupId: this.groupId, topics: [o.topic], maxWaitMs: 200 });
   }
 
   /** Follows the topic; resolves once caught up with its end at start (or after `timeoutMs`, with a warning). */
   async start(timeoutMs = 30_000): Promise<void> {
     const { topic, log } = this.o;
-    const ends = await highWatermarks(this.o.kafka, topic);
+    const ends = await this.o.admin.endOffsets(topic);
     const since = Date.now() - this.o.windowMs;
-    const from = await this.o.admin.fetchTopicOffsetsByTimestamp(topic, since).catch(() => []);
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.topic === topic) this.positions.set(payload.partition, BigInt(payload.lastOffset));
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
+    const from = await this.o.admin.offsetsAtTime(topic, since).catch(() => []);
+    await this.consumer.start({
+      onPosition: (t, partition, lastOffset) => {
+        if (t === topic) this.positions.set(partition, BigInt(lastOffset));
+      },
+      eachBatch: async (batch) => {
+        for (const m of batch.records) {
           try {
             const v = await this.o.serde.decode<ResultValue>("HealResult", m.value);
             const at = Date.parse(v.started_at);
-            this.o.onAction(v.command_key, Number.isFinite(at) ? at : Number(m.timestamp));
+            this.o.onAction(v.command_key, Number.isFinite(at) ? at : m.timestamp);
           } catch (err) {
             log.debug({ partition: batch.partition, offset: m.offset, err: errorMessage(err) }, "fleet feed skipped a heal result it cannot read");
           }
@@ -65,7 +61,7 @@ export class FleetActions {
     // Older results would only be counted and forgotten (they fall outside the window): skipping them is an optimisation.
     for (const { partition, offset } of from) {
       try {
-        if (BigInt(offset) > 0n) this.consumer.seek({ topic, partition, offset });
+        if (offset > 0n) this.consumer.seek(topic, partition, offset.toString());
       } catch {
         /* read from the beginning instead */
       }
@@ -82,7 +78,7 @@ export class FleetActions {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect().catch(() => {});
+    await this.consumer.stop();
     await this.o.admin.deleteGroups([this.groupId]).catch(() => {});
   }
 }

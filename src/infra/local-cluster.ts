@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { countBrokers } from "../adapters/kafka/probe.js";
 import { freePort } from "./free-port.js";
 import { ensureArtifacts, isAlive, kafkaAnswers, kafkaClusterId, kafkaJava, spawnDetached, stopPid, waitFor } from "./local-infra.js";
 
@@ -98,17 +98,11 @@ export async function startLocalCluster(options: { root: string; dir: string; no
 
 /** Every node answering is not enough: topics created before all of them registered get fewer replicas or no leader. */
 async function waitForMembers(brokers: string[], count: number, timeoutMs: number): Promise<void> {
-  const admin = new Kafka({ clientId: "local-cluster-ready", brokers, logLevel: logLevel.NOTHING }).admin();
   const deadline = Date.now() + timeoutMs;
-  try {
-    await admin.connect();
-    for (;;) {
-      const seen = await admin.describeCluster().then((c) => c.brokers.length, () => 0);
-      if (seen >= count) return;
-      if (Date.now() > deadline) throw new Error(`only ${seen} of ${count} kafka nodes registered within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  } finally {
-    await admin.disconnect().catch(() => {});
+  for (;;) {
+    const seen = await countBrokers(brokers, { retries: 2 }).catch(() => 0);
+    if (seen >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${seen} of ${count} kafka nodes registered within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
   }
 }

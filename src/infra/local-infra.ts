@@ -14,7 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createServer } from "node:net";
-import { Kafka, logLevel } from "kafkajs";
+import { countBrokers } from "../adapters/kafka/probe.js";
 import { freePort } from "./free-port.js";
 
 export interface LocalInfraInfo {
@@ -275,14 +275,7 @@ function tail(file: string, lines: number): string {
 }
 
 export async function kafkaAnswers(brokers: string): Promise<boolean> {
-  const admin = new Kafka({ clientId: "blackwell-infra-probe", brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+  return (await countBrokers([brokers])) > 0;
 }
 
 async function motoAnswers(url: string): Promise<boolean> {

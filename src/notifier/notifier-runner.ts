@@ -9,11 +9,9 @@
  * failures are retried with backoff and counted; email channels are reported
  * as unsupported, not silently dropped.
  */
-import type { Admin, Consumer, Kafka, KafkaMessage } from "kafkajs";
+import type { GroupConsumer, InRecord, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
-import { coPartitionedAssigner } from "../adapters/kafka/co-partitioned-assigner.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -26,8 +24,8 @@ const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 }
 const SENT_MEMORY = 50_000;
 
 export interface NotifierOptions {
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaPort;
+  admin: KafkaAdmin;
   serde: AvroSerde;
   names: TopicNames;
   metrics: Metrics;
@@ -39,11 +37,22 @@ export interface NotifierOptions {
 export class NotifierRunner {
   private readonly channels = new Map<string, Channel[]>();
   private readonly sent = new Set<string>();
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private unsupportedLogged = new Set<string>();
 
   constructor(private readonly o: NotifierOptions) {
-    this.consumer = o.kafka.consumer({ groupId: o.groupId ?? "blackwell-notifier", readUncommitted: false, maxWaitTimeInMs: 200, partitionAssigners: [coPartitionedAssigner] });
+    // desired-state from the group's committed offset, or from the beginning for a new group: nothing written since
+    // the first read in start() is skipped. drift-events from the committed offset, or new ones only (no old pages on
+    // first start). Offsets are committed after delivery.
+    this.consumer = o.kafka.consumer({
+      groupId: o.groupId ?? "blackwell-notifier",
+      topics: [o.names["desired-state"], o.names["drift-events"]],
+      fromEnd: [o.names["drift-events"]],
+      coPartitioned: true,
+      autoCommit: true,
+      manualResolve: true,
+      maxWaitMs: 200,
+    });
   }
 
   /** Offset of the record each stack's channels came from: a key lives on one partition, so offsets order its versions. */
@@ -58,7 +67,7 @@ export class NotifierRunner {
   }
 
   /** A desired state the notifier cannot decode is skipped with a warning (the reconciler dead-letters it), never retried forever. */
-  private async learnRecord(m: KafkaMessage): Promise<void> {
+  private async learnRecord(m: InRecord): Promise<void> {
     const key = m.key?.toString() ?? "";
     try {
       this.learn(key, m.offset, m.value === null ? null : await this.o.serde.decode<DesiredValue>("DesiredState", m.value));
@@ -68,36 +77,40 @@ export class NotifierRunner {
   }
 
   async start(): Promise<void> {
-    const { names, serde, log } = this.o;
-    await readToEnd(this.o.kafka, this.o.admin, {
+    const { names, log } = this.o;
+    await this.o.kafka.readToEnd({
       topic: names["desired-state"], groupPrefix: this.o.groupId ?? "blackwell-notifier",
-      onBatch: async (_b, messages) => {
-        for (const m of messages) await this.learnRecord(m);
+      onBatch: async (batch) => {
+        for (const m of batch.records) await this.learnRecord(m);
       },
     });
-    await this.consumer.connect();
-    // desired-state from the group's committed offset, or from the beginning for a new group: nothing written since
-    // the read above is skipped. drift-events from the committed offset, or new ones only (no old pages on first start).
-    await this.consumer.subscribe({ topic: names["desired-state"], fromBeginning: true });
-    await this.consumer.subscribe({ topic: names["drift-events"], fromBeginning: false });
-    await this.consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        if (topic === names["desired-state"]) {
-          await this.learnRecord(message);
-          return;
+    await this.consumer.start({
+      eachBatch: async (batch, control) => {
+        for (const message of batch.records) {
+          if (!control.isActive()) return;
+          await this.handle(message);
+          control.resolveOffset(message.offset);
+          await control.heartbeat();
         }
-        if (!message.value) return;
-        let notice: DriftNotice;
-        try {
-          notice = await serde.decode<DriftNotice>("DriftEvent", message.value);
-        } catch (err) {
-          log.warn({ offset: message.offset, err: errorMessage(err) }, "notifier skipped an undecodable drift event");
-          return;
-        }
-        await this.notify(notice);
       },
     });
     log.info({ stacks: this.channels.size }, "notifier started");
+  }
+
+  private async handle(message: InRecord): Promise<void> {
+    if (message.topic === this.o.names["desired-state"]) {
+      await this.learnRecord(message);
+      return;
+    }
+    if (!message.value) return;
+    let notice: DriftNotice;
+    try {
+      notice = await this.o.serde.decode<DriftNotice>("DriftEvent", message.value);
+    } catch (err) {
+      this.o.log.warn({ offset: message.offset, err: errorMessage(err) }, "notifier skipped an undecodable drift event");
+      return;
+    }
+    await this.notify(notice);
   }
 
   private async notify(n: DriftNotice): Promise<void> {
@@ -124,6 +137,6 @@ export class NotifierRunner {
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect().catch(() => {});
+    await this.consumer.stop();
   }
 }

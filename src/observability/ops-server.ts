@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin } from "../adapters/kafka/port.js";
 import { Gauge } from "prom-client";
 import { errorMessage } from "../errors.js";
 import type { Metrics } from "./metrics.js";
@@ -14,7 +14,7 @@ export interface OpsOptions {
   port: number;
   host?: string;
   metrics: Metrics;
-  admin: Admin;
+  admin: KafkaAdmin;
   /** Consumer groups of this process and the topics they read. */
   groups: Array<{ groupId: string; topics: string[] }>;
   /** Ready: connected and caught up enough to serve (e.g. the reconciler's stores restored). */
@@ -24,18 +24,16 @@ export interface OpsOptions {
 const lagGauges = new WeakMap<Metrics, Gauge<"group" | "topic">>();
 
 /** Records behind per group and topic: sum over partitions of (end offset - committed offset). */
-export async function consumerLag(admin: Admin, groupId: string, topics: string[]): Promise<Map<string, number>> {
+export async function consumerLag(admin: KafkaAdmin, groupId: string, topics: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const committed = await admin.fetchOffsets({ groupId, topics });
-  for (const t of committed) {
-    const ends = new Map((await admin.fetchTopicOffsets(t.topic)).map((o) => [o.partition, BigInt(o.high)]));
+  for (const topic of topics) {
+    const committed = await admin.committedOffsets(groupId, topic);
     let lag = 0n;
-    for (const p of t.partitions) {
-      const end = ends.get(p.partition) ?? 0n;
-      const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
-      if (end > at) lag += end - at;
+    for (const { partition, high } of await admin.endOffsets(topic)) {
+      const at = committed.get(partition) ?? 0n;
+      if (high > at) lag += high - at;
     }
-    out.set(t.topic, Number(lag));
+    out.set(topic, Number(lag));
   }
   return out;
 }

@@ -5,8 +5,7 @@
  * changed, with acks=all.
  */
 import type { DeclaredStack, ParsedFile } from "../adapters/yaml/parse-blackwell-yaml.js";
-import { clientPartitioner, partitionForClient } from "../adapters/kafka/partitioner.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
+import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import type { AppContext } from "./app-context.js";
@@ -47,10 +46,10 @@ export async function currentDesired(ctx: AppContext, client_id: string): Promis
   const topic = ctx.names["desired-state"];
   const current = new Map<string, DesiredStack>();
   const partition = partitionForClient(client_id, ctx.config.partitions);
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic, groupPrefix: "blackwell-cli", from: new Map([[partition, 0n]]),
-    onBatch: async (_batch, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         if (!key.startsWith(`${client_id}/`)) continue;
         const stack_id = key.slice(client_id.length + 1);
@@ -93,12 +92,11 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
     }
   }
   if (records.length > 0 && !options.dryRun) {
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-    await producer.connect();
+    const producer = await ctx.kafka.producer();
     try {
       // History first: a version is published only once it can be rolled back to.
-      if (history.length > 0) await producer.send({ topic: ctx.names["desired-history"], acks: -1, messages: history });
-      await producer.send({ topic, acks: -1, messages: records });
+      await producer.send(history.map((r) => ({ topic: ctx.names["desired-history"], ...r })));
+      await producer.send(records.map((r) => ({ topic, ...r })));
     } finally {
       await producer.disconnect();
     }

@@ -3,9 +3,8 @@
  * every partition, decoded with the topic's schema: the CLI's view of state
  * and history, straight from Kafka.
  */
-import type { KafkaMessage } from "kafkajs";
+import type { InRecord } from "../adapters/kafka/port.js";
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
 import { topicSpec, type TopicRole } from "../adapters/kafka/topics.js";
 import type { AppContext } from "./app-context.js";
 
@@ -14,7 +13,7 @@ export interface ReadRecord<T> {
   value: T | null;
   partition: number;
   offset: string;
-  message: KafkaMessage;
+  record: InRecord;
 }
 
 export async function readRecords<T>(ctx: AppContext, role: TopicRole, client: string | null, options: { decode?: boolean } = {}): Promise<Array<ReadRecord<T>>> {
@@ -22,14 +21,14 @@ export async function readRecords<T>(ctx: AppContext, role: TopicRole, client: s
   const spec = topicSpec(role);
   const from = client === null ? undefined : new Map([[partitionForClient(client, ctx.config.partitions), 0n]]);
   const out: Array<ReadRecord<T>> = [];
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic, groupPrefix: "blackwell-cli", ...(from ? { from } : {}),
-    onBatch: async (batch, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         if (client !== null && key !== client && !key.startsWith(`${client}/`)) continue;
         const decode = options.decode !== false && spec.schema !== undefined && m.value !== null;
-        out.push({ key, value: decode ? await ctx.serde.decode<T>(spec.schema!, m.value!) : null, partition: batch.partition, offset: m.offset, message: m });
+        out.push({ key, value: decode ? await ctx.serde.decode<T>(spec.schema!, m.value!) : null, partition: batch.partition, offset: m.offset, record: m });
       }
     },
   });

@@ -4,9 +4,7 @@
  * the changelog before its first batch; a timer that re-evaluates idle tasks.
  */
 import { join } from "node:path";
-import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
-import { coPartitionedAssigner } from "../adapters/kafka/co-partitioned-assigner.js";
-import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { GroupConsumer, KafkaAdmin, KafkaPort, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { restoreFromChangelog } from "../adapters/store/changelog-restore.js";
@@ -18,8 +16,8 @@ import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
 export interface ReconcilerOptions {
   /** Input topics to consume (default: all of the reconciler's inputs). */
   inputs?: readonly TopicRole[];
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaPort;
+  admin: KafkaAdmin;
   serde: AvroSerde;
   names: TopicNames;
   partitions: number;
@@ -39,7 +37,7 @@ export interface ReconcilerOptions {
   onCommitted?: (summary: PassSummary) => void;
   onAborted?: (err: unknown) => void;
   /**
-   * Called when the consumer crashed and KafkaJS will not restart it. The
+   * Called when the consumer crashed and the client will not restart it. The
    * process must not linger as a member doing nothing: composition roots exit
    * so a supervisor restarts them. Default: log only.
    */
@@ -52,7 +50,7 @@ interface TaskSlot {
 
 export class ReconcilerRunner {
   private readonly o: ReconcilerOptions;
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly tasks = new Map<number, TaskSlot>();
   private readonly topicRoles: Map<string, TopicRole>;
   private timer: NodeJS.Timeout | null = null;
@@ -68,11 +66,13 @@ export class ReconcilerRunner {
     this.topicRoles = new Map((options.inputs ?? RECONCILER_INPUTS).map((role) => [options.names[role], role]));
     this.consumer = options.kafka.consumer({
       groupId: options.applicationId,
-      readUncommitted: false,
-      partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
-      maxWaitTimeInMs: 100,
+      topics: [...this.topicRoles.keys()],
+      coPartitioned: true,
+      manualResolve: true,
+      // Tasks work in parallel; each task serializes its own batches (one transaction at a time per producer).
+      concurrency: options.partitions,
+      ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+      maxWaitMs: 100,
       // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per batch.
       // Measured (bench, 1M events): 2 MiB/12 MiB fetches gave 13.6k events/s at 809 MB peak RSS,
       // 4 MiB/32 MiB 17.9k events/s at about the same RSS, so the larger fetches stay.
@@ -83,45 +83,40 @@ export class ReconcilerRunner {
 
   async start(): Promise<void> {
     const { log } = this.o;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const partitions = new Set<number>();
-      for (const [topic, ps] of Object.entries(payload.memberAssignment)) {
-        if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
-      }
-      this.assignment = this.assignment.then(() => this.reassign(partitions)).catch((err: unknown) => {
-        log.error({ err: errorMessage(err) }, "task assignment failed");
-      });
-    });
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const tp = `${payload.topic}:${payload.partition}`;
-      // A batch handed back unprocessed has not moved the position (drain detection must not count it).
-      if (this.handedBack.delete(tp)) return;
-      this.positions.set(tp, BigInt(payload.lastOffset));
-    });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      log.error({ err: errorMessage(payload.error), restart: payload.restart }, "consumer crashed");
-      if (!payload.restart && !this.stopped) this.o.onFatal?.(payload.error);
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.topicRoles.keys()], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Tasks work in parallel; each task serializes its own batches (one transaction at a time per producer).
-      partitionsConsumedConcurrently: this.o.partitions,
-      eachBatch: async ({ batch, heartbeat, resolveOffset }) => {
+    await this.consumer.start({
+      onAssigned: (assignment) => {
+        const partitions = new Set<number>();
+        for (const [topic, ps] of assignment) if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
+        // A consumer that restarts after a crash, or rejoins, forgets its pauses: pause again until the backlog is done.
+        if (this.holdEvents) this.pauseEvents();
+        this.assignment = this.assignment.then(() => this.reassign(partitions)).catch((err: unknown) => {
+          log.error({ err: errorMessage(err) }, "task assignment failed");
+        });
+      },
+      onPosition: (topic, partition, lastOffset) => {
+        const tp = `${topic}:${partition}`;
+        // A batch handed back unprocessed has not moved the position (drain detection must not count it).
+        if (this.handedBack.delete(tp)) return;
+        this.positions.set(tp, BigInt(lastOffset));
+      },
+      onFatal: (error) => {
+        log.error({ err: errorMessage(error) }, "consumer stopped for good");
+        if (!this.stopped) this.o.onFatal?.(error);
+      },
+      eachBatch: async (batch, control) => {
         if (this.holdEvents && batch.topic !== this.o.names["desired-state"]) {
-          // Fetched before the pause took hold (the fetch loop starts inside run()): hand it back, unprocessed, for after the backlog.
-          const first = batch.firstOffset();
-          if (first !== null) this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+          // Fetched before the pause took hold (the fetch loop starts inside start()): hand it back, unprocessed,
+          // for after the backlog.
+          const first = batch.records[0]?.offset;
+          if (first !== undefined) this.consumer.seek(batch.topic, batch.partition, first);
           this.handedBack.add(`${batch.topic}:${batch.partition}`);
           return;
         }
-        const task = await this.taskFor(batch.partition, heartbeat);
+        const task = await this.taskFor(batch.partition, control.heartbeat);
         await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
-        // The group offset was committed inside the transaction; this only moves KafkaJS's fetch position.
-        resolveOffset(batch.lastOffset());
-        await heartbeat();
+        // The group offset was committed inside the transaction; this only moves the fetch position.
+        control.resolveOffset(batch.lastOffset);
+        await control.heartbeat();
       },
     });
     this.desiredStateFirst()
@@ -143,25 +138,26 @@ export class ReconcilerRunner {
   private holdEvents = true;
   private readonly handedBack = new Set<string>();
 
+  private eventTopics(): string[] {
+    return [...this.topicRoles.keys()].filter((t) => t !== this.o.names["desired-state"]);
+  }
+
+  private pauseEvents(): void {
+    try {
+      this.consumer.pause(this.eventTopics());
+    } catch (err) {
+      this.o.log.debug({ err: errorMessage(err) }, "pause skipped");
+    }
+  }
+
   private async desiredStateFirst(): Promise<void> {
     const desired = this.o.names["desired-state"];
-    const others = [...this.topicRoles.keys()].filter((t) => t !== desired);
-    this.consumer.pause(others.map((topic) => ({ topic })));
-    // A consumer that restarts after a crash, or rejoins, forgets its pauses: pause again until the backlog is done.
-    const repause = () => {
-      try {
-        this.consumer.pause(others.map((topic) => ({ topic })));
-      } catch (err) {
-        this.o.log.debug({ err: errorMessage(err) }, "re-pause skipped");
-      }
-    };
-    const removeListener = this.consumer.on(this.consumer.events.GROUP_JOIN, repause);
+    this.pauseEvents();
     const resume = () => {
       this.holdEvents = false;
-      removeListener();
       // The consumer may be restarting after a crash or already stopped; it then starts unpaused anyway.
       try {
-        if (!this.stopped) this.consumer.resume(others.map((topic) => ({ topic })));
+        if (!this.stopped) this.consumer.resume(this.eventTopics());
       } catch (err) {
         this.o.log.debug({ err: errorMessage(err) }, "resume skipped");
       }
@@ -172,10 +168,10 @@ export class ReconcilerRunner {
         await this.assignment;
         const assigned = [...this.tasks.keys()];
         if (assigned.length > 0) {
-          const ends = (await this.o.admin.fetchTopicOffsets(desired)).filter((o) => assigned.includes(o.partition));
-          const committed = new Map((await this.o.admin.fetchOffsets({ groupId: this.o.applicationId, topics: [desired] }))[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
+          const ends = (await this.o.admin.endOffsets(desired)).filter((o) => assigned.includes(o.partition));
+          const committed = await this.o.admin.committedOffsets(this.o.applicationId, desired);
           const caughtUp = ends.every((o) => {
-            const high = BigInt(o.high);
+            const high = o.high;
             const position = this.positions.get(`${desired}:${o.partition}`);
             return high === 0n || (committed.get(o.partition) ?? -1n) >= high || (position !== undefined && position + 1n >= high);
           });
@@ -229,36 +225,22 @@ export class ReconcilerRunner {
     log.info({ gained, revoked, tasks: [...this.tasks.keys()], restoreMs: Date.now() - started }, "tasks ready");
   }
 
-  /** A connected transactional producer for partition `p`; connecting fences any predecessor with the same id. */
-  private async transactionalProducer(p: number): Promise<Producer> {
-    const producer = this.o.kafka.producer({
-      transactionalId: `${this.o.applicationId}-${p}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: clientPartitioner,
-      // The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's markers are written: retry soon.
-      retry: { initialRetryTime: 20, retries: 10 },
-    });
-    await producer.connect();
-    return producer;
-  }
-
   /** Fences predecessors (producer init), then restores every gained store from the changelog in one pass. */
   private async openTasks(partitions: number[]): Promise<Map<number, ReconcilerTask>> {
-    const { kafka, admin, applicationId, stateDir, names, log } = this.o;
-    const opened = new Map<number, { store: TaskStore; producer: ReturnType<Kafka["producer"]> }>();
+    const { kafka, applicationId, stateDir, names, log } = this.o;
+    const opened = new Map<number, { store: TaskStore; producer: TransactionalProducer }>();
     for (const p of partitions) {
       const store = new TaskStore(join(stateDir, applicationId, `task-${p}.db`));
-      const producer = await this.transactionalProducer(p);
+      const producer = await kafka.transactionalProducer(`${applicationId}-${p}`);
       opened.set(p, { store, producer });
     }
-    const report = await restoreFromChangelog(kafka, admin, names.changelog, partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })), applicationId);
+    const report = await restoreFromChangelog(kafka, names.changelog, partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })), applicationId);
     log.info({ tasks: partitions, ...report }, "changelog restored");
     const tasks = new Map<number, ReconcilerTask>();
     for (const [p, { store, producer }] of opened) {
       tasks.set(p, new ReconcilerTask({
         partition: p, partitions: this.o.partitions, producer, store, serde: this.o.serde, names,
-        groupId: applicationId, log: log.child({ task: p }), admin, newProducer: () => this.transactionalProducer(p), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
+        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
       }));
     }
     return tasks;
@@ -298,7 +280,7 @@ export class ReconcilerRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.disconnect().catch(() => {});
+    await this.consumer.stop();
     await this.assignment;
     for (const slot of this.tasks.values()) await slot.ready.then((t) => t.close(), () => {});
     this.tasks.clear();

@@ -5,7 +5,6 @@
  * transaction: decode -> evolve/decide -> outputs + changelog + input offsets
  * -> commit; the store is written only after the commit.
  */
-import type { Admin, Batch, KafkaMessage, Message, Producer, TopicMessages } from "kafkajs";
 import { decide, type DecideContext } from "../core/lifecycle/decide.js";
 import { evolve } from "../core/fold/evolve.js";
 import { scopeOf } from "../core/fold/scopes.js";
@@ -17,20 +16,17 @@ import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { encodeChangelog } from "../adapters/store/changelog.js";
-import { chunkBySize, MAX_REQUEST_BYTES } from "../adapters/kafka/chunk.js";
-import { dlqMessage } from "../adapters/kafka/dlq.js";
+import { dlqRecord } from "../adapters/kafka/dlq.js";
+import type { InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { TaskStore } from "../adapters/store/task-store.js";
-import { BlackwellError, errorMessage } from "../errors.js";
+import { BlackwellError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
 export interface TaskOptions {
   partition: number;
   partitions: number;
-  producer: Producer;
-  /** A fresh, connected producer with the same transactional id, for when the current one is left in an unknown state. */
-  newProducer?: () => Promise<Producer>;
-  /** To ask the group's committed offset when a commit's outcome is unknown. */
-  admin?: Admin;
+  /** This task's transactional producer (`<application id>-<partition>`). */
+  producer: TransactionalProducer;
   store: TaskStore;
   serde: AvroSerde;
   names: TopicNames;
@@ -58,7 +54,7 @@ class Pass {
   readonly clients = new Map<string, ClientState>();
   readonly deadlines = new Map<string, number | null>();
   readonly outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
-  readonly dlq: Message[] = [];
+  readonly dlq: OutRecord[] = [];
   readonly startedAt = Date.now();
   newestEventAt: number | null = null;
   records = 0;
@@ -70,12 +66,10 @@ export class ReconcilerTask {
   private streamTime: number;
   private lastActivity = Date.now();
   private busy: Promise<unknown> = Promise.resolve();
-  private producer: Producer;
 
   constructor(options: TaskOptions) {
     this.o = options;
     this.partition = options.partition;
-    this.producer = options.producer;
     this.streamTime = options.store.meta().streamTime;
   }
 
@@ -86,11 +80,11 @@ export class ReconcilerTask {
     return run;
   }
 
-  processBatch(role: TopicRole, batch: Batch): Promise<void> {
+  processBatch(role: TopicRole, batch: RecordBatch): Promise<void> {
     return this.exclusive(() => this.rollbackOnError(async () => {
       const pass = new Pass();
-      for (const message of batch.messages) {
-        const input = await this.decode(role, batch.topic, batch.partition, message, pass);
+      for (const message of batch.records) {
+        const input = await this.decode(role, message, pass);
         if (!input) continue;
         pass.records++;
         this.streamTime = Math.max(this.streamTime, input.at);
@@ -108,7 +102,7 @@ export class ReconcilerTask {
       }
       // Windows that ran out on stream time are judged now, deterministically, as on replay.
       this.evaluateDue(pass, this.streamTime, "stream-time");
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      const next = (BigInt(batch.lastOffset) + 1n).toString();
       await this.commit(pass, { topic: batch.topic, offset: next });
       this.lastActivity = Date.now();
     }));
@@ -165,13 +159,14 @@ export class ReconcilerTask {
   }
 
   /** Decodes and validates; non-retriable failures become DLQ records, retriable ones abort the batch. */
-  private async decode(role: TopicRole, topic: string, partition: number, message: KafkaMessage, pass: Pass): Promise<InputRecord | null> {
+  private async decode(role: TopicRole, message: InRecord, pass: Pass): Promise<InputRecord | null> {
+    const { topic, partition } = message;
     try {
       if (!message.key || message.key.length === 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "record has no key (expected client_id)");
       const key = message.key.toString("utf8");
       const schema = topicSpec(role).schema!;
       const value = message.value === null ? null : await this.o.serde.decode<Record<string, unknown> & { client_id: string }>(schema, message.value);
-      const input = toInput(role, key, value, Number(message.timestamp));
+      const input = toInput(role, key, value, message.timestamp);
       const client = clientOf(input);
       const expected = partitionForClient(client, this.o.partitions);
       if (expected !== partition) {
@@ -180,7 +175,7 @@ export class ReconcilerTask {
       return input;
     } catch (err) {
       if (err instanceof BlackwellError && !err.retriable) {
-        pass.dlq.push(dlqMessage({ topic, partition, message }, err));
+        pass.dlq.push(dlqRecord(this.o.names.dlq, message, err));
         this.o.log.warn({ topic, partition, offset: message.offset, code: err.code, err: err.message }, "record sent to the DLQ");
         return null;
       }
@@ -190,92 +185,42 @@ export class ReconcilerTask {
 
   private async commit(pass: Pass, input: { topic: string; offset: string } | null): Promise<void> {
     const { names, serde } = this.o;
-    const topicMessages: TopicMessages[] = [];
-    const add = (topic: string, messages: Message[]) => {
-      if (messages.length > 0) topicMessages.push({ topic, messages });
-    };
-    add(names["drift-events"], pass.outputs.transitions.map((t) => ({ key: t.client_id, value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)) })));
-    add(names["stack-state"], pass.outputs.stackStates.map((s) => ({
-      key: `${s.client_id}/${s.stack_id}`,
-      value: s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state)),
-    })));
-    add(names.audit, pass.outputs.audits.map((a) => ({ key: a.client_id, value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)) })));
-    add(names["heal-commands"], pass.outputs.healCommands.map((c) => ({ key: c.client_id, value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)) })));
-    add(names.dlq, pass.dlq.map((m) => ({ ...m, partition: this.partition })));
+    const records: OutRecord[] = [];
+    for (const t of pass.outputs.transitions) {
+      records.push({ topic: names["drift-events"], key: t.client_id, value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)) });
+    }
+    for (const s of pass.outputs.stackStates) {
+      const value = s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
+      records.push({ topic: names["stack-state"], key: `${s.client_id}/${s.stack_id}`, value });
+    }
+    for (const a of pass.outputs.audits) {
+      records.push({ topic: names.audit, key: a.client_id, value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)) });
+    }
+    for (const c of pass.outputs.healCommands) {
+      records.push({ topic: names["heal-commands"], key: c.client_id, value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)) });
+    }
+    records.push(...pass.dlq);
     // Each dirty client's state is serialized once, for the changelog and the store alike.
     const rows: Array<{ client_id: string; json: string; deadline: number | null }> = [];
     for (const [client_id, state] of pass.clients) {
       rows.push({ client_id, json: JSON.stringify(state), deadline: pass.deadlines.get(client_id) ?? null });
     }
-    add(names.changelog, rows.map((r) => ({ key: r.client_id, partition: this.partition, value: encodeChangelog(r.json, r.deadline, this.streamTime) })));
+    for (const r of rows) {
+      records.push({ topic: names.changelog, key: r.client_id, partition: this.partition, value: encodeChangelog(r.json, r.deadline, this.streamTime) });
+    }
 
     const t0 = Date.now();
-    const tx = await this.producer.transaction();
-    let changelogNext: string | undefined;
-    let committing = false;
-    try {
-      for (const chunk of chunkBySize(topicMessages, MAX_REQUEST_BYTES)) {
-        const results = await tx.sendBatch({ topicMessages: chunk, acks: -1 });
-        for (const r of results) {
-          if (r.topicName !== names.changelog || r.partition !== this.partition) continue;
-          const count = chunk.find((t) => t.topic === names.changelog)!.messages.length;
-          changelogNext = (BigInt(r.baseOffset ?? "0") + BigInt(count)).toString();
-        }
-      }
-      if (input) {
-        await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: input.topic, partitions: [{ partition: this.partition, offset: input.offset }] }] });
-      }
-      committing = true;
-      await tx.commit();
-    } catch (err) {
-      // A commit can fail on the client after the coordinator committed (e.g. the coordinator's broker died in between).
-      // The input offset is part of the transaction: if it is committed, so is everything else, and redoing the pass would duplicate it.
-      if (committing && input && (await this.inputCommitted(input))) {
-        this.o.log.warn({ err: errorMessage(err) }, "commit reported an error but the transaction committed (its input offset is committed); carrying on");
-        await this.replaceProducer();
-      } else {
-        const aborted = await tx.abort().then(() => true, (abortErr: unknown) => {
-          this.o.log.warn({ err: errorMessage(abortErr) }, "abort after a failed transaction failed");
-          return false;
-        });
-        // A producer whose transaction could be neither committed nor aborted is replaced: the new one fences it on init.
-        if (!aborted) await this.replaceProducer();
-        throw err;
-      }
-    }
+    const offsets = input ? { groupId: this.o.groupId, offsets: [{ topic: input.topic, partition: this.partition, offset: input.offset }] } : undefined;
+    const { ends } = await this.o.producer.commit(records, offsets);
+    const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     this.o.store.commitRaw(rows, changelogNext, this.streamTime);
     this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, healCommands: pass.outputs.healCommands.length, txMs: Date.now() - t0 }, "pass committed");
     this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs, durationMs: Date.now() - pass.startedAt, newestEventAt: pass.newestEventAt });
   }
 
-  private async inputCommitted(input: { topic: string; offset: string }): Promise<boolean> {
-    if (!this.o.admin) return false;
-    try {
-      const [topic] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [input.topic] });
-      return topic?.partitions.find((p) => p.partition === this.partition)?.offset === input.offset;
-    } catch {
-      return false;
-    }
-  }
-
-  private async replaceProducer(): Promise<void> {
-    if (!this.o.newProducer) return;
-    await this.producer.disconnect().catch(() => {});
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.producer = await this.o.newProducer();
-        this.o.log.warn({ attempt }, "transactional producer replaced");
-        return;
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await new Promise((r) => setTimeout(r, 500 * attempt));
-      }
-    }
-  }
-
   async close(): Promise<void> {
     await this.busy;
-    await this.producer.disconnect().catch(() => {});
+    await this.o.producer.close();
     this.o.store.close();
   }
 }

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { bootstrapTopics } from "../adapters/kafka/bootstrap.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
 import { RECONCILER_INPUTS, type TopicNames } from "../adapters/kafka/topics.js";
 import type { AppContext } from "./app-context.js";
 import { inputEnds } from "./input-ends.js";
@@ -51,10 +50,10 @@ function comparable(s: StateRecordValue | null): unknown {
 
 async function latestStates(ctx: AppContext, topic: string): Promise<Map<string, unknown>> {
   const latest = new Map<string, unknown>();
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic, groupPrefix: "blackwell-replay",
-    onBatch: async (_b, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         latest.set(key, comparable(m.value === null ? null : await ctx.serde.decode<StateRecordValue>("StateRecord", m.value)));
       }
@@ -67,10 +66,10 @@ async function latestStates(ctx: AppContext, topic: string): Promise<Map<string,
 /** Per drift, its sequence of transitions (order across drifts is not defined across partitions). */
 async function transitionsByDrift(ctx: AppContext, topic: string): Promise<Map<string, string[]>> {
   const byDrift = new Map<string, string[]>();
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic, groupPrefix: "blackwell-replay",
-    onBatch: async (_b, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         if (m.value === null) continue;
         const v = await ctx.serde.decode<DriftEventValue>("DriftEvent", m.value);
         const list = byDrift.get(v.drift_id) ?? [];
@@ -92,7 +91,7 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   const names: TopicNames = { ...report.names };
   for (const role of RECONCILER_INPUTS) names[role] = ctx.names[role];
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
-  const ends = await inputEnds(ctx.kafka, inputs);
+  const ends = await inputEnds(ctx.admin, inputs);
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
   const phases: ReplayReport["phases"] = { desired: {}, events: {} };
@@ -158,7 +157,7 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   }
   const count = (m: Map<string, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
   if (!options.keep) {
-    await ctx.admin.deleteTopics({ topics: Object.values(report.names) }).catch(() => {});
+    await ctx.admin.deleteTopics(Object.values(report.names)).catch(() => {});
     await ctx.admin.deleteGroups([`${prefix}reconciler`]).catch(() => {});
   }
   return {

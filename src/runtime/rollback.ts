@@ -4,8 +4,7 @@
  * one says what it rolled back to). Earlier versions come from the compacted
  * desired-history topic that `apply`, the API and rollback itself write.
  */
-import { clientPartitioner, partitionForClient } from "../adapters/kafka/partitioner.js";
-import { readToEnd } from "../adapters/kafka/read-to-end.js";
+import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import { BlackwellError } from "../errors.js";
@@ -17,10 +16,10 @@ const decodeDesired = (v: AvroDesiredState): DesiredStack =>
 
 export async function desiredHistory(ctx: AppContext, client_id: string, stack_id: string): Promise<Map<string, DesiredStack>> {
   const out = new Map<string, DesiredStack>();
-  await readToEnd(ctx.kafka, ctx.admin, {
+  await ctx.kafka.readToEnd({
     topic: ctx.names["desired-history"], groupPrefix: "blackwell-cli", from: new Map([[partitionForClient(client_id, ctx.config.partitions), 0n]]),
-    onBatch: async (_b, messages) => {
-      for (const m of messages) {
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         if (!key.startsWith(`${client_id}/${stack_id}/`) || m.value === null) continue;
         out.set(key.slice(client_id.length + stack_id.length + 2), decodeDesired(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)));
@@ -46,12 +45,11 @@ export async function rollbackDesired(ctx: AppContext, client_id: string, stack_
     previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
     applied_at: new Date().toISOString(), applied_by: by, source: `rollback to ${target}`,
   };
-  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
+  const producer = await ctx.kafka.producer();
   try {
-    const h = historyRecord(ctx, next);
-    await producer.send({ topic: ctx.names["desired-history"], acks: -1, messages: [h] });
-    await producer.send({ topic: ctx.names["desired-state"], acks: -1, messages: [{ key: `${client_id}/${stack_id}`, value: ctx.serde.encode(ctx.names["desired-state"], "DesiredState", desiredToAvro(next)) }] });
+    await producer.send([{ topic: ctx.names["desired-history"], ...historyRecord(ctx, next) }]);
+    const value = ctx.serde.encode(ctx.names["desired-state"], "DesiredState", desiredToAvro(next));
+    await producer.send([{ topic: ctx.names["desired-state"], key: `${client_id}/${stack_id}`, value }]);
   } finally {
     await producer.disconnect();
   }

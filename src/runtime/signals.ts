@@ -1,9 +1,9 @@
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin } from "../adapters/kafka/port.js";
 import { processMetrics } from "../observability/metrics.js";
 import { startOpsServer } from "../observability/ops-server.js";
 
 export interface RoleOps {
-  admin: Admin;
+  admin: KafkaAdmin;
   groups: Array<{ groupId: string; topics: string[] }>;
   ready: () => boolean;
 }

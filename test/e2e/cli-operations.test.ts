@@ -83,9 +83,8 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
   });
 
   it("lists dead letters with their reason and re-drives them to their source", async () => {
-    const producer = h.ctx.kafka.producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({ topic: h.ctx.names["resource-events"], acks: -1, messages: [{ key: "acme-corp", value: Buffer.from("definitely not avro") }] });
+    const producer = await h.ctx.kafka.producer();
+    await producer.send([{ topic: h.ctx.names["resource-events"], key: "acme-corp", value: Buffer.from("definitely not avro") }]);
     await producer.disconnect();
     const listed = await eventually("the dead letter", () => blackwell(["dlq", "list", "--json", "--client", "acme-corp"], env), (r) => r.stdout.includes("BLACKWELL_ERR_UNDECODABLE"));
     const letters = JSON.parse(listed.stdout) as Array<{ dlq: string; source_topic: string; error_code: string; error_message: string }>;

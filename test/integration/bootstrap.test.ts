@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigResourceTypes } from "kafkajs";
 import { TOPICS, topicNames } from "../../src/adapters/kafka/topics.js";
 import { bootstrapTopics } from "../../src/adapters/kafka/bootstrap.js";
 import { connectTestKafka, type TestKafka } from "../support/kafka-env.js";
@@ -15,14 +14,10 @@ describe("topic bootstrap", () => {
     const first = await t.bootstrap();
     expect(first.created).toHaveLength(TOPICS.length);
     const names = topicNames(t.config.topicPrefix);
-    const metadata = await t.admin.fetchTopicMetadata({ topics: Object.values(names) });
-    for (const topic of metadata.topics) expect(topic.partitions, topic.name).toHaveLength(4);
-
-    const configs = await t.admin.describeConfigs({
-      includeSynonyms: false,
-      resources: Object.values(names).map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ["cleanup.policy"] })),
-    });
-    const policy = Object.fromEntries(configs.resources.map((r) => [r.resourceName, r.configEntries[0]!.configValue]));
+    const described = await t.admin.describeTopics(Object.values(names), ["cleanup.policy"]);
+    expect(described).toHaveLength(Object.values(names).length);
+    for (const topic of described) expect(topic.partitions, topic.name).toBe(4);
+    const policy = Object.fromEntries(described.map((d) => [d.name, d.config?.["cleanup.policy"]]));
     expect(policy[names["desired-state"]]).toBe("compact");
     expect(policy[names["stack-state"]]).toBe("compact");
     expect(policy[names.changelog]).toBe("compact");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import { createKafka } from "../../src/adapters/kafka/kafka-client.js";
 import { connectTestKafka, type TestKafka } from "../support/kafka-env.js";
 
 // Partitions for 6 partitions, from the Java client's murmur2 (see murmur2.test.ts).
@@ -15,20 +15,20 @@ describe("co-partitioning on the real broker", () => {
 
   it("puts client_id and client_id/stack_id keys of one client on the Java default partitioner's partition", async () => {
     const names = { events: `${t.config.topicPrefix}provider-events`, state: `${t.config.topicPrefix}stack-state` };
-    const producer = t.kafka.producer({ createPartitioner: clientPartitioner, idempotent: true });
-    await producer.connect();
+    const producer = await t.kafka.producer();
     const clients = Object.keys(EXPECTED_P6);
-    await producer.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "x" })) });
-    await producer.send({ topic: names.state, acks: -1, messages: clients.map((c) => ({ key: `${c}/web-prod`, value: "x" })) });
+    await producer.send(clients.map((c) => ({ topic: names.events, key: c, value: Buffer.from("x") })));
+    await producer.send(clients.map((c) => ({ topic: names.state, key: `${c}/web-prod`, value: Buffer.from("x") })));
     // A producer in another language that keys by client_id uses the default partitioner:
-    // KafkaJS's DefaultPartitioner is the Java-compatible murmur2 one.
-    const plain = t.kafka.producer({ idempotent: true });
+    // KafkaJS's DefaultPartitioner (a plain KafkaJS client, not our port) is the Java-compatible murmur2 one.
+    const raw = createKafka(t.config);
+    const plain = raw.producer({ idempotent: true });
     await plain.connect();
     await plain.send({ topic: names.events, acks: -1, messages: clients.map((c) => ({ key: c, value: "plain" })) });
     await Promise.all([producer.disconnect(), plain.disconnect()]);
 
     const seen = new Map<string, Set<number>>();
-    const consumer = t.kafka.consumer({ groupId: `${t.config.topicPrefix}copart` });
+    const consumer = raw.consumer({ groupId: `${t.config.topicPrefix}copart` });
     await consumer.connect();
     await consumer.subscribe({ topics: [names.events, names.state], fromBeginning: true });
     // Counted by identity: a rebalance may redeliver a record (at-least-once), which must not count twice.

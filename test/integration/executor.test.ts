@@ -111,12 +111,11 @@ describe("executors on the real broker, CodeBuild on moto, a local Integration A
   it("sends an undecodable or unactionable command to the DLQ with the reason and keeps going", async () => {
     const project = await createBuildProject(cb);
     const topic = h.ctx.names["heal-commands"];
-    const producer = h.ctx.kafka.producer({ idempotent: true });
-    await producer.connect();
+    const producer = await h.ctx.kafka.producer();
     const garbage = { key: "bad", value: Buffer.from("not avro at all") };
     const badParams = { key: "bad", value: h.ctx.serde.encode(topic, "HealCommand", { ...healCommandValue({ client_id: "bad", action: "site.rebuild", params: {} }), params_json: "[1,2]" }) };
     const good = healCommandValue({ client_id: "bad", action: "site.rebuild", params: { project } });
-    await producer.send({ topic, acks: -1, messages: [garbage, badParams, { key: "bad", value: h.ctx.serde.encode(topic, "HealCommand", good) }] });
+    await producer.send([garbage, badParams, { key: "bad", value: h.ctx.serde.encode(topic, "HealCommand", good) }].map((m) => ({ topic, ...m })));
     await producer.disconnect();
     await results.waitFor(() => resultsOf(good.command_key).some((r) => r.status === "started"), 30_000, "the good command's result");
     const dead = await dlq.waitFor((i) => i.filter((d) => d.headers["blackwell.source.topic"] === topic).length >= 2, 10_000, "two DLQ records");

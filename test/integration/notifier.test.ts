@@ -96,9 +96,8 @@ describe("the notifier on the real broker, with local Slack and webhook receiver
     try {
       await new Promise((r) => setTimeout(r, 3000)); // both members in the group
       const late = Array.from({ length: 6 }, (_, i) => `late-${i}`);
-      const raw = h.ctx.kafka.producer();
-      await raw.connect();
-      await raw.send({ topic: h.ctx.names["desired-state"], messages: late.map((c) => ({ key: `${c}/broken`, value: Buffer.from("not avro at all") })) });
+      const raw = await h.ctx.kafka.producer();
+      await raw.send(late.map((c) => ({ topic: h.ctx.names["desired-state"], key: `${c}/broken`, value: Buffer.from("not avro at all") })));
       await raw.disconnect();
       const base = desiredStack();
       for (const client of late) {

@@ -36,8 +36,7 @@ describe("poison and bad input at volume", () => {
     }
     await new Promise((r) => setTimeout(r, 1000));
     const before = summaries.reduce((n, s) => n + s.records + s.dlq, 0);
-    const producer = h.ctx.kafka.producer({ idempotent: true });
-    await producer.connect();
+    const producer = await h.ctx.kafka.producer();
     const topic = names["resource-events"];
     type Msg = { key: string | null; value: Buffer; partition: number; bad?: string };
     const messages: Msg[] = [];
@@ -58,7 +57,7 @@ describe("poison and bad input at volume", () => {
     }
     // The unknown client's records are keyed right but land on a partition its key does not hash to: refused, not folded.
     for (const m of messages.filter((x) => x.key?.startsWith("nobody-"))) if (partitionForClient(m.key!, 6) === m.partition) m.partition = (m.partition + 1) % 6;
-    for (let i = 0; i < messages.length; i += 200) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 200).map(({ key, value, partition }) => ({ key, value, partition })) });
+    for (let i = 0; i < messages.length; i += 200) await producer.send(messages.slice(i, i + 200).map(({ key, value, partition }) => ({ topic, key, value, partition })));
     await producer.disconnect();
     const badCount = messages.filter((m) => m.bad).length;
     const goodCount = messages.length - badCount;

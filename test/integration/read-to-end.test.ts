@@ -35,8 +35,8 @@ describe("reading a topic to its end while a transaction on it is being decided"
       const read: Array<{ partition: number; value: string }> = [];
       const reading = readToEnd(kafka, admin, {
         topic, groupPrefix: "read-to-end-test", timeoutMs: 60_000,
-        onBatch: (batch, messages) => {
-          for (const m of messages) read.push({ partition: batch.partition, value: m.value!.toString() });
+        onBatch: (batch) => {
+          for (const m of batch.records) read.push({ partition: batch.partition, value: m.value!.toString() });
         },
       });
       await new Promise((r) => setTimeout(r, 1500)); // the read has started and sees the transaction still open

@@ -24,8 +24,7 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
 
   it("routes each kind of bad record to the DLQ and keeps processing the good ones", async () => {
     const { names, serde } = h.ctx;
-    const producer = h.ctx.kafka.producer();
-    await producer.connect();
+    const producer = await h.ctx.kafka.producer();
     const p = partitionForClient(CLIENT, 3);
     const wrongPartition = (p + 1) % 3;
     const good = (n: number) => Array.from({ length: n }, () => ({ key: CLIENT, partition: p, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" })) }));
@@ -46,12 +45,14 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
       { topic: names["heal-results"], key: CLIENT, value: Buffer.alloc(0), partition: p, expect: "BLACKWELL_ERR_UNDECODABLE" },
     ];
     let produced = 0;
-    await producer.send({ topic: names["provider-events"], acks: -1, messages: good(5) });
+    const send = (topic: string, records: Array<{ key: string | null; value: Buffer | null; partition: number }>) =>
+      producer.send(records.map((r) => ({ topic, ...r })));
+    await send(names["provider-events"], good(5));
     produced += 5;
     for (const b of bad) {
-      await producer.send({ topic: b.topic, acks: -1, messages: [{ key: b.key, value: b.value, partition: b.partition }] });
+      await send(b.topic, [{ key: b.key, value: b.value, partition: b.partition }]);
       produced += 1;
-      await producer.send({ topic: names["provider-events"], acks: -1, messages: good(2) });
+      await send(names["provider-events"], good(2));
       produced += 2;
     }
     await producer.disconnect();

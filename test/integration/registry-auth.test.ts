@@ -8,7 +8,6 @@ import pino from "pino";
 import { blackwell as runCli } from "../support/cli.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bootstrapTopics } from "../../src/adapters/kafka/bootstrap.js";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { loadSchemas } from "../../src/adapters/kafka/schemas.js";
 import { AvroSerde } from "../../src/adapters/kafka/serde.js";
@@ -99,17 +98,16 @@ describe("a schema registry that requires basic auth, and goes away", () => {
     const { id: newerId } = await newer.register({ type: SchemaType.AVRO, schema: JSON.stringify(evolved) }, { subject: `${ctx.names["resource-events"]}-value` });
     const stateDir = mkdtempSync(join(tmpdir(), "blackwell-registry-outage-"));
     const runner = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde, names: ctx.names, partitions: 3, applicationId: `${config.topicPrefix}reconciler`, stateDir, log, wallClockTicks: false });
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+    const producer = await ctx.kafka.producer();
     const drift = await collectTopic<{ transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
     const dlq = await collectTopic<Buffer>(ctx.kafka, ctx.names.dlq, "raw");
     try {
-      await producer.connect();
       const clients = ["outage-a", "outage-b", "outage-c"];
       const topicD = ctx.names["desired-state"];
       const topicR = ctx.names["resource-events"];
-      await producer.send({ topic: topicD, acks: -1, messages: clients.map((c) => ({ key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(Date.now() - 60_000).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${c}`, ignore_paths: [] }] }))) })) });
+      await producer.send(clients.map((c) => ({ topic: topicD, key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(Date.now() - 60_000).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${c}`, ignore_paths: [] }] }))) })));
       const events = await Promise.all(clients.map(async (c) => ({ key: c, value: await newer.encode(newerId, { ...resourceEventValue({ client_id: c, environment: "prod", resource_name: "db", status: "unhealthy", at: new Date() }), region: "eu-west-1" }) })));
-      await producer.send({ topic: topicR, acks: -1, messages: events });
+      await producer.send(events.map((e) => ({ topic: topicR, ...e })));
       outage = true;
       await runner.start();
       await new Promise((r) => setTimeout(r, 6000));

@@ -4,7 +4,6 @@ import { join, resolve } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { startLocalCluster, type LocalCluster } from "../../src/infra/local-cluster.js";
 import { createAppContext, type AppContext } from "../../src/runtime/app-context.js";
@@ -35,18 +34,17 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
   });
 
   it("keeps reconciling exactly once after one broker is killed", async () => {
-    const meta = await ctx.admin.fetchTopicMetadata({ topics: [ctx.names["drift-events"]] });
-    expect(meta.topics[0]!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+    const [drifts] = await ctx.admin.describeTopics([ctx.names["drift-events"]]);
+    expect(drifts!.replicas.every((n) => n === 3)).toBe(true);
     const stateDir = mkdtempSync(join(tmpdir(), "blackwell-cluster-state-"));
     const runner = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: 3, applicationId: "cluster-reconciler", stateDir, log, wallClockTicks: false });
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
+    const producer = await ctx.kafka.producer();
     const drift = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
     try {
       await runner.start();
-      await producer.connect();
       const base = Date.now() - 3_600_000;
       const topicD = ctx.names["desired-state"];
-      await producer.send({ topic: topicD, acks: -1, messages: CLIENTS.map((c) => ({ key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }], staleness: { provider_silence_seconds: 86_400, resource_ttl_seconds: 86_400, content_grace_seconds: 300, webhook_failure_threshold: 3 } }))) })) });
+      await producer.send(CLIENTS.map((c) => ({ topic: topicD, key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }], staleness: { provider_silence_seconds: 86_400, resource_ttl_seconds: 86_400, content_grace_seconds: 300, webhook_failure_threshold: 3 } }))) })));
       // Flips sent before the reconciler has a stack's desired state are observed but judged only once it arrives
       // (cross-topic arrival order): wait for every stack, as the other reconciler tests do; the kill is the subject here.
       const states = await collectTopic<{ status: string }>(ctx.kafka, ctx.names["stack-state"], "StateRecord", ctx.serde);
@@ -54,7 +52,7 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       const topicR = ctx.names["resource-events"];
       const flips = async (from: number, to: number) => {
         for (let i = from; i < to; i++) {
-          await producer.send({ topic: topicR, acks: -1, messages: CLIENTS.map((c) => ({ key: c, value: ctx.serde.encode(topicR, "ResourceEvent", resourceEventValue({ client_id: c, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })) })) });
+          await producer.send(CLIENTS.map((c) => ({ topic: topicR, key: c, value: ctx.serde.encode(topicR, "ResourceEvent", resourceEventValue({ client_id: c, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })) })));
         }
       };
       await flips(0, FLIPS / 2);
@@ -69,7 +67,7 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       console.log(`[cluster] all transitions after losing broker 2 within ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
       await new Promise((r) => setTimeout(r, 1500));
       const stored = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
-      const ends = await ctx.admin.fetchTopicOffsets(ctx.names["drift-events"]);
+      const ends = await ctx.admin.endOffsets(ctx.names["drift-events"]);
       const total = ends.reduce((n, o) => n + Number(o.high), 0);
       await stored.waitFor((i) => i.length >= CLIENTS.length * FLIPS, 60_000, "the fresh read");
       await new Promise((r) => setTimeout(r, 1000));
@@ -95,8 +93,9 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
   it("loses no acknowledged send of an idempotent producer while a partition leader dies", async () => {
     const kafka = new Kafka({ clientId: "producer-failover", brokers: cluster.brokers, logLevel: logLevel.NOTHING });
     const topic = "cluster.failover-sends";
-    await ctx.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
-    const victim = (await ctx.admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((p) => p.partitionId === 1)!.leader;
+    await ctx.admin.createTopics([{ name: topic, partitions: 3, replicationFactor: 3, config: {} }]);
+    await ctx.admin.waitForLeaders([topic]);
+    const victim = (await ctx.admin.describeTopics([topic]))[0]!.leaders[1]!;
     const producer = kafka.producer({ idempotent: true });
     const consumer = kafka.consumer({ groupId: "failover-reader" });
     await producer.connect();

@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
@@ -26,8 +25,7 @@ export async function startTestApi(h: Harness, tokens: string, options: { bodyLi
     path: join(h.stateDir, `api-${randomUUID()}.db`), groupId: `${h.config.topicPrefix}api-${randomUUID()}`,
   });
   await replica.start();
-  const producer = h.ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
+  const producer = await h.ctx.kafka.producer();
   const metrics = options.metrics ?? createMetrics();
   const { webhooks, ...rest } = options;
   const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer, log, ...rest, ...(webhooks ? { webhooks: { config: webhooks, producer } } : {}) });

@@ -4,17 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
-import type { Admin, Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../src/config/config.js";
-import { createKafka } from "../../src/adapters/kafka/kafka-client.js";
+import { connectKafka } from "../../src/adapters/kafka/kafkajs-port.js";
+import type { KafkaAdmin, KafkaPort } from "../../src/adapters/kafka/port.js";
 import { AvroSerde } from "../../src/adapters/kafka/serde.js";
 import { loadSchemas } from "../../src/adapters/kafka/schemas.js";
 import { bootstrapTopics, type BootstrapReport } from "../../src/adapters/kafka/bootstrap.js";
 
 export interface TestKafka {
   config: KafkaConfig;
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaPort;
+  admin: KafkaAdmin;
   serde: AvroSerde;
   /** Creates all topics under this test's prefix and registers the schemas. */
   bootstrap: () => Promise<BootstrapReport>;
@@ -34,9 +34,8 @@ export function testConfig(partitions = 6): KafkaConfig {
 
 export async function connectTestKafka(partitions = 6): Promise<TestKafka> {
   const config = testConfig(partitions);
-  const kafka = createKafka(config);
-  const admin = kafka.admin();
-  await admin.connect();
+  const kafka = await connectKafka(config);
+  const { admin } = kafka;
   const serde = AvroSerde.forUrl(config.registryUrl, loadSchemas());
   return {
     config,
@@ -44,6 +43,6 @@ export async function connectTestKafka(partitions = 6): Promise<TestKafka> {
     admin,
     serde,
     bootstrap: () => bootstrapTopics({ admin, serde, prefix: config.topicPrefix, partitions: config.partitions, replicationFactor: 1 }),
-    close: () => admin.disconnect(),
+    close: () => kafka.close(),
   };
 }

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import type { SchemaName } from "../../src/adapters/kafka/topics.js";
 import { createAppContext, type AppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner, type ReconcilerOptions } from "../../src/runtime/reconciler-runner.js";
@@ -28,8 +27,7 @@ export async function createHarness(partitions = 3): Promise<Harness> {
   const ctx = await createAppContext(config, log);
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-test-state-"));
   const runners: ReconcilerRunner[] = [];
-  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
+  const producer = await ctx.kafka.producer();
   return {
     ctx, config, stateDir,
     startReconciler: async (overrides = {}) => {
@@ -43,7 +41,7 @@ export async function createHarness(partitions = 3): Promise<Harness> {
     },
     produce: async (topic, schema, key, values) => {
       const name = ctx.names[topic];
-      await producer.send({ topic: name, acks: -1, messages: values.map((v) => ({ key, value: ctx.serde.encode(name, schema, v) })) });
+      await producer.send(values.map((v) => ({ topic: name, key, value: ctx.serde.encode(name, schema, v) })));
     },
     close: async () => {
       for (const r of runners) await r.stop();

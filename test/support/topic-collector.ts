@@ -3,7 +3,7 @@
  * a test can wait for what a user would see on it.
  */
 import { randomUUID } from "node:crypto";
-import type { Kafka } from "kafkajs";
+import type { KafkaPort } from "../../src/adapters/kafka/port.js";
 import type { AvroSerde } from "../../src/adapters/kafka/serde.js";
 import type { SchemaName } from "../../src/adapters/kafka/topics.js";
 
@@ -22,18 +22,18 @@ export interface Collector<T> {
   stop: () => Promise<void>;
 }
 
-export async function collectTopic<T>(kafka: Kafka, topic: string, decode: SchemaName | "raw", serde?: AvroSerde): Promise<Collector<T>> {
+export async function collectTopic<T>(kafka: KafkaPort, topic: string, decode: SchemaName | "raw", serde?: AvroSerde): Promise<Collector<T>> {
   const items: Collected<T>[] = [];
-  const consumer = kafka.consumer({ groupId: `test-collector-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message, partition }) => {
-      const value = message.value === null ? null
-        : decode === "raw" ? (message.value as unknown as T)
-        : await serde!.decode<T>(decode, message.value);
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      items.push({ key: message.key?.toString() ?? "", value, partition, offset: message.offset, headers });
+  const consumer = kafka.consumer({ groupId: `test-collector-${randomUUID()}`, topics: [topic], maxWaitMs: 100 });
+  await consumer.start({
+    eachBatch: async (batch) => {
+      for (const message of batch.records) {
+        const value = message.value === null ? null
+          : decode === "raw" ? (message.value as unknown as T)
+          : await serde!.decode<T>(decode, message.value);
+        const headers = Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, String(v)]));
+        items.push({ key: message.key?.toString() ?? "", value, partition: message.partition, offset: message.offset, headers });
+      }
     },
   });
   return {
@@ -47,6 +47,6 @@ export async function collectTopic<T>(kafka: Kafka, topic: string, decode: Schem
       }
       return items;
     },
-    stop: () => consumer.disconnect(),
+    stop: () => consumer.stop(),
   };
 }

@@ -1,21 +1,23 @@
 /**
  * A dead-letter record: the original key and bytes untouched, with headers
  * saying where it came from and why it was refused, so it can be inspected
- * and re-driven after a fix.
+ * and re-driven after a fix. It keeps the partition of its source record, so
+ * it lands in the same transaction's partition whatever its key.
  */
-import type { KafkaMessage, Message } from "kafkajs";
 import type { BlackwellError } from "../../errors.js";
+import type { InRecord, OutRecord } from "./port.js";
 
-export function dlqMessage(source: { topic: string; partition: number; message: KafkaMessage }, err: BlackwellError): Message {
-  const { topic, partition, message } = source;
+export function dlqRecord(dlqTopic: string, source: InRecord, err: BlackwellError): OutRecord {
   return {
-    key: message.key ?? null,
-    value: message.value ?? null,
+    topic: dlqTopic,
+    partition: source.partition,
+    key: source.key,
+    value: source.value,
     headers: {
-      "blackwell.source.topic": topic,
-      "blackwell.source.partition": String(partition),
-      "blackwell.source.offset": message.offset,
-      "blackwell.source.timestamp": message.timestamp,
+      "blackwell.source.topic": source.topic,
+      "blackwell.source.partition": String(source.partition),
+      "blackwell.source.offset": source.offset,
+      "blackwell.source.timestamp": String(source.timestamp),
       "blackwell.error.code": err.code,
       "blackwell.error.message": err.message.slice(0, 1000),
     },

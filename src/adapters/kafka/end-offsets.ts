@@ -6,23 +6,33 @@
  * whose markers are still being written. A read_committed consumer reaches the
  * high watermark once every transaction below it is decided.
  */
-import type { Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
+import type { PartitionEnd } from "./port.js";
 
-export interface PartitionEnd {
-  partition: number;
-  high: bigint;
+/** Offsets from `admin` (a `readUncommitted` one), or null when its cached metadata does not cover every partition. */
+async function tryEnds(admin: Admin, topic: string): Promise<PartitionEnd[] | null> {
+  const [offsets, metadata] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicMetadata({ topics: [topic] })]);
+  const count = metadata.topics[0]?.partitions.length ?? 0;
+  // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
+  return offsets.length === count ? offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })) : null;
 }
 
-export async function highWatermarks(kafka: Kafka, topic: string, attempts = 10): Promise<PartitionEnd[]> {
+/**
+ * With `shared` (a connected readUncommitted admin kept by the caller), asks it first: the API's replica polls
+ * every second. A partial answer falls back to fresh clients, which get fresh metadata.
+ */
+export async function highWatermarks(kafka: Kafka, topic: string, attempts = 10, shared?: Admin): Promise<PartitionEnd[]> {
+  if (shared) {
+    const ends = await tryEnds(shared, topic).catch(() => null);
+    if (ends) return ends;
+  }
   for (let attempt = 1; ; attempt++) {
     const admin = kafka.admin({ readUncommitted: true });
     await admin.connect();
     try {
-      const [offsets, metadata] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicMetadata({ topics: [topic] })]);
-      const count = metadata.topics[0]?.partitions.length ?? 0;
-      // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
-      if (offsets.length === count) return offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) }));
-      if (attempt >= attempts) throw new Error(`end offsets of ${topic} cover ${offsets.length} of its ${count} partitions`);
+      const ends = await tryEnds(admin, topic);
+      if (ends) return ends;
+      if (attempt >= attempts) throw new Error(`end offsets of ${topic} do not cover all of its partitions after ${attempts} attempts`);
     } finally {
       await admin.disconnect().catch(() => {});
     }

@@ -51,9 +51,16 @@ export interface InputOffset {
   offset: string;
 }
 
+/** Where a send put the records of one partition. */
+export interface SendResult {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
 /** An idempotent producer (acks=all). */
 export interface RecordProducer {
-  send(records: OutRecord[]): Promise<void>;
+  send(records: OutRecord[]): Promise<SendResult[]>;
   disconnect(): Promise<void>;
 }
 
@@ -92,12 +99,17 @@ export interface BatchControl {
 export interface ConsumerOptions {
   groupId: string;
   topics: string[];
-  /** Read from the beginning when the group has no committed offset. Default true. */
-  fromBeginning?: boolean;
+  /** Where a partition without a committed offset starts: the beginning, except for these topics (their end). */
+  fromEnd?: string[];
   /** Give a member partition p of every topic together (co-partitioned tasks). Default false (round robin). */
   coPartitioned?: boolean;
-  /** Offsets are committed by the handler's transactions (true) or automatically after each batch (false). Default true. */
-  manualCommit?: boolean;
+  /**
+   * Commit the group's offsets automatically after each batch. Default false: the handler commits them in its
+   * transactions, or the group is a throw-away one.
+   */
+  autoCommit?: boolean;
+  /** The handler marks what it handled with `resolveOffset` (else a whole batch counts as handled). Default false. */
+  manualResolve?: boolean;
   /** Partitions handled at the same time. Default 1. */
   concurrency?: number;
   sessionTimeoutMs?: number;
@@ -114,6 +126,8 @@ export interface ConsumerHandlers {
   onPosition?(topic: string, partition: number, lastOffset: string): void;
   /** The consumer stopped and will not restart by itself: the process should exit so a supervisor restarts it. */
   onFatal?(error: Error): void;
+  /** Connected to (true) or disconnected from (false) the cluster. */
+  onConnection?(connected: boolean): void;
 }
 
 /** A member of a consumer group (read_committed). */
@@ -121,6 +135,8 @@ export interface GroupConsumer {
   start(handlers: ConsumerHandlers): Promise<void>;
   pause(topics: string[]): void;
   resume(topics: string[]): void;
+  /** Moves the fetch position of one partition; honoured once the consumer runs (call after `start`). */
+  seek(topic: string, partition: number, offset: string): void;
   stop(): Promise<void>;
 }
 
@@ -133,6 +149,9 @@ export interface PartitionEnd {
 export interface TopicDescription {
   name: string;
   partitions: number;
+  /** Per partition (by index): its leader's broker id (-1 without one) and its replica count. */
+  leaders: number[];
+  replicas: number[];
   config?: Record<string, string>;
 }
 
@@ -142,9 +161,17 @@ export interface KafkaAdmin {
   endOffsets(topic: string): Promise<PartitionEnd[]>;
   /** The group's committed offset per partition of `topic` (partitions without one left out). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
+  /** Per partition, the earliest offset whose timestamp is at or after `timestamp` (the end when none is). */
+  offsetsAtTime(topic: string, timestamp: number): Promise<Array<{ partition: number; offset: bigint }>>;
   deleteGroups(groupIds: string[]): Promise<void>;
+  deleteTopics(topics: string[]): Promise<void>;
+  /** Broker ids of the cluster and its controller, to check it answers. */
+  describeCluster(): Promise<{ brokers: number[]; controller: number | null }>;
   listTopics(): Promise<string[]>;
-  describeTopics(topics: string[]): Promise<TopicDescription[]>;
+  /** Partition counts, and the values of `configNames` when asked for. */
+  describeTopics(topics: string[], configNames?: string[]): Promise<TopicDescription[]>;
+  /** The group's state (`Stable`, `Empty`, `Dead`...) and how many members it has. */
+  describeGroup(groupId: string): Promise<{ state: string; members: number }>;
   createTopics(topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>): Promise<void>;
   /** Resolves once every partition of `topics` has a leader that serves it. */
   waitForLeaders(topics: string[], timeoutMs?: number): Promise<void>;

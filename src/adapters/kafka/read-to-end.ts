@@ -6,18 +6,10 @@
  * afterwards.
  */
 import { randomUUID } from "node:crypto";
-import type { Admin, Batch, Kafka } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import { highWatermarks } from "./end-offsets.js";
-
-export interface ReadToEndOptions {
-  topic: string;
-  /** Start offset per partition to read; partitions not listed are skipped. Default: every partition from 0. */
-  from?: Map<number, bigint>;
-  groupPrefix: string;
-  /** Called for each batch, messages below `from` already removed. */
-  onBatch: (batch: Batch, messages: Batch["messages"]) => void | Promise<void>;
-  timeoutMs?: number;
-}
+import { inRecord } from "./in-record.js";
+import type { ReadToEndOptions } from "./port.js";
 
 export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOptions): Promise<{ partitions: number }> {
   const { topic } = options;
@@ -56,9 +48,9 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
       eachBatch: async ({ batch }) => {
         const p = pending.get(batch.partition);
         if (!p) return;
-        const messages = batch.messages.filter((m) => BigInt(m.offset) >= p.from);
+        const records = batch.messages.filter((m) => BigInt(m.offset) >= p.from).map((m) => inRecord(topic, batch.partition, m));
         try {
-          await options.onBatch(batch, messages);
+          await options.onBatch({ topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), highWatermark: batch.highWatermark });
         } catch (err) {
           fail(err);
         }

@@ -4,8 +4,7 @@
  * position to the end and applies the rows. Run after the task's producer has
  * fenced its predecessor, so no transaction is left open on those partitions.
  */
-import type { Admin, Kafka } from "kafkajs";
-import { readToEnd } from "../kafka/read-to-end.js";
+import type { KafkaPort } from "../kafka/port.js";
 import { decodeChangelog } from "./changelog.js";
 import type { TaskStore } from "./task-store.js";
 
@@ -20,19 +19,19 @@ export interface RestoreReport {
   ms: number;
 }
 
-export async function restoreFromChangelog(kafka: Kafka, admin: Admin, topic: string, targets: RestoreTarget[], groupPrefix: string): Promise<RestoreReport> {
+export async function restoreFromChangelog(kafka: KafkaPort, topic: string, targets: RestoreTarget[], groupPrefix: string): Promise<RestoreReport> {
   const started = Date.now();
   const stores = new Map(targets.map((t) => [t.partition, t.store]));
   let records = 0;
-  const { partitions } = await readToEnd(kafka, admin, {
+  const { partitions } = await kafka.readToEnd({
     topic,
     groupPrefix,
     from: new Map(targets.map((t) => [t.partition, BigInt(t.store.meta().changelogNext)])),
-    onBatch: (batch, messages) => {
+    onBatch: (batch) => {
       const store = stores.get(batch.partition)!;
       const rows: Array<{ client_id: string; json: string | null; deadline: number | null }> = [];
       let streamTime = store.meta().streamTime;
-      for (const m of messages) {
+      for (const m of batch.records) {
         if (m.key === null) continue;
         const client_id = m.key.toString("utf8");
         if (m.value === null) {
@@ -43,7 +42,7 @@ export async function restoreFromChangelog(kafka: Kafka, admin: Admin, topic: st
         rows.push({ client_id, json: JSON.stringify(value.state), deadline: value.deadline });
         streamTime = Math.max(streamTime, value.stream_time);
       }
-      store.commitRaw(rows, (BigInt(batch.lastOffset()) + 1n).toString(), streamTime);
+      store.commitRaw(rows, (BigInt(batch.lastOffset) + 1n).toString(), streamTime);
       records += rows.length;
     },
   });

@@ -37,9 +37,9 @@ export async function dlq(args: string[]): Promise<number> {
     const letters = all.map((r) => ({
       record: r,
       view: {
-        dlq: `${r.partition}:${r.offset}`, key: r.key, source_topic: hdr(r.message.headers, "blackwell.source.topic"),
-        source_partition: Number(hdr(r.message.headers, "blackwell.source.partition")), source_offset: hdr(r.message.headers, "blackwell.source.offset"),
-        error_code: hdr(r.message.headers, "blackwell.error.code"), error_message: hdr(r.message.headers, "blackwell.error.message"), bytes: r.message.value?.length ?? 0,
+        dlq: `${r.partition}:${r.offset}`, key: r.key, source_topic: hdr(r.record.headers, "blackwell.source.topic"),
+        source_partition: Number(hdr(r.record.headers, "blackwell.source.partition")), source_offset: hdr(r.record.headers, "blackwell.source.offset"),
+        error_code: hdr(r.record.headers, "blackwell.error.code"), error_message: hdr(r.record.headers, "blackwell.error.message"), bytes: r.record.value?.length ?? 0,
       } satisfies DeadLetter,
     })).filter(({ view }) =>
       (!values.code || view.error_code === values.code)
@@ -65,15 +65,14 @@ export async function dlq(args: string[]): Promise<number> {
       bySource.set(l.view.source_topic, [...(bySource.get(l.view.source_topic) ?? []), l]);
     }
     if (!values["dry-run"]) {
-      const producer = ctx.kafka.producer({ idempotent: true });
-      await producer.connect();
+      const producer = await ctx.kafka.producer();
       try {
         for (const [topic, list] of bySource) {
-          await producer.send({
-            topic, acks: -1,
-            // The original partition keeps the client's records together, whatever partitioner the original producer used.
-            messages: list.map((l) => ({ key: l.record.message.key, value: l.record.message.value, partition: l.view.source_partition, headers: { "blackwell.redriven-from": `${ctx.names.dlq}:${l.view.dlq}` } })),
-          });
+          // The original partition keeps the client's records together, whatever partitioner the original producer used.
+          await producer.send(list.map((l) => ({
+            topic, key: l.record.record.key, value: l.record.record.value, partition: l.view.source_partition,
+            headers: { "blackwell.redriven-from": `${ctx.names.dlq}:${l.view.dlq}` },
+          })));
         }
       } finally {
         await producer.disconnect();

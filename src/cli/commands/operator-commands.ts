@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { clientPartitioner } from "../../adapters/kafka/partitioner.js";
 import type { AppContext } from "../../runtime/app-context.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 
@@ -19,25 +18,27 @@ const COMMAND_OF: Record<string, string> = { ack: "acknowledge", approve: "appro
 async function issueAndWait(ctx: AppContext, value: Record<string, unknown>, waitMs: number): Promise<Audit | null> {
   const topic = ctx.names.audit;
   const groupId = `blackwell-cli-wait-${randomUUID()}`;
-  const consumer = ctx.kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+  const consumer = ctx.kafka.consumer({ groupId, topics: [topic], fromEnd: [topic], maxWaitMs: 100 });
   let found: Audit | null = null;
   try {
-    const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (found || message.key?.toString() !== value.client_id || !message.value) return;
-        const audit = await ctx.serde.decode<Audit>("AuditEntry", message.value);
-        const changes = JSON.parse(audit.changes_made_json) as { command_id?: string };
-        if (changes.command_id === value.command_id) found = audit;
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((r) => (joined = r));
+    await consumer.start({
+      onAssigned: () => joined(),
+      eachBatch: async (batch) => {
+        for (const message of batch.records) {
+          if (found || message.key?.toString() !== value.client_id || !message.value) continue;
+          const audit = await ctx.serde.decode<Audit>("AuditEntry", message.value);
+          const changes = JSON.parse(audit.changes_made_json) as { command_id?: string };
+          if (changes.command_id === value.command_id) found = audit;
+        }
       },
     });
-    await joined;
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-    await producer.connect();
+    await hasJoined;
+    const producer = await ctx.kafka.producer();
     try {
-      await producer.send({ topic: ctx.names.commands, acks: -1, messages: [{ key: String(value.client_id), value: ctx.serde.encode(ctx.names.commands, "Command", value) }] });
+      const command = ctx.serde.encode(ctx.names.commands, "Command", value);
+      await producer.send([{ topic: ctx.names.commands, key: String(value.client_id), value: command }]);
     } finally {
       await producer.disconnect();
     }
@@ -45,7 +46,7 @@ async function issueAndWait(ctx: AppContext, value: Record<string, unknown>, wai
     while (!found && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     return found;
   } finally {
-    await consumer.disconnect().catch(() => {});
+    await consumer.stop();
     await ctx.admin.deleteGroups([groupId]).catch(() => {});
   }
 }

@@ -7,7 +7,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { clientPartitioner } from "../../adapters/kafka/partitioner.js";
 import { toInput } from "../../adapters/kafka/records.js";
 import { loadSchemas } from "../../adapters/kafka/schemas.js";
 import { topicSpec, type TopicRole } from "../../adapters/kafka/topics.js";
@@ -72,10 +71,9 @@ export async function produce(args: string[]): Promise<number> {
   if (problems.length > 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `nothing produced; ${problems.length} invalid record(s):\n${problems.map((p) => `  ${p}`).join("\n")}`);
   const sent = await withContext(async (ctx) => {
     const topic = ctx.names[role];
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-    await producer.connect();
+    const producer = await ctx.kafka.producer();
     try {
-      const meta = await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: String(r.client_id), value: ctx.serde.encode(topic, schema, r) })) });
+      const meta = await producer.send(records.map((r) => ({ topic, key: String(r.client_id), value: ctx.serde.encode(topic, schema, r) })));
       return { topic, records: records.length, partitions: meta.map((m) => ({ partition: m.partition, base_offset: m.baseOffset })) };
     } finally {
       await producer.disconnect();
