@@ -37,23 +37,32 @@ export async function perform(cmd: HealCommandOutput, targets: ActionTargets): P
     case "site.rebuild":
       return rebuild(cmd, targets.codebuild);
     case "provider.register": {
-      if (!targets.integrationApi) return failed("provider.register: no Integration API is configured (BLACKWELL_INTEGRATION_API_URL)");
+      if (!targets.integrationApi) return noIntegrationApi(cmd.action);
       const { provider_type, provider_name } = cmd.params;
-      return targets.integrationApi.registerProvider(cmd.command_key, { client_id: cmd.client_id, stack_id: cmd.stack_id, provider_type, provider_name });
+      const body = { client_id: cmd.client_id, stack_id: cmd.stack_id, provider_type, provider_name };
+      return targets.integrationApi.registerProvider(cmd.command_key, body);
     }
     case "integration.configure": {
-      if (!targets.integrationApi) return failed("integration.configure: no Integration API is configured (BLACKWELL_INTEGRATION_API_URL)");
+      if (!targets.integrationApi) return noIntegrationApi(cmd.action);
       const { integration, configuration } = cmd.params;
       // A configuration of null means the stack no longer declares the integration: nothing to put.
-      if (configuration === null) return failed(`integration.configure: the stack declares no configuration for ${integration}`);
-      return targets.integrationApi.configureIntegration(cmd.command_key, integration, configuration, { client_id: cmd.client_id, stack_id: cmd.stack_id });
+      if (configuration === null) {
+        return failed(`integration.configure: the stack declares no configuration for ${integration}`);
+      }
+      const scope = { client_id: cmd.client_id, stack_id: cmd.stack_id };
+      return targets.integrationApi.configureIntegration(cmd.command_key, integration, configuration, scope);
     }
   }
 }
 
-function rebuild(cmd: HealCommandOf<"resource.rebuild"> | HealCommandOf<"site.rebuild">, codebuild: CodeBuild): Promise<EffectOutcome> {
+const noIntegrationApi = (action: string) =>
+  failed(`${action}: no Integration API is configured (BLACKWELL_INTEGRATION_API_URL)`);
+
+type RebuildCommand = HealCommandOf<"resource.rebuild"> | HealCommandOf<"site.rebuild">;
+
+async function rebuild(cmd: RebuildCommand, codebuild: CodeBuild): Promise<EffectOutcome> {
   const { project, reason } = cmd.params;
-  if (!project) return Promise.resolve(failed(`${cmd.action}: the stack declares no build_project, so there is nothing to start`));
+  if (!project) return failed(`${cmd.action}: the stack declares no build_project, so there is nothing to start`);
   const resource = cmd.action === "resource.rebuild" ? cmd.params.resource : null;
   return codebuild.startBuild({
     project,

@@ -49,8 +49,11 @@ export interface DeliveryOptions {
   timeoutMs?: number;
 }
 
-export async function deliver(url: string, body: unknown, idempotencyKey: string, options: DeliveryOptions = {}): Promise<Delivery> {
-  const policy = options.retry ?? retryPolicy({ attempts: options.attempts ?? 4, initialMs: options.retryBaseMs ?? 1000 });
+export async function deliver(
+  url: string, body: unknown, idempotencyKey: string, options: DeliveryOptions = {},
+): Promise<Delivery> {
+  const { attempts = 4, retryBaseMs = 1000 } = options;
+  const policy = options.retry ?? retryPolicy({ attempts, initialMs: retryBaseMs });
   let tried = 0;
   const once = async (attempt: number): Promise<Delivery> => {
     tried = attempt;

@@ -36,14 +36,17 @@ export function retryPolicy(options: RetryPolicyOptions = {}): RetryPolicy {
     attempts: options.attempts ?? 4, strategy: "exponential", initialMs: options.initialMs ?? 500,
     maxMs: options.maxMs ?? 30_000, factor: options.factor ?? 2, jitter: options.jitter ?? "equal",
   };
+  const { attempts, initialMs, maxMs, factor, jitter } = policy;
   const problems = [
-    !Number.isInteger(policy.attempts) || policy.attempts < 1 ? `attempts must be an integer of at least 1, got ${policy.attempts}` : null,
-    !Number.isFinite(policy.initialMs) || policy.initialMs < 0 ? `initialMs must be a finite number >= 0, got ${policy.initialMs}` : null,
-    !Number.isFinite(policy.maxMs) || policy.maxMs < policy.initialMs ? `maxMs must be finite and >= initialMs, got ${policy.maxMs}` : null,
-    !Number.isFinite(policy.factor) || policy.factor < 1 ? `factor must be a finite number >= 1, got ${policy.factor}` : null,
-    !JITTERS.includes(policy.jitter) ? `jitter must be one of ${JITTERS.join(", ")}, got ${String(policy.jitter)}` : null,
+    Number.isInteger(attempts) && attempts >= 1 ? null : `attempts must be an integer of at least 1, got ${attempts}`,
+    Number.isFinite(initialMs) && initialMs >= 0 ? null : `initialMs must be a finite number >= 0, got ${initialMs}`,
+    Number.isFinite(maxMs) && maxMs >= initialMs ? null : `maxMs must be finite and >= initialMs, got ${maxMs}`,
+    Number.isFinite(factor) && factor >= 1 ? null : `factor must be a finite number >= 1, got ${factor}`,
+    JITTERS.includes(jitter) ? null : `jitter must be one of ${JITTERS.join(", ")}, got ${String(jitter)}`,
   ].filter((p): p is string => p !== null);
-  if (problems.length > 0) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `invalid retry policy: ${problems.join("; ")}`);
+  if (problems.length > 0) {
+    throw new BlackwellError("BLACKWELL_ERR_CONFIG", `invalid retry policy: ${problems.join("; ")}`);
+  }
   return Object.freeze(policy);
 }
 
@@ -60,14 +63,17 @@ export interface RetryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepFor(ms, undefined, signal ? { signal } : {});
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  sleepFor(ms, undefined, signal ? { signal } : {});
 
 /**
  * Runs `fn` (given the attempt number, 1-based) until it resolves, a failure
  * is not retriable, the signal aborts or the policy's attempts are spent; then
  * throws the last error (or the signal's reason).
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>, policy: RetryPolicy, options: RetryOptions = {},
+): Promise<T> {
   const { retriable = () => true, onRetry, signal, random = Math.random, sleep = defaultSleep } = options;
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();

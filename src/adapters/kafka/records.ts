@@ -259,7 +259,9 @@ export function healCommandFromAvro(key: string, v: Record<string, unknown>): He
   const action = oneOf("action", s("action"), HEAL_ACTIONS);
   return {
     command_key: s("command_key"), client_id: s("client_id"), stack_id: s("stack_id"), drift_id: s("drift_id"),
-    reconciliation_id: s("reconciliation_id"), ...healParams(action, jsonObject("params_json", String(v.params_json ?? ""))),
-    attempt, not_before: parse("not_before"), issued_at: parse("issued_at"), approved_by: (v.approved_by as string | null) ?? null,
+    reconciliation_id: s("reconciliation_id"),
+    ...healParams(action, jsonObject("params_json", String(v.params_json ?? ""))),
+    attempt, not_before: parse("not_before"), issued_at: parse("issued_at"),
+    approved_by: (v.approved_by as string | null) ?? null,
   };
 }

@@ -64,19 +64,22 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     // An integration never reported is not drift: absence of evidence is not a mismatch.
     if (seen?.config && !configsMatch(integration.config, seen.config.value, integration.ignore_paths)) {
       const expected = stripIgnored(integration.config, integration.ignore_paths);
-      findings.push(finding("integration_config", integration.name, expected, stripIgnored(seen.config.value, integration.ignore_paths)));
+      const observed = stripIgnored(seen.config.value, integration.ignore_paths);
+      findings.push(finding("integration_config", integration.name, expected, observed));
     }
     const webhook = seen?.webhook;
     if (webhook && webhook.failures >= s.webhook_failure_threshold) {
       const failingSince = webhook.first_failure === null ? null : iso(webhook.first_failure);
-      findings.push(finding("webhook_broken", `${integration.name}/webhook`, "delivering", { failing_since: failingSince }));
+      const component = `${integration.name}/webhook`;
+      findings.push(finding("webhook_broken", component, "delivering", { failing_since: failingSince }));
     }
   }
 
   const staleSince = Math.min(...desired.content_types.map((t) => view.pending[t]?.[0] ?? Infinity));
   if (Number.isFinite(staleSince) && due(staleSince + s.content_grace_seconds * 1000)) {
     const covers = view.covers === null ? null : iso(view.covers);
-    findings.push(finding("site_stale", desired.build_project ?? "site", { built_after: iso(staleSince) }, { last_build_covers: covers }));
+    const component = desired.build_project ?? "site";
+    findings.push(finding("site_stale", component, { built_after: iso(staleSince) }, { last_build_covers: covers }));
   }
 
   return { findings, nextDeadline: deadlines.length > 0 ? Math.min(...deadlines) : null };

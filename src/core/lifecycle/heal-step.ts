@@ -39,7 +39,8 @@ function withParams(action: HealAction, drift: OpenDrift, stack: StackEntry): He
     case "resource.rebuild": {
       const resource = desired.resources.find((r) => r.name === drift.component);
       const reason = `resource ${drift.component} is ${JSON.stringify(drift.observed)}`;
-      return { action, params: { resource: drift.component, arn: resource?.arn ?? null, project: desired.build_project, reason } };
+      const arn = resource?.arn ?? null;
+      return { action, params: { resource: drift.component, arn, project: desired.build_project, reason } };
     }
     case "site.rebuild": {
       const reason = "tracked content published after the last successful build";
@@ -50,7 +51,8 @@ function withParams(action: HealAction, drift: OpenDrift, stack: StackEntry): He
       return { action, params: { provider_type: drift.component, provider_name: String(drift.expected) } };
     case "integration.configure": {
       const name = drift.component.replace(/\/webhook$/, "");
-      return { action, params: { integration: name, configuration: desired.integrations.find((i) => i.name === name)?.config ?? null } };
+      const configuration = desired.integrations.find((i) => i.name === name)?.config ?? null;
+      return { action, params: { integration: name, configuration } };
     }
   }
 }

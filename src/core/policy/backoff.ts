@@ -48,8 +48,11 @@ export function backoffDelayMs(shape: BackoffShape, retry: number, random = 0): 
 /** The policy's heal backoff: delay before attempt `attempt` (2, 3, ...) after a failed or unverified one. */
 export function backoffMs(policy: ReconciliationPolicy["auto_heal"], attempt: number): number {
   const shape: BackoffShape = {
-    strategy: policy.backoff_strategy, initialMs: policy.backoff_base_seconds * 1000, maxMs: policy.backoff_cap_seconds * 1000,
-    factor: 2, jitter: "none",
+    strategy: policy.backoff_strategy,
+    initialMs: policy.backoff_base_seconds * 1000,
+    maxMs: policy.backoff_cap_seconds * 1000,
+    factor: 2,
+    jitter: "none",
   };
   return backoffDelayMs(shape, attempt - 1);
 }
