@@ -1,10 +1,14 @@
 /**
  * Delivery to the policy's notification channels: Slack incoming webhooks
  * (`{"text": …}`) and generic webhooks (the drift event as JSON, with the
- * event id as Idempotency-Key). Timeouts; retries with exponential backoff on
+ * event id as Idempotency-Key). Timeouts; retries (src/runtime/retry.ts) on
  * 5xx, 429 and network errors; 4xx is final.
  */
 import { errorMessage } from "../errors.js";
+import { retry, retryPolicy, type RetryPolicy } from "../runtime/retry.js";
+
+/** A failure worth another try: 5xx, 429, timeout or network. */
+class TransientFailure extends Error {}
 
 export interface DriftNotice {
   event_id: string;
@@ -34,22 +38,41 @@ export function slackText(n: DriftNotice): string {
   return [head, body, n.note ? `_${n.note}_` : null, `drift ${n.drift_id} · desired ${n.state_version} · ${n.timestamp}`].filter(Boolean).join("\n");
 }
 
-export async function deliver(url: string, body: unknown, idempotencyKey: string, options: { attempts?: number; retryBaseMs?: number; timeoutMs?: number } = {}): Promise<Delivery> {
-  const attempts = options.attempts ?? 4;
-  let error = "";
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await new Promise((r) => setTimeout(r, (options.retryBaseMs ?? 1000) * 2 ** (attempt - 2)));
+export interface DeliveryOptions {
+  /** Attempts, the first included. Default 4. Ignored when `retry` is given. */
+  attempts?: number;
+  /** Delay before the first retry, ms; doubles after. Default 1000. Ignored when `retry` is given. */
+  retryBaseMs?: number;
+  /** The whole retry policy; default built from `attempts` and `retryBaseMs`, with equal jitter. */
+  retry?: RetryPolicy;
+  /** Per request, ms. Default 10 000. */
+  timeoutMs?: number;
+}
+
+export async function deliver(
+  url: string, body: unknown, idempotencyKey: string, options: DeliveryOptions = {},
+): Promise<Delivery> {
+  const { attempts = 4, retryBaseMs = 1000 } = options;
+  const policy = options.retry ?? retryPolicy({ attempts, initialMs: retryBaseMs });
+  let tried = 0;
+  const once = async (attempt: number): Promise<Delivery> => {
+    tried = attempt;
+    let res: Response;
     try {
-      const res = await fetch(url, {
+      res = await fetch(url, {
         method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
       });
-      if (res.ok) return { ok: true, attempts: attempt };
-      error = `HTTP ${res.status}`;
-      if (res.status < 500 && res.status !== 429) return { ok: false, attempts: attempt, error };
     } catch (err) {
-      error = errorMessage(err);
+      throw new TransientFailure(errorMessage(err));
     }
+    if (res.ok) return { ok: true, attempts: attempt };
+    if (res.status >= 500 || res.status === 429) throw new TransientFailure(`HTTP ${res.status}`);
+    return { ok: false, attempts: attempt, error: `HTTP ${res.status}` };
+  };
+  try {
+    return await retry(once, policy, { retriable: (err) => err instanceof TransientFailure });
+  } catch (err) {
+    return { ok: false, attempts: tried, error: errorMessage(err) };
   }
-  return { ok: false, attempts, error };
 }

@@ -4,13 +4,16 @@
  * agreement) and clamps event time, so the core only ever sees valid input.
  */
 import { BlackwellError } from "../../errors.js";
-import { DEFAULT_GUARDS, WEEKDAYS, type DesiredStack, type HealWindow, type Role, type Severity } from "../../core/model/desired.js";
+import { DEFAULT_GUARDS, SEVERITIES, WEEKDAYS, type DesiredStack, type HealWindow, type Role, type Severity } from "../../core/model/desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 import {
   OPERATOR_COMMANDS, PROVIDER_EVENT_TYPES, RESOURCE_STATUSES,
   type InputRecord, type OperatorCommand, type ProviderEventType, type ResourceStatus,
 } from "../../core/model/inputs.js";
 import type { AuditOutput, DriftTransition, HealCommandOutput, StackStateView } from "../../core/model/outputs.js";
+import {
+  HEAL_ACTION_TABLE, HEAL_ACTIONS, type HealAction, type HealActionWithParams, type HealParamSpec,
+} from "../../core/model/vocabulary.js";
 import { clientIdOfKey } from "./partitioner.js";
 import type { TopicRole } from "./topics.js";
 
@@ -142,7 +145,7 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
           return { ...w, action: oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const), days: w.days.map((day) => oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS)) };
         }),
       },
-      notifications: { channels: d.policy.notifications.channels.map((c) => ({ ...c, severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, ["low", "medium", "high", "critical"]) })) },
+      notifications: { channels: d.policy.notifications.channels.map((c) => ({ ...c, severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, SEVERITIES) })) },
     },
     staleness: {
       provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
@@ -215,9 +218,34 @@ export function auditToAvro(a: AuditOutput): Record<string, unknown> {
   };
 }
 
-export const HEAL_ACTIONS = ["resource.rebuild", "site.rebuild", "provider.register", "integration.configure"] as const;
+/**
+ * Checks `raw` against the action's parameter table and keeps only the
+ * declared parameters (a newer writer's extra ones are not ours to pass on).
+ */
+function healParams(action: HealAction, raw: Record<string, unknown>): HealActionWithParams {
+  const params: Record<string, unknown> = {};
+  const specs: Record<string, HealParamSpec> = HEAL_ACTION_TABLE[action].params;
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = raw[name];
+    const field = `params_json.${name}`;
+    if (spec === "json") {
+      if (value === undefined) throw invalid(`${field} is required for ${action}`);
+    } else if (spec === "string" || value !== undefined && value !== null) {
+      if (typeof value !== "string" || value.trim() === "") {
+        throw invalid(`${field} must be a non-empty string for ${action}, got ${JSON.stringify(value ?? null)}`);
+      }
+    }
+    params[name] = value ?? null;
+  }
+  // The table is the type's source: the checks above are what HealParams<action> promises.
+  return { action, params } as HealActionWithParams;
+}
 
-/** A heal command as an executor reads it: validated, times in ms. Refuses what no executor could act on. */
+/**
+ * A heal command as an executor reads it: validated, times in ms, params typed
+ * for its action. Throws BLACKWELL_ERR_INVALID_RECORD (the record goes to the
+ * DLQ) for what no executor could act on.
+ */
 export function healCommandFromAvro(key: string, v: Record<string, unknown>): HealCommandOutput {
   const s = (field: string) => nonEmpty(field, String(v[field] ?? ""));
   if (v.client_id !== key) throw invalid(`client_id ${JSON.stringify(v.client_id)} does not match the record key ${JSON.stringify(key)}`);
@@ -228,10 +256,12 @@ export function healCommandFromAvro(key: string, v: Record<string, unknown>): He
     if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(v[field])} is not an ISO8601 time`);
     return ms;
   };
+  const action = oneOf("action", s("action"), HEAL_ACTIONS);
   return {
     command_key: s("command_key"), client_id: s("client_id"), stack_id: s("stack_id"), drift_id: s("drift_id"),
-    reconciliation_id: s("reconciliation_id"), action: oneOf("action", s("action"), HEAL_ACTIONS),
-    params: jsonObject("params_json", String(v.params_json ?? "")), attempt,
-    not_before: parse("not_before"), issued_at: parse("issued_at"), approved_by: (v.approved_by as string | null) ?? null,
+    reconciliation_id: s("reconciliation_id"),
+    ...healParams(action, jsonObject("params_json", String(v.params_json ?? ""))),
+    attempt, not_before: parse("not_before"), issued_at: parse("issued_at"),
+    approved_by: (v.approved_by as string | null) ?? null,
   };
 }

@@ -9,6 +9,7 @@ import { BlackwellError } from "../../errors.js";
 import { canonicalJson } from "../../core/canonical-json.js";
 import { parsePointer } from "../../core/diff/json-compare.js";
 import { parseDuration } from "../../core/duration.js";
+import { POLICY_DRIFT_KINDS } from "../../core/model/vocabulary.js";
 import { DEFAULT_GUARDS, ROLES, SEVERITIES, WEEKDAYS, type DesiredStack, type HealWindow, type ReconciliationPolicy, type Role, type Severity, type StalenessWindows, type Weekday } from "../../core/model/desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 
@@ -27,7 +28,6 @@ export interface Problem {
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const DRIFT_KINDS = ["provider_missing", "provider_change", "cms_provider_change", "webhook_broken", "integration_config", "resource_unhealthy", "site_stale", "data_deletion", "resource_replacement"];
 
 type Path = Array<string | number>;
 
@@ -270,7 +270,7 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       const days = r.strings([...w, "days"], { oneOf: WEEKDAYS }) as Weekday[];
       return {
         action: (r.string([...w, "action"], { required: true, oneOf: ["allow", "deny"] }) ?? "deny") as "allow" | "deny",
-        days: days.length > 0 ? days : [...WEEKDAYS], start, end, timezone, drift_types: r.strings([...w, "drift_types"], { oneOf: DRIFT_KINDS }),
+        days: days.length > 0 ? days : [...WEEKDAYS], start, end, timezone, drift_types: r.strings([...w, "drift_types"], { oneOf: POLICY_DRIFT_KINDS }),
       };
     });
   })();
@@ -305,8 +305,8 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       backoff_strategy: (r.string(p("auto_heal", "backoff_strategy"), { oneOf: ["linear", "exponential"] }) ?? "exponential") as "linear" | "exponential",
       backoff_base_seconds: r.seconds(p("auto_heal", "backoff_base"), 30),
       backoff_cap_seconds: r.seconds(p("auto_heal", "backoff_cap"), 900),
-      allowed_drift_types: r.strings(p("auto_heal", "allowed_drift_types"), { oneOf: DRIFT_KINDS }),
-      require_approval: r.strings(p("auto_heal", "require_approval"), { oneOf: DRIFT_KINDS }),
+      allowed_drift_types: r.strings(p("auto_heal", "allowed_drift_types"), { oneOf: POLICY_DRIFT_KINDS }),
+      require_approval: r.strings(p("auto_heal", "require_approval"), { oneOf: POLICY_DRIFT_KINDS }),
       circuit_breaker: {
         max_heals: r.int(p("auto_heal", "circuit_breaker", "max_heals"), DEFAULT_GUARDS.circuit_breaker.max_heals, 1, 10_000),
         window_seconds: r.seconds(p("auto_heal", "circuit_breaker", "window"), DEFAULT_GUARDS.circuit_breaker.window_seconds),

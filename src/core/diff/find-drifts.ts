@@ -5,6 +5,7 @@
  */
 import type { Finding } from "../model/client-state.js";
 import { ROLES, type DesiredStack } from "../model/desired.js";
+import { defaultSeverity, driftTypeOf, type DriftKind } from "../model/vocabulary.js";
 import { configsMatch, stripIgnored } from "./json-compare.js";
 import type { ObservedView } from "./observed-view.js";
 
@@ -17,6 +18,11 @@ export interface DiffResult {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A finding of `kind`: its type and severity come from the vocabulary table, never from here. */
+function finding(kind: DriftKind, component: string, expected: unknown, observed: unknown): Finding {
+  return { type: driftTypeOf(kind), kind, component, expected, observed, severity: defaultSeverity(kind) };
+}
 
 export function findDrifts(desired: DesiredStack, view: ObservedView, now: number, appliedMs: number): DiffResult {
   const findings: Finding[] = [];
@@ -32,7 +38,7 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     if (!expected) continue;
     const active = view.active[role];
     if (active && active.name !== expected) {
-      findings.push({ type: "provider", kind: role === "cms" ? "cms_provider_change" : "provider_change", component: role, expected, observed: active.name, severity: "critical" });
+      findings.push(finding(role === "cms" ? "cms_provider_change" : "provider_change", role, expected, active.name));
       continue;
     }
     const lastSeen = view.seen[expected];
@@ -40,16 +46,16 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     const disconnected = disconnectedAt !== undefined && (lastSeen === undefined || disconnectedAt >= lastSeen);
     const silentSince = lastSeen ?? appliedMs;
     if (disconnected || due(silentSince + s.provider_silence_seconds * 1000)) {
-      findings.push({ type: "provider", kind: "provider_missing", component: role, expected, observed: "missing", severity: "critical" });
+      findings.push(finding("provider_missing", role, expected, "missing"));
     }
   }
 
   for (const resource of desired.resources) {
     const seen = view.resources[resource.name];
     if (seen && seen.status !== "healthy") {
-      findings.push({ type: "resource", kind: "resource_unhealthy", component: resource.name, expected: "healthy", observed: seen.status, severity: "high" });
+      findings.push(finding("resource_unhealthy", resource.name, "healthy", seen.status));
     } else if (due((seen?.at ?? appliedMs) + s.resource_ttl_seconds * 1000)) {
-      findings.push({ type: "resource", kind: "resource_unhealthy", component: resource.name, expected: "healthy", observed: "unknown", severity: "high" });
+      findings.push(finding("resource_unhealthy", resource.name, "healthy", "unknown"));
     }
   }
 
@@ -57,27 +63,23 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     const seen = view.integrations[integration.name];
     // An integration never reported is not drift: absence of evidence is not a mismatch.
     if (seen?.config && !configsMatch(integration.config, seen.config.value, integration.ignore_paths)) {
-      findings.push({
-        type: "integration", kind: "integration_config", component: integration.name,
-        expected: stripIgnored(integration.config, integration.ignore_paths),
-        observed: stripIgnored(seen.config.value, integration.ignore_paths), severity: "medium",
-      });
+      const expected = stripIgnored(integration.config, integration.ignore_paths);
+      const observed = stripIgnored(seen.config.value, integration.ignore_paths);
+      findings.push(finding("integration_config", integration.name, expected, observed));
     }
     const webhook = seen?.webhook;
     if (webhook && webhook.failures >= s.webhook_failure_threshold) {
-      findings.push({
-        type: "integration", kind: "webhook_broken", component: `${integration.name}/webhook`,
-        expected: "delivering", observed: { failing_since: webhook.first_failure === null ? null : iso(webhook.first_failure) }, severity: "medium",
-      });
+      const failingSince = webhook.first_failure === null ? null : iso(webhook.first_failure);
+      const component = `${integration.name}/webhook`;
+      findings.push(finding("webhook_broken", component, "delivering", { failing_since: failingSince }));
     }
   }
 
   const staleSince = Math.min(...desired.content_types.map((t) => view.pending[t]?.[0] ?? Infinity));
   if (Number.isFinite(staleSince) && due(staleSince + s.content_grace_seconds * 1000)) {
-    findings.push({
-      type: "content", kind: "site_stale", component: desired.build_project ?? "site",
-      expected: { built_after: iso(staleSince) }, observed: { last_build_covers: view.covers === null ? null : iso(view.covers) }, severity: "medium",
-    });
+    const covers = view.covers === null ? null : iso(view.covers);
+    const component = desired.build_project ?? "site";
+    findings.push(finding("site_stale", component, { built_after: iso(staleSince) }, { last_build_covers: covers }));
   }
 
   return { findings, nextDeadline: deadlines.length > 0 ? Math.min(...deadlines) : null };

@@ -16,7 +16,7 @@ import type { CommandIssued } from "../model/inputs.js";
 import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, TransitionKind } from "../model/outputs.js";
 import { autoHealEligible } from "../policy/eligibility.js";
 import { healStep, stackStatus } from "./heal-step.js";
-import { healActionFor } from "../policy/heal-actions.js";
+import { healActionFor } from "../model/vocabulary.js";
 import { sha256Hex } from "../sha256.js";
 
 export interface DecideContext {

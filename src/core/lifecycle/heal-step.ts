@@ -9,7 +9,7 @@ import { emptyHeal, type OpenDrift, type StackEntry } from "../model/client-stat
 import { DEFAULT_GUARDS, type Severity } from "../model/desired.js";
 import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
 import { decideHeal } from "../policy/heal-decision.js";
-import type { HealAction } from "../policy/heal-actions.js";
+import type { HealAction, HealActionWithParams } from "../model/vocabulary.js";
 
 export interface HealStepResult {
   drifts: Record<string, OpenDrift>;
@@ -32,21 +32,27 @@ export interface HealStepContext {
   latestContentAt?: number | null;
 }
 
-/** Parameters an executor needs for `action` on `drift`, from the declared composition. */
-function paramsFor(action: HealAction, drift: OpenDrift, stack: StackEntry): Record<string, unknown> {
+/** The action with the parameters an executor needs for it on `drift`, from the declared composition. */
+function withParams(action: HealAction, drift: OpenDrift, stack: StackEntry): HealActionWithParams {
   const { desired } = stack;
   switch (action) {
     case "resource.rebuild": {
       const resource = desired.resources.find((r) => r.name === drift.component);
-      return { resource: drift.component, arn: resource?.arn ?? null, project: desired.build_project, reason: `resource ${drift.component} is ${JSON.stringify(drift.observed)}` };
+      const reason = `resource ${drift.component} is ${JSON.stringify(drift.observed)}`;
+      const arn = resource?.arn ?? null;
+      return { action, params: { resource: drift.component, arn, project: desired.build_project, reason } };
     }
-    case "site.rebuild":
-      return { project: desired.build_project ?? drift.component, reason: "tracked content published after the last successful build" };
+    case "site.rebuild": {
+      const reason = "tracked content published after the last successful build";
+      return { action, params: { project: desired.build_project ?? drift.component, reason } };
+    }
     case "provider.register":
-      return { provider_type: drift.component, provider_name: drift.expected };
+      // A provider drift's expected value is the declared provider's name.
+      return { action, params: { provider_type: drift.component, provider_name: String(drift.expected) } };
     case "integration.configure": {
       const name = drift.component.replace(/\/webhook$/, "");
-      return { integration: name, configuration: desired.integrations.find((i) => i.name === name)?.config ?? null };
+      const configuration = desired.integrations.find((i) => i.name === name)?.config ?? null;
+      return { action, params: { integration: name, configuration } };
     }
   }
 }
@@ -86,7 +92,7 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
       const command: HealCommandOutput = {
         command_key: derivedId("heal", id, drift.detected_at, decision.attempt),
         client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id, reconciliation_id: ctx.reconciliation_id,
-        action: decision.action, params: paramsFor(decision.action, drift, stack), attempt: decision.attempt,
+        ...withParams(decision.action, drift, stack), attempt: decision.attempt,
         not_before: decision.notBefore, issued_at: ctx.now, approved_by: heal.approved_by,
       };
       out.commands.push(command);

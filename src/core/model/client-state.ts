@@ -5,6 +5,9 @@
  */
 import type { DesiredStack, Role, Severity } from "./desired.js";
 import type { ResourceStatus } from "./inputs.js";
+import type { DriftKind, DriftType } from "./vocabulary.js";
+
+export type { DriftKind, DriftType };
 
 /** `*` (whole client), `env:<environment>` or `stack:<stack_id>`. */
 export type ScopeKey = string;
@@ -39,13 +42,11 @@ export interface IntegrationObservation {
   webhook?: { failures: number; first_failure: number | null; at: number };
 }
 
-export type DriftType = "provider" | "resource" | "integration" | "content";
-
 /** What the diff says about one component that does not match. */
 export interface Finding {
   type: DriftType;
-  /** Policy vocabulary: provider_missing, cms_provider_change, resource_unhealthy, webhook_broken, integration_config, site_stale. */
-  kind: string;
+  /** The policy's name for it (DRIFT_KIND_TABLE); `type` is the kind's type. */
+  kind: DriftKind;
   component: string;
   expected: unknown;
   observed: unknown;

@@ -1,6 +1,6 @@
 /** What a reconciliation pass emits; the adapter encodes and produces these in one transaction. */
-import type { DriftType } from "./client-state.js";
 import type { Severity } from "./desired.js";
+import type { DriftKind, DriftType, HealAction, HealActionWithParams, HealParams } from "./vocabulary.js";
 
 export type TransitionKind = "opened" | "updated" | "acknowledged" | "resolved" | "note";
 
@@ -12,7 +12,7 @@ export interface DriftTransition {
   drift_id: string;
   transition: TransitionKind;
   drift_type: DriftType;
-  kind: string;
+  kind: DriftKind;
   component: string;
   expected: unknown;
   observed: unknown;
@@ -78,20 +78,25 @@ export interface AuditOutput {
   reason: string | null;
 }
 
-/** An instruction to the executors; its key is derived from (drift opening, attempt), so duplicates are recognisable. */
-export interface HealCommandOutput {
+/** What every heal command carries, whatever its action. */
+export interface HealCommandEnvelope {
+  /** Derived from (drift opening, attempt), so duplicates are recognisable anywhere downstream. */
   command_key: string;
   client_id: string;
   stack_id: string;
   drift_id: string;
   reconciliation_id: string;
-  action: string;
-  params: Record<string, unknown>;
   attempt: number;
   not_before: number;
   issued_at: number;
   approved_by: string | null;
 }
+
+/** An instruction to the executors: a union keyed by `action`, each with its typed `params` (HEAL_ACTION_TABLE). */
+export type HealCommandOutput = HealCommandEnvelope & HealActionWithParams;
+
+/** The heal command of one action, e.g. `HealCommandOf<"site.rebuild">`. */
+export type HealCommandOf<A extends HealAction> = HealCommandEnvelope & { action: A; params: HealParams<A> };
 
 export interface PassOutputs {
   transitions: DriftTransition[];

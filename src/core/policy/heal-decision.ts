@@ -8,7 +8,7 @@ import type { ReconciliationPolicy } from "../model/desired.js";
 import { DEFAULT_GUARDS } from "../model/desired.js";
 import { backoffMs } from "./backoff.js";
 import { nextOpening, windowBlock } from "./heal-windows.js";
-import { healActionFor, type HealAction } from "./heal-actions.js";
+import { healActionFor, type DriftKind, type HealAction } from "../model/vocabulary.js";
 
 export interface HealHistory {
   /** Attempts issued so far for this opening of the drift. */
@@ -40,7 +40,7 @@ export interface HealContext {
   contentQuietAt?: number | null;
 }
 
-export function decideHeal(policy: ReconciliationPolicy, kind: string, history: HealHistory, ctx: HealContext): HealDecision {
+export function decideHeal(policy: ReconciliationPolicy, kind: DriftKind, history: HealHistory, ctx: HealContext): HealDecision {
   const p = policy.auto_heal;
   const action = healActionFor(kind);
   if (!p.enabled) return { decision: "alert_only", reason: "auto-heal is off in the policy" };

@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { applied, desiredStack, providerEvent, resourceEvent, run, t, T0, tick } from "../../support/core-spec.js";
 import type { DesiredStack, HealWindow } from "../../../src/core/model/desired.js";
 import { nextOpening, windowBlock } from "../../../src/core/policy/heal-windows.js";
+import type { HealCommandOutput } from "../../../src/core/model/outputs.js";
+
+/** The resource a rebuild command is for (null for any other action). */
+const resourceOf = (c: HealCommandOutput) => (c.action === "resource.rebuild" ? c.params.resource : null);
 
 const healing = (autoHeal: Partial<DesiredStack["policy"]["auto_heal"]> = {}, extra: Partial<DesiredStack> = {}, resources = ["db"]) => applied(t(0), {
   providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" }, build_project: "acme-site", content_types: ["product"],
@@ -22,7 +26,7 @@ describe("runaway guards", () => {
       resourceEvent(t(10), "db", "unhealthy"), resourceEvent(t(20), "cache", "unhealthy"), resourceEvent(t(30), "bucket", "unhealthy"),
       tick(t(200)), tick(t(609)), tick(t(610)),
     ]);
-    expect(out.healCommands.map((c) => [c.params.resource, c.issued_at])).toEqual([["db", t(10)], ["cache", t(20)], ["bucket", t(610)]]);
+    expect(out.healCommands.map((c) => [resourceOf(c), c.issued_at])).toEqual([["db", t(10)], ["cache", t(20)], ["bucket", t(610)]]);
     expect(out.audits.filter((a) => a.action.startsWith("circuit_breaker")).map((a) => [a.action, a.at])).toEqual([
       ["circuit_breaker_opened", t(20)], ["circuit_breaker_closed", t(610)], ["circuit_breaker_opened", t(610)], // the bucket's heal fills the window again
     ]);
@@ -35,12 +39,12 @@ describe("runaway guards", () => {
   it("switches a flapping component to alert-only with a note saying why, and heals other drifts as usual", () => {
     const flips = [10, 20, 30, 40, 50].flatMap((s) => [resourceEvent(t(s * 10), "db", "unhealthy"), resourceEvent(t(s * 10 + 5), "db", "healthy")]);
     const out = run([healing({ flap_detection: { max_flips: 3, window_seconds: 1800 }, backoff_base_seconds: 1 }, {}, ["db", "cache"]), ...alive, ...flips, resourceEvent(t(600), "cache", "unhealthy")]);
-    expect(out.healCommands.filter((c) => c.params.resource === "db")).toHaveLength(2);
+    expect(out.healCommands.filter((c) => resourceOf(c) === "db")).toHaveLength(2);
     const notes = out.transitions.filter((x) => x.transition === "note");
     expect(notes).toHaveLength(3); // the 3rd, 4th and 5th opening each say so
     expect(notes[0]!.note).toContain("flapping: opened 3 times within 1800s (limit 3)");
     expect(out.audits.filter((a) => a.action === "heal_alert_only" && a.reason?.startsWith("flapping"))).not.toHaveLength(0);
-    expect(out.healCommands.filter((c) => c.params.resource === "cache")).toHaveLength(1);
+    expect(out.healCommands.filter((c) => resourceOf(c) === "cache")).toHaveLength(1);
   });
 
   it("defers a heal inside a deny window until it ends (deny wins over allow)", () => {
