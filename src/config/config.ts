@@ -46,12 +46,13 @@ function saslFrom(r: EnvReader): KafkaConfig["sasl"] {
   }
   const username = r.optional("KAFKA_SASL_USERNAME");
   const password = r.secret("KAFKA_SASL_PASSWORD");
-  if (!username || !password) {
+  // An unreadable password file is already reported; "missing" on top of it would mislead.
+  if (!username || (!password && r.optional("KAFKA_SASL_PASSWORD_FILE") === undefined)) {
     const needed = "and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required with KAFKA_SASL_MECHANISM";
     r.problem("KAFKA_SASL_USERNAME", needed);
     return undefined;
   }
-  return { mechanism: mechanism as SaslMechanism, username, password };
+  return { mechanism: mechanism as SaslMechanism, username, password: password ?? "" };
 }
 
 function sslFrom(r: EnvReader): KafkaConfig["ssl"] {
