@@ -58,7 +58,8 @@ the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not
 Roles: reconciler (alias processor), executor, api, notifier, all. Runs until SIGTERM/SIGINT, then stops gracefully.
 Executor settings: BLACKWELL_INTEGRATION_API_URL, BLACKWELL_INTEGRATION_API_TOKEN,
 BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_CLIENT] (e.g. 30/min),
-AWS_* (standard AWS configuration; the local default points at the moto server).
+AWS_* (standard AWS configuration; \`blackwell up\` prints the local moto server's).
+Kafka: KAFKA_BROKERS and SCHEMA_REGISTRY_URL are required; every setting is checked before any role starts.
 API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
   demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
   status: "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
