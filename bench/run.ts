@@ -17,7 +17,7 @@ import type { OutRecord } from "../src/adapters/kafka/port.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
 import { TaskStore } from "../src/adapters/store/task-store.js";
 import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js";
-import { resolveKafkaConfig } from "../src/infra/connect.js";
+import { kafkaConfigOrLocalInfra } from "../src/infra/connect.js";
 import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
 import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
 import { countExpected, desiredFor, generateEvents, stacksOf, type Expected, type WorkloadOptions } from "./workload.js";
@@ -56,7 +56,7 @@ const figures: Record<string, Figure | string> = {};
 const fig = (name: string, value: number, unit: string) => { figures[name] = { value: Math.round(value * 100) / 100, unit }; };
 
 async function context(prefix: string): Promise<AppContext> {
-  const base = await resolveKafkaConfig(say);
+  const base = await kafkaConfigOrLocalInfra(say);
   return createAppContext({ ...base, topicPrefix: prefix, partitions: PARTITIONS }, log);
 }
 

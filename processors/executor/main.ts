@@ -3,23 +3,22 @@
  * CodeBuild + Integration API adapters -> runner. SIGTERM/SIGINT stop it
  * gracefully.
  */
-import { resolveKafkaConfig } from "../../src/infra/connect.js";
+import { configOrExit } from "../../src/config/config-or-exit.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
 import { runRole } from "../../src/runtime/signals.js";
 import { CodeBuild } from "../../src/executor/codebuild.js";
-import { executorConfigFromEnv } from "../../src/executor/executor-config.js";
+import { executorConfigFromEnv, type ExecutorConfig } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { IntegrationApi } from "../../src/executor/integration-api.js";
 import { RateBudgets } from "../../src/executor/rate-budget.js";
 import { GlobalBreaker } from "../../src/executor/global-breaker.js";
 import { processMetrics, recordHeal } from "../../src/observability/metrics.js";
 
-export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
+/** Starts the role with `cfg`, read once by the caller (`executorConfigFromEnv`). */
+export async function startExecutor(cfg: ExecutorConfig) {
   const log = createLogger("executor");
-  const env = { ...process.env, ...overrides };
-  const cfg = executorConfigFromEnv(env);
-  const config = await resolveKafkaConfig((m) => log.info(m));
+  const config = cfg.kafka;
   const ctx = await createAppContext(config, log);
   const codebuild = new CodeBuild();
   const integrationApi = cfg.integrationApiUrl ? new IntegrationApi({ baseUrl: cfg.integrationApiUrl, ...(cfg.integrationApiToken ? { token: cfg.integrationApiToken } : {}) }) : null;
@@ -29,7 +28,7 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
     targets: { codebuild, integrationApi },
     budgets: new RateBudgets((target) => (target === "codebuild" ? cfg.budgets.codebuild : cfg.budgets.integrationApi)),
     log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs, breaker: new GlobalBreaker(cfg.breaker.maxHeals, cfg.breaker.windowMs),
-    ...(env.BLACKWELL_SESSION_TIMEOUT_MS ? { sessionTimeoutMs: Number(env.BLACKWELL_SESSION_TIMEOUT_MS) } : {}),
+    ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
     ...(cfg.fault ? { fault: cfg.fault } : {}),
     onHandled: (command, outcome) => {
       if (command && outcome) recordHeal(processMetrics(), command.action, outcome.status);
@@ -51,4 +50,7 @@ export async function startExecutor(overrides: NodeJS.ProcessEnv = {}) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startExecutor());
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cfg = configOrExit("executor", () => executorConfigFromEnv());
+  await runRole(() => startExecutor(cfg));
+}

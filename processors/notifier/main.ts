@@ -1,21 +1,23 @@
 /** Composition root of the notifier role: drift-events -> the policy's Slack and webhook channels. */
-import { resolveKafkaConfig } from "../../src/infra/connect.js";
+import { configOrExit } from "../../src/config/config-or-exit.js";
+import { notifierConfigFromEnv, type NotifierConfig } from "../../src/config/notifier-config.js";
 import { NotifierRunner } from "../../src/notifier/notifier-runner.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { processMetrics } from "../../src/observability/metrics.js";
 import { createAppContext } from "../../src/runtime/app-context.js";
 import { runRole } from "../../src/runtime/signals.js";
 
-export async function startNotifier() {
+/** Starts the role with `cfg`, read once by the caller (`notifierConfigFromEnv`). */
+export async function startNotifier(cfg: NotifierConfig) {
   const log = createLogger("notifier");
-  const config = await resolveKafkaConfig((m) => log.info(m));
+  const config = cfg.kafka;
   const ctx = await createAppContext(config, log);
   const runner = new NotifierRunner({
     kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, metrics: processMetrics(), log,
-    groupId: process.env.BLACKWELL_NOTIFIER_GROUP ?? "blackwell-notifier",
+    groupId: cfg.groupId,
   });
   await runner.start();
-  const groupId = process.env.BLACKWELL_NOTIFIER_GROUP ?? "blackwell-notifier";
+  const groupId = cfg.groupId;
   return {
     ops: { admin: ctx.admin, groups: [{ groupId, topics: [ctx.names["drift-events"]] }], ready: () => true },
     stop: async () => {
@@ -25,4 +27,7 @@ export async function startNotifier() {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await runRole(() => startNotifier());
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cfg = configOrExit("notifier", () => notifierConfigFromEnv());
+  await runRole(() => startNotifier(cfg));
+}

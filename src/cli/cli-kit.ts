@@ -1,5 +1,5 @@
 /** What every `blackwell` subcommand shares: exit codes, output, a Kafka context. */
-import { resolveKafkaConfig } from "../infra/connect.js";
+import { kafkaConfigFromEnv } from "../config/config.js";
 import { createLogger } from "../observability/logger.js";
 import { createAppContext, type AppContext } from "../runtime/app-context.js";
 
@@ -19,7 +19,8 @@ export function table(rows: string[][]): string {
 
 export async function withContext<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
   const log = createLogger("blackwell-cli", process.env.LOG_LEVEL ?? "warn");
-  const config = await resolveKafkaConfig((m) => console.error(`[blackwell] ${m}`));
+  // Operator commands act on the configured Kafka only: a local one would answer with an empty, wrong picture.
+  const config = kafkaConfigFromEnv();
   const ctx = await createAppContext(config, log);
   try {
     return await work(ctx);

@@ -18,7 +18,7 @@ import { CodeBuild } from "../executor/codebuild.js";
 import { ExecutorRunner } from "../executor/executor-runner.js";
 import { IntegrationApi } from "../executor/integration-api.js";
 import { parseRate, RateBudgets } from "../executor/rate-budget.js";
-import { resolveKafkaConfig } from "../infra/connect.js";
+import { kafkaConfigOrLocalInfra } from "../infra/connect.js";
 import { freePort } from "../infra/free-port.js";
 import { TokenAuth } from "../api/auth.js";
 import { Replica } from "../api/replica.js";
@@ -47,7 +47,7 @@ export interface DemoOptions {
 export async function demo(options: DemoOptions = {}): Promise<number> {
   const root = projectRoot();
   const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
-  const config = await resolveKafkaConfig(say);
+  const config = await kafkaConfigOrLocalInfra(say);
   say(`kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  aws ${process.env.AWS_ENDPOINT_URL ?? "(standard AWS configuration)"}  topics ${config.topicPrefix}*`);
   const ctx = await createAppContext(config, log);
   const { kafka, names, serde } = ctx;

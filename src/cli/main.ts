@@ -11,6 +11,10 @@ import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
 import { localAwsEnv } from "../infra/connect.js";
+import { apiConfigFromEnv } from "../config/api-config.js";
+import { notifierConfigFromEnv } from "../config/notifier-config.js";
+import { reconcilerConfigFromEnv } from "../config/reconciler-config.js";
+import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
@@ -36,7 +40,8 @@ commands:
   up | down           start / stop the local Kafka and schema registry (no Docker)
 
 Every command takes --help. Kafka and the registry come from KAFKA_BROKERS and
-SCHEMA_REGISTRY_URL, or the local pair (started when needed).`,
+SCHEMA_REGISTRY_URL; only demo starts a local pair when they are unset, and up
+starts it and prints them.`,
   apply: `usage: blackwell apply -f <file> [--bump major|minor|patch] [--prune] [--dry-run] [--json]
 
 Validates the file (every problem reported with file, line and field), compares
@@ -53,7 +58,8 @@ the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not
 Roles: reconciler (alias processor), executor, api, notifier, all. Runs until SIGTERM/SIGINT, then stops gracefully.
 Executor settings: BLACKWELL_INTEGRATION_API_URL, BLACKWELL_INTEGRATION_API_TOKEN,
 BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_CLIENT] (e.g. 30/min),
-AWS_* (standard AWS configuration; the local default points at the moto server).
+AWS_* (standard AWS configuration; \`blackwell up\` prints the local moto server's).
+Kafka: KAFKA_BROKERS and SCHEMA_REGISTRY_URL are required; every setting is checked before any role starts.
 API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
   demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
   status: "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
@@ -110,13 +116,21 @@ async function run(args: string[]): Promise<number> {
   const { serveOps, stopOnSignals } = await import("../runtime/signals.js");
   const stops: Array<() => Promise<void>> = [];
   const ops: Array<import("../runtime/signals.js").RoleOps> = [];
+  // Every wanted role's configuration is read before any role starts: a bad executor setting must not
+  // surface after the reconciler has joined its group. No local Kafka here: that is `demo` and `up`.
+  const reconcilerCfg = want("reconciler") || want("processor") ? reconcilerConfigFromEnv() : null;
+  const executorCfg = want("executor") ? executorConfigFromEnv() : null;
+  const notifierCfg = want("notifier") ? notifierConfigFromEnv() : null;
+  const apiCfg = want("api") ? apiConfigFromEnv() : null;
   // Roles in start order; each brings its stop and, except the API (which serves its own), its ops endpoints.
-  const starters: Array<[boolean, () => Promise<{ stop: () => Promise<void>; ops?: import("../runtime/signals.js").RoleOps }>]> = [
-    [want("reconciler") || want("processor"), async () => (await import("../../processors/reconciler/main.js")).startReconciler()],
-    [want("executor"), async () => (await import("../../processors/executor/main.js")).startExecutor()],
-    [want("notifier"), async () => (await import("../../processors/notifier/main.js")).startNotifier()],
-    [want("api"), async () => {
-      const api = await (await import("../../processors/api/main.js")).startApi();
+  type Started = { stop: () => Promise<void>; ops?: import("../runtime/signals.js").RoleOps };
+  const starters: Array<[boolean, () => Promise<Started>]> = [
+    [!!reconcilerCfg, async () =>
+      (await import("../../processors/reconciler/main.js")).startReconciler(reconcilerCfg!)],
+    [!!executorCfg, async () => (await import("../../processors/executor/main.js")).startExecutor(executorCfg!)],
+    [!!notifierCfg, async () => (await import("../../processors/notifier/main.js")).startNotifier(notifierCfg!)],
+    [!!apiCfg, async () => {
+      const api = await (await import("../../processors/api/main.js")).startApi(apiCfg!);
       console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
       return api;
     }],

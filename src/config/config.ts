@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { BlackwellError } from "../errors.js";
+import { errorMessage } from "../errors.js";
+import { EnvReader } from "./env-reader.js";
 
 /** Where to find Kafka and the registry, and how our topics are laid out. */
 export interface KafkaConfig {
@@ -15,7 +16,10 @@ export interface KafkaConfig {
   replicationFactor: number;
   /** Client id reported to the broker. Default `blackwell`. */
   clientId: string;
-  /** SASL from `KAFKA_SASL_MECHANISM` (plain, scram-sha-256, scram-sha-512), `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD[_FILE]`. */
+  /**
+   * SASL from `KAFKA_SASL_MECHANISM` (plain, scram-sha-256, scram-sha-512), `KAFKA_SASL_USERNAME`,
+   * `KAFKA_SASL_PASSWORD[_FILE]`. Default none.
+   */
   sasl?: { mechanism: "plain" | "scram-sha-256" | "scram-sha-512"; username: string; password: string };
   /** TLS from `KAFKA_SSL=1`, `KAFKA_SSL_CA_FILE`, `KAFKA_SSL_REJECT_UNAUTHORIZED=0`. */
   ssl?: { ca?: string; rejectUnauthorized: boolean };
@@ -23,70 +27,81 @@ export interface KafkaConfig {
   registryAuth?: { username: string; password: string };
 }
 
-function secretFrom(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const file = env[`${name}_FILE`];
-  if (file) {
-    try {
-      return readFileSync(file, "utf8").trim();
-    } catch (err) {
-      throw new BlackwellError("BLACKWELL_ERR_CONFIG", `${name}_FILE ${file} cannot be read: ${(err as Error).message}`);
-    }
-  }
-  return env[name];
-}
-
 const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
+type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-function securityFromEnv(env: NodeJS.ProcessEnv): Pick<KafkaConfig, "sasl" | "ssl" | "registryAuth"> {
-  const out: Pick<KafkaConfig, "sasl" | "ssl" | "registryAuth"> = {};
-  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
-  if (mechanism) {
-    if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `KAFKA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(", ")}, got ${JSON.stringify(env.KAFKA_SASL_MECHANISM)}`);
-    const username = env.KAFKA_SASL_USERNAME;
-    const password = secretFrom(env, "KAFKA_SASL_PASSWORD");
-    if (!username || !password) throw new BlackwellError("BLACKWELL_ERR_CONFIG", "KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required");
-    out.sasl = { mechanism: mechanism as (typeof SASL_MECHANISMS)[number], username, password };
+/** Printed when a role has no Kafka: a deployed role never starts a local one by itself. */
+export const NO_KAFKA_HINT =
+  "a deployed role needs the bootstrap servers (e.g. KAFKA_BROKERS=127.0.0.1:9092) and the registry " +
+  "(e.g. SCHEMA_REGISTRY_URL=http://127.0.0.1:8081); for a local Kafka and registry, " +
+  "`blackwell demo` starts them and runs everything, `blackwell up` starts them and prints these variables";
+
+function saslFrom(r: EnvReader): KafkaConfig["sasl"] {
+  const raw = r.optional("KAFKA_SASL_MECHANISM");
+  if (raw === undefined) return undefined;
+  const mechanism = raw.toLowerCase();
+  if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+    r.problem("KAFKA_SASL_MECHANISM", `must be one of ${SASL_MECHANISMS.join(", ")}, got ${JSON.stringify(raw)}`);
+    return undefined;
   }
-  if (env.KAFKA_SSL === "1" || env.KAFKA_SSL === "true" || env.KAFKA_SSL_CA_FILE) {
-    let ca: string | undefined;
-    if (env.KAFKA_SSL_CA_FILE) {
-      try {
-        ca = readFileSync(env.KAFKA_SSL_CA_FILE, "utf8");
-      } catch (err) {
-        throw new BlackwellError("BLACKWELL_ERR_CONFIG", `KAFKA_SSL_CA_FILE ${env.KAFKA_SSL_CA_FILE} cannot be read: ${(err as Error).message}`);
-      }
+  const username = r.optional("KAFKA_SASL_USERNAME");
+  const password = r.secret("KAFKA_SASL_PASSWORD");
+  // An unreadable password file is already reported; "missing" on top of it would mislead.
+  if (!username || (!password && r.optional("KAFKA_SASL_PASSWORD_FILE") === undefined)) {
+    const needed = "and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required with KAFKA_SASL_MECHANISM";
+    r.problem("KAFKA_SASL_USERNAME", needed);
+    return undefined;
+  }
+  return { mechanism: mechanism as SaslMechanism, username, password: password ?? "" };
+}
+
+function sslFrom(r: EnvReader): KafkaConfig["ssl"] {
+  const caFile = r.optional("KAFKA_SSL_CA_FILE");
+  if (!r.flag("KAFKA_SSL", false) && caFile === undefined) return undefined;
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, "utf8");
+    } catch (err) {
+      r.problem("KAFKA_SSL_CA_FILE", `names ${caFile}, which cannot be read: ${errorMessage(err)}`);
     }
-    out.ssl = { ...(ca ? { ca } : {}), rejectUnauthorized: env.KAFKA_SSL_REJECT_UNAUTHORIZED !== "0" };
   }
-  const registryPassword = secretFrom(env, "SCHEMA_REGISTRY_PASSWORD");
-  if (env.SCHEMA_REGISTRY_USERNAME && registryPassword) out.registryAuth = { username: env.SCHEMA_REGISTRY_USERNAME, password: registryPassword };
-  return out;
+  return { ...(ca ? { ca } : {}), rejectUnauthorized: r.optional("KAFKA_SSL_REJECT_UNAUTHORIZED") !== "0" };
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new BlackwellError("BLACKWELL_ERR_CONFIG", `${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+/** Reads the Kafka settings into `r`, which collects the problems; see {@link kafkaConfigFromEnv}. */
+export function readKafkaConfig(r: EnvReader): KafkaConfig {
+  const brokers = (r.optional("KAFKA_BROKERS") ?? "").split(",").map((b) => b.trim()).filter(Boolean);
+  const rawRegistry = r.optional("SCHEMA_REGISTRY_URL");
+  if (brokers.length === 0 && rawRegistry === undefined) {
+    r.problem("KAFKA_BROKERS and SCHEMA_REGISTRY_URL", `are not set: ${NO_KAFKA_HINT}`);
+  } else if (brokers.length === 0) {
+    r.problem("KAFKA_BROKERS", `is not set: ${NO_KAFKA_HINT}`);
+  } else if (rawRegistry === undefined) {
+    r.problem("SCHEMA_REGISTRY_URL", `is not set: ${NO_KAFKA_HINT}`);
   }
-  return value;
-}
-
-/** Reads the Kafka configuration from the environment, refusing bad values at start-up. */
-export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig {
-  const brokers = (env.KAFKA_BROKERS ?? "").split(",").map((b) => b.trim()).filter(Boolean);
-  if (brokers.length === 0) throw new BlackwellError("BLACKWELL_ERR_CONFIG", "KAFKA_BROKERS is not set (e.g. 127.0.0.1:9092)");
-  const registryUrl = (env.SCHEMA_REGISTRY_URL ?? "").replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(registryUrl)) {
-    throw new BlackwellError("BLACKWELL_ERR_CONFIG", "SCHEMA_REGISTRY_URL is not set to an http(s) URL (e.g. http://127.0.0.1:8081)");
-  }
+  const registryUrl = r.httpUrl("SCHEMA_REGISTRY_URL") ?? "";
+  const sasl = saslFrom(r);
+  const ssl = sslFrom(r);
+  const registryPassword = r.secret("SCHEMA_REGISTRY_PASSWORD");
+  const registryUser = r.optional("SCHEMA_REGISTRY_USERNAME");
   return {
     brokers,
     registryUrl,
-    topicPrefix: env.BLACKWELL_TOPIC_PREFIX ?? "blackwell.",
-    partitions: positiveInt("BLACKWELL_PARTITIONS", env.BLACKWELL_PARTITIONS, 6),
-    replicationFactor: positiveInt("BLACKWELL_REPLICATION_FACTOR", env.BLACKWELL_REPLICATION_FACTOR, 1),
-    clientId: env.BLACKWELL_CLIENT_ID ?? "blackwell",
-    ...securityFromEnv(env),
+    topicPrefix: r.string("BLACKWELL_TOPIC_PREFIX", "blackwell."),
+    partitions: r.positiveInt("BLACKWELL_PARTITIONS", 6),
+    replicationFactor: r.positiveInt("BLACKWELL_REPLICATION_FACTOR", 1),
+    clientId: r.string("BLACKWELL_CLIENT_ID", "blackwell"),
+    ...(sasl ? { sasl } : {}),
+    ...(ssl ? { ssl } : {}),
+    ...(registryUser && registryPassword
+      ? { registryAuth: { username: registryUser, password: registryPassword } }
+      : {}),
   };
+}
+
+/** Reads the Kafka configuration from the environment, refusing bad values at start-up with every problem named. */
+export function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConfig {
+  const r = new EnvReader(env);
+  return r.finish(readKafkaConfig(r));
 }
