@@ -7,11 +7,12 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { Producer } from "kafkajs";
 import { parseWebhookConfig, type WebhookConfig } from "../../src/gateway/webhook-config.js";
 import { webhookProducer } from "../../src/gateway/webhook-routes.js";
 import { join } from "node:path";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import type { RecordProducer } from "../../src/adapters/kafka/port.js";
+import { recordProducerOf } from "../../src/adapters/kafka/record-producer-shim.js";
 import { projectRoot } from "../../src/adapters/kafka/project-root.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
@@ -42,16 +43,16 @@ export async function startApi(overrides: NodeJS.ProcessEnv = {}) {
   await replica.start();
   const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
   await producer.connect();
-  let webhooks: { config: WebhookConfig; producer: Producer } | undefined;
+  let webhooks: { config: WebhookConfig; producer: RecordProducer } | undefined;
   if (env.BLACKWELL_WEBHOOKS_FILE) {
     const config = parseWebhookConfig(readFileSync(env.BLACKWELL_WEBHOOKS_FILE, "utf8"), env.BLACKWELL_WEBHOOKS_FILE, env);
     // Fail fast when Kafka is away: the sender gets 503 and retries, instead of waiting on our retries.
     const producer = webhookProducer(ctx.kafka);
     await producer.connect();
-    webhooks = { config, producer };
+    webhooks = { config, producer: recordProducerOf(producer, 10_000) };
     log.info({ sources: config.sources.length }, "webhook gateway enabled");
   }
-  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log, ...(webhooks ? { webhooks } : {}) });
+  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer: recordProducerOf(producer), log, ...(webhooks ? { webhooks } : {}) });
   const address = await app.listen({ host: env.BLACKWELL_API_HOST ?? "127.0.0.1", port });
   log.info({ address, tokens: auth.size }, "API listening");
   return {

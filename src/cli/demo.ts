@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import { recordProducerOf } from "../adapters/kafka/record-producer-shim.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { CodeBuild } from "../executor/codebuild.js";
 import { ExecutorRunner } from "../executor/executor-runner.js";
@@ -110,7 +111,7 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   const adminToken = `admin-${randomBytes(12).toString("hex")}`;
   const replica = new Replica({ kafka, admin: ctx.admin, serde, names, log, path: join(stateDir, "api", "demo.db"), groupId: `${groupPrefix}-api-demo` });
   await replica.start();
-  const api = await buildApi({ ctx, replica, auth: new TokenAuth(`acme-ops@${CLIENT}:${apiToken},admin@*:${adminToken}`), metrics, producer, log });
+  const api = await buildApi({ ctx, replica, auth: new TokenAuth(`acme-ops@${CLIENT}:${apiToken},admin@*:${adminToken}`), metrics, producer: recordProducerOf(producer), log });
   const apiUrl = await api.listen({ host: "127.0.0.1", port: await portOrFree(Number(process.env.BLACKWELL_API_PORT ?? 8080)) });
   say(`reconciler (group ${groupPrefix}-reconciler, exactly-once) and executors (group ${groupPrefix}-executor) running; Integration API stand-in at ${world.url}`);
 

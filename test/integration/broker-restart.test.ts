@@ -7,6 +7,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
+import { recordProducerOf } from "../../src/adapters/kafka/record-producer-shim.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
@@ -55,7 +56,7 @@ describe("a broker restart in the middle of the stream", () => {
     const gateway = webhookProducer(ctx.kafka);
     await gateway.connect();
     const webhooks = parseWebhookConfig(`sources:\n  - {provider: generic, match: steady, client_id: steady, environment: prod, secret: "${SECRET}"}\n`, "webhooks.yaml");
-    const app = await buildApi({ ctx, replica, auth: new TokenAuth(`root@*:${"r".repeat(20)}`), metrics: createMetrics(), producer, log, webhooks: { config: webhooks, producer: gateway } });
+    const app = await buildApi({ ctx, replica, auth: new TokenAuth(`root@*:${"r".repeat(20)}`), metrics: createMetrics(), producer: recordProducerOf(producer), log, webhooks: { config: webhooks, producer: recordProducerOf(gateway, 10_000) } });
     const url = await app.listen({ host: "127.0.0.1", port: 0 });
     // CodeBuild on this test's own moto server, which stays up while the broker is down.
     const cb = new CodeBuildClient({ endpoint: info.awsEndpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });

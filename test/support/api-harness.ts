@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import pino from "pino";
 import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import { recordProducerOf } from "../../src/adapters/kafka/record-producer-shim.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
@@ -30,7 +31,7 @@ export async function startTestApi(h: Harness, tokens: string, options: { bodyLi
   await producer.connect();
   const metrics = options.metrics ?? createMetrics();
   const { webhooks, ...rest } = options;
-  const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer, log, ...rest, ...(webhooks ? { webhooks: { config: webhooks, producer } } : {}) });
+  const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer: recordProducerOf(producer), log, ...rest, ...(webhooks ? { webhooks: { config: webhooks, producer: recordProducerOf(producer) } } : {}) });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     url, metrics, replica,
