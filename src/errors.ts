@@ -53,7 +53,7 @@ export const ERRORS = {
   BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE: entry("request body has the wrong content type", false, 415, EXIT.invalid),
   BLACKWELL_ERR_BODY_TOO_LARGE: entry("request body is too large", false, 413, EXIT.invalid),
   BLACKWELL_ERR_UNAUTHORIZED: entry("a valid bearer token is required", false, 401, EXIT.usage),
-  BLACKWELL_ERR_SIGNATURE: entry("webhook signature missing, wrong or outside the replay window", false, 401, EXIT.invalid),
+  BLACKWELL_ERR_SIGNATURE: entry("webhook signature missing, wrong or too old", false, 401, EXIT.invalid),
   BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
   BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.problem),
 } as const satisfies Record<string, ErrorSpec>;

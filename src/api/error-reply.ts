@@ -26,7 +26,8 @@ function requestErrorCode(statusCode: number): ErrorCode {
  */
 export function apiErrorHandler(o: { log: Logger; bodyLimit: number }) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    if (isBlackwellError(err)) return fail(reply, err.code, err.message);
+    // An internal error's message is for the log, not the caller, whoever classified it.
+    if (isBlackwellError(err) && err.code !== "BLACKWELL_ERR_INTERNAL") return fail(reply, err.code, err.message);
     if (err.validation) return fail(reply, "BLACKWELL_ERR_BAD_REQUEST", err.message);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code = requestErrorCode(err.statusCode);

@@ -53,9 +53,11 @@ export function kafkaError(err: unknown, doing: string): BlackwellError {
   if (err instanceof KafkaJSError) {
     const type = protocolType(err);
     const detail = type ? `${type}: ${err.message}` : err.message;
-    return isOutage(err)
-      ? new BlackwellError("BLACKWELL_ERR_KAFKA", `${doing}: Kafka is unavailable (${detail}); retry later`, { cause: err })
-      : new BlackwellError("BLACKWELL_ERR_KAFKA_REFUSED", `${doing}: Kafka refused it (${detail})`, { cause: err });
+    if (isOutage(err)) {
+      const message = `${doing}: Kafka is unavailable (${detail}); retry later`;
+      return new BlackwellError("BLACKWELL_ERR_KAFKA", message, { cause: err });
+    }
+    return new BlackwellError("BLACKWELL_ERR_KAFKA_REFUSED", `${doing}: Kafka refused it (${detail})`, { cause: err });
   }
   return new BlackwellError("BLACKWELL_ERR_INTERNAL", `${doing}: ${errorMessage(err)}`, { cause: err });
 }
