@@ -12,7 +12,7 @@ const {
   KafkaJSRequestTimeoutError,
 } = kafkajs;
 
-/** A protocol error as the broker decoder builds it: { type, code, retriable, message } (see kafkajs/src/protocol/error.js). */
+/** A protocol error as KafkaJS builds it from a broker answer (kafkajs/src/protocol/error.js). */
 const protocol = (type: string, retriable: boolean) =>
   new KafkaJSProtocolError(Object.assign(new Error(`${type} from the broker`), { type, code: 1, retriable }));
 
@@ -22,14 +22,17 @@ const bailed = (cause: Error) => {
   return new Ctor(cause, { cause });
 };
 
+const down = new KafkaJSConnectionError("Connection error: ECONNREFUSED");
+const exhausted = new KafkaJSNumberOfRetriesExceeded(down, { retryCount: 5, retryTime: 1 });
+
 describe("kafkaError", () => {
   it.each([
     ["a connection error", new KafkaJSConnectionError("Connection error: connect ECONNREFUSED 127.0.0.1:9092")],
     ["a request timeout", new KafkaJSRequestTimeoutError("Request Produce(key: 0, version: 7) timed out")],
     ["a retriable protocol error", protocol("NOT_LEADER_OR_FOLLOWER", true)],
-    ["retries exhausted", new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError("Connection error"), { retryCount: 5, retryTime: 900 })],
+    ["retries exhausted", exhausted],
     ["a final wrapper around a connection error", bailed(new KafkaJSConnectionError("Connection error"))],
-    ["a plain KafkaJSError the library marks retriable", new KafkaJSError("There is no leader for this topic-partition")],
+    ["a plain KafkaJSError the library marks retriable", new KafkaJSError("There is no leader for this partition")],
   ])("maps %s to BLACKWELL_ERR_KAFKA: retriable, 503, exit 4", (_what, err) => {
     const mapped = kafkaError(err, "writing the command");
     expect(mapped.code).toBe("BLACKWELL_ERR_KAFKA");
@@ -52,7 +55,8 @@ describe("kafkaError", () => {
   });
 
   it("names the broker's error type in the message", () => {
-    expect(kafkaError(protocol("TOPIC_AUTHORIZATION_FAILED", false), "writing").message).toContain("TOPIC_AUTHORIZATION_FAILED");
+    const mapped = kafkaError(protocol("TOPIC_AUTHORIZATION_FAILED", false), "writing");
+    expect(mapped.message).toContain("TOPIC_AUTHORIZATION_FAILED");
   });
 
   it("does not read the message: a non-Kafka error saying 'broker' is internal, not an outage", () => {

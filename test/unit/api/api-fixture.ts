@@ -66,17 +66,20 @@ export async function startUnitApi(options: { waitMs?: number } = {}) {
     ctx, replica, auth: new TokenAuth(TOKENS), metrics, producer, log, waitMs: options.waitMs ?? 1_000,
   });
   const insert = (table: "stacks" | "desired", client: string, stack: string, row: Row) =>
-    db.prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?)`).run(client, stack, JSON.stringify(row));
+    db.prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?)`)
+      .run(client, stack, JSON.stringify(row));
   return {
     app, producer, metrics,
     stack: (client: string, row: Row) => insert("stacks", client, String(row.stack_id), row),
     desired: (client: string, row: Row) => insert("desired", client, String(row.stack_id), row),
     driftEvent: (row: Row) =>
       db.prepare("INSERT INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(row.event_id, row.client_id, row.stack_id, row.drift_id, row.transition, row.detected_at, JSON.stringify(row)),
+        .run(row.event_id, row.client_id, row.stack_id, row.drift_id, row.transition, row.detected_at,
+          JSON.stringify(row)),
     audit: (row: Row, command_id: string | null = null) =>
       db.prepare("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(row.audit_id, row.client_id, row.stack_id ?? null, row.action, row.timestamp, command_id, JSON.stringify(row)),
+        .run(row.audit_id, row.client_id, row.stack_id ?? null, row.action, row.timestamp, command_id,
+          JSON.stringify(row)),
     close: async () => {
       await app.close();
       db.close();

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ACME_TOKEN, DRIFT_ID, bearer, decode, names, stackRow, startUnitApi, type UnitApi } from "./api-fixture.js";
 
 let api: UnitApi;
-const post = (url: string, payload: object = {}) => api.app.inject({ method: "POST", url, headers: bearer(ACME_TOKEN), payload });
+const post = (url: string, payload: object = {}) =>
+  api.app.inject({ method: "POST", url, headers: bearer(ACME_TOKEN), payload });
 const ACK = `/v1/clients/acme-corp/drifts/${DRIFT_ID}/acknowledge`;
 
 beforeAll(async () => {
@@ -39,10 +40,11 @@ describe("operator commands", () => {
     // Stands in for the reconciler: its audit of the command reaches the replica right after the write.
     api.producer.onSend = (records) => {
       const command = decode("Command", records[0]!.value);
+      const command_id = String(command.command_id);
       api.audit({
-        audit_id: `audit-${String(command.command_id)}`, client_id: "acme-corp", stack_id: "web-prod", action: "approve",
-        timestamp: "2026-01-01T00:02:00.000Z", success: true, changes_made_json: JSON.stringify({ command_id: command.command_id }),
-      }, String(command.command_id));
+        audit_id: `audit-${command_id}`, client_id: "acme-corp", stack_id: "web-prod", action: "approve",
+        timestamp: "2026-01-01T00:02:00.000Z", success: true, changes_made_json: JSON.stringify({ command_id }),
+      }, command_id);
     };
     const res = await post(`/v1/clients/acme-corp/drifts/${DRIFT_ID}/approve`);
     expect(res.statusCode).toBe(200);
@@ -63,9 +65,8 @@ describe("operator commands", () => {
 
   it("answers 503 BLACKWELL_ERR_KAFKA when the broker is away", async () => {
     api.producer.onSend = () => {
-      throw new kafkajs.KafkaJSNumberOfRetriesExceeded(new kafkajs.KafkaJSConnectionError("Connection error: ECONNREFUSED"), {
-        retryCount: 5, retryTime: 1000,
-      });
+      const refused = new kafkajs.KafkaJSConnectionError("Connection error: ECONNREFUSED");
+      throw new kafkajs.KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 1000 });
     };
     const res = await post(ACK);
     expect(res.statusCode).toBe(503);

@@ -1,6 +1,8 @@
 /** The read routes answer from the replica, scoped to the caller's client, with the replica's freshness. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACME_TOKEN, ADMIN_TOKEN, DRIFT_ID, OTHER_TOKEN, bearer, stackRow, startUnitApi, type UnitApi } from "./api-fixture.js";
+import {
+  ACME_TOKEN, ADMIN_TOKEN, DRIFT_ID, OTHER_TOKEN, bearer, stackRow, startUnitApi, type UnitApi,
+} from "./api-fixture.js";
 
 let api: UnitApi;
 const get = (url: string, token = ACME_TOKEN) => api.app.inject({ url, headers: bearer(token) });
@@ -12,10 +14,12 @@ beforeAll(async () => {
   api.desired("acme-corp", {
     stack_id: "web-prod", state_version: "v1.2.0",
     policy: {
-      schedule: "*/5 * * * *", observability: null, notifications: { channels: [{ type: "slack", target: "#ops", events: [] }] },
+      schedule: "*/5 * * * *", observability: null,
+      notifications: { channels: [{ type: "slack", target: "#ops", events: [] }] },
       auto_heal: {
-        enabled: true, max_attempts: 3, backoff_strategy: "exponential", backoff_base_seconds: 30, backoff_cap_seconds: 600,
-        allowed_drift_types: ["resource"], require_approval: [], circuit_breaker: null, flap_detection: null, windows: null,
+        enabled: true, max_attempts: 3, backoff_strategy: "exponential",
+        backoff_base_seconds: 30, backoff_cap_seconds: 600, allowed_drift_types: ["resource"], require_approval: [],
+        circuit_breaker: null, flap_detection: null, windows: null,
       },
     },
   });
@@ -24,7 +28,8 @@ beforeAll(async () => {
     detected_at: "2026-01-01T00:00:00.000Z", drift_type: "resource", component: "site_bucket", severity: "high",
   });
   api.audit({
-    audit_id: "a1", client_id: "acme-corp", stack_id: "web-prod", action: "heal_issued", timestamp: "2026-01-01T00:01:00.000Z",
+    audit_id: "a1", client_id: "acme-corp", stack_id: "web-prod", action: "heal_issued",
+    timestamp: "2026-01-01T00:01:00.000Z",
     triggered_by: "policy", success: true, changes_made_json: "{}",
   });
 });
@@ -37,7 +42,8 @@ describe("read routes", () => {
     expect(res.headers["x-blackwell-replica-lag"]).toBe("0");
     const body = res.json();
     expect(body.stacks.map((s: { stack_id: string }) => s.stack_id)).toEqual(["web-prod", "web-staging"]);
-    expect(body.stacks[0].drift_details[0]).toMatchObject({ drift_id: DRIFT_ID, expected: "healthy", observed: "deleted" });
+    const drift = body.stacks[0].drift_details[0];
+    expect(drift).toMatchObject({ drift_id: DRIFT_ID, expected: "healthy", observed: "deleted" });
     expect(body.replica).toMatchObject({ lag_records: 0, caught_up: true });
   });
 
@@ -71,7 +77,8 @@ describe("read routes", () => {
 
   it("serves a stack's policy in blackwell.yaml's format", async () => {
     const body = (await get("/v1/clients/acme-corp/stacks/web-prod/policy")).json();
-    expect(body).toMatchObject({ state_version: "v1.2.0", policy: { auto_heal: { backoff_base: "30s", backoff_cap: "600s" } } });
+    expect(body.state_version).toBe("v1.2.0");
+    expect(body.policy.auto_heal).toMatchObject({ backoff_base: "30s", backoff_cap: "600s" });
     expect(body.policy.notifications.channels).toEqual([{ type: "slack", target: "#ops" }]);
     expect((await get("/v1/clients/acme-corp/stacks/web-staging/policy")).statusCode).toBe(404);
   });
