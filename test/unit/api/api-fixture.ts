@@ -19,6 +19,7 @@ import { topicNames } from "../../../src/adapters/kafka/topics.js";
 import { TokenAuth } from "../../../src/api/auth.js";
 import { Replica, type Row } from "../../../src/api/replica.js";
 import { buildApi } from "../../../src/api/server.js";
+import type { WebhookConfig } from "../../../src/gateway/webhook-config.js";
 import { createMetrics } from "../../../src/observability/metrics.js";
 import type { AppContext } from "../../../src/runtime/app-context.js";
 
@@ -46,7 +47,7 @@ export class RecordingProducer implements RecordProducer {
   async disconnect(): Promise<void> {}
 }
 
-export async function startUnitApi(options: { waitMs?: number } = {}) {
+export async function startUnitApi(options: { waitMs?: number; webhooks?: WebhookConfig } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "blackwell-api-unit-"));
   const path = join(dir, "replica.db");
   const kafka = new kafkajs.Kafka({ brokers: ["127.0.0.1:1"], logLevel: kafkajs.logLevel.NOTHING });
@@ -62,8 +63,9 @@ export async function startUnitApi(options: { waitMs?: number } = {}) {
   const db = new Database(path);
   const producer = new RecordingProducer();
   const metrics = createMetrics();
+  const webhooks = options.webhooks ? { webhooks: { config: options.webhooks, producer } } : {};
   const app = await buildApi({
-    ctx, replica, auth: new TokenAuth(TOKENS), metrics, producer, log, waitMs: options.waitMs ?? 1_000,
+    ctx, replica, auth: new TokenAuth(TOKENS), metrics, producer, log, waitMs: options.waitMs ?? 1_000, ...webhooks,
   });
   const insert = (table: "stacks" | "desired", client: string, stack: string, row: Row) =>
     db.prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?)`)
