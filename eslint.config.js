@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules, and the rule that keeps the
-// core pure — src/core may not import Node built-ins, Kafka, SQLite, HTTP or a logger.
+// Lint: typescript-eslint's recommended rules, the rule that keeps the core pure
+// (src/core may not import Node built-ins, Kafka, SQLite, HTTP or a logger), and
+// the Kafka port's rule: only src/adapters/kafka knows the client library.
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -8,6 +9,17 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["src/**/*.ts", "processors/**/*.ts", "bench/**/*.ts"],
+    ignores: ["src/adapters/kafka/**", "src/core/**"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["kafkajs", "kafkajs/*"], message: "Only src/adapters/kafka may import the Kafka client: use the port (src/adapters/kafka/port.ts)." },
+        ],
+      }],
     },
   },
   {

@@ -1,18 +1,62 @@
 /**
- * The one error catalog. Every error we raise carries a stable code, says
- * whether retrying can help, and (where it crosses the API) an HTTP status.
+ * The one error catalog. Every error the API, the webhook gateway, the CLI
+ * and the processors emit carries a stable code from this table, which says
+ * whether retrying can help, the HTTP status where it crosses the API, and the
+ * `blackwell` command's exit code. No code string lives anywhere else.
  */
-export const ERRORS = {
-  BLACKWELL_ERR_CONFIG: { retriable: false, http: 500, summary: "invalid configuration" },
-  BLACKWELL_ERR_UNDECODABLE: { retriable: false, http: 400, summary: "record cannot be decoded" },
-  BLACKWELL_ERR_UNKNOWN_SCHEMA: { retriable: false, http: 400, summary: "record names a schema id the registry does not know" },
-  BLACKWELL_ERR_INVALID_RECORD: { retriable: false, http: 400, summary: "record decoded but violates the contract" },
-  BLACKWELL_ERR_ENCODE: { retriable: false, http: 500, summary: "value does not match its schema" },
-  BLACKWELL_ERR_REGISTRY_UNAVAILABLE: { retriable: true, http: 503, summary: "schema registry unavailable" },
-  BLACKWELL_ERR_SCHEMA_INCOMPATIBLE: { retriable: false, http: 409, summary: "schema refused as incompatible" },
-  BLACKWELL_ERR_INVALID_DESIRED_STATE: { retriable: false, http: 400, summary: "desired state is invalid" },
-  BLACKWELL_ERR_KAFKA: { retriable: true, http: 503, summary: "Kafka unavailable" },
+
+/** The `blackwell` command's exit codes, which scripts rely on. */
+export const EXIT = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** It ran and found a problem (e.g. replay differs, a stack is not healthy). */
+  problem: 1,
+  /** Wrong arguments or configuration. */
+  usage: 2,
+  /** Invalid input (e.g. blackwell.yaml, a record to produce). */
+  invalid: 3,
+  /** Kafka or the schema registry is unavailable: retry later. */
+  unavailable: 4,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** One catalog entry. */
+export interface ErrorSpec {
+  summary: string;
+  /** Retrying the same thing later can succeed (an outage), as opposed to a fault in the input or configuration. */
+  retriable: boolean;
+  /** Status of an API answer carrying this code. */
+  http: number;
+  /** Exit code of the `blackwell` command failing with this code. */
+  exit: ExitCode;
+}
+
+const entry = (summary: string, retriable: boolean, http: number, exit: ExitCode): ErrorSpec => ({
+  summary, retriable, http, exit,
+});
+
+export const ERRORS = {
+  BLACKWELL_ERR_CONFIG: entry("invalid configuration", false, 500, EXIT.usage),
+  BLACKWELL_ERR_USAGE: entry("wrong command-line usage", false, 400, EXIT.usage),
+  BLACKWELL_ERR_UNDECODABLE: entry("record cannot be decoded", false, 400, EXIT.invalid),
+  BLACKWELL_ERR_UNKNOWN_SCHEMA: entry("record names a schema id the registry does not know", false, 400, EXIT.invalid),
+  BLACKWELL_ERR_INVALID_RECORD: entry("record decoded but violates the contract", false, 400, EXIT.invalid),
+  BLACKWELL_ERR_ENCODE: entry("value does not match its schema", false, 500, EXIT.invalid),
+  BLACKWELL_ERR_REGISTRY_UNAVAILABLE: entry("schema registry unavailable", true, 503, EXIT.unavailable),
+  BLACKWELL_ERR_SCHEMA_INCOMPATIBLE: entry("schema refused as incompatible", false, 409, EXIT.invalid),
+  BLACKWELL_ERR_INVALID_DESIRED_STATE: entry("desired state is invalid", false, 400, EXIT.invalid),
+  BLACKWELL_ERR_KAFKA: entry("Kafka unavailable", true, 503, EXIT.unavailable),
+  // Kafka answered but will not do it (authorization, message too large, unknown topic config): retrying cannot help.
+  BLACKWELL_ERR_KAFKA_REFUSED: entry("Kafka refused the request", false, 500, EXIT.unavailable),
+  BLACKWELL_ERR_BAD_REQUEST: entry("request is malformed or fails validation", false, 400, EXIT.invalid),
+  BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE: entry("request body has the wrong content type", false, 415, EXIT.invalid),
+  BLACKWELL_ERR_BODY_TOO_LARGE: entry("request body is too large", false, 413, EXIT.invalid),
+  BLACKWELL_ERR_UNAUTHORIZED: entry("a valid bearer token is required", false, 401, EXIT.usage),
+  BLACKWELL_ERR_SIGNATURE: entry("webhook signature missing, wrong or too old", false, 401, EXIT.invalid),
+  BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
+  BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.problem),
+} as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -36,4 +80,9 @@ export function isBlackwellError(err: unknown, code?: ErrorCode): err is Blackwe
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The API's error body (see the `Error` schema in openapi.ts): `{ error: { code, message } }`. */
+export function errorBody(code: ErrorCode, message: string): { error: { code: ErrorCode; message: string } } {
+  return { error: { code, message } };
 }

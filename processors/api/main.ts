@@ -2,11 +2,9 @@
  * Composition root of the API role: config -> Kafka context -> read replica
  * -> HTTP server. Settings: see `ApiConfig` (src/config/api-config.ts).
  */
-import type { Producer } from "kafkajs";
 import type { WebhookConfig } from "../../src/gateway/webhook-config.js";
-import { webhookProducer } from "../../src/gateway/webhook-routes.js";
 import { join } from "node:path";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
+import type { RecordProducer } from "../../src/adapters/kafka/port.js";
 import { Replica } from "../../src/api/replica.js";
 import { buildApi } from "../../src/api/server.js";
 import { apiConfigFromEnv, type ApiConfig } from "../../src/config/api-config.js";
@@ -29,15 +27,12 @@ export async function startApi(cfg: ApiConfig) {
     groupId: `${prefix}-api-${instance}`,
   });
   await replica.start();
-  const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-  await producer.connect();
-  let webhooks: { config: WebhookConfig; producer: Producer } | undefined;
+  const producer = await ctx.kafka.producer();
+  let webhooks: { config: WebhookConfig; producer: RecordProducer } | undefined;
   if (cfg.webhooks) {
     const config = cfg.webhooks;
     // Fail fast when Kafka is away: the sender gets 503 and retries, instead of waiting on our retries.
-    const producer = webhookProducer(ctx.kafka);
-    await producer.connect();
-    webhooks = { config, producer };
+    webhooks = { config, producer: await ctx.kafka.producer({ fastFail: true }) };
     log.info({ sources: config.sources.length }, "webhook gateway enabled");
   }
   const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log, ...(webhooks ? { webhooks } : {}) });

@@ -1,4 +1,6 @@
 /** The API's OpenAPI 3.1 document, served at /openapi.json. */
+import { ERRORS } from "../errors.js";
+
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 const pathParam = (name: string, schema: object = id) => ({ name, in: "path", required: true, schema });
 const error = { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
@@ -18,7 +20,16 @@ export function openApiDocument(): object {
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
-        Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } } },
+        Error: {
+          type: "object", required: ["error"],
+          properties: {
+            error: {
+              type: "object", required: ["code", "message"],
+              // The codes are the catalog's (src/errors.ts); the status of an answer follows from its code.
+              properties: { code: { type: "string", enum: Object.keys(ERRORS) }, message: { type: "string" } },
+            },
+          },
+        },
         Replica: { type: "object", properties: { lag_records: { type: "integer" }, caught_up: { type: "boolean" }, as_of: { type: ["string", "null"] } } },
       },
     },

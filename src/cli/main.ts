@@ -18,7 +18,7 @@ import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
-import { EXIT, UsageError, print, table, withContext } from "./cli-kit.js";
+import { EXIT, UsageError, exitCodeFor, print, table, withContext } from "./cli-kit.js";
 export { EXIT };
 
 const HELP: Record<string, string> = {
@@ -208,20 +208,16 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.usage;
     }
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
-      console.error(`blackwell ${command}: ${err.message}\n\n${HELP[command] ?? HELP.main}`);
-      return EXIT.usage;
-    }
-    if (isBlackwellError(err) && !err.retriable) {
+    const exit = exitCodeFor(err);
+    if (err instanceof UsageError || (exit === EXIT.usage && err instanceof TypeError)) {
+      console.error(`blackwell ${command}: ${errorMessage(err)}\n\n${HELP[command] ?? HELP.main}`);
+    } else if (isBlackwellError(err) && !err.retriable) {
+      // Our own final errors already say what is wrong, with file and field.
       console.error(err.message);
-      return err.code === "BLACKWELL_ERR_CONFIG" ? EXIT.usage : EXIT.invalid;
-    }
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+    } else {
       console.error(`blackwell ${command}: ${errorMessage(err)}`);
-      return EXIT.invalid;
     }
-    console.error(`blackwell ${command}: ${errorMessage(err)}`);
-    return EXIT.unavailable;
+    return exit;
   }
 }
 

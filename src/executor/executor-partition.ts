@@ -21,7 +21,7 @@ import { dlqRecord } from "../adapters/kafka/dlq.js";
 import type { InRecord, OutRecord, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
-import { BlackwellError, errorMessage } from "../errors.js";
+import { BlackwellError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { budgetTarget, perform, type ActionTargets } from "./actions.js";
 import type { EffectLedger } from "./effect-ledger.js";

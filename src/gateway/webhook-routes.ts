@@ -5,26 +5,23 @@
  * answers 503 with Retry-After, so the provider retries: nothing accepted is
  * lost, nothing is acknowledged that was not written.
  */
-import type { FastifyInstance } from "fastify";
-import type { Kafka, Producer } from "kafkajs";
-import { clientPartitioner } from "../adapters/kafka/partitioner.js";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { kafkaError } from "../adapters/kafka/kafka-errors.js";
+import type { RecordProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
-import { errorMessage, isBlackwellError } from "../errors.js";
+import { PUBLIC_ROUTE } from "../api/route-auth.js";
+import { ERRORS, errorBody, errorMessage, isBlackwellError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { normalize, providerEventValue, sourceKey, type Json } from "./normalize.js";
 import { verifyApiKey, verifyContentful, verifyGeneric, verifySanity, verifyShopify, type Verdict } from "./signatures.js";
 import { WEBHOOK_PROVIDERS, type WebhookConfig, type WebhookProvider, type WebhookSource } from "./webhook-config.js";
 
-/** The gateway's producer: acks=all, idempotent, and few retries, so a Kafka outage answers 503 quickly and the sender retries. */
-export function webhookProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, createPartitioner: clientPartitioner, retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 } });
-}
-
 export interface WebhookDeps {
   config: WebhookConfig;
-  producer: Producer;
+  /** Writes provider events (acks=all); should fail fast (the port's `producer({ fastFail: true })`). */
+  producer: RecordProducer;
   serde: AvroSerde;
   names: TopicNames;
   metrics: Metrics;
@@ -48,13 +45,19 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  app.post<{ Params: { provider: string } }>("/webhooks/:provider", async (req, reply) => {
+  // Public: the caller is a provider, authenticated by its signature below, not by a bearer token.
+  app.post<{ Params: { provider: string } }>("/webhooks/:provider", { config: PUBLIC_ROUTE }, async (req, reply) => {
     const provider = req.params.provider as WebhookProvider;
-    const outcome = (status: number, code: string, message: string) => {
-      deps.metrics.webhookRequests.inc({ provider: (WEBHOOK_PROVIDERS as readonly string[]).includes(provider) ? provider : "unknown", outcome: String(status) });
-      return reply.code(status).send(status < 300 ? { status: "accepted", ...JSON.parse(message) } : { error: { code, message } });
+    const known = (WEBHOOK_PROVIDERS as readonly string[]).includes(provider);
+    const count = (reply: FastifyReply) => {
+      deps.metrics.webhookRequests.inc({ provider: known ? provider : "unknown", outcome: String(reply.statusCode) });
+      return reply;
     };
-    if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(provider)) return outcome(404, "BLACKWELL_ERR_NOT_FOUND", `no webhook provider ${provider} (known: ${WEBHOOK_PROVIDERS.join(", ")})`);
+    const refuse = (code: ErrorCode, message: string) =>
+      count(reply.code(ERRORS[code].http).send(errorBody(code, message)));
+    if (!known) {
+      return refuse("BLACKWELL_ERR_NOT_FOUND", `no webhook provider ${provider} (known: ${WEBHOOK_PROVIDERS.join(", ")})`);
+    }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let body: Json;
     try {
@@ -62,31 +65,40 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
       body = parsed as Json;
     } catch (err) {
-      return outcome(400, "BLACKWELL_ERR_BAD_REQUEST", `body is not a JSON object: ${errorMessage(err)}`);
+      return refuse("BLACKWELL_ERR_BAD_REQUEST", `body is not a JSON object: ${errorMessage(err)}`);
     }
     const key = sourceKey(provider, req.headers, body);
     const source = key === null ? undefined : deps.config.sources.find((s) => s.provider === provider && s.match === key);
-    if (!source) return outcome(404, "BLACKWELL_ERR_NOT_FOUND", `no client is configured for this ${provider} source${key ? ` (${key})` : ""}`);
+    if (!source) {
+      return refuse("BLACKWELL_ERR_NOT_FOUND", `no client is configured for this ${provider} source${key ? ` (${key})` : ""}`);
+    }
     const verdict = verify(provider, source, req.headers, req.method, req.url.split("?")[0]!, raw, now(), deps.config.replayWindowMs);
     if (!verdict.ok) {
       deps.log.warn({ provider, client: source.client_id, reason: verdict.reason }, "webhook refused");
-      return outcome(401, "BLACKWELL_ERR_SIGNATURE", verdict.reason);
+      return refuse("BLACKWELL_ERR_SIGNATURE", verdict.reason);
     }
     let value: Json;
     try {
       value = providerEventValue(source, normalize(provider, req.headers, body, new Date(now())));
     } catch (err) {
-      if (isBlackwellError(err)) return outcome(400, err.code, err.message);
+      if (isBlackwellError(err)) return refuse(err.code, err.message);
       throw err;
     }
     const topic = deps.names["provider-events"];
+    const encoded = deps.serde.encode(topic, "ProviderEvent", value);
     try {
-      await deps.producer.send({ topic, acks: -1, timeout: 10_000, messages: [{ key: source.client_id, value: deps.serde.encode(topic, "ProviderEvent", value) }] });
+      await deps.producer.send([{ topic, key: source.client_id, value: encoded }]);
     } catch (err) {
-      deps.log.error({ provider, client: source.client_id, err: errorMessage(err) }, "webhook could not be written to Kafka; answering 503 so the sender retries");
+      const failure = kafkaError(err, `writing a ${provider} webhook of ${source.client_id}`);
+      const client = source.client_id;
+      deps.log.error({ provider, client, code: failure.code, err: failure.message }, "webhook not stored");
+      // A refusal is final (500): retrying cannot help. Anything else answers 503 with Retry-After, so the
+      // provider retries: nothing accepted is lost.
+      if (failure.code === "BLACKWELL_ERR_KAFKA_REFUSED") return refuse(failure.code, "the event could not be stored");
       void reply.header("retry-after", "30");
-      return outcome(503, "BLACKWELL_ERR_KAFKA", "the event could not be stored; retry later");
+      return refuse("BLACKWELL_ERR_KAFKA", "the event could not be stored; retry later");
     }
-    return outcome(202, "", JSON.stringify({ client_id: source.client_id, event_id: value.event_id, event_type: value.event_type }));
+    const { event_id, event_type } = value;
+    return count(reply.code(202).send({ status: "accepted", client_id: source.client_id, event_id, event_type }));
   });
 }

@@ -8,7 +8,7 @@
  */
 import { kafkaConfigFromEnv, type KafkaConfig } from "../config/config.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
-import { startLocalInfra } from "./local-infra.js";
+import { defaultInfraDir, readRunningInfra, startLocalInfra } from "./local-infra.js";
 
 /** Standard AWS SDK settings that point every AWS client at the local moto server. */
 export function localAwsEnv(endpoint: string): Record<string, string> {
@@ -32,4 +32,20 @@ export async function kafkaConfigOrLocalInfra(log: (m: string) => void): Promise
     Object.assign(process.env, localAwsEnv(info.awsEndpoint));
   }
   return kafkaConfigFromEnv({ ...process.env, KAFKA_BROKERS: info.brokers, SCHEMA_REGISTRY_URL: info.registryUrl });
+}
+
+/**
+ * For operator commands (`status`, `apply`...): the configured Kafka, else the local one only when it is already
+ * running (`blackwell up` / `make demo` started it), never started here. Neither: the configuration error, which
+ * names KAFKA_BROKERS and SCHEMA_REGISTRY_URL.
+ */
+export function kafkaConfigOrRunningLocal(log: (m: string) => void): KafkaConfig {
+  if (process.env.KAFKA_BROKERS || process.env.SCHEMA_REGISTRY_URL) return kafkaConfigFromEnv();
+  const running = readRunningInfra(defaultInfraDir(projectRoot()));
+  if (!running) return kafkaConfigFromEnv();
+  log(`KAFKA_BROKERS / SCHEMA_REGISTRY_URL not set: using the running local Kafka ${running.brokers}`);
+  if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_PROFILE && !process.env.AWS_ACCESS_KEY_ID) {
+    Object.assign(process.env, localAwsEnv(running.awsEndpoint));
+  }
+  return kafkaConfigFromEnv({ ...process.env, KAFKA_BROKERS: running.brokers, SCHEMA_REGISTRY_URL: running.registryUrl });
 }

@@ -5,7 +5,6 @@ import { join, resolve } from "node:path";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientPartitioner } from "../../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { TokenAuth } from "../../src/api/auth.js";
 import { Replica } from "../../src/api/replica.js";
@@ -14,7 +13,6 @@ import { CodeBuild } from "../../src/executor/codebuild.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
 import { parseRate, RateBudgets } from "../../src/executor/rate-budget.js";
 import { parseWebhookConfig } from "../../src/gateway/webhook-config.js";
-import { webhookProducer } from "../../src/gateway/webhook-routes.js";
 import { startLocalInfra, stopLocalInfra, stopLocalKafka, type LocalInfraInfo } from "../../src/infra/local-infra.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { createAppContext, type AppContext } from "../../src/runtime/app-context.js";
@@ -50,10 +48,8 @@ describe("a broker restart in the middle of the stream", () => {
     await reconciler.start();
     const replica = new Replica({ kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, log, path: join(stateDir, "api.db"), groupId: "restart-api" });
     await replica.start();
-    const producer = ctx.kafka.producer({ idempotent: true, createPartitioner: clientPartitioner });
-    await producer.connect();
-    const gateway = webhookProducer(ctx.kafka);
-    await gateway.connect();
+    const producer = await ctx.kafka.producer();
+    const gateway = await ctx.kafka.producer({ fastFail: true });
     const webhooks = parseWebhookConfig(`sources:\n  - {provider: generic, match: steady, client_id: steady, environment: prod, secret: "${SECRET}"}\n`, "webhooks.yaml");
     const app = await buildApi({ ctx, replica, auth: new TokenAuth(`root@*:${"r".repeat(20)}`), metrics: createMetrics(), producer, log, webhooks: { config: webhooks, producer: gateway } });
     const url = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -69,7 +65,7 @@ describe("a broker restart in the middle of the stream", () => {
     const project = await createBuildProject(cb);
     const results = await collectTopic<{ command_key: string; status: string }>(ctx.kafka, ctx.names["heal-results"], "HealResult", ctx.serde);
     const heal = async (key: string) => {
-      await producer.send({ topic: ctx.names["heal-commands"], acks: -1, messages: [{ key: "steady", value: ctx.serde.encode(ctx.names["heal-commands"], "HealCommand", healCommandValue({ client_id: "steady", action: "site.rebuild", params: { project }, command_key: key })) }] });
+      await producer.send([{ topic: ctx.names["heal-commands"], key: "steady", value: ctx.serde.encode(ctx.names["heal-commands"], "HealCommand", healCommandValue({ client_id: "steady", action: "site.rebuild", params: { project }, command_key: key })) }]);
       await results.waitFor((i) => i.some((r) => r.value?.command_key === key), 120_000, `the executor's result for ${key}`);
     };
     const drift = await collectTopic<{ transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
@@ -91,8 +87,8 @@ describe("a broker restart in the middle of the stream", () => {
     };
     try {
       const base = Date.now();
-      await producer.send({ topic: ctx.names["desired-state"], acks: -1, messages: [{ key: "steady/web", value: ctx.serde.encode(ctx.names["desired-state"], "DesiredState", desiredToAvro(desiredStack({ client_id: "steady", stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:s", ignore_paths: [] }] }))) }] });
-      const flip = (status: string, at: number) => producer.send({ topic: ctx.names["resource-events"], acks: -1, messages: [{ key: "steady", value: ctx.serde.encode(ctx.names["resource-events"], "ResourceEvent", resourceEventValue({ client_id: "steady", environment: "prod", resource_name: "db", status, at: new Date(at) })) }] });
+      await producer.send([{ topic: ctx.names["desired-state"], key: "steady/web", value: ctx.serde.encode(ctx.names["desired-state"], "DesiredState", desiredToAvro(desiredStack({ client_id: "steady", stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:s", ignore_paths: [] }] }))) }]);
+      const flip = (status: string, at: number) => producer.send([{ topic: ctx.names["resource-events"], key: "steady", value: ctx.serde.encode(ctx.names["resource-events"], "ResourceEvent", resourceEventValue({ client_id: "steady", environment: "prod", resource_name: "db", status, at: new Date(at) })) }]);
       for (let i = 0; i < 10; i++) expect(await webhook()).toBe(202);
       await flip("unhealthy", base + 1000);
       await drift.waitFor((i) => i.length >= 1, 30_000, "the first drift");

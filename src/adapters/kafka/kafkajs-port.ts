@@ -3,7 +3,8 @@
  * product does with Kafka goes through here: producers, the transactional
  * commit of a task, group consumers, admin reads and bounded reads.
  */
-import { ConfigResourceTypes, type Admin, type Consumer, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
+// KafkaJS is CommonJS: its enums are reachable from the default export only, not as ESM named exports.
+import kafkajs, { type Admin, type Consumer, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 import { BlackwellError, errorMessage } from "../../errors.js";
 import { chunkBySize, MAX_REQUEST_BYTES } from "./chunk.js";
@@ -24,11 +25,16 @@ export interface PortLogger {
 }
 
 /** Builds the port of a process: one KafkaJS client, one connected admin. */
-export async function connectKafka(config: KafkaConfig, log?: LogSink & Partial<Record<never, never>>, portLog?: PortLogger): Promise<KafkaPort> {
+export async function connectKafka(config: KafkaConfig, log?: LogSink, portLog?: PortLogger): Promise<KafkaPort> {
+  const port = createKafkaPort(config, log, portLog);
+  await port.connect();
+  return port;
+}
+
+/** The port without connecting anything yet (a unit test of a surface that only builds consumers). */
+export function createKafkaPort(config: KafkaConfig, log?: LogSink, portLog?: PortLogger): KafkaPort & { connect(): Promise<void> } {
   const kafka = createKafka(config, log);
-  const admin = kafka.admin();
-  await admin.connect();
-  return new KafkaJsPort(kafka, admin, portLog ?? silent);
+  return new KafkaJsPort(kafka, kafka.admin(), portLog ?? silent);
 }
 
 const silent: PortLogger = { warn: () => {}, debug: () => {} };
@@ -60,6 +66,10 @@ class KafkaJsPort implements KafkaPort {
     this.admin = new KafkaJsAdmin(kafka, kafkaAdmin);
   }
 
+  connect(): Promise<void> {
+    return this.kafkaAdmin.connect();
+  }
+
   async producer(options: { fastFail?: boolean } = {}): Promise<RecordProducer> {
     const producer = this.kafka.producer({
       idempotent: true,
@@ -69,11 +79,12 @@ class KafkaJsPort implements KafkaPort {
       ...(options.fastFail ? { retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 } } : {}),
     });
     await producer.connect();
+    const timeout = options.fastFail ? 10_000 : 30_000;
     return {
       send: async (records) => {
         const sent: SendResult[] = [];
         for (const chunk of chunkBySize(byTopic(records), MAX_REQUEST_BYTES)) {
-          for (const r of await producer.sendBatch({ topicMessages: chunk, acks: -1 })) {
+          for (const r of await producer.sendBatch({ topicMessages: chunk, acks: -1, timeout })) {
             sent.push({ topic: r.topicName, partition: r.partition, baseOffset: r.baseOffset ?? "-1" });
           }
         }
@@ -354,7 +365,7 @@ class KafkaJsAdmin implements KafkaAdmin {
     if (configNames && configNames.length > 0) {
       const described = await this.admin.describeConfigs({
         includeSynonyms: false,
-        resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames })),
+        resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames })),
       });
       for (const r of described.resources) {
         configs.set(r.resourceName, Object.fromEntries(r.configEntries.map((e) => [e.configName, e.configValue])));

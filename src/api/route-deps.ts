@@ -1,0 +1,22 @@
+/** What the API's route plugins are given by buildApi. */
+import type { RecordProducer } from "../adapters/kafka/port.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { AppContext } from "../runtime/app-context.js";
+import type { Replica } from "./replica.js";
+
+/** The replica's read side: all the routes ask of it. */
+export type ReplicaReads = Pick<
+  Replica,
+  "stacks" | "stack" | "desired" | "hasClient" | "driftEvents" | "audits" | "auditOfCommand" | "freshness" | "ready" |
+  "consistency"
+>;
+
+export interface RouteDeps {
+  /** Topic names and serde for writes; desired-state reads (policy, rollback, apply) go to Kafka through it. */
+  ctx: AppContext;
+  replica: ReplicaReads;
+  producer: RecordProducer;
+  metrics: Metrics;
+  /** How long a write waits for the reconciler's answer before answering 202, in ms. */
+  waitMs: number;
+}
