@@ -7,6 +7,7 @@
 import kafkajs, { type Admin, type Consumer, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 import { BlackwellError, errorMessage } from "../../errors.js";
+import { retry, retryPolicy } from "../../runtime/retry.js";
 import { chunkBySize, MAX_REQUEST_BYTES } from "./chunk.js";
 import { coPartitionedAssigner } from "./co-partitioned-assigner.js";
 import { highWatermarks } from "./end-offsets.js";
@@ -126,6 +127,9 @@ class KafkaJsPort implements KafkaPort {
   }
 }
 
+/** A fenced or broken transactional producer is replaced within about half a minute, or the task fails. */
+const REPLACE_POLICY = retryPolicy({ attempts: 10, initialMs: 250, maxMs: 5_000 });
+
 class KafkaJsTransactional implements TransactionalProducer {
   private producer: Producer | null = null;
 
@@ -196,16 +200,10 @@ class KafkaJsTransactional implements TransactionalProducer {
   private async replace(): Promise<void> {
     await this.producer?.disconnect().catch(() => {});
     this.producer = null;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.producer = await this.connect();
-        this.log.warn({ attempt, transactionalId: this.transactionalId }, "transactional producer replaced");
-        return;
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-      }
-    }
+    await retry(async (attempt) => {
+      this.producer = await this.connect();
+      this.log.warn({ attempt, transactionalId: this.transactionalId }, "transactional producer replaced");
+    }, REPLACE_POLICY);
   }
 
   async close(): Promise<void> {
