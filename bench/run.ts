@@ -6,13 +6,25 @@
  * Prints a table and writes bench/results/<timestamp>.json.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as hdr from "hdr-histogram-js";
 import pino from "pino";
-import { ceilingDecode as libraryDecode, ceilingTransactional as libraryTransactional } from "../src/adapters/kafka/ceilings.js";
+import {
+  ceilingDecode as libraryDecode,
+  ceilingTransactional as libraryTransactional,
+} from "../src/adapters/kafka/ceilings.js";
 import type { OutRecord } from "../src/adapters/kafka/port.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
 import { TaskStore } from "../src/adapters/store/task-store.js";
@@ -20,7 +32,14 @@ import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js
 import { kafkaConfigOrLocalInfra } from "../src/infra/connect.js";
 import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
 import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
-import { countExpected, desiredFor, generateEvents, stacksOf, type Expected, type WorkloadOptions } from "./workload.js";
+import {
+  countExpected,
+  desiredFor,
+  generateEvents,
+  stacksOf,
+  type Expected,
+  type WorkloadOptions,
+} from "./workload.js";
 import { healRun } from "./heal.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -46,21 +65,33 @@ if (args.help) {
 Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`);
   process.exit(0);
 }
-const EVENTS = Number(args.events), CLIENTS = Number(args.clients), PARTITIONS = Number(args.partitions), RATE = Number(args.rate);
-const LATENCY_SECONDS = Number(args["latency-seconds"]), SEED = Number(args.seed);
+const EVENTS = Number(args.events),
+  CLIENTS = Number(args.clients),
+  PARTITIONS = Number(args.partitions),
+  RATE = Number(args.rate);
+const LATENCY_SECONDS = Number(args["latency-seconds"]),
+  SEED = Number(args.seed);
 const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const log = pino({ level: "warn" }, pino.destination(2));
 
-interface Figure { value: number; unit: string }
+interface Figure {
+  value: number;
+  unit: string;
+}
 const figures: Record<string, Figure | string> = {};
-const fig = (name: string, value: number, unit: string) => { figures[name] = { value: Math.round(value * 100) / 100, unit }; };
+const fig = (name: string, value: number, unit: string) => {
+  figures[name] = { value: Math.round(value * 100) / 100, unit };
+};
 
 async function context(prefix: string): Promise<AppContext> {
   const base = await kafkaConfigOrLocalInfra(say);
   return createAppContext({ ...base, topicPrefix: prefix, partitions: PARTITIONS }, log);
 }
 
-async function produceAll(ctx: AppContext, messages: Iterable<{ topic: string; key: string; value: Buffer }>): Promise<number> {
+async function produceAll(
+  ctx: AppContext,
+  messages: Iterable<{ topic: string; key: string; value: Buffer }>,
+): Promise<number> {
   const producer = await ctx.kafka.producer();
   let n = 0;
   let chunk: OutRecord[] = [];
@@ -81,14 +112,22 @@ async function produceAll(ctx: AppContext, messages: Iterable<{ topic: string; k
 function* workloadMessages(ctx: AppContext, options: WorkloadOptions, expected: Expected) {
   for (const e of generateEvents(options, expected)) {
     const topic = ctx.names[e.topic];
-    yield { topic, key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) };
+    yield {
+      topic,
+      key: e.key,
+      value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value),
+    };
   }
 }
 
 /** Desired state of every stack of the workload with `seed` (stacks depend on the seed). */
 async function desiredMessages(ctx: AppContext, appliedAt: number, clients: number, seed: number) {
   const topic = ctx.names["desired-state"];
-  return stacksOf({ clients, seed }).map((s) => ({ topic, key: `${s.client_id}/${s.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))) }));
+  return stacksOf({ clients, seed }).map((s) => ({
+    topic,
+    key: `${s.client_id}/${s.stack_id}`,
+    value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))),
+  }));
 }
 
 async function groupCommitted(ctx: AppContext, groupId: string, topics: string[]): Promise<bigint> {
@@ -106,9 +145,19 @@ async function totalEnd(ctx: AppContext, topics: string[]): Promise<bigint> {
 /** Ceiling 1: a plain consumer that reads and Avro-decodes the inputs, nothing else. */
 function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
   const schemaOf = (topic: string) =>
-    topic === ctx.names["desired-state"] ? "DesiredState" : topic === ctx.names["provider-events"] ? "ProviderEvent" : "ResourceEvent";
+    topic === ctx.names["desired-state"]
+      ? "DesiredState"
+      : topic === ctx.names["provider-events"]
+        ? "ProviderEvent"
+        : "ResourceEvent";
   return libraryDecode(
-    { config: ctx.config, groupId: `${ctx.config.topicPrefix}ceiling-decode`, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), partitions: PARTITIONS, total },
+    {
+      config: ctx.config,
+      groupId: `${ctx.config.topicPrefix}ceiling-decode`,
+      topics: RECONCILER_INPUTS.map((r) => ctx.names[r]),
+      partitions: PARTITIONS,
+      total,
+    },
     (topic, value) => ctx.serde.decode(schemaOf(topic), value),
   );
 }
@@ -117,12 +166,27 @@ function ceilingDecode(ctx: AppContext, total: number): Promise<number> {
 async function ceilingTransactional(ctx: AppContext, total: number): Promise<number> {
   const groupId = `${ctx.config.topicPrefix}ceiling-tx`;
   const out = `${ctx.config.topicPrefix}ceiling-forward`;
-  await ctx.admin.createTopics([{ name: out, partitions: PARTITIONS, replicationFactor: ctx.config.replicationFactor, config: {} }]);
+  await ctx.admin.createTopics([
+    { name: out, partitions: PARTITIONS, replicationFactor: ctx.config.replicationFactor, config: {} },
+  ]);
   await ctx.admin.waitForLeaders([out]);
-  return libraryTransactional({ config: ctx.config, groupId, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]), partitions: PARTITIONS, total, out });
+  return libraryTransactional({
+    config: ctx.config,
+    groupId,
+    topics: RECONCILER_INPUTS.map((r) => ctx.names[r]),
+    partitions: PARTITIONS,
+    total,
+    out,
+  });
 }
 
-interface ReconcilerProcess { child: ChildProcess; stateDir: string; appId: string; peakRssMb: () => number; output: () => string }
+interface ReconcilerProcess {
+  child: ChildProcess;
+  stateDir: string;
+  appId: string;
+  peakRssMb: () => number;
+  output: () => string;
+}
 
 function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): ReconcilerProcess {
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-bench-state-"));
@@ -130,11 +194,18 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): Recon
   let output = "";
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
   const child = spawn(process.execPath, [...profile, "--import", "tsx", join(ROOT, "processors/reconciler/main.ts")], {
-    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
     env: {
-      ...process.env, KAFKA_BROKERS: ctx.config.brokers.join(","), SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix, BLACKWELL_PARTITIONS: String(PARTITIONS), BLACKWELL_APPLICATION_ID: appId,
-      BLACKWELL_STATE_DIR: stateDir, BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0", LOG_LEVEL: args["child-log"] ? "debug" : "warn",
+      ...process.env,
+      KAFKA_BROKERS: ctx.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix,
+      BLACKWELL_PARTITIONS: String(PARTITIONS),
+      BLACKWELL_APPLICATION_ID: appId,
+      BLACKWELL_STATE_DIR: stateDir,
+      BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0",
+      LOG_LEVEL: args["child-log"] ? "debug" : "warn",
     },
   });
   if (args["child-log"]) {
@@ -142,15 +213,21 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): Recon
     child.stdout!.pipe(file);
     child.stderr!.pipe(file);
   }
-  child.stdout!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
-  child.stderr!.on("data", (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+  child.stdout!.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  });
   let peak = 0;
   const sample = setInterval(() => {
     try {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
       if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }, 200);
   child.on("exit", () => clearInterval(sample));
   return { child, stateDir, appId, peakRssMb: () => peak, output: () => output };
@@ -176,7 +253,8 @@ function dirBytes(dir: string): number {
 async function driftCounts(ctx: AppContext): Promise<{ opened: number; resolved: number; other: number }> {
   const counts = { opened: 0, resolved: 0, other: 0 };
   await ctx.kafka.readToEnd({
-    topic: ctx.names["drift-events"], groupPrefix: `${ctx.config.topicPrefix}bench`,
+    topic: ctx.names["drift-events"],
+    groupPrefix: `${ctx.config.topicPrefix}bench`,
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const v = await ctx.serde.decode<{ transition: string }>("DriftEvent", m.value);
@@ -204,7 +282,9 @@ async function throughputRun(): Promise<void> {
     fig("produce_rate", produced / ((Date.now() - t0) / 1000), "events/s");
     fig("stacks", desired.length, "stacks");
     const total = Number(await totalEnd(ctx, inputs));
-    say(`backlog ready: ${total} input records; expected drifts opened ${expected.opened}, resolved ${expected.resolved}`);
+    say(
+      `backlog ready: ${total} input records; expected drifts opened ${expected.opened}, resolved ${expected.resolved}`,
+    );
 
     say("ceiling 1: plain consumer + Avro decode");
     const decodeRate = await ceilingDecode(ctx, total);
@@ -219,7 +299,8 @@ async function throughputRun(): Promise<void> {
     let firstProgress = 0;
     const deadline = Date.now() + 3_600_000;
     for (;;) {
-      if (proc.child.exitCode !== null) throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
+      if (proc.child.exitCode !== null)
+        throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
       const committed = Number(await groupCommitted(ctx, proc.appId, inputs));
       if (committed > 0 && !firstProgress) firstProgress = Date.now();
       if (committed >= total) break;
@@ -229,8 +310,8 @@ async function throughputRun(): Promise<void> {
     const drained = Date.now();
     fig("reconciler_throughput", total / ((drained - started) / 1000), "events/s");
     fig("reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
-    fig("ratio_to_consume_decode", (total / ((drained - started) / 1000)) / decodeRate, "x");
-    fig("ratio_to_transactional_loop", (total / ((drained - started) / 1000)) / txRate, "x");
+    fig("ratio_to_consume_decode", total / ((drained - started) / 1000) / decodeRate, "x");
+    fig("ratio_to_transactional_loop", total / ((drained - started) / 1000) / txRate, "x");
     fig("replay_full_rebuild", (drained - started) / 1000, "s");
     fig("replay_full_rebuild_events", total, "events");
     await stopProcess(proc);
@@ -242,12 +323,16 @@ async function throughputRun(): Promise<void> {
     const counts = await driftCounts(ctx);
     figures.drift_opened = { value: counts.opened, unit: `drifts (expected ${expected.opened})` };
     figures.drift_resolved = { value: counts.resolved, unit: `drifts (expected ${expected.resolved})` };
-    figures.drift_counts_match = counts.opened === expected.opened && counts.resolved === expected.resolved ? "yes" : "NO";
+    figures.drift_counts_match =
+      counts.opened === expected.opened && counts.resolved === expected.resolved ? "yes" : "NO";
     (figures as Record<string, unknown>).expected = expected;
 
     say("restore: all task stores from the changelog into empty stores");
     const restoreDir = mkdtempSync(join(tmpdir(), "blackwell-bench-restore-"));
-    const stores = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, store: new TaskStore(join(restoreDir, `task-${p}.db`)) }));
+    const stores = Array.from({ length: PARTITIONS }, (_, p) => ({
+      partition: p,
+      store: new TaskStore(join(restoreDir, `task-${p}.db`)),
+    }));
     const report = await restoreFromChangelog(ctx.kafka, ctx.names.changelog, stores, `${prefix}restore`);
     for (const s of stores) s.store.close();
     rmSync(restoreDir, { recursive: true, force: true });
@@ -276,13 +361,27 @@ async function latencyRun(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
     }
     const sentAt = new Map<string, number>();
-    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+    const histogram = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
     let observed = 0;
-    const watcher = ctx.kafka.consumer({ groupId: `${prefix}latency-watch`, topics: [ctx.names["drift-events"]], maxWaitMs: 20 });
+    const watcher = ctx.kafka.consumer({
+      groupId: `${prefix}latency-watch`,
+      topics: [ctx.names["drift-events"]],
+      maxWaitMs: 20,
+    });
     let joined!: () => void;
     const hasJoined = new Promise<void>((r) => (joined = r));
     const kindOf = (v: { drift_type: string; component: string }) =>
-      v.drift_type === "resource" ? "resource" : v.drift_type === "provider" ? "provider" : v.component.endsWith("/webhook") ? "webhook" : "integration";
+      v.drift_type === "resource"
+        ? "resource"
+        : v.drift_type === "provider"
+          ? "provider"
+          : v.component.endsWith("/webhook")
+            ? "webhook"
+            : "integration";
     type Opened = { transition: string; client_id: string; stack_id: string; drift_type: string; component: string };
     await watcher.start({
       onAssigned: () => joined(),
@@ -314,10 +413,17 @@ async function latencyRun(): Promise<void> {
       const opens: string[] = [];
       for (let k = 0; k < perTick; k++) {
         const next = gen.next();
-        if (next.done) { done = true; break; }
+        if (next.done) {
+          done = true;
+          break;
+        }
         const e = next.value;
         const topic = ctx.names[e.topic];
-        batch.push({ topic, key: e.key, value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value) });
+        batch.push({
+          topic,
+          key: e.key,
+          value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value),
+        });
         if (e.opens) opens.push(e.opens);
       }
       if (batch.length === 0) break;
@@ -349,7 +455,8 @@ async function latencyRun(): Promise<void> {
 
 async function deleteTopics(ctx: AppContext, prefix: string): Promise<void> {
   const topics = (await ctx.admin.listTopics()).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await ctx.admin.deleteTopics(topics).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
+  if (topics.length > 0)
+    await ctx.admin.deleteTopics(topics).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
 }
 
 function kafkaVersion(): string {
@@ -360,7 +467,9 @@ function kafkaVersion(): string {
 
 const startedAt = new Date();
 const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
-say(`workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`);
+say(
+  `workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`,
+);
 await throughputRun();
 if (LATENCY_SECONDS > 0) await latencyRun();
 if (Number(args["heal-clients"]) > 0) {
@@ -368,19 +477,42 @@ if (Number(args["heal-clients"]) > 0) {
   const ctx = await context(prefix);
   try {
     const heal = await healRun(ctx, {
-      root: ROOT, clients: Number(args["heal-clients"]), rate: Number(args["heal-rate"]), say,
+      root: ROOT,
+      clients: Number(args["heal-clients"]),
+      rate: Number(args["heal-rate"]),
+      say,
       desired: (client) => {
         const d = desiredFor({ client_id: client, stack_id: "web", environment: "prod" }, Date.now() - 1000);
-        return { ...d, policy: { ...d.policy, auto_heal: { ...d.policy.auto_heal, enabled: true, allowed_drift_types: ["resource_unhealthy"], backoff_base_seconds: 3600 } } };
+        return {
+          ...d,
+          policy: {
+            ...d.policy,
+            auto_heal: {
+              ...d.policy.auto_heal,
+              enabled: true,
+              allowed_drift_types: ["resource_unhealthy"],
+              backoff_base_seconds: 3600,
+            },
+          },
+        };
       },
       startReconciler: () => {
         const proc = startReconcilerProcess(ctx, true);
-        return { stop: async () => { await stopProcess(proc); rmSync(proc.stateDir, { recursive: true, force: true }); } };
+        return {
+          stop: async () => {
+            await stopProcess(proc);
+            rmSync(proc.stateDir, { recursive: true, force: true });
+          },
+        };
       },
     });
     fig("heal_command_p50", heal.command_p50_ms, "ms (resource event produced -> heal command readable)");
     fig("heal_command_p99", heal.command_p99_ms, "ms");
-    fig("heal_started_p50", heal.started_p50_ms, "ms (resource event produced -> CodeBuild build started, result readable)");
+    fig(
+      "heal_started_p50",
+      heal.started_p50_ms,
+      "ms (resource event produced -> CodeBuild build started, result readable)",
+    );
     fig("heal_started_p99", heal.started_p99_ms, "ms");
     fig("heal_started_max", heal.started_max_ms, "ms");
     figures.heal_counts = `${heal.drifts} drifts, ${heal.commands} commands, ${heal.started} started results, ${heal.builds} CodeBuild builds`;
@@ -392,14 +524,29 @@ if (Number(args["heal-clients"]) > 0) {
 
 const result = {
   started_at: startedAt.toISOString(),
-  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? "?", memory_gb: Math.round(totalmem() / 1024 ** 3), node: process.version, kafka: kafkaVersion() },
-  options: { events: EVENTS, clients: CLIENTS, partitions: PARTITIONS, rate: RATE, latency_seconds: LATENCY_SECONDS, seed: SEED },
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "?",
+    memory_gb: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    kafka: kafkaVersion(),
+  },
+  options: {
+    events: EVENTS,
+    clients: CLIENTS,
+    partitions: PARTITIONS,
+    rate: RATE,
+    latency_seconds: LATENCY_SECONDS,
+    seed: SEED,
+  },
   figures,
 };
 const out = args.out ?? join(ROOT, "bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
 mkdirSync(resolve(out, ".."), { recursive: true });
 writeFileSync(out, JSON.stringify(result, null, 2));
-console.log(`\nmachine: ${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memory_gb} GB, node ${result.machine.node}, ${result.machine.kafka}`);
+console.log(
+  `\nmachine: ${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memory_gb} GB, node ${result.machine.node}, ${result.machine.kafka}`,
+);
 console.log(`options: ${JSON.stringify(result.options)}\n`);
 for (const [name, v] of Object.entries(figures)) {
   if (name === "expected") continue;

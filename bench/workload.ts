@@ -49,12 +49,20 @@ function rng(seed: number): () => number {
 
 const DAY = 86_400;
 const CONFIG = {
-  "catalog-hook": { url: "https://hooks.example/catalog", topics: ["products/update", "products/create"], format: "json" },
+  "catalog-hook": {
+    url: "https://hooks.example/catalog",
+    topics: ["products/update", "products/create"],
+    format: "json",
+  },
   "orders-hook": { url: "https://hooks.example/orders", topics: ["orders/create"], format: "json" },
   "search-hook": { url: "https://hooks.example/search", topics: ["collections/update"], format: "json" },
 } as const;
 
-export interface Stack { client_id: string; stack_id: string; environment: string }
+export interface Stack {
+  client_id: string;
+  stack_id: string;
+  environment: string;
+}
 
 export function clientId(i: number): string {
   return `client-${String(i).padStart(6, "0")}`;
@@ -75,17 +83,38 @@ export function stacksOf(options: Pick<WorkloadOptions, "clients" | "seed">): St
 export function desiredFor(stack: Stack, appliedAt: number): DesiredStack {
   return {
     ...stack,
-    state_version: "v1.0.0", previous_versions: [], desired_hash: `bench-${stack.environment}`, applied_at: new Date(appliedAt).toISOString(),
-    applied_by: "bench", source: "bench",
+    state_version: "v1.0.0",
+    previous_versions: [],
+    desired_hash: `bench-${stack.environment}`,
+    applied_at: new Date(appliedAt).toISOString(),
+    applied_by: "bench",
+    source: "bench",
     providers: { cms: "sanity", ecommerce: "shopify", ssg: "codebuild" },
     integrations: Object.entries(CONFIG).map(([name, config]) => ({ name, config, ignore_paths: [] })),
-    resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${stack.client_id}`, ignore_paths: [] }, { name: "cdn", arn: `arn:aws:cloudfront::1:distribution/${stack.client_id}`, ignore_paths: [] }],
-    build_project: `site-${stack.client_id}-${stack.environment}`, content_types: ["product", "page"],
+    resources: [
+      { name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${stack.client_id}`, ignore_paths: [] },
+      { name: "cdn", arn: `arn:aws:cloudfront::1:distribution/${stack.client_id}`, ignore_paths: [] },
+    ],
+    build_project: `site-${stack.client_id}-${stack.environment}`,
+    content_types: ["product", "page"],
     // Windows longer than the stream: only injected drifts open.
-    staleness: { provider_silence_seconds: DAY, resource_ttl_seconds: DAY, content_grace_seconds: DAY, webhook_failure_threshold: 3 },
+    staleness: {
+      provider_silence_seconds: DAY,
+      resource_ttl_seconds: DAY,
+      content_grace_seconds: DAY,
+      webhook_failure_threshold: 3,
+    },
     policy: {
       schedule: { interval: "1d", timezone: "UTC" },
-      auto_heal: { enabled: false, max_attempts: 3, backoff_strategy: "exponential", backoff_base_seconds: 30, backoff_cap_seconds: 900, allowed_drift_types: [], require_approval: [] },
+      auto_heal: {
+        enabled: false,
+        max_attempts: 3,
+        backoff_strategy: "exponential",
+        backoff_base_seconds: 30,
+        backoff_cap_seconds: 900,
+        allowed_drift_types: [],
+        require_approval: [],
+      },
       notifications: { channels: [] },
       observability: { metrics_retention: "30d", detailed_logging: false, performance_tracking: false },
     },
@@ -97,7 +126,11 @@ export function desiredFor(stack: Stack, appliedAt: number): DesiredStack {
  * `expected` is filled in as the generator runs; read it after exhausting it,
  * or call `countExpected` for the numbers up front.
  */
-export function* generateEvents(options: WorkloadOptions, expected: Expected, at: (i: number) => number = (i) => options.baseTime + i): Generator<GeneratedEvent> {
+export function* generateEvents(
+  options: WorkloadOptions,
+  expected: Expected,
+  at: (i: number) => number = (i) => options.baseTime + i,
+): Generator<GeneratedEvent> {
   const random = rng(options.seed);
   const stacks = stacksOf(options);
   const driftRate = options.driftRate ?? 0.01;
@@ -109,21 +142,56 @@ export function* generateEvents(options: WorkloadOptions, expected: Expected, at
   let i = 0;
   let serial = 0;
 
-  const provider = (s: Stack, provider_name: string, event_type: string, extra: Record<string, unknown> = {}): GeneratedEvent => ({
-    topic: "provider-events", key: s.client_id,
+  const provider = (
+    s: Stack,
+    provider_name: string,
+    event_type: string,
+    extra: Record<string, unknown> = {},
+  ): GeneratedEvent => ({
+    topic: "provider-events",
+    key: s.client_id,
     value: {
-      event_id: `e-${options.seed}-${serial++}`, client_id: s.client_id, stack_id: null, environment: s.environment, provider_name, provider_role: null, event_type,
-      content_id: null, content_type: null, integration: null, timestamp: new Date(at(i)).toISOString(), payload_json: "{ }", ...extra,
+      event_id: `e-${options.seed}-${serial++}`,
+      client_id: s.client_id,
+      stack_id: null,
+      environment: s.environment,
+      provider_name,
+      provider_role: null,
+      event_type,
+      content_id: null,
+      content_type: null,
+      integration: null,
+      timestamp: new Date(at(i)).toISOString(),
+      payload_json: "{ }",
+      ...extra,
     },
   });
   const resource = (s: Stack, resource_name: string, status: string): GeneratedEvent => ({
-    topic: "resource-events", key: s.client_id,
-    value: { event_id: `e-${options.seed}-${serial++}`, client_id: s.client_id, stack_id: null, environment: s.environment, resource_name, resource_arn: null, status, source: "bench", timestamp: new Date(at(i)).toISOString(), details_json: "{ }" },
+    topic: "resource-events",
+    key: s.client_id,
+    value: {
+      event_id: `e-${options.seed}-${serial++}`,
+      client_id: s.client_id,
+      stack_id: null,
+      environment: s.environment,
+      resource_name,
+      resource_arn: null,
+      status,
+      source: "bench",
+      timestamp: new Date(at(i)).toISOString(),
+      details_json: "{ }",
+    },
   });
   const configured = (s: Stack, name: keyof typeof CONFIG, configuration: unknown) =>
-    provider(s, "shopify", "integration.configured", { integration: name, payload_json: JSON.stringify({ configuration }) });
+    provider(s, "shopify", "integration.configured", {
+      integration: name,
+      payload_json: JSON.stringify({ configuration }),
+    });
 
-  const emit = (e: GeneratedEvent): GeneratedEvent => ({ ...e, value: { ...e.value, timestamp: new Date(at(i)).toISOString() } });
+  const emit = (e: GeneratedEvent): GeneratedEvent => ({
+    ...e,
+    value: { ...e.value, timestamp: new Date(at(i)).toISOString() },
+  });
   while (i < options.events) {
     const due = [...resolves.keys()].find((when) => when <= i);
     if (due !== undefined) {
@@ -162,13 +230,24 @@ export function* generateEvents(options: WorkloadOptions, expected: Expected, at
     }
     const r = random();
     let e: GeneratedEvent;
-    if (r < 0.25) e = provider(s, "sanity", "content.updated", { content_type: pick(["product", "page"]), content_id: `doc-${Math.floor(random() * 1e6)}` });
-    else if (r < 0.40) e = provider(s, "sanity", "content.updated", { content_type: "note", content_id: `doc-${Math.floor(random() * 1e6)}` });
-    else if (r < 0.60) e = provider(s, pick(["sanity", "shopify", "codebuild"]), "provider.heartbeat");
-    else if (r < 0.80) e = resource(s, "cdn", "healthy");
+    if (r < 0.25)
+      e = provider(s, "sanity", "content.updated", {
+        content_type: pick(["product", "page"]),
+        content_id: `doc-${Math.floor(random() * 1e6)}`,
+      });
+    else if (r < 0.4)
+      e = provider(s, "sanity", "content.updated", {
+        content_type: "note",
+        content_id: `doc-${Math.floor(random() * 1e6)}`,
+      });
+    else if (r < 0.6) e = provider(s, pick(["sanity", "shopify", "codebuild"]), "provider.heartbeat");
+    else if (r < 0.8) e = resource(s, "cdn", "healthy");
     else if (r < 0.85) e = provider(s, "shopify", "webhook.delivered", { integration: "search-hook" });
-    else if (r < 0.90) e = configured(s, "search-hook", CONFIG["search-hook"]);
-    else e = provider(s, "codebuild", random() < 0.5 ? "build.started" : "build.succeeded", { payload_json: JSON.stringify({ build_id: `b-${s.client_id}-${Math.floor(i / 1000)}` }) });
+    else if (r < 0.9) e = configured(s, "search-hook", CONFIG["search-hook"]);
+    else
+      e = provider(s, "codebuild", random() < 0.5 ? "build.started" : "build.succeeded", {
+        payload_json: JSON.stringify({ build_id: `b-${s.client_id}-${Math.floor(i / 1000)}` }),
+      });
     yield emit(e);
     i++;
   }
@@ -178,11 +257,20 @@ export function* generateEvents(options: WorkloadOptions, expected: Expected, at
       case "resource":
         return [[resource(s, "db", "unhealthy")], [resource(s, "db", "healthy")]];
       case "webhook":
-        return [[0, 1, 2].map(() => provider(s, "shopify", "webhook.failed", { integration: "orders-hook" })), [provider(s, "shopify", "webhook.delivered", { integration: "orders-hook" })]];
+        return [
+          [0, 1, 2].map(() => provider(s, "shopify", "webhook.failed", { integration: "orders-hook" })),
+          [provider(s, "shopify", "webhook.delivered", { integration: "orders-hook" })],
+        ];
       case "integration":
-        return [[configured(s, "catalog-hook", { ...CONFIG["catalog-hook"], topics: ["products/update"] })], [configured(s, "catalog-hook", CONFIG["catalog-hook"])]];
+        return [
+          [configured(s, "catalog-hook", { ...CONFIG["catalog-hook"], topics: ["products/update"] })],
+          [configured(s, "catalog-hook", CONFIG["catalog-hook"])],
+        ];
       case "provider":
-        return [[provider(s, "contentful", "provider.connected", { provider_role: "cms" })], [provider(s, "sanity", "provider.connected", { provider_role: "cms" })]];
+        return [
+          [provider(s, "contentful", "provider.connected", { provider_role: "cms" })],
+          [provider(s, "sanity", "provider.connected", { provider_role: "cms" })],
+        ];
     }
   }
 }

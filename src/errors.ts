@@ -33,7 +33,10 @@ export interface ErrorSpec {
 }
 
 const entry = (summary: string, retriable: boolean, http: number, exit: ExitCode): ErrorSpec => ({
-  summary, retriable, http, exit,
+  summary,
+  retriable,
+  http,
+  exit,
 });
 
 export const ERRORS = {

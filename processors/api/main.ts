@@ -22,7 +22,11 @@ export async function startApi(cfg: ApiConfig) {
   const ctx = await createAppContext(config, log);
   const prefix = config.topicPrefix.replace(/\.$/, "");
   const replica = new Replica({
-    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, log,
+    kafka: ctx.kafka,
+    admin: ctx.admin,
+    serde: ctx.serde,
+    names: ctx.names,
+    log,
     path: join(cfg.stateDir, "api", `${instance}.db`),
     groupId: `${prefix}-api-${instance}`,
   });
@@ -35,7 +39,15 @@ export async function startApi(cfg: ApiConfig) {
     webhooks = { config, producer: await ctx.kafka.producer({ fastFail: true }) };
     log.info({ sources: config.sources.length }, "webhook gateway enabled");
   }
-  const app = await buildApi({ ctx, replica, auth, metrics: processMetrics(), producer, log, ...(webhooks ? { webhooks } : {}) });
+  const app = await buildApi({
+    ctx,
+    replica,
+    auth,
+    metrics: processMetrics(),
+    producer,
+    log,
+    ...(webhooks ? { webhooks } : {}),
+  });
   const address = await app.listen({ host: cfg.host, port });
   log.info({ address, tokens: auth.size }, "API listening");
   return {

@@ -21,13 +21,28 @@ export async function startExecutor(cfg: ExecutorConfig) {
   const config = cfg.kafka;
   const ctx = await createAppContext(config, log);
   const codebuild = new CodeBuild();
-  const integrationApi = cfg.integrationApiUrl ? new IntegrationApi({ baseUrl: cfg.integrationApiUrl, ...(cfg.integrationApiToken ? { token: cfg.integrationApiToken } : {}) }) : null;
-  if (!integrationApi) log.warn("BLACKWELL_INTEGRATION_API_URL is not set: provider.register and integration.configure commands will fail");
+  const integrationApi = cfg.integrationApiUrl
+    ? new IntegrationApi({
+        baseUrl: cfg.integrationApiUrl,
+        ...(cfg.integrationApiToken ? { token: cfg.integrationApiToken } : {}),
+      })
+    : null;
+  if (!integrationApi)
+    log.warn(
+      "BLACKWELL_INTEGRATION_API_URL is not set: provider.register and integration.configure commands will fail",
+    );
   const runner = new ExecutorRunner({
-    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: config.partitions,
+    kafka: ctx.kafka,
+    admin: ctx.admin,
+    serde: ctx.serde,
+    names: ctx.names,
+    partitions: config.partitions,
     targets: { codebuild, integrationApi },
     budgets: new RateBudgets((target) => (target === "codebuild" ? cfg.budgets.codebuild : cfg.budgets.integrationApi)),
-    log, groupId: cfg.groupId, watchIntervalMs: cfg.watchIntervalMs, breaker: new GlobalBreaker(cfg.breaker.maxHeals, cfg.breaker.windowMs),
+    log,
+    groupId: cfg.groupId,
+    watchIntervalMs: cfg.watchIntervalMs,
+    breaker: new GlobalBreaker(cfg.breaker.maxHeals, cfg.breaker.windowMs),
     ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
     ...(cfg.fault ? { fault: cfg.fault } : {}),
     onHandled: (command, outcome) => {
@@ -41,7 +56,11 @@ export async function startExecutor(cfg: ExecutorConfig) {
   await runner.start();
   return {
     runner,
-    ops: { admin: ctx.admin, groups: [{ groupId: cfg.groupId, topics: [ctx.names["heal-commands"]] }], ready: () => true },
+    ops: {
+      admin: ctx.admin,
+      groups: [{ groupId: cfg.groupId, topics: [ctx.names["heal-commands"]] }],
+      ready: () => true,
+    },
     stop: async () => {
       await runner.stop();
       codebuild.close();

@@ -13,7 +13,12 @@ export async function startNotifier(cfg: NotifierConfig) {
   const config = cfg.kafka;
   const ctx = await createAppContext(config, log);
   const runner = new NotifierRunner({
-    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, metrics: processMetrics(), log,
+    kafka: ctx.kafka,
+    admin: ctx.admin,
+    serde: ctx.serde,
+    names: ctx.names,
+    metrics: processMetrics(),
+    log,
     groupId: cfg.groupId,
   });
   await runner.start();

@@ -11,14 +11,17 @@ import { runRole } from "../../src/runtime/signals.js";
 import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
 import { processMetrics, recordPass } from "../../src/observability/metrics.js";
 
-
 /** Starts the role with `cfg`, read once by the caller (`reconcilerConfigFromEnv`). */
 export async function startReconciler(cfg: ReconcilerConfig) {
   const log = createLogger("reconciler");
   const config = cfg.kafka;
   const ctx = await createAppContext(config, log);
   const runner = new ReconcilerRunner({
-    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: config.partitions,
+    kafka: ctx.kafka,
+    admin: ctx.admin,
+    serde: ctx.serde,
+    names: ctx.names,
+    partitions: config.partitions,
     applicationId: cfg.applicationId,
     stateDir: cfg.stateDir,
     wallClockTicks: cfg.wallClockTicks,
@@ -35,7 +38,11 @@ export async function startReconciler(cfg: ReconcilerConfig) {
   const groupId = cfg.applicationId;
   return {
     runner,
-    ops: { admin: ctx.admin, groups: [{ groupId, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]) }], ready: () => runner.restoredAt !== null && runner.taskCount > 0 },
+    ops: {
+      admin: ctx.admin,
+      groups: [{ groupId, topics: RECONCILER_INPUTS.map((r) => ctx.names[r]) }],
+      ready: () => runner.restoredAt !== null && runner.taskCount > 0,
+    },
     stop: async () => {
       await runner.stop();
       await ctx.close();

@@ -23,11 +23,19 @@ export class TokenAuth {
   private readonly entries: Entry[];
 
   constructor(spec: string) {
-    this.entries = spec.split(",").map((s) => s.trim()).filter(Boolean).map((item) => {
-      const m = /^([A-Za-z0-9._@-]+?)@([a-z0-9][a-z0-9._-]{0,62}|\*):(.{16,})$/.exec(item);
-      if (!m) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `BLACKWELL_API_TOKENS entry ${JSON.stringify(item.replace(/:.*/, ":…"))} is not <name>@<client_id|*>:<token of 16+ characters>`);
-      return { name: m[1]!, client_id: m[2] === "*" ? null : m[2]!, digest: digest(m[3]!) };
-    });
+    this.entries = spec
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((item) => {
+        const m = /^([A-Za-z0-9._@-]+?)@([a-z0-9][a-z0-9._-]{0,62}|\*):(.{16,})$/.exec(item);
+        if (!m)
+          throw new BlackwellError(
+            "BLACKWELL_ERR_CONFIG",
+            `BLACKWELL_API_TOKENS entry ${JSON.stringify(item.replace(/:.*/, ":…"))} is not <name>@<client_id|*>:<token of 16+ characters>`,
+          );
+        return { name: m[1]!, client_id: m[2] === "*" ? null : m[2]!, digest: digest(m[3]!) };
+      });
   }
 
   get size(): number {

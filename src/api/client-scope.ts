@@ -10,7 +10,9 @@ import type { ReplicaReads } from "./route-deps.js";
  * data is indistinguishable from a client that does not exist.
  */
 export function visibleClient(
-  req: FastifyRequest<{ Params: { client: string } }>, reply: FastifyReply, replica: ReplicaReads,
+  req: FastifyRequest<{ Params: { client: string } }>,
+  reply: FastifyReply,
+  replica: ReplicaReads,
 ): string | null {
   const client = req.params.client;
   if (!callerCanSee(req, client) || !replica.hasClient(client)) {

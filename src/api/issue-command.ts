@@ -36,8 +36,14 @@ export async function issueCommand(
   const command_id = randomUUID();
   const topic = ctx.names.commands;
   const value = ctx.serde.encode(topic, "Command", {
-    command_id, client_id: client, stack_id: fields.stack_id ?? null, command, drift_id: fields.drift_id ?? null,
-    issued_by: principalOf(req).name, issued_at: new Date().toISOString(), reason: fields.reason ?? null,
+    command_id,
+    client_id: client,
+    stack_id: fields.stack_id ?? null,
+    command,
+    drift_id: fields.drift_id ?? null,
+    issued_by: principalOf(req).name,
+    issued_at: new Date().toISOString(),
+    reason: fields.reason ?? null,
     params_json: "{ }",
   });
   await producer.send([{ topic, key: client, value }]).catch((err: unknown) => {

@@ -3,73 +3,200 @@ import { ERRORS } from "../errors.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 const pathParam = (name: string, schema: object = id) => ({ name, in: "path", required: true, schema });
-const error = { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
-const json = (description: string, schema: object = { type: "object" }) => ({ description, content: { "application/json": { schema } } });
+const error = {
+  description: "error",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+};
+const json = (description: string, schema: object = { type: "object" }) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 const secured = { security: [{ bearer: [] }] };
 const common = { "401": error, "404": error };
-const reason = { content: { "application/json": { schema: { type: "object", additionalProperties: false, properties: { reason: { type: "string", maxLength: 1000 } } } } } };
+const reason = {
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        additionalProperties: false,
+        properties: { reason: { type: "string", maxLength: 1000 } },
+      },
+    },
+  },
+};
 
 export function openApiDocument(): object {
   const commandOp = (summary: string) => ({
-    ...secured, summary, parameters: [pathParam("client"), pathParam("drift", { type: "string", pattern: "^drift-[0-9a-f]{24}$" })], requestBody: reason,
-    responses: { "200": json("processed by the reconciler; the audit entry is included"), "202": json("accepted; not processed within the wait"), "400": error, ...common },
+    ...secured,
+    summary,
+    parameters: [pathParam("client"), pathParam("drift", { type: "string", pattern: "^drift-[0-9a-f]{24}$" })],
+    requestBody: reason,
+    responses: {
+      "200": json("processed by the reconciler; the audit entry is included"),
+      "202": json("accepted; not processed within the wait"),
+      "400": error,
+      ...common,
+    },
   });
   return {
     openapi: "3.1.0",
-    info: { title: "Blackwell State Reconciler API", version: "1.0.0", description: "The spec's StateManagerAPI. Reads come from a local replica (see the `replica` field and `x-blackwell-replica-lag` header); writes are Kafka records." },
+    info: {
+      title: "Blackwell State Reconciler API",
+      version: "1.0.0",
+      description:
+        "The spec's StateManagerAPI. Reads come from a local replica (see the `replica` field and `x-blackwell-replica-lag` header); writes are Kafka records.",
+    },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: {
         Error: {
-          type: "object", required: ["error"],
+          type: "object",
+          required: ["error"],
           properties: {
             error: {
-              type: "object", required: ["code", "message"],
+              type: "object",
+              required: ["code", "message"],
               // The codes are the catalog's (src/errors.ts); the status of an answer follows from its code.
               properties: { code: { type: "string", enum: Object.keys(ERRORS) }, message: { type: "string" } },
             },
           },
         },
-        Replica: { type: "object", properties: { lag_records: { type: "integer" }, caught_up: { type: "boolean" }, as_of: { type: ["string", "null"] } } },
+        Replica: {
+          type: "object",
+          properties: {
+            lag_records: { type: "integer" },
+            caught_up: { type: "boolean" },
+            as_of: { type: ["string", "null"] },
+          },
+        },
       },
     },
     paths: {
       "/healthz": { get: { summary: "liveness", responses: { "200": json("alive") } } },
-      "/readyz": { get: { summary: "ready when connected and the replica has caught up", responses: { "200": json("ready"), "503": json("not ready") } } },
-      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
-      "/v1/clients/{client}/stacks": { get: { ...secured, summary: "StateRecords of every stack of the client", parameters: [pathParam("client")], responses: { "200": json("stacks"), ...common } } },
-      "/v1/clients/{client}/stacks/{stack}": { get: { ...secured, summary: "getState: the StateRecord of one stack", parameters: [pathParam("client"), pathParam("stack")], responses: { "200": json("StateRecord"), ...common } } },
-      "/v1/clients/{client}/drift": { get: { ...secured, summary: "getDriftStatus: DriftStatus of the client", parameters: [pathParam("client")], responses: { "200": json("DriftStatus"), ...common } } },
+      "/readyz": {
+        get: {
+          summary: "ready when connected and the replica has caught up",
+          responses: { "200": json("ready"), "503": json("not ready") },
+        },
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } },
+      },
+      "/v1/clients/{client}/stacks": {
+        get: {
+          ...secured,
+          summary: "StateRecords of every stack of the client",
+          parameters: [pathParam("client")],
+          responses: { "200": json("stacks"), ...common },
+        },
+      },
+      "/v1/clients/{client}/stacks/{stack}": {
+        get: {
+          ...secured,
+          summary: "getState: the StateRecord of one stack",
+          parameters: [pathParam("client"), pathParam("stack")],
+          responses: { "200": json("StateRecord"), ...common },
+        },
+      },
+      "/v1/clients/{client}/drift": {
+        get: {
+          ...secured,
+          summary: "getDriftStatus: DriftStatus of the client",
+          parameters: [pathParam("client")],
+          responses: { "200": json("DriftStatus"), ...common },
+        },
+      },
       "/v1/clients/{client}/drifts/{drift}/acknowledge": { post: commandOp("acknowledgeDrift") },
       "/v1/clients/{client}/drifts/{drift}/approve": { post: commandOp("approve the pending heal of a drift") },
       "/v1/clients/{client}/drifts/{drift}/reject": { post: commandOp("reject healing a drift (alert only)") },
-      "/v1/clients/{client}/reconcile": { post: {
-        ...secured, summary: "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it", parameters: [pathParam("client")],
-        requestBody: { content: { "application/json": { schema: { type: "object", additionalProperties: false, properties: { stack_id: id, reason: { type: "string" } } } } } },
-        responses: { "200": json("ReconciliationResult"), "202": json("accepted; not processed within the wait"), "400": error, ...common },
-      } },
-      "/v1/clients/{client}/history": { get: {
-        ...secured, summary: "getReconciliationHistory: drift transitions and audit entries, newest first", parameters: [pathParam("client"), { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } }],
-        responses: { "200": json("events"), "400": error, ...common },
-      } },
+      "/v1/clients/{client}/reconcile": {
+        post: {
+          ...secured,
+          summary:
+            "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it",
+          parameters: [pathParam("client")],
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  additionalProperties: false,
+                  properties: { stack_id: id, reason: { type: "string" } },
+                },
+              },
+            },
+          },
+          responses: {
+            "200": json("ReconciliationResult"),
+            "202": json("accepted; not processed within the wait"),
+            "400": error,
+            ...common,
+          },
+        },
+      },
+      "/v1/clients/{client}/history": {
+        get: {
+          ...secured,
+          summary: "getReconciliationHistory: drift transitions and audit entries, newest first",
+          parameters: [
+            pathParam("client"),
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 50 } },
+          ],
+          responses: { "200": json("events"), "400": error, ...common },
+        },
+      },
       "/v1/clients/{client}/stacks/{stack}/policy": {
-        get: { ...secured, summary: "getReconciliationPolicy", parameters: [pathParam("client"), pathParam("stack")], responses: { "200": json("policy in blackwell.yaml format"), ...common } },
+        get: {
+          ...secured,
+          summary: "getReconciliationPolicy",
+          parameters: [pathParam("client"), pathParam("stack")],
+          responses: { "200": json("policy in blackwell.yaml format"), ...common },
+        },
         put: {
-          ...secured, summary: "setReconciliationPolicy: publishes a new desired-state version with this policy", parameters: [pathParam("client"), pathParam("stack")],
-          requestBody: { content: { "application/json": { schema: { type: "object" } }, "application/yaml": { schema: { type: "string" } } } },
+          ...secured,
+          summary: "setReconciliationPolicy: publishes a new desired-state version with this policy",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: {
+            content: {
+              "application/json": { schema: { type: "object" } },
+              "application/yaml": { schema: { type: "string" } },
+            },
+          },
           responses: { "200": json("new state_version, or unchanged"), "400": error, "413": error, ...common },
         },
       },
-      "/v1/clients/{client}/stacks/{stack}/rollback": { post: {
-        ...secured, summary: "publish the desired state of an earlier version as the next version", parameters: [pathParam("client"), pathParam("stack")],
-        requestBody: { content: { "application/json": { schema: { type: "object", required: ["to"], properties: { to: { type: "string", pattern: "^v\\d+\\.\\d+\\.\\d+$" } } } } } },
-        responses: { "200": json("from, to, content_of"), "400": error, ...common },
-      } },
-      "/v1/clients/{client}/desired-state": { post: {
-        ...secured, summary: "apply a blackwell.yaml for the client", parameters: [pathParam("client"), { name: "prune", in: "query", schema: { type: "boolean" } }, { name: "dry_run", in: "query", schema: { type: "boolean" } }],
-        requestBody: { content: { "application/yaml": { schema: { type: "string" } } } },
-        responses: { "200": json("changes per stack"), "400": error, "413": error, "415": error, ...common },
-      } },
+      "/v1/clients/{client}/stacks/{stack}/rollback": {
+        post: {
+          ...secured,
+          summary: "publish the desired state of an earlier version as the next version",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["to"],
+                  properties: { to: { type: "string", pattern: "^v\\d+\\.\\d+\\.\\d+$" } },
+                },
+              },
+            },
+          },
+          responses: { "200": json("from, to, content_of"), "400": error, ...common },
+        },
+      },
+      "/v1/clients/{client}/desired-state": {
+        post: {
+          ...secured,
+          summary: "apply a blackwell.yaml for the client",
+          parameters: [
+            pathParam("client"),
+            { name: "prune", in: "query", schema: { type: "boolean" } },
+            { name: "dry_run", in: "query", schema: { type: "boolean" } },
+          ],
+          requestBody: { content: { "application/yaml": { schema: { type: "string" } } } },
+          responses: { "200": json("changes per stack"), "400": error, "413": error, "415": error, ...common },
+        },
+      },
     },
   };
 }

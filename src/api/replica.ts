@@ -17,7 +17,10 @@ import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
 const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
-  ["stack-state", "StateRecord"], ["desired-state", "DesiredState"], ["drift-events", "DriftEvent"], ["audit", "AuditEntry"],
+  ["stack-state", "StateRecord"],
+  ["desired-state", "DesiredState"],
+  ["drift-events", "DriftEvent"],
+  ["audit", "AuditEntry"],
 ];
 
 export interface Freshness {
@@ -43,7 +46,17 @@ export class Replica {
   readonly groupId: string;
   readonly skipped = { count: 0 };
 
-  constructor(private readonly o: { kafka: KafkaPort; admin: KafkaAdmin; serde: AvroSerde; names: TopicNames; path: string; groupId: string; log: Logger }) {
+  constructor(
+    private readonly o: {
+      kafka: KafkaPort;
+      admin: KafkaAdmin;
+      serde: AvroSerde;
+      names: TopicNames;
+      path: string;
+      groupId: string;
+      log: Logger;
+    },
+  ) {
     if (o.path !== ":memory:") mkdirSync(dirname(o.path), { recursive: true });
     this.db = new Database(o.path);
     this.db.pragma("journal_mode = WAL");
@@ -59,10 +72,14 @@ export class Replica {
     `);
     // The group's committed offsets belong to this database file: a new (or lost) file gets a new group, which reads from the beginning.
     this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('generation', ?)").run(randomUUID().slice(0, 8));
-    const generation = (this.db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string }).value;
+    const generation = (this.db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string })
+      .value;
     this.groupId = `${o.groupId}-${generation}`;
     this.consumer = o.kafka.consumer({
-      groupId: this.groupId, topics: REPLICATED.map(([role]) => o.names[role]), autoCommit: true, maxWaitMs: 100,
+      groupId: this.groupId,
+      topics: REPLICATED.map(([role]) => o.names[role]),
+      autoCommit: true,
+      maxWaitMs: 100,
     });
   }
 
@@ -82,7 +99,9 @@ export class Replica {
     const { names, log } = this.o;
     const roleOf = new Map(REPLICATED.map(([role, schema]) => [names[role], { role, schema }]));
     await this.consumer.start({
-      onConnection: (connected) => { this.connected = connected; },
+      onConnection: (connected) => {
+        this.connected = connected;
+      },
       onFatal: (error) => {
         this.connected = false;
         log.error({ err: errorMessage(error) }, "replica consumer stopped");
@@ -99,7 +118,10 @@ export class Replica {
             decoded.push({ key, value: m.value === null ? null : await this.o.serde.decode<Row>(schema, m.value) });
           } catch (err) {
             this.skipped.count++;
-            log.warn({ topic: batch.topic, offset: m.offset, err: errorMessage(err) }, "replica skipped an undecodable record");
+            log.warn(
+              { topic: batch.topic, offset: m.offset, err: errorMessage(err) },
+              "replica skipped an undecodable record",
+            );
           }
         }
         this.apply(role, decoded);
@@ -119,15 +141,37 @@ export class Replica {
           case "stack-state":
           case "desired-state": {
             const table = role === "stack-state" ? "stacks" : "desired";
-            if (value === null) this.q(`DELETE FROM ${table} WHERE client_id = ? AND stack_id = ?`).run(client_id, stack_id);
-            else this.q(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET json = excluded.json`).run(client_id, stack_id, JSON.stringify(value));
+            if (value === null)
+              this.q(`DELETE FROM ${table} WHERE client_id = ? AND stack_id = ?`).run(client_id, stack_id);
+            else
+              this.q(
+                `INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET json = excluded.json`,
+              ).run(client_id, stack_id, JSON.stringify(value));
             break;
           }
           case "drift-events":
-            if (value) this.q("INSERT OR IGNORE INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.event_id, value.client_id, value.stack_id, value.drift_id, value.transition, value.detected_at ?? null, JSON.stringify(value));
+            if (value)
+              this.q("INSERT OR IGNORE INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+                value.event_id,
+                value.client_id,
+                value.stack_id,
+                value.drift_id,
+                value.transition,
+                value.detected_at ?? null,
+                JSON.stringify(value),
+              );
             break;
           case "audit":
-            if (value) this.q("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(value.audit_id, value.client_id, value.stack_id ?? null, value.action, value.timestamp, commandIdOf(value), JSON.stringify(value));
+            if (value)
+              this.q("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+                value.audit_id,
+                value.client_id,
+                value.stack_id ?? null,
+                value.action,
+                value.timestamp,
+                commandIdOf(value),
+                JSON.stringify(value),
+              );
             break;
           default:
             break;
@@ -160,7 +204,11 @@ export class Replica {
 
   freshness(): Freshness {
     const lag = this.lag();
-    return { lag_records: lag, caught_up: lag === 0, as_of: this.asOf === null ? null : new Date(this.asOf).toISOString() };
+    return {
+      lag_records: lag,
+      caught_up: lag === 0,
+      as_of: this.asOf === null ? null : new Date(this.asOf).toISOString(),
+    };
   }
 
   /** Ready: connected, and caught up with the topics at least once since start. */
@@ -177,47 +225,67 @@ export class Replica {
   }
 
   stacks(client_id: string): Row[] {
-    return this.q("SELECT json FROM stacks WHERE client_id = ? ORDER BY stack_id").all(client_id).map((r) => JSON.parse((r as { json: string }).json) as Row);
+    return this.q("SELECT json FROM stacks WHERE client_id = ? ORDER BY stack_id")
+      .all(client_id)
+      .map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   stack(client_id: string, stack_id: string): Row | null {
-    const row = this.q("SELECT json FROM stacks WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM stacks WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as
+      { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 
   desired(client_id: string, stack_id: string): Row | null {
-    const row = this.q("SELECT json FROM desired WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM desired WHERE client_id = ? AND stack_id = ?").get(client_id, stack_id) as
+      { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 
   /** Known clients: a client exists once it has a desired state or a stack state. */
   hasClient(client_id: string): boolean {
-    return this.q("SELECT 1 FROM desired WHERE client_id = ? UNION SELECT 1 FROM stacks WHERE client_id = ? LIMIT 1").get(client_id, client_id) !== undefined;
+    return (
+      this.q("SELECT 1 FROM desired WHERE client_id = ? UNION SELECT 1 FROM stacks WHERE client_id = ? LIMIT 1").get(
+        client_id,
+        client_id,
+      ) !== undefined
+    );
   }
 
   driftEvents(client_id: string, limit: number, stack_id?: string): Row[] {
     const rows = stack_id
-      ? this.q("SELECT json FROM drift_events WHERE client_id = ? AND stack_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, stack_id, limit)
+      ? this.q("SELECT json FROM drift_events WHERE client_id = ? AND stack_id = ? ORDER BY rowid DESC LIMIT ?").all(
+          client_id,
+          stack_id,
+          limit,
+        )
       : this.q("SELECT json FROM drift_events WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   audits(client_id: string, limit: number, action?: string): Row[] {
     const rows = action
-      ? this.q("SELECT json FROM audit WHERE client_id = ? AND action = ? ORDER BY rowid DESC LIMIT ?").all(client_id, action, limit)
+      ? this.q("SELECT json FROM audit WHERE client_id = ? AND action = ? ORDER BY rowid DESC LIMIT ?").all(
+          client_id,
+          action,
+          limit,
+        )
       : this.q("SELECT json FROM audit WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 
   /** Share of stacks whose status is healthy (1 when there are none). */
   consistency(): number {
-    const row = this.q("SELECT count(*) AS n, sum(json_extract(json, '$.status') = 'healthy') AS ok FROM stacks").get() as { n: number; ok: number | null };
+    const row = this.q(
+      "SELECT count(*) AS n, sum(json_extract(json, '$.status') = 'healthy') AS ok FROM stacks",
+    ).get() as { n: number; ok: number | null };
     return row.n === 0 ? 1 : (row.ok ?? 0) / row.n;
   }
 
   /** The audit entry the reconciler wrote for operator command `command_id`, once it has processed it. */
   auditOfCommand(client_id: string, command_id: string): Row | null {
-    const row = this.q("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as { json: string } | undefined;
+    const row = this.q("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as
+      { json: string } | undefined;
     return row ? (JSON.parse(row.json) as Row) : null;
   }
 

@@ -42,7 +42,10 @@ export function requireTokens(app: FastifyInstance, auth: TokenAuth): void {
 /** The caller of a route that requires a token. */
 export function principalOf(req: FastifyRequest): Principal {
   if (!req.principal) {
-    throw new BlackwellError("BLACKWELL_ERR_INTERNAL", `route ${req.routeOptions.url} is public but asks for the caller`);
+    throw new BlackwellError(
+      "BLACKWELL_ERR_INTERNAL",
+      `route ${req.routeOptions.url} is public but asks for the caller`,
+    );
   }
   return req.principal;
 }

@@ -7,8 +7,16 @@ import type { Replica } from "./replica.js";
 /** The replica's read side: all the routes ask of it. */
 export type ReplicaReads = Pick<
   Replica,
-  "stacks" | "stack" | "desired" | "hasClient" | "driftEvents" | "audits" | "auditOfCommand" | "freshness" | "ready" |
-  "consistency"
+  | "stacks"
+  | "stack"
+  | "desired"
+  | "hasClient"
+  | "driftEvents"
+  | "audits"
+  | "auditOfCommand"
+  | "freshness"
+  | "ready"
+  | "consistency"
 >;
 
 export interface RouteDeps {

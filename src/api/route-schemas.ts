@@ -17,5 +17,7 @@ export function params(...names: Array<keyof Params>) {
 
 /** Body of an operator command: an optional reason for the audit trail. */
 export const reasonBody = {
-  type: "object", additionalProperties: false, properties: { reason: { type: "string", maxLength: 1000 } },
+  type: "object",
+  additionalProperties: false,
+  properties: { reason: { type: "string", maxLength: 1000 } },
 } as const;

@@ -49,8 +49,15 @@ const DEFAULT_WAIT_MS = 15_000;
 const TEXT_TYPES = ["application/yaml", "application/x-yaml", "text/yaml", "text/plain"];
 
 const RESOURCES = [
-  opsRoutes, stackRoutes, driftRoutes, operatorCommandRoutes, reconcileRoutes, historyRoutes, policyRoutes,
-  rollbackRoutes, desiredStateRoutes,
+  opsRoutes,
+  stackRoutes,
+  driftRoutes,
+  operatorCommandRoutes,
+  reconcileRoutes,
+  historyRoutes,
+  policyRoutes,
+  rollbackRoutes,
+  desiredStateRoutes,
 ];
 
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
@@ -66,7 +73,11 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   requireTokens(app, o.auth);
 
   const deps: RouteDeps = {
-    ctx: o.ctx, replica: o.replica, producer: o.producer, metrics: o.metrics, waitMs: o.waitMs ?? DEFAULT_WAIT_MS,
+    ctx: o.ctx,
+    replica: o.replica,
+    producer: o.producer,
+    metrics: o.metrics,
+    waitMs: o.waitMs ?? DEFAULT_WAIT_MS,
   };
   for (const resource of RESOURCES) await app.register(resource, deps);
   if (o.webhooks) {

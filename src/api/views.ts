@@ -11,18 +11,37 @@ const parse = (text: unknown): unknown => {
 
 export function stateView(r: Row): Row {
   const details = (r.drift_details as Row[]).map((d) => ({
-    drift_id: d.drift_id, type: d.type, component: d.component, expected: parse(d.expected_json), observed: parse(d.observed_json),
-    severity: d.severity, detected_at: d.detected_at, acknowledged: d.acknowledged,
+    drift_id: d.drift_id,
+    type: d.type,
+    component: d.component,
+    expected: parse(d.expected_json),
+    observed: parse(d.observed_json),
+    severity: d.severity,
+    detected_at: d.detected_at,
+    acknowledged: d.acknowledged,
   }));
   return { ...r, drift_details: details };
 }
 
 export function driftStatus(client_id: string, states: Row[]): Row {
-  const details: Row[] = states.flatMap((s) => (stateView(s).drift_details as Row[]).map((d) => ({ ...d, stack_id: s.stack_id })));
-  const last = details.map((d) => String(d.detected_at)).sort().at(-1) ?? null;
-  const eligible = states.some((s) => (s.drift_details as Row[]).length > 0 && (s.reconciliation_policy as Row).auto_heal === true);
+  const details: Row[] = states.flatMap((s) =>
+    (stateView(s).drift_details as Row[]).map((d) => ({ ...d, stack_id: s.stack_id })),
+  );
+  const last =
+    details
+      .map((d) => String(d.detected_at))
+      .sort()
+      .at(-1) ?? null;
+  const eligible = states.some(
+    (s) => (s.drift_details as Row[]).length > 0 && (s.reconciliation_policy as Row).auto_heal === true,
+  );
   return {
-    client_id, has_drift: details.length > 0, drift_count: details.length, last_detected: last, drift_details: details, auto_heal_eligible: eligible,
+    client_id,
+    has_drift: details.length > 0,
+    drift_count: details.length,
+    last_detected: last,
+    drift_details: details,
+    auto_heal_eligible: eligible,
     stacks: Object.fromEntries(states.map((s) => [s.stack_id, s.status])),
   };
 }
@@ -34,15 +53,39 @@ export function policyView(desired: Row): Row {
   return {
     schedule: p.schedule,
     auto_heal: {
-      enabled: ah.enabled, max_attempts: ah.max_attempts, backoff_strategy: ah.backoff_strategy,
-      backoff_base: `${String(ah.backoff_base_seconds)}s`, backoff_cap: `${String(ah.backoff_cap_seconds)}s`,
-      allowed_drift_types: ah.allowed_drift_types, require_approval: ah.require_approval,
-      ...(ah.circuit_breaker ? { circuit_breaker: { max_heals: (ah.circuit_breaker as Row).max_heals, window: `${String((ah.circuit_breaker as Row).window_seconds)}s` } } : {}),
-      ...(ah.flap_detection ? { flap_detection: { max_flips: (ah.flap_detection as Row).max_flips, window: `${String((ah.flap_detection as Row).window_seconds)}s` } } : {}),
+      enabled: ah.enabled,
+      max_attempts: ah.max_attempts,
+      backoff_strategy: ah.backoff_strategy,
+      backoff_base: `${String(ah.backoff_base_seconds)}s`,
+      backoff_cap: `${String(ah.backoff_cap_seconds)}s`,
+      allowed_drift_types: ah.allowed_drift_types,
+      require_approval: ah.require_approval,
+      ...(ah.circuit_breaker
+        ? {
+            circuit_breaker: {
+              max_heals: (ah.circuit_breaker as Row).max_heals,
+              window: `${String((ah.circuit_breaker as Row).window_seconds)}s`,
+            },
+          }
+        : {}),
+      ...(ah.flap_detection
+        ? {
+            flap_detection: {
+              max_flips: (ah.flap_detection as Row).max_flips,
+              window: `${String((ah.flap_detection as Row).window_seconds)}s`,
+            },
+          }
+        : {}),
       ...(ah.windows ? { windows: ah.windows } : {}),
-      ...(ah.content_quiet_period_seconds !== undefined ? { content_quiet_period: `${String(ah.content_quiet_period_seconds)}s` } : {}),
+      ...(ah.content_quiet_period_seconds !== undefined
+        ? { content_quiet_period: `${String(ah.content_quiet_period_seconds)}s` }
+        : {}),
     },
-    notifications: { channels: p.notifications.channels.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0)))) },
+    notifications: {
+      channels: p.notifications.channels.map((c) =>
+        Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0))),
+      ),
+    },
     observability: p.observability,
   };
 }
@@ -50,8 +93,29 @@ export function policyView(desired: Row): Row {
 /** Drift transitions and audit entries of a client, newest first: the reconciliation history. */
 export function historyView(drifts: Row[], audits: Row[], limit: number): Row[] {
   const events = [
-    ...drifts.map((d) => ({ kind: "drift", at: String(d.detected_at), reconciliation_id: d.reconciliation_id, stack_id: d.stack_id, transition: d.transition, drift_id: d.drift_id, drift_type: d.drift_type, component: d.component, severity: d.severity })),
-    ...audits.map((a) => ({ kind: "audit", at: String(a.timestamp), stack_id: a.stack_id, action: a.action, drift_id: a.drift_id, triggered_by: a.triggered_by, success: a.success, approver: a.approver, reason: a.reason, changes_made: parse(a.changes_made_json) })),
+    ...drifts.map((d) => ({
+      kind: "drift",
+      at: String(d.detected_at),
+      reconciliation_id: d.reconciliation_id,
+      stack_id: d.stack_id,
+      transition: d.transition,
+      drift_id: d.drift_id,
+      drift_type: d.drift_type,
+      component: d.component,
+      severity: d.severity,
+    })),
+    ...audits.map((a) => ({
+      kind: "audit",
+      at: String(a.timestamp),
+      stack_id: a.stack_id,
+      action: a.action,
+      drift_id: a.drift_id,
+      triggered_by: a.triggered_by,
+      success: a.success,
+      approver: a.approver,
+      reason: a.reason,
+      changes_made: parse(a.changes_made_json),
+    })),
   ];
   return events.sort((x, y) => (x.at < y.at ? 1 : x.at > y.at ? -1 : 0)).slice(0, limit);
 }

@@ -11,15 +11,29 @@ import type { AddressInfo } from "node:net";
 import { CodeBuildClient, CreateProjectCommand, ResourceAlreadyExistsException } from "@aws-sdk/client-codebuild";
 
 export interface WorldReactions {
-  providerRegistered: (call: { client_id: string; stack_id: string; provider_type: string; provider_name: string }) => Promise<void>;
-  integrationConfigured: (call: { client_id: string; stack_id: string; integration: string; configuration: unknown }) => Promise<void>;
+  providerRegistered: (call: {
+    client_id: string;
+    stack_id: string;
+    provider_type: string;
+    provider_name: string;
+  }) => Promise<void>;
+  integrationConfigured: (call: {
+    client_id: string;
+    stack_id: string;
+    integration: string;
+    configuration: unknown;
+  }) => Promise<void>;
 }
 
 /** A stand-in Integration API on a free loopback port. */
-export async function startDemoIntegrationApi(react: WorldReactions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startDemoIntegrationApi(
+  react: WorldReactions,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     let raw = "";
-    req.on("data", (c: Buffer) => { raw += c.toString(); });
+    req.on("data", (c: Buffer) => {
+      raw += c.toString();
+    });
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://localhost");
       const answer = (status: number, body: object) => {
@@ -38,15 +52,20 @@ export async function startDemoIntegrationApi(react: WorldReactions): Promise<{ 
         work = react.providerRegistered(body as Parameters<WorldReactions["providerRegistered"]>[0]);
       } else if (req.method === "PUT" && url.pathname.startsWith("/integrations/")) {
         work = react.integrationConfigured({
-          client_id: url.searchParams.get("client_id") ?? "", stack_id: url.searchParams.get("stack_id") ?? "",
-          integration: decodeURIComponent(url.pathname.slice("/integrations/".length)), configuration: body,
+          client_id: url.searchParams.get("client_id") ?? "",
+          stack_id: url.searchParams.get("stack_id") ?? "",
+          integration: decodeURIComponent(url.pathname.slice("/integrations/".length)),
+          configuration: body,
         });
       }
       if (!work) {
         answer(404, { error: "no such endpoint" });
         return;
       }
-      work.then(() => answer(200, { ok: true }), (err: unknown) => answer(500, { error: String(err) }));
+      work.then(
+        () => answer(200, { ok: true }),
+        (err: unknown) => answer(500, { error: String(err) }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -59,15 +78,23 @@ export async function ensureBuildProjects(names: string[]): Promise<void> {
   const client = new CodeBuildClient({});
   try {
     for (const name of names) {
-      await client.send(new CreateProjectCommand({
-        name,
-        source: { type: "S3", location: `${name}-source/site.zip` },
-        artifacts: { type: "NO_ARTIFACTS" },
-        environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", computeType: "BUILD_GENERAL1_SMALL" },
-        serviceRole: "arn:aws:iam::123456789012:role/codebuild-site",
-      })).catch((err: unknown) => {
-        if (!(err instanceof ResourceAlreadyExistsException)) throw err;
-      });
+      await client
+        .send(
+          new CreateProjectCommand({
+            name,
+            source: { type: "S3", location: `${name}-source/site.zip` },
+            artifacts: { type: "NO_ARTIFACTS" },
+            environment: {
+              type: "LINUX_CONTAINER",
+              image: "aws/codebuild/standard:7.0",
+              computeType: "BUILD_GENERAL1_SMALL",
+            },
+            serviceRole: "arn:aws:iam::123456789012:role/codebuild-site",
+          }),
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof ResourceAlreadyExistsException)) throw err;
+        });
     }
   } finally {
     client.destroy();

@@ -34,10 +34,39 @@ const say = (m: string) => console.log(`[demo] ${m}`);
 const CLIENT = "acme-corp";
 const APPROVER = "ops@acme.example";
 
-interface DriftEventValue { transition: string; drift_id: string; stack_id: string; drift_type: string; component: string; severity: string; expected_json: string; observed_json: string }
-interface StateValue { stack_id: string; status: string; state_version: string; drift_details: unknown[] }
-interface HealCommandValue { action: string; stack_id: string; drift_id: string; attempt: number; approved_by: string | null; params_json: string }
-interface HealResultValue { action: string; stack_id: string; drift_id: string; status: string; error_message: string | null; details_json: string; command_key: string }
+interface DriftEventValue {
+  transition: string;
+  drift_id: string;
+  stack_id: string;
+  drift_type: string;
+  component: string;
+  severity: string;
+  expected_json: string;
+  observed_json: string;
+}
+interface StateValue {
+  stack_id: string;
+  status: string;
+  state_version: string;
+  drift_details: unknown[];
+}
+interface HealCommandValue {
+  action: string;
+  stack_id: string;
+  drift_id: string;
+  attempt: number;
+  approved_by: string | null;
+  params_json: string;
+}
+interface HealResultValue {
+  action: string;
+  stack_id: string;
+  drift_id: string;
+  status: string;
+  error_message: string | null;
+  details_json: string;
+  command_key: string;
+}
 
 export interface DemoOptions {
   /** Stop after the scenario instead of keeping the API up until Ctrl-C (tests, CI). */
@@ -48,7 +77,9 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   const root = projectRoot();
   const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
   const config = await kafkaConfigOrLocalInfra(say);
-  say(`kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  aws ${process.env.AWS_ENDPOINT_URL ?? "(standard AWS configuration)"}  topics ${config.topicPrefix}*`);
+  say(
+    `kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  aws ${process.env.AWS_ENDPOINT_URL ?? "(standard AWS configuration)"}  topics ${config.topicPrefix}*`,
+  );
   const ctx = await createAppContext(config, log);
   const { kafka, names, serde } = ctx;
   const groupPrefix = config.topicPrefix.replace(/\.$/, "");
@@ -56,7 +87,8 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   const file = join(root, "examples/acme-corp/blackwell.yaml");
   const parsed = parseBlackwellYaml(readFileSync(file, "utf8"), "examples/acme-corp/blackwell.yaml");
   const changes = await applyDesired(ctx, parsed, { file: "examples/acme-corp/blackwell.yaml", appliedBy: "demo" });
-  for (const c of changes) say(`apply ${CLIENT}/${c.stack_id}: ${c.change} ${c.from ?? ""}${c.to && c.to !== c.from ? ` -> ${c.to}` : ""}`);
+  for (const c of changes)
+    say(`apply ${CLIENT}/${c.stack_id}: ${c.change} ${c.from ?? ""}${c.to && c.to !== c.from ? ` -> ${c.to}` : ""}`);
   await ensureBuildProjects(parsed.stacks.map((st) => st.build_project).filter((b): b is string => !!b));
 
   const producer = await kafka.producer();
@@ -65,41 +97,99 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   let clock = Date.now();
   // Event times are real (the executors wait for not_before on the wall clock), strictly increasing.
   const at = () => new Date((clock = Math.max(clock + 1, Date.now()))).toISOString();
-  const provider = (scope: { environment?: string; stack_id?: string }, provider_name: string, event_type: string, extra: Record<string, unknown> = {}) => ({
-    event_id: randomUUID(), client_id: CLIENT, stack_id: scope.stack_id ?? null, environment: scope.environment ?? null, provider_name, provider_role: null, event_type,
-    content_id: null, content_type: null, integration: null, timestamp: at(), payload_json: "{}", ...extra,
+  const provider = (
+    scope: { environment?: string; stack_id?: string },
+    provider_name: string,
+    event_type: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    event_id: randomUUID(),
+    client_id: CLIENT,
+    stack_id: scope.stack_id ?? null,
+    environment: scope.environment ?? null,
+    provider_name,
+    provider_role: null,
+    event_type,
+    content_id: null,
+    content_type: null,
+    integration: null,
+    timestamp: at(),
+    payload_json: "{}",
+    ...extra,
   });
-  const resource = (scope: { environment?: string; stack_id?: string }, resource_name: string, status: string, source = "demo") => ({
-    event_id: randomUUID(), client_id: CLIENT, stack_id: scope.stack_id ?? null, environment: scope.environment ?? null, resource_name, resource_arn: null, status, source, timestamp: at(), details_json: "{}",
+  const resource = (
+    scope: { environment?: string; stack_id?: string },
+    resource_name: string,
+    status: string,
+    source = "demo",
+  ) => ({
+    event_id: randomUUID(),
+    client_id: CLIENT,
+    stack_id: scope.stack_id ?? null,
+    environment: scope.environment ?? null,
+    resource_name,
+    resource_arn: null,
+    status,
+    source,
+    timestamp: at(),
+    details_json: "{}",
   });
   const send = async (topic: "provider-events" | "resource-events" | "commands", values: object[]) => {
-    const schema = topic === "provider-events" ? "ProviderEvent" : topic === "resource-events" ? "ResourceEvent" : "Command";
-    await producer.send(values.map((v) => ({ topic: names[topic], key: CLIENT, value: serde.encode(names[topic], schema, v) })));
+    const schema =
+      topic === "provider-events" ? "ProviderEvent" : topic === "resource-events" ? "ResourceEvent" : "Command";
+    await producer.send(
+      values.map((v) => ({ topic: names[topic], key: CLIENT, value: serde.encode(names[topic], schema, v) })),
+    );
   };
 
   // The world: the Integration API reports what it changed, like the provider's own webhooks would.
   const world = await startDemoIntegrationApi({
     providerRegistered: async (c) => {
-      say(`  world: Integration API re-registered ${c.provider_name} as the ${c.provider_type} of ${c.stack_id}; the provider reports in`);
-      await send("provider-events", [provider({ stack_id: c.stack_id }, c.provider_name, "provider.connected", { provider_role: c.provider_type })]);
+      say(
+        `  world: Integration API re-registered ${c.provider_name} as the ${c.provider_type} of ${c.stack_id}; the provider reports in`,
+      );
+      await send("provider-events", [
+        provider({ stack_id: c.stack_id }, c.provider_name, "provider.connected", { provider_role: c.provider_type }),
+      ]);
     },
     integrationConfigured: async (c) => {
-      say(`  world: Integration API reconfigured ${c.integration} on ${c.stack_id}; the provider confirms the new configuration`);
-      await send("provider-events", [provider({ stack_id: c.stack_id }, c.integration.split("-")[0]!, "integration.configured", { integration: c.integration, payload_json: JSON.stringify({ configuration: c.configuration }) })]);
+      say(
+        `  world: Integration API reconfigured ${c.integration} on ${c.stack_id}; the provider confirms the new configuration`,
+      );
+      await send("provider-events", [
+        provider({ stack_id: c.stack_id }, c.integration.split("-")[0]!, "integration.configured", {
+          integration: c.integration,
+          payload_json: JSON.stringify({ configuration: c.configuration }),
+        }),
+      ]);
     },
   });
 
   const reconciler = new ReconcilerRunner({
-    kafka, admin: ctx.admin, serde, names, partitions: config.partitions, applicationId: `${groupPrefix}-reconciler`,
-    stateDir, log, wallClockTicks: true, onCommitted: (pass) => recordPass(metrics, pass),
+    kafka,
+    admin: ctx.admin,
+    serde,
+    names,
+    partitions: config.partitions,
+    applicationId: `${groupPrefix}-reconciler`,
+    stateDir,
+    log,
+    wallClockTicks: true,
+    onCommitted: (pass) => recordPass(metrics, pass),
   });
   await reconciler.start();
   const codebuild = new CodeBuild();
   const executor = new ExecutorRunner({
-    kafka, admin: ctx.admin, serde, names, partitions: config.partitions, groupId: `${groupPrefix}-executor`,
+    kafka,
+    admin: ctx.admin,
+    serde,
+    names,
+    partitions: config.partitions,
+    groupId: `${groupPrefix}-executor`,
     targets: { codebuild, integrationApi: new IntegrationApi({ baseUrl: world.url }) },
     budgets: new RateBudgets(() => ({ total: parseRate("30/min"), perClient: parseRate("10/min") })),
-    log, watchIntervalMs: 1000,
+    log,
+    watchIntervalMs: 1000,
     onHandled: (command, outcome) => {
       if (command && outcome) recordHeal(metrics, command.action, outcome.status);
     },
@@ -107,16 +197,41 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   await executor.start();
   const apiToken = `acme-${randomBytes(12).toString("hex")}`;
   const adminToken = `admin-${randomBytes(12).toString("hex")}`;
-  const replica = new Replica({ kafka, admin: ctx.admin, serde, names, log, path: join(stateDir, "api", "demo.db"), groupId: `${groupPrefix}-api-demo` });
+  const replica = new Replica({
+    kafka,
+    admin: ctx.admin,
+    serde,
+    names,
+    log,
+    path: join(stateDir, "api", "demo.db"),
+    groupId: `${groupPrefix}-api-demo`,
+  });
   await replica.start();
-  const api = await buildApi({ ctx, replica, auth: new TokenAuth(`acme-ops@${CLIENT}:${apiToken},admin@*:${adminToken}`), metrics, producer, log });
-  const apiUrl = await api.listen({ host: "127.0.0.1", port: await portOrFree(Number(process.env.BLACKWELL_API_PORT ?? 8080)) });
-  say(`reconciler (group ${groupPrefix}-reconciler, exactly-once) and executors (group ${groupPrefix}-executor) running; Integration API stand-in at ${world.url}`);
+  const api = await buildApi({
+    ctx,
+    replica,
+    auth: new TokenAuth(`acme-ops@${CLIENT}:${apiToken},admin@*:${adminToken}`),
+    metrics,
+    producer,
+    log,
+  });
+  const apiUrl = await api.listen({
+    host: "127.0.0.1",
+    port: await portOrFree(Number(process.env.BLACKWELL_API_PORT ?? 8080)),
+  });
+  say(
+    `reconciler (group ${groupPrefix}-reconciler, exactly-once) and executors (group ${groupPrefix}-executor) running; Integration API stand-in at ${world.url}`,
+  );
 
   const transitions: DriftEventValue[] = [];
   const results: HealResultValue[] = [];
   const watched = [names["drift-events"], names["heal-commands"], names["heal-results"]];
-  const watcher = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, topics: watched, fromEnd: watched, maxWaitMs: 100 });
+  const watcher = kafka.consumer({
+    groupId: `${groupPrefix}-demo-${randomUUID()}`,
+    topics: watched,
+    fromEnd: watched,
+    maxWaitMs: 100,
+  });
   let joined!: () => void;
   const hasJoined = new Promise<void>((r) => (joined = r));
   const show = async (message: InRecord) => {
@@ -126,20 +241,29 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
       const v = await serde.decode<DriftEventValue>("DriftEvent", message.value);
       transitions.push(v);
       const what = `${v.stack_id} ${v.drift_type}/${v.component} (${v.severity})`;
-      if (v.transition === "resolved") say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
-      else say(`  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`);
+      if (v.transition === "resolved")
+        say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
+      else
+        say(
+          `  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`,
+        );
     } else if (topic === names["heal-commands"]) {
       const v = await serde.decode<HealCommandValue>("HealCommand", message.value);
-      say(`  → heal command ${v.action} for ${v.stack_id} (attempt ${v.attempt}${v.approved_by ? `, approved by ${v.approved_by}` : ", by policy"})`);
+      say(
+        `  → heal command ${v.action} for ${v.stack_id} (attempt ${v.attempt}${v.approved_by ? `, approved by ${v.approved_by}` : ", by policy"})`,
+      );
     } else {
       const v = await serde.decode<HealResultValue>("HealResult", message.value);
       results.push(v);
       const details = JSON.parse(v.details_json) as { build_id?: string };
-      say(`  ← heal result ${v.action} ${v.status}${details.build_id ? ` (CodeBuild ${details.build_id})` : ""}${v.error_message ? `: ${v.error_message}` : ""}`);
+      say(
+        `  ← heal result ${v.action} ${v.status}${details.build_id ? ` (CodeBuild ${details.build_id})` : ""}${v.error_message ? `: ${v.error_message}` : ""}`,
+      );
       // The rebuilt resource reports healthy once its build succeeded, as the monitoring would.
       if (v.action === "resource.rebuild" && v.status === "succeeded") {
         const cmdResource = transitions.find((t) => t.drift_id === v.drift_id)?.component;
-        if (cmdResource) await send("resource-events", [resource({ stack_id: v.stack_id }, cmdResource, "healthy", "monitoring")]);
+        if (cmdResource)
+          await send("resource-events", [resource({ stack_id: v.stack_id }, cmdResource, "healthy", "monitoring")]);
       }
     }
   };
@@ -156,50 +280,90 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     if (!done()) throw new Error(`demo: ${what} not seen within ${timeoutMs / 1000} s`);
   };
-  const prodConfig = parsed.stacks.find((st) => st.stack_id === "cms-ecom-prod")!.integrations.find((i) => i.name === "shopify-products")!.config as Record<string, unknown>;
+  const prodConfig = parsed.stacks
+    .find((st) => st.stack_id === "cms-ecom-prod")!
+    .integrations.find((i) => i.name === "shopify-products")!.config as Record<string, unknown>;
 
   say("step 1: providers and resources report healthy");
   for (const environment of ["prod", "staging"]) {
-    await send("provider-events", ["sanity", "shopify", "codebuild"].map((p) => provider({ environment }, p, "provider.connected")));
-    await send("resource-events", ["content_cache_table", "site_distribution", "site_bucket"].map((r) => resource({ environment }, r, "healthy")));
+    await send(
+      "provider-events",
+      ["sanity", "shopify", "codebuild"].map((p) => provider({ environment }, p, "provider.connected")),
+    );
+    await send(
+      "resource-events",
+      ["content_cache_table", "site_distribution", "site_bucket"].map((r) => resource({ environment }, r, "healthy")),
+    );
   }
-  await send("provider-events", [provider({ environment: "prod" }, "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: prodConfig }) })]);
+  await send("provider-events", [
+    provider({ environment: "prod" }, "shopify", "integration.configured", {
+      integration: "shopify-products",
+      payload_json: JSON.stringify({ configuration: prodConfig }),
+    }),
+  ]);
 
   const count = (transition: string) => transitions.filter((x) => x.transition === transition).length;
-  say("step 2: someone connects Contentful as the prod CMS, the prod site bucket is deleted, and the Shopify webhook loses a topic");
+  say(
+    "step 2: someone connects Contentful as the prod CMS, the prod site bucket is deleted, and the Shopify webhook loses a topic",
+  );
   await send("provider-events", [provider({ environment: "prod" }, "contentful", "provider.connected")]);
   await send("resource-events", [resource({ environment: "prod" }, "site_bucket", "deleted")]);
-  await send("provider-events", [provider({ environment: "prod" }, "shopify", "integration.configured", { integration: "shopify-products", payload_json: JSON.stringify({ configuration: { ...prodConfig, topics: ["products/create"] } }) })]);
+  await send("provider-events", [
+    provider({ environment: "prod" }, "shopify", "integration.configured", {
+      integration: "shopify-products",
+      payload_json: JSON.stringify({ configuration: { ...prodConfig, topics: ["products/create"] } }),
+    }),
+  ]);
   await waitFor("three drifts opened", () => count("opened") >= 3);
 
-  say("step 3: policy heals the bucket (CodeBuild) and the webhook (Integration API) by itself; the CMS change needs an approval");
+  say(
+    "step 3: policy heals the bucket (CodeBuild) and the webhook (Integration API) by itself; the CMS change needs an approval",
+  );
   await waitFor("two heals carried out", () => results.filter((r) => r.status !== "started").length >= 2);
   const cms = transitions.find((t) => t.transition === "opened" && t.drift_type === "provider")!;
   say(`step 4: ${APPROVER} approves re-registering Sanity for drift ${cms.drift_id}`);
-  await send("commands", [{
-    command_id: randomUUID(), client_id: CLIENT, stack_id: cms.stack_id, command: "approve", drift_id: cms.drift_id,
-    issued_by: APPROVER, issued_at: new Date().toISOString(), reason: "Contentful was connected by mistake", params_json: "{}",
-  }]);
+  await send("commands", [
+    {
+      command_id: randomUUID(),
+      client_id: CLIENT,
+      stack_id: cms.stack_id,
+      command: "approve",
+      drift_id: cms.drift_id,
+      issued_by: APPROVER,
+      issued_at: new Date().toISOString(),
+      reason: "Contentful was connected by mistake",
+      params_json: "{}",
+    },
+  ]);
   await waitFor("three drifts resolved", () => count("resolved") >= 3);
   await new Promise((r) => setTimeout(r, 500));
 
   const states = new Map<string, StateValue>();
-  const reader = kafka.consumer({ groupId: `${groupPrefix}-demo-${randomUUID()}`, topics: [names["stack-state"]], maxWaitMs: 100 });
+  const reader = kafka.consumer({
+    groupId: `${groupPrefix}-demo-${randomUUID()}`,
+    topics: [names["stack-state"]],
+    maxWaitMs: 100,
+  });
   await reader.start({
     eachBatch: async (batch) => {
       for (const message of batch.records) {
         const key = message.key?.toString() ?? "";
-        if (key.startsWith(`${CLIENT}/`) && message.value) states.set(key, await serde.decode<StateValue>("StateRecord", message.value));
+        if (key.startsWith(`${CLIENT}/`) && message.value)
+          states.set(key, await serde.decode<StateValue>("StateRecord", message.value));
       }
     },
   });
   const until = Date.now() + 10_000;
-  while ([...states.values()].filter((st) => st.status === "healthy").length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-  for (const [key, st] of states) say(`stack-state ${key}: ${st.status} (desired ${st.state_version}, ${st.drift_details.length} open drifts)`);
+  while ([...states.values()].filter((st) => st.status === "healthy").length < 2 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
+  for (const [key, st] of states)
+    say(`stack-state ${key}: ${st.status} (desired ${st.state_version}, ${st.drift_details.length} open drifts)`);
 
   await Promise.all([reader.stop(), watcher.stop()]);
   const healthy = [...states.values()].filter((st) => st.status === "healthy").length;
-  say(`done: 3 drifts detected, healed by policy and approval through CodeBuild and the Integration API, and resolved from observation; ${healthy} of ${states.size} stacks healthy.`);
+  say(
+    `done: 3 drifts detected, healed by policy and approval through CodeBuild and the Integration API, and resolved from observation; ${healthy} of ${states.size} stacks healthy.`,
+  );
   say("");
   say(`API      ${apiUrl}   (OpenAPI ${apiUrl}/openapi.json, metrics ${apiUrl}/metrics, readiness ${apiUrl}/readyz)`);
   say(`tokens   acme-corp: ${apiToken}   admin: ${adminToken}`);
@@ -221,7 +385,9 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
     say("stop the local Kafka, registry and moto server with: npm run infra:down");
     return code;
   }
-  say("reconciler, executors and API keep running: press Ctrl-C to stop (then `npm run infra:down` stops Kafka, the registry and moto)");
+  say(
+    "reconciler, executors and API keep running: press Ctrl-C to stop (then `npm run infra:down` stops Kafka, the registry and moto)",
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

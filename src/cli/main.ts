@@ -62,46 +62,85 @@ AWS_* (standard AWS configuration; \`blackwell up\` prints the local moto server
 Kafka: KAFKA_BROKERS and SCHEMA_REGISTRY_URL are required; every setting is checked before any role starts.
 API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
   demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
-  status: "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
-  drift: "usage: blackwell drift [client] [--json]\n\nOpen drifts with id, component, severity, expected and observed. Exit 0 when there are none, 1 otherwise.",
-  history: "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
+  status:
+    "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
+  drift:
+    "usage: blackwell drift [client] [--json]\n\nOpen drifts with id, component, severity, expected and observed. Exit 0 when there are none, 1 otherwise.",
+  history:
+    "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
   ack: "usage: blackwell ack <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nAcknowledges a drift. Waits (default 15 s) for the reconciler's audit: exit 0 done, 1 refused or no answer.",
-  approve: "usage: blackwell approve <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nApproves the pending heal of a drift whose kind requires approval.",
-  reject: "usage: blackwell reject <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nRejects healing a drift: it stays alert-only until it resolves.",
-  pause: "usage: blackwell pause <client> [stack] [--reason text] [--by name] [--json]\n\nStops issuing heal commands for the client's stacks (or one stack) until resume.",
-  resume: "usage: blackwell resume <client> [stack] [--reason text] [--by name] [--json]\n\nResumes healing after pause.",
-  reconcile: "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
-  rollback: "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. Exit 3 if that version is not in the history.",
-  produce: "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
+  approve:
+    "usage: blackwell approve <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nApproves the pending heal of a drift whose kind requires approval.",
+  reject:
+    "usage: blackwell reject <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nRejects healing a drift: it stays alert-only until it resolves.",
+  pause:
+    "usage: blackwell pause <client> [stack] [--reason text] [--by name] [--json]\n\nStops issuing heal commands for the client's stacks (or one stack) until resume.",
+  resume:
+    "usage: blackwell resume <client> [stack] [--reason text] [--by name] [--json]\n\nResumes healing after pause.",
+  reconcile:
+    "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
+  rollback:
+    "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. Exit 3 if that version is not in the history.",
+  produce:
+    "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
   dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
   down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
 };
 
 async function apply(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { file: { type: "string", short: "f" }, bump: { type: "string" }, prune: { type: "boolean" }, "dry-run": { type: "boolean" }, json: { type: "boolean" }, by: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: {
+      file: { type: "string", short: "f" },
+      bump: { type: "string" },
+      prune: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
+      by: { type: "string" },
+    },
+    strict: true,
+  });
   if (!values.file) throw new UsageError("apply needs -f <file>");
-  if (values.bump && !["major", "minor", "patch"].includes(values.bump)) throw new UsageError("--bump must be major, minor or patch");
+  if (values.bump && !["major", "minor", "patch"].includes(values.bump))
+    throw new UsageError("--bump must be major, minor or patch");
   const parsed = parseBlackwellYaml(readFileSync(values.file, "utf8"), values.file);
-  const changes = await withContext((ctx) => applyDesired(ctx, parsed, {
-    file: values.file!, appliedBy: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
-    bump: (values.bump ?? "minor") as Bump, prune: values.prune ?? false, dryRun: values["dry-run"] ?? false,
-  }));
+  const changes = await withContext((ctx) =>
+    applyDesired(ctx, parsed, {
+      file: values.file!,
+      appliedBy: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+      bump: (values.bump ?? "minor") as Bump,
+      prune: values.prune ?? false,
+      dryRun: values["dry-run"] ?? false,
+    }),
+  );
   print(values.json ?? false, { client_id: parsed.client_id, dry_run: values["dry-run"] ?? false, changes }, () =>
-    table([["STACK", "CHANGE", "FROM", "TO"], ...changes.map((c) => [`${parsed.client_id}/${c.stack_id}`, c.change, c.from ?? "-", c.to ?? "-"])]));
+    table([
+      ["STACK", "CHANGE", "FROM", "TO"],
+      ...changes.map((c) => [`${parsed.client_id}/${c.stack_id}`, c.change, c.from ?? "-", c.to ?? "-"]),
+    ]),
+  );
   return EXIT.ok;
 }
 
 async function replay(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { keep: { type: "boolean" }, json: { type: "boolean" } }, strict: true });
-  const report = await withContext((ctx) => replayAndCompare(ctx, { keep: values.keep ?? false, log: (m) => console.error(`[replay] ${m}`) }));
-  print(values.json ?? false, report, () => [
-    `replayed ${report.inputRecords} input records in ${(report.ms / 1000).toFixed(1)} s`,
-    `stack-state: ${report.stacks.equal} equal, ${report.stacks.differences.length} different (live ${report.stacks.live}, replayed ${report.stacks.replayed})`,
-    `drift transitions: live ${report.transitions.live}, replayed ${report.transitions.replayed}, ${report.transitions.equal ? "identical" : `first difference ${report.transitions.firstDifference}`}`,
-    ...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`),
-    report.equal ? "EQUAL" : "DIFFERENT",
-  ].join("\n"));
+  const { values } = parseArgs({
+    args,
+    options: { keep: { type: "boolean" }, json: { type: "boolean" } },
+    strict: true,
+  });
+  const report = await withContext((ctx) =>
+    replayAndCompare(ctx, { keep: values.keep ?? false, log: (m) => console.error(`[replay] ${m}`) }),
+  );
+  print(values.json ?? false, report, () =>
+    [
+      `replayed ${report.inputRecords} input records in ${(report.ms / 1000).toFixed(1)} s`,
+      `stack-state: ${report.stacks.equal} equal, ${report.stacks.differences.length} different (live ${report.stacks.live}, replayed ${report.stacks.replayed})`,
+      `drift transitions: live ${report.transitions.live}, replayed ${report.transitions.replayed}, ${report.transitions.equal ? "identical" : `first difference ${report.transitions.firstDifference}`}`,
+      ...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`),
+      report.equal ? "EQUAL" : "DIFFERENT",
+    ].join("\n"),
+  );
   return report.equal ? EXIT.ok : EXIT.problem;
 }
 
@@ -111,7 +150,8 @@ async function run(args: string[]): Promise<number> {
   const roles = args.filter((a) => !a.startsWith("-"));
   if (roles.length === 0) throw new UsageError(`run needs at least one role: ${ROLES.join(", ")}`);
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length > 0) throw new UsageError(`unknown role(s): ${unknown.join(", ")} (available: ${ROLES.join(", ")})`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown role(s): ${unknown.join(", ")} (available: ${ROLES.join(", ")})`);
   const want = (r: string) => roles.includes(r) || roles.includes("all");
   const { serveOps, stopOnSignals } = await import("../runtime/signals.js");
   const stops: Array<() => Promise<void>> = [];
@@ -125,15 +165,20 @@ async function run(args: string[]): Promise<number> {
   // Roles in start order; each brings its stop and, except the API (which serves its own), its ops endpoints.
   type Started = { stop: () => Promise<void>; ops?: import("../runtime/signals.js").RoleOps };
   const starters: Array<[boolean, () => Promise<Started>]> = [
-    [!!reconcilerCfg, async () =>
-      (await import("../../processors/reconciler/main.js")).startReconciler(reconcilerCfg!)],
+    [
+      !!reconcilerCfg,
+      async () => (await import("../../processors/reconciler/main.js")).startReconciler(reconcilerCfg!),
+    ],
     [!!executorCfg, async () => (await import("../../processors/executor/main.js")).startExecutor(executorCfg!)],
     [!!notifierCfg, async () => (await import("../../processors/notifier/main.js")).startNotifier(notifierCfg!)],
-    [!!apiCfg, async () => {
-      const api = await (await import("../../processors/api/main.js")).startApi(apiCfg!);
-      console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
-      return api;
-    }],
+    [
+      !!apiCfg,
+      async () => {
+        const api = await (await import("../../processors/api/main.js")).startApi(apiCfg!);
+        console.error(`API listening on ${api.url} (OpenAPI at ${api.url}/openapi.json)`);
+        return api;
+      },
+    ],
   ];
   for (const [wanted, start] of starters) {
     if (!wanted) continue;
@@ -182,27 +227,39 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     switch (command) {
-      case "apply": return await apply(rest);
-      case "replay": return await replay(rest);
-      case "run": return await run(rest);
+      case "apply":
+        return await apply(rest);
+      case "replay":
+        return await replay(rest);
+      case "run":
+        return await run(rest);
       case "demo": {
         const { values } = parseArgs({ args: rest, options: { exit: { type: "boolean" } }, strict: true });
         return await (await import("./demo.js")).demo({ exitAfter: values.exit ?? false });
       }
-      case "status": return await (await import("./commands/state-commands.js")).status(rest);
-      case "drift": return await (await import("./commands/state-commands.js")).drift(rest);
-      case "history": return await (await import("./commands/state-commands.js")).history(rest);
+      case "status":
+        return await (await import("./commands/state-commands.js")).status(rest);
+      case "drift":
+        return await (await import("./commands/state-commands.js")).drift(rest);
+      case "history":
+        return await (await import("./commands/state-commands.js")).history(rest);
       case "ack":
       case "approve":
       case "reject":
       case "pause":
       case "resume":
-      case "reconcile": return await (await import("./commands/operator-commands.js")).operatorCommand(command, rest);
-      case "produce": return await (await import("./commands/produce.js")).produce(rest);
-      case "rollback": return await (await import("./commands/rollback.js")).rollback(rest);
-      case "dlq": return await (await import("./commands/dlq.js")).dlq(rest);
-      case "up": return await up();
-      case "down": return await down(rest);
+      case "reconcile":
+        return await (await import("./commands/operator-commands.js")).operatorCommand(command, rest);
+      case "produce":
+        return await (await import("./commands/produce.js")).produce(rest);
+      case "rollback":
+        return await (await import("./commands/rollback.js")).rollback(rest);
+      case "dlq":
+        return await (await import("./commands/dlq.js")).dlq(rest);
+      case "up":
+        return await up();
+      case "down":
+        return await down(rest);
       default:
         console.error(`unknown command ${command}\n\n${HELP.main}`);
         return EXIT.usage;

@@ -49,6 +49,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     // The instance name becomes part of a file name and a consumer group id.
     instance: r.string("BLACKWELL_API_INSTANCE", hostname()).replace(/[^A-Za-z0-9._-]/g, "_"),
     webhooks: r.parse<WebhookConfig | null>("BLACKWELL_WEBHOOKS_FILE", null, (file) =>
-      parseWebhookConfig(readFileSync(file, "utf8"), file, env)),
+      parseWebhookConfig(readFileSync(file, "utf8"), file, env),
+    ),
   });
 }

@@ -71,7 +71,10 @@ function sslFrom(r: EnvReader): KafkaConfig["ssl"] {
 
 /** Reads the Kafka settings into `r`, which collects the problems; see {@link kafkaConfigFromEnv}. */
 export function readKafkaConfig(r: EnvReader): KafkaConfig {
-  const brokers = (r.optional("KAFKA_BROKERS") ?? "").split(",").map((b) => b.trim()).filter(Boolean);
+  const brokers = (r.optional("KAFKA_BROKERS") ?? "")
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
   const rawRegistry = r.optional("SCHEMA_REGISTRY_URL");
   if (brokers.length === 0 && rawRegistry === undefined) {
     r.problem("KAFKA_BROKERS and SCHEMA_REGISTRY_URL", `are not set: ${NO_KAFKA_HINT}`);

@@ -39,8 +39,18 @@ export class BuildWatcher {
       let report: { status: "succeeded" | "failed"; error: string | null; buildStatus: string } | null = null;
       try {
         const state = await this.d.codebuild.buildState(buildId);
-        if (state.done) report = { status: state.succeeded ? "succeeded" : "failed", error: state.succeeded ? null : `build ${buildId} ended ${state.status}`, buildStatus: state.status };
-        else if (Date.now() > deadline) report = { status: "failed", error: `build ${buildId} did not finish within ${this.d.timeoutMs} ms of watching`, buildStatus: "UNKNOWN" };
+        if (state.done)
+          report = {
+            status: state.succeeded ? "succeeded" : "failed",
+            error: state.succeeded ? null : `build ${buildId} ended ${state.status}`,
+            buildStatus: state.status,
+          };
+        else if (Date.now() > deadline)
+          report = {
+            status: "failed",
+            error: `build ${buildId} did not finish within ${this.d.timeoutMs} ms of watching`,
+            buildStatus: "UNKNOWN",
+          };
       } catch (err) {
         this.d.log.warn({ build_id: buildId, err: errorMessage(err) }, "build status check failed; will retry");
       }
@@ -48,13 +58,23 @@ export class BuildWatcher {
         this.schedule(poll);
         return;
       }
-      const outcome = { status: report.status, error: report.error, details: { build_id: buildId, build_status: report.buildStatus } };
+      const outcome = {
+        status: report.status,
+        error: report.error,
+        details: { build_id: buildId, build_status: report.buildStatus },
+      };
       const now = Date.now();
       const { names, serde } = this.d;
-      await this.d.producer.send([
-        healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
-        executorAuditMessage(names, serde, cmd, outcome, this.d.executorId, partition, now),
-      ]).then(() => this.d.onReported?.(cmd, outcome), (err: unknown) => this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"));
+      await this.d.producer
+        .send([
+          healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
+          executorAuditMessage(names, serde, cmd, outcome, this.d.executorId, partition, now),
+        ])
+        .then(
+          () => this.d.onReported?.(cmd, outcome),
+          (err: unknown) =>
+            this.d.log.error({ build_id: buildId, err: errorMessage(err) }, "could not report the build's end"),
+        );
     };
     this.schedule(poll);
   }

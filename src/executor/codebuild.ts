@@ -26,21 +26,36 @@ export class CodeBuild {
 
   async startBuild(request: BuildRequest): Promise<EffectOutcome> {
     try {
-      const out = await this.client.send(new StartBuildCommand({
-        projectName: request.project,
-        environmentVariablesOverride: Object.entries(request.environment).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })),
-      }), { abortSignal: AbortSignal.timeout(30_000) });
+      const out = await this.client.send(
+        new StartBuildCommand({
+          projectName: request.project,
+          environmentVariablesOverride: Object.entries(request.environment).map(([name, value]) => ({
+            name,
+            value,
+            type: "PLAINTEXT",
+          })),
+        }),
+        { abortSignal: AbortSignal.timeout(30_000) },
+      );
       const id = out.build?.id;
       if (!id) return failed("CodeBuild StartBuild answered without a build id", { project: request.project });
-      return { status: "started", error: null, details: { project: request.project, build_id: id, build_arn: out.build?.arn ?? null } };
+      return {
+        status: "started",
+        error: null,
+        details: { project: request.project, build_id: id, build_arn: out.build?.arn ?? null },
+      };
     } catch (err) {
       const name = err instanceof Error ? err.name : "Error";
-      return failed(`CodeBuild StartBuild for project ${request.project} failed: ${name}: ${errorMessage(err)}`, { project: request.project });
+      return failed(`CodeBuild StartBuild for project ${request.project} failed: ${name}: ${errorMessage(err)}`, {
+        project: request.project,
+      });
     }
   }
 
   async buildState(id: string): Promise<BuildState> {
-    const out = await this.client.send(new BatchGetBuildsCommand({ ids: [id] }), { abortSignal: AbortSignal.timeout(30_000) });
+    const out = await this.client.send(new BatchGetBuildsCommand({ ids: [id] }), {
+      abortSignal: AbortSignal.timeout(30_000),
+    });
     const build = out.builds?.[0];
     const status = build?.buildStatus ?? "UNKNOWN";
     if (!build) return { done: true, succeeded: false, status: "NOT_FOUND" };

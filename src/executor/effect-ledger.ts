@@ -26,12 +26,18 @@ interface LedgerValue {
 export class EffectLedger {
   private readonly entries = new Map<string, LedgerEntry>();
 
-  constructor(private readonly topic: string, private readonly partition: number, private readonly serde: AvroSerde) {}
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly serde: AvroSerde,
+  ) {}
 
   /** Reads this partition of the ledger (committed records only) to its end. */
   async load(kafka: KafkaPort, groupPrefix: string): Promise<number> {
     await kafka.readToEnd({
-      topic: this.topic, groupPrefix, from: new Map([[this.partition, 0n]]),
+      topic: this.topic,
+      groupPrefix,
+      from: new Map([[this.partition, 0n]]),
       onBatch: async (batch) => {
         for (const m of batch.records) {
           if (!m.key) continue;
@@ -53,14 +59,27 @@ export class EffectLedger {
   }
 
   /** The record to put in a transaction; `remember` it once that transaction committed. */
-  record(cmd: HealCommandOutput, phase: LedgerPhase, outcome: EffectOutcome | null, executorId: string, now: number): OutRecord {
+  record(
+    cmd: HealCommandOutput,
+    phase: LedgerPhase,
+    outcome: EffectOutcome | null,
+    executorId: string,
+    now: number,
+  ): OutRecord {
     return {
       topic: this.topic,
       key: `${cmd.client_id}/${cmd.command_key}`,
       partition: this.partition,
       value: this.serde.encode(this.topic, "ExecutorEffect", {
-        command_key: cmd.command_key, client_id: cmd.client_id, stack_id: cmd.stack_id, drift_id: cmd.drift_id,
-        action: cmd.action, attempt: cmd.attempt, phase, executor_id: executorId, at: new Date(now).toISOString(),
+        command_key: cmd.command_key,
+        client_id: cmd.client_id,
+        stack_id: cmd.stack_id,
+        drift_id: cmd.drift_id,
+        action: cmd.action,
+        attempt: cmd.attempt,
+        phase,
+        executor_id: executorId,
+        at: new Date(now).toISOString(),
         outcome_json: JSON.stringify(outcome ?? {}),
       }),
     };
@@ -74,7 +93,9 @@ export class EffectLedger {
 function parseOutcome(json: string): EffectOutcome | null {
   try {
     const o = JSON.parse(json) as Partial<EffectOutcome>;
-    return o && typeof o.status === "string" ? { status: o.status, error: o.error ?? null, details: o.details ?? {} } : null;
+    return o && typeof o.status === "string"
+      ? { status: o.status, error: o.error ?? null, details: o.details ?? {} }
+      : null;
   } catch {
     return null;
   }

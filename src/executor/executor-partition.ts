@@ -29,7 +29,9 @@ import type { EffectOutcome } from "./outcome.js";
 import type { RateBudgets } from "./rate-budget.js";
 import type { GlobalBreaker } from "./global-breaker.js";
 
-export type Handled = { kind: "committed"; command: HealCommandOutput | null; outcome: EffectOutcome | null } | { kind: "defer"; ms: number; reason: string };
+export type Handled =
+  | { kind: "committed"; command: HealCommandOutput | null; outcome: EffectOutcome | null }
+  | { kind: "defer"; ms: number; reason: string };
 
 export interface PartitionDeps {
   partition: number;
@@ -49,32 +51,67 @@ export interface PartitionDeps {
   fault?: string;
 }
 
-export function healResultMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, partition: number, startedAt: number, now: number): OutRecord {
+export function healResultMessage(
+  names: TopicNames,
+  serde: AvroSerde,
+  cmd: HealCommandOutput,
+  outcome: EffectOutcome,
+  partition: number,
+  startedAt: number,
+  now: number,
+): OutRecord {
   return {
     topic: names["heal-results"],
     key: cmd.client_id,
     partition,
     value: serde.encode(names["heal-results"], "HealResult", {
-      result_id: derivedId("res", cmd.command_key, outcome.status), command_key: cmd.command_key, client_id: cmd.client_id,
-      stack_id: cmd.stack_id, drift_id: cmd.drift_id, action: cmd.action, attempt: cmd.attempt, status: outcome.status,
-      error_message: outcome.error, started_at: new Date(startedAt).toISOString(),
-      completed_at: outcome.status === "started" ? null : new Date(now).toISOString(), details_json: JSON.stringify(outcome.details),
+      result_id: derivedId("res", cmd.command_key, outcome.status),
+      command_key: cmd.command_key,
+      client_id: cmd.client_id,
+      stack_id: cmd.stack_id,
+      drift_id: cmd.drift_id,
+      action: cmd.action,
+      attempt: cmd.attempt,
+      status: outcome.status,
+      error_message: outcome.error,
+      started_at: new Date(startedAt).toISOString(),
+      completed_at: outcome.status === "started" ? null : new Date(now).toISOString(),
+      details_json: JSON.stringify(outcome.details),
     }),
   };
 }
 
-export function executorAuditMessage(names: TopicNames, serde: AvroSerde, cmd: HealCommandOutput, outcome: EffectOutcome, executorId: string, partition: number, now: number): OutRecord {
+export function executorAuditMessage(
+  names: TopicNames,
+  serde: AvroSerde,
+  cmd: HealCommandOutput,
+  outcome: EffectOutcome,
+  executorId: string,
+  partition: number,
+  now: number,
+): OutRecord {
   return {
     topic: names.audit,
     key: cmd.client_id,
     partition,
-    value: serde.encode(names.audit, "AuditEntry", auditToAvro({
-      audit_id: derivedId("aud", cmd.command_key, outcome.status), at: now, action: `${cmd.action}:${outcome.status}`,
-      client_id: cmd.client_id, stack_id: cmd.stack_id, drift_id: cmd.drift_id,
-      triggered_by: cmd.approved_by ?? "policy", success: outcome.status !== "failed",
-      changes_made: { ...outcome.details, command_key: cmd.command_key, attempt: cmd.attempt, executor: executorId },
-      approval_required: cmd.approved_by !== null, approver: cmd.approved_by, reason: outcome.error,
-    })),
+    value: serde.encode(
+      names.audit,
+      "AuditEntry",
+      auditToAvro({
+        audit_id: derivedId("aud", cmd.command_key, outcome.status),
+        at: now,
+        action: `${cmd.action}:${outcome.status}`,
+        client_id: cmd.client_id,
+        stack_id: cmd.stack_id,
+        drift_id: cmd.drift_id,
+        triggered_by: cmd.approved_by ?? "policy",
+        success: outcome.status !== "failed",
+        changes_made: { ...outcome.details, command_key: cmd.command_key, attempt: cmd.attempt, executor: executorId },
+        approval_required: cmd.approved_by !== null,
+        approver: cmd.approved_by,
+        reason: outcome.error,
+      }),
+    ),
   };
 }
 
@@ -112,10 +149,14 @@ export class ExecutorPartition {
     if (seen) {
       outcome = seen.outcome ?? {
         status: "failed",
-        error: "outcome unknown: an executor stopped while acting on this command; not repeated, to avoid a double effect",
+        error:
+          "outcome unknown: an executor stopped while acting on this command; not repeated, to avoid a double effect",
         details: {},
       };
-      log.warn({ command_key: cmd.command_key, phase: seen.phase }, "heal command was interrupted earlier; reporting without acting again");
+      log.warn(
+        { command_key: cmd.command_key, phase: seen.phase },
+        "heal command was interrupted earlier; reporting without acting again",
+      );
     } else {
       const wait = cmd.not_before - this.d.now();
       if (wait > 0) return { kind: "defer", ms: wait, reason: "not_before" };
@@ -139,16 +180,23 @@ export class ExecutorPartition {
       }
       await this.transact([ledger.record(cmd, "effect", outcome, this.d.executorId, this.d.now())], null, null);
       ledger.remember(cmd.command_key, "effect", outcome);
-      log.info({ command_key: cmd.command_key, action: cmd.action, status: outcome.status, err: outcome.error ?? undefined }, "heal command acted on");
+      log.info(
+        { command_key: cmd.command_key, action: cmd.action, status: outcome.status, err: outcome.error ?? undefined },
+        "heal command acted on",
+      );
       if (this.d.fault === "exit-after-effect") process.kill(process.pid, "SIGKILL");
     }
     const now = this.d.now();
     const { names, serde, partition, executorId } = this.d;
-    await this.transact([
-      healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
-      executorAuditMessage(names, serde, cmd, outcome, executorId, partition, now),
-      ledger.record(cmd, "done", outcome, executorId, now),
-    ], topic, next);
+    await this.transact(
+      [
+        healResultMessage(names, serde, cmd, outcome, partition, startedAt, now),
+        executorAuditMessage(names, serde, cmd, outcome, executorId, partition, now),
+        ledger.record(cmd, "done", outcome, executorId, now),
+      ],
+      topic,
+      next,
+    );
     ledger.remember(cmd.command_key, "done", outcome);
     return { kind: "committed", command: cmd, outcome };
   }
@@ -165,16 +213,45 @@ export class ExecutorPartition {
     const now = this.d.now();
     const reason = `${breaker.maxHeals} heal actions by the executors within ${breaker.windowMs / 1000}s: heals wait until ${new Date(until).toISOString()}`;
     this.d.log.warn({ client: cmd.client_id, until: new Date(until).toISOString() }, "global circuit breaker open");
-    await this.transact([{ topic: names.audit, key: cmd.client_id, partition, value: serde.encode(names.audit, "AuditEntry", auditToAvro({
-      audit_id: derivedId("aud", "global-breaker", String(breaker.opening), cmd.client_id), at: now, action: "global_circuit_breaker_open",
-      client_id: cmd.client_id, stack_id: cmd.stack_id, drift_id: cmd.drift_id, triggered_by: `executor:${this.d.executorId}`, success: true,
-      changes_made: { max_heals: breaker.maxHeals, window_seconds: breaker.windowMs / 1000, open_until: new Date(until).toISOString(), command_key: cmd.command_key },
-      approval_required: false, approver: null, reason,
-    })) }], null, null);
+    await this.transact(
+      [
+        {
+          topic: names.audit,
+          key: cmd.client_id,
+          partition,
+          value: serde.encode(
+            names.audit,
+            "AuditEntry",
+            auditToAvro({
+              audit_id: derivedId("aud", "global-breaker", String(breaker.opening), cmd.client_id),
+              at: now,
+              action: "global_circuit_breaker_open",
+              client_id: cmd.client_id,
+              stack_id: cmd.stack_id,
+              drift_id: cmd.drift_id,
+              triggered_by: `executor:${this.d.executorId}`,
+              success: true,
+              changes_made: {
+                max_heals: breaker.maxHeals,
+                window_seconds: breaker.windowMs / 1000,
+                open_until: new Date(until).toISOString(),
+                command_key: cmd.command_key,
+              },
+              approval_required: false,
+              approver: null,
+              reason,
+            }),
+          ),
+        },
+      ],
+      null,
+      null,
+    );
   }
 
   private async decode(message: InRecord): Promise<HealCommandOutput> {
-    if (!message.key || message.key.length === 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "heal command has no key (expected client_id)");
+    if (!message.key || message.key.length === 0)
+      throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "heal command has no key (expected client_id)");
     if (!message.value) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "heal command has no value");
     const value = await this.d.serde.decode<Record<string, unknown>>("HealCommand", message.value);
     return healCommandFromAvro(message.key.toString("utf8"), value);
@@ -182,9 +259,10 @@ export class ExecutorPartition {
 
   /** One transaction: `records`, and the input offset when given. */
   private async transact(records: OutRecord[], inputTopic: string | null, nextOffset: string | null): Promise<void> {
-    const input = inputTopic && nextOffset
-      ? { groupId: this.d.groupId, offsets: [{ topic: inputTopic, partition: this.d.partition, offset: nextOffset }] }
-      : undefined;
+    const input =
+      inputTopic && nextOffset
+        ? { groupId: this.d.groupId, offsets: [{ topic: inputTopic, partition: this.d.partition, offset: nextOffset }] }
+        : undefined;
     await this.d.producer.commit(records, input);
   }
 

@@ -78,14 +78,26 @@ export class ExecutorRunner {
     const topic = names["heal-commands"];
     this.reportProducer = await this.o.kafka.producer();
     this.watcher = new BuildWatcher({
-      codebuild: this.o.targets.codebuild, producer: this.reportProducer, serde: this.o.serde, names, executorId: this.executorId,
-      log, intervalMs: this.o.watchIntervalMs ?? 15_000, timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
+      codebuild: this.o.targets.codebuild,
+      producer: this.reportProducer,
+      serde: this.o.serde,
+      names,
+      executorId: this.executorId,
+      log,
+      intervalMs: this.o.watchIntervalMs ?? 15_000,
+      timeoutMs: this.o.watchTimeoutMs ?? 2 * 3_600_000,
       ...(this.o.onHandled ? { onReported: this.o.onHandled } : {}),
     });
     if (this.o.fleetBreaker ?? true) {
       this.fleet = new FleetActions({
-        kafka: this.o.kafka, admin: this.o.admin, serde: this.o.serde, topic: names["heal-results"], windowMs: this.breaker.windowMs,
-        groupPrefix: this.groupId, log, onAction: (key, at) => this.breaker.observe(at, key, Date.now()),
+        kafka: this.o.kafka,
+        admin: this.o.admin,
+        serde: this.o.serde,
+        topic: names["heal-results"],
+        windowMs: this.breaker.windowMs,
+        groupPrefix: this.groupId,
+        log,
+        onAction: (key, at) => this.breaker.observe(at, key, Date.now()),
       });
       await this.fleet.start();
     }
@@ -107,16 +119,22 @@ export class ExecutorRunner {
           if (handled.kind === "defer") {
             // Fetch this command again when it is due; later commands of the partition wait behind it.
             const resume = control.pause(message.offset);
-            const timer = setTimeout(() => {
-              this.resumeTimers.delete(timer);
-              try {
-                if (!this.stopped) resume();
-              } catch (err) {
-                log.debug({ err: errorMessage(err) }, "resume skipped (partition no longer assigned)");
-              }
-            }, Math.max(50, handled.ms));
+            const timer = setTimeout(
+              () => {
+                this.resumeTimers.delete(timer);
+                try {
+                  if (!this.stopped) resume();
+                } catch (err) {
+                  log.debug({ err: errorMessage(err) }, "resume skipped (partition no longer assigned)");
+                }
+              },
+              Math.max(50, handled.ms),
+            );
             this.resumeTimers.add(timer);
-            log.debug({ partition: batch.partition, offset: message.offset, waitMs: handled.ms, reason: handled.reason }, "heal command deferred");
+            log.debug(
+              { partition: batch.partition, offset: message.offset, waitMs: handled.ms, reason: handled.reason },
+              "heal command deferred",
+            );
             return;
           }
           control.resolveOffset(message.offset);
@@ -152,8 +170,18 @@ export class ExecutorRunner {
     const known = await ledger.load(kafka, this.groupId);
     log.info({ partition, ledgerEntries: known, loadMs: Date.now() - t0 }, "executor partition ready");
     return new ExecutorPartition({
-      partition, producer, ledger, serde, names, groupId: this.groupId, executorId: this.executorId,
-      targets: this.o.targets, budgets: this.o.budgets, breaker: this.breaker, log: log.child({ partition }), now: () => Date.now(),
+      partition,
+      producer,
+      ledger,
+      serde,
+      names,
+      groupId: this.groupId,
+      executorId: this.executorId,
+      targets: this.o.targets,
+      budgets: this.o.budgets,
+      breaker: this.breaker,
+      log: log.child({ partition }),
+      now: () => Date.now(),
       ...(this.o.fault ? { fault: this.o.fault } : {}),
     });
   }
@@ -161,7 +189,10 @@ export class ExecutorRunner {
   private async release(partition: number): Promise<void> {
     const w = this.workers.get(partition);
     this.workers.delete(partition);
-    await w?.then((worker) => worker.close(), () => {});
+    await w?.then(
+      (worker) => worker.close(),
+      () => {},
+    );
   }
 
   async stop(): Promise<void> {

@@ -12,7 +12,10 @@ import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
-interface ResultValue { command_key: string; started_at: string }
+interface ResultValue {
+  command_key: string;
+  started_at: string;
+}
 
 export interface FleetActionsOptions {
   kafka: KafkaPort;
@@ -53,7 +56,10 @@ export class FleetActions {
             const at = Date.parse(v.started_at);
             this.o.onAction(v.command_key, Number.isFinite(at) ? at : m.timestamp);
           } catch (err) {
-            log.debug({ partition: batch.partition, offset: m.offset, err: errorMessage(err) }, "fleet feed skipped a heal result it cannot read");
+            log.debug(
+              { partition: batch.partition, offset: m.offset, err: errorMessage(err) },
+              "fleet feed skipped a heal result it cannot read",
+            );
           }
         }
       },
@@ -70,7 +76,10 @@ export class FleetActions {
     const caughtUp = () => ends.every((e) => e.high === 0n || (this.positions.get(e.partition) ?? -1n) + 1n >= e.high);
     while (!caughtUp()) {
       if (Date.now() > deadline) {
-        log.warn({ topic, timeoutMs }, "fleet feed not caught up with heal-results in time: the global breaker counts what it has seen so far");
+        log.warn(
+          { topic, timeoutMs },
+          "fleet feed not caught up with heal-results in time: the global breaker counts what it has seen so far",
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, 100));

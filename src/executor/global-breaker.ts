@@ -13,7 +13,10 @@ export class GlobalBreaker {
   private readonly acted = new Map<string, number>();
   private openedAt: number | null = null;
 
-  constructor(readonly maxHeals: number, readonly windowMs: number) {}
+  constructor(
+    readonly maxHeals: number,
+    readonly windowMs: number,
+  ) {}
 
   private prune(now: number): void {
     for (const [key, at] of this.acted) if (at <= now - this.windowMs) this.acted.delete(key);

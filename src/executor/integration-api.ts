@@ -35,12 +35,20 @@ export class IntegrationApi {
   }
 
   /** The spec's body, plus the stack it is for. */
-  registerProvider(idempotencyKey: string, body: { client_id: string; stack_id: string; provider_type: string; provider_name: string }): Promise<EffectOutcome> {
+  registerProvider(
+    idempotencyKey: string,
+    body: { client_id: string; stack_id: string; provider_type: string; provider_name: string },
+  ): Promise<EffectOutcome> {
     return this.call("POST", "/providers/register", idempotencyKey, body);
   }
 
   /** The spec's call (body = the expected configuration); the client and stack travel as query parameters. */
-  configureIntegration(idempotencyKey: string, name: string, configuration: unknown, scope: { client_id: string; stack_id: string }): Promise<EffectOutcome> {
+  configureIntegration(
+    idempotencyKey: string,
+    name: string,
+    configuration: unknown,
+    scope: { client_id: string; stack_id: string },
+  ): Promise<EffectOutcome> {
     const query = new URLSearchParams(scope).toString();
     return this.call("PUT", `/integrations/${encodeURIComponent(name)}?${query}`, idempotencyKey, configuration);
   }

@@ -6,4 +6,8 @@ export interface EffectOutcome {
   details: Record<string, unknown>;
 }
 
-export const failed = (error: string, details: Record<string, unknown> = {}): EffectOutcome => ({ status: "failed", error, details });
+export const failed = (error: string, details: Record<string, unknown> = {}): EffectOutcome => ({
+  status: "failed",
+  error,
+  details,
+});

@@ -16,14 +16,18 @@ const UNITS: Record<string, number> = { s: 1000, sec: 1000, min: 60_000, m: 60_0
 /** Parses `30/min`, `5/s`, `100/h`. */
 export function parseRate(text: string): Rate {
   const m = /^\s*(\d+)\s*\/\s*(s|sec|m|min|h)\s*$/.exec(text);
-  if (!m || Number(m[1]) < 1) throw new Error(`rate ${JSON.stringify(text)} is not of the form <n>/s, <n>/min or <n>/h with n >= 1`);
+  if (!m || Number(m[1]) < 1)
+    throw new Error(`rate ${JSON.stringify(text)} is not of the form <n>/s, <n>/min or <n>/h with n >= 1`);
   return { tokens: Number(m[1]), perMs: UNITS[m[2]!]! };
 }
 
 class Bucket {
   private level: number;
   private at: number;
-  constructor(private readonly rate: Rate, now: number) {
+  constructor(
+    private readonly rate: Rate,
+    now: number,
+  ) {
     this.level = rate.tokens;
     this.at = now;
   }
@@ -71,7 +75,12 @@ export class RateBudgets {
     const client = this.bucket(`${target}\u0000${clientId}`, budget.perClient, now);
     const total = this.bucket(target, budget.total, now);
     const clientWait = client.waitMs(now);
-    if (clientWait > 0) return { granted: false, retryInMs: clientWait, reason: `client ${clientId} has used its share of the ${target} budget` };
+    if (clientWait > 0)
+      return {
+        granted: false,
+        retryInMs: clientWait,
+        reason: `client ${clientId} has used its share of the ${target} budget`,
+      };
     const totalWait = total.waitMs(now);
     if (totalWait > 0) return { granted: false, retryInMs: totalWait, reason: `the ${target} budget is used up` };
     client.take();

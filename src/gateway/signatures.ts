@@ -30,14 +30,17 @@ const hmac = (secret: string, data: string | Buffer) => createHmac("sha256", sec
 
 function fresh(atMs: number, now: number, windowMs: number): Verdict {
   if (!Number.isFinite(atMs)) return { ok: false, reason: "signature timestamp is not a number" };
-  if (Math.abs(now - atMs) > windowMs) return { ok: false, reason: `signature timestamp is outside the ${windowMs / 1000}s replay window` };
+  if (Math.abs(now - atMs) > windowMs)
+    return { ok: false, reason: `signature timestamp is outside the ${windowMs / 1000}s replay window` };
   return { ok: true };
 }
 
 export function verifyShopify(h: Headers, body: Buffer, secret: string): Verdict {
   const given = header(h, "x-shopify-hmac-sha256");
   if (!given) return { ok: false, reason: "missing X-Shopify-Hmac-Sha256" };
-  return equal(hmac(secret, body).digest("base64"), given) ? { ok: true } : { ok: false, reason: "X-Shopify-Hmac-Sha256 does not match the body" };
+  return equal(hmac(secret, body).digest("base64"), given)
+    ? { ok: true }
+    : { ok: false, reason: "X-Shopify-Hmac-Sha256 does not match the body" };
 }
 
 export function verifySanity(h: Headers, body: Buffer, secret: string, now: number, windowMs: number): Verdict {
@@ -49,29 +52,49 @@ export function verifySanity(h: Headers, body: Buffer, secret: string, now: numb
   return fresh(Number(m[1]), now, windowMs);
 }
 
-export function verifyContentful(h: Headers, method: string, path: string, body: Buffer, secret: string, now: number, windowMs: number): Verdict {
+export function verifyContentful(
+  h: Headers,
+  method: string,
+  path: string,
+  body: Buffer,
+  secret: string,
+  now: number,
+  windowMs: number,
+): Verdict {
   const given = header(h, "x-contentful-signature");
   const signed = header(h, "x-contentful-signed-headers");
   const ts = header(h, "x-contentful-timestamp");
-  if (!given || !signed || !ts) return { ok: false, reason: "missing x-contentful-signature, x-contentful-signed-headers or x-contentful-timestamp" };
-  const names = signed.split(",").map((n) => n.trim().toLowerCase()).filter(Boolean);
-  if (!names.includes("x-contentful-timestamp")) return { ok: false, reason: "x-contentful-timestamp is not among the signed headers" };
+  if (!given || !signed || !ts)
+    return {
+      ok: false,
+      reason: "missing x-contentful-signature, x-contentful-signed-headers or x-contentful-timestamp",
+    };
+  const names = signed
+    .split(",")
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
+  if (!names.includes("x-contentful-timestamp"))
+    return { ok: false, reason: "x-contentful-timestamp is not among the signed headers" };
   const headerLine = names.map((n) => `${n}:${header(h, n) ?? ""}`).join(";");
   const canonical = `${method.toUpperCase()}\n${path}\n${headerLine}\n${body.toString("utf8")}`;
-  if (!equal(hmac(secret, canonical).digest("hex"), given)) return { ok: false, reason: "x-contentful-signature does not match the request" };
+  if (!equal(hmac(secret, canonical).digest("hex"), given))
+    return { ok: false, reason: "x-contentful-signature does not match the request" };
   return fresh(Number(ts), now, windowMs);
 }
 
 export function verifyApiKey(h: Headers, headerName: string, key: string): Verdict {
   const given = header(h, headerName);
   if (!given) return { ok: false, reason: `missing ${headerName}` };
-  return equal(hmac("blackwell", given).digest("hex"), hmac("blackwell", key).digest("hex")) ? { ok: true } : { ok: false, reason: `${headerName} is not the configured key` };
+  return equal(hmac("blackwell", given).digest("hex"), hmac("blackwell", key).digest("hex"))
+    ? { ok: true }
+    : { ok: false, reason: `${headerName} is not the configured key` };
 }
 
 export function verifyGeneric(h: Headers, body: Buffer, secret: string, now: number, windowMs: number): Verdict {
   const given = header(h, "x-blackwell-signature");
   const m = given ? /^t=(\d+),v1=([0-9a-f]{64})$/.exec(given) : null;
   if (!m) return { ok: false, reason: "missing or malformed x-blackwell-signature (t=<unix seconds>,v1=<hex hmac>)" };
-  if (!equal(hmac(secret, `${m[1]}.${body.toString("utf8")}`).digest("hex"), m[2]!)) return { ok: false, reason: "x-blackwell-signature does not match the body" };
+  if (!equal(hmac(secret, `${m[1]}.${body.toString("utf8")}`).digest("hex"), m[2]!))
+    return { ok: false, reason: "x-blackwell-signature does not match the body" };
   return fresh(Number(m[1]) * 1000, now, windowMs);
 }

@@ -42,33 +42,47 @@ export function parseWebhookConfig(text: string, file: string, env: NodeJS.Proce
   try {
     doc = (parse(text) ?? {}) as typeof doc;
   } catch (err) {
-    throw new BlackwellError("BLACKWELL_ERR_CONFIG", `${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    throw new BlackwellError(
+      "BLACKWELL_ERR_CONFIG",
+      `${file}: not valid YAML: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
   const window = parseDuration(String(doc.replay_window ?? "5m"));
   if (window === null) problems.push(`replay_window: must be a duration like 5m`);
   const sources: WebhookSource[] = [];
   if (!Array.isArray(doc.sources) || doc.sources.length === 0) problems.push("sources: must be a non-empty list");
-  else doc.sources.forEach((raw: Record<string, unknown>, i: number) => {
-    const at = `sources.${i}`;
-    const known = ["provider", "match", "client_id", "environment", "stack_id", "secret", "api_key_header"];
-    for (const k of Object.keys(raw ?? {})) if (!known.includes(k)) problems.push(`${at}.${k}: unknown field (expected one of: ${known.join(", ")})`);
-    const provider = String(raw?.provider ?? "");
-    if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(provider)) problems.push(`${at}.provider: must be one of ${WEBHOOK_PROVIDERS.join(", ")}`);
-    const client = String(raw?.client_id ?? "");
-    if (!ID.test(client)) problems.push(`${at}.client_id: must match ${ID}`);
-    if (typeof raw?.match !== "string" || raw.match === "") problems.push(`${at}.match: is required`);
-    let secret = typeof raw?.secret === "string" ? raw.secret : "";
-    if (secret.startsWith("env:")) {
-      const name = secret.slice(4);
-      secret = env[name] ?? "";
-      if (!secret) problems.push(`${at}.secret: environment variable ${name} is not set`);
-    } else if (!secret) problems.push(`${at}.secret: is required`);
-    sources.push({
-      provider: provider as WebhookProvider, match: String(raw?.match ?? ""), client_id: client,
-      environment: typeof raw?.environment === "string" ? raw.environment : null, stack_id: typeof raw?.stack_id === "string" ? raw.stack_id : null,
-      secret, api_key_header: typeof raw?.api_key_header === "string" ? raw.api_key_header.toLowerCase() : "x-blackwell-key",
+  else
+    doc.sources.forEach((raw: Record<string, unknown>, i: number) => {
+      const at = `sources.${i}`;
+      const known = ["provider", "match", "client_id", "environment", "stack_id", "secret", "api_key_header"];
+      for (const k of Object.keys(raw ?? {}))
+        if (!known.includes(k)) problems.push(`${at}.${k}: unknown field (expected one of: ${known.join(", ")})`);
+      const provider = String(raw?.provider ?? "");
+      if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(provider))
+        problems.push(`${at}.provider: must be one of ${WEBHOOK_PROVIDERS.join(", ")}`);
+      const client = String(raw?.client_id ?? "");
+      if (!ID.test(client)) problems.push(`${at}.client_id: must match ${ID}`);
+      if (typeof raw?.match !== "string" || raw.match === "") problems.push(`${at}.match: is required`);
+      let secret = typeof raw?.secret === "string" ? raw.secret : "";
+      if (secret.startsWith("env:")) {
+        const name = secret.slice(4);
+        secret = env[name] ?? "";
+        if (!secret) problems.push(`${at}.secret: environment variable ${name} is not set`);
+      } else if (!secret) problems.push(`${at}.secret: is required`);
+      sources.push({
+        provider: provider as WebhookProvider,
+        match: String(raw?.match ?? ""),
+        client_id: client,
+        environment: typeof raw?.environment === "string" ? raw.environment : null,
+        stack_id: typeof raw?.stack_id === "string" ? raw.stack_id : null,
+        secret,
+        api_key_header: typeof raw?.api_key_header === "string" ? raw.api_key_header.toLowerCase() : "x-blackwell-key",
+      });
     });
-  });
-  if (problems.length > 0) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `${file} is invalid:\n${problems.map((p) => `  ${file}: ${p}`).join("\n")}`);
+  if (problems.length > 0)
+    throw new BlackwellError(
+      "BLACKWELL_ERR_CONFIG",
+      `${file} is invalid:\n${problems.map((p) => `  ${file}: ${p}`).join("\n")}`,
+    );
   return { replayWindowMs: window!, sources };
 }

@@ -15,7 +15,14 @@ import { ERRORS, errorBody, errorMessage, isBlackwellError, type ErrorCode } fro
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { normalize, providerEventValue, sourceKey, type Json } from "./normalize.js";
-import { verifyApiKey, verifyContentful, verifyGeneric, verifySanity, verifyShopify, type Verdict } from "./signatures.js";
+import {
+  verifyApiKey,
+  verifyContentful,
+  verifyGeneric,
+  verifySanity,
+  verifyShopify,
+  type Verdict,
+} from "./signatures.js";
 import { WEBHOOK_PROVIDERS, type WebhookConfig, type WebhookProvider, type WebhookSource } from "./webhook-config.js";
 
 export interface WebhookDeps {
@@ -29,13 +36,27 @@ export interface WebhookDeps {
   now?: () => number;
 }
 
-function verify(provider: WebhookProvider, source: WebhookSource, headers: Record<string, string | string[] | undefined>, method: string, path: string, body: Buffer, now: number, windowMs: number): Verdict {
+function verify(
+  provider: WebhookProvider,
+  source: WebhookSource,
+  headers: Record<string, string | string[] | undefined>,
+  method: string,
+  path: string,
+  body: Buffer,
+  now: number,
+  windowMs: number,
+): Verdict {
   switch (provider) {
-    case "shopify": return verifyShopify(headers, body, source.secret);
-    case "sanity": return verifySanity(headers, body, source.secret, now, windowMs);
-    case "contentful": return verifyContentful(headers, method, path, body, source.secret, now, windowMs);
-    case "codebuild": return verifyApiKey(headers, source.api_key_header, source.secret);
-    case "generic": return verifyGeneric(headers, body, source.secret, now, windowMs);
+    case "shopify":
+      return verifyShopify(headers, body, source.secret);
+    case "sanity":
+      return verifySanity(headers, body, source.secret, now, windowMs);
+    case "contentful":
+      return verifyContentful(headers, method, path, body, source.secret, now, windowMs);
+    case "codebuild":
+      return verifyApiKey(headers, source.api_key_header, source.secret);
+    case "generic":
+      return verifyGeneric(headers, body, source.secret, now, windowMs);
   }
 }
 
@@ -56,7 +77,10 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
     const refuse = (code: ErrorCode, message: string) =>
       count(reply.code(ERRORS[code].http).send(errorBody(code, message)));
     if (!known) {
-      return refuse("BLACKWELL_ERR_NOT_FOUND", `no webhook provider ${provider} (known: ${WEBHOOK_PROVIDERS.join(", ")})`);
+      return refuse(
+        "BLACKWELL_ERR_NOT_FOUND",
+        `no webhook provider ${provider} (known: ${WEBHOOK_PROVIDERS.join(", ")})`,
+      );
     }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let body: Json;
@@ -68,11 +92,24 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       return refuse("BLACKWELL_ERR_BAD_REQUEST", `body is not a JSON object: ${errorMessage(err)}`);
     }
     const key = sourceKey(provider, req.headers, body);
-    const source = key === null ? undefined : deps.config.sources.find((s) => s.provider === provider && s.match === key);
+    const source =
+      key === null ? undefined : deps.config.sources.find((s) => s.provider === provider && s.match === key);
     if (!source) {
-      return refuse("BLACKWELL_ERR_NOT_FOUND", `no client is configured for this ${provider} source${key ? ` (${key})` : ""}`);
+      return refuse(
+        "BLACKWELL_ERR_NOT_FOUND",
+        `no client is configured for this ${provider} source${key ? ` (${key})` : ""}`,
+      );
     }
-    const verdict = verify(provider, source, req.headers, req.method, req.url.split("?")[0]!, raw, now(), deps.config.replayWindowMs);
+    const verdict = verify(
+      provider,
+      source,
+      req.headers,
+      req.method,
+      req.url.split("?")[0]!,
+      raw,
+      now(),
+      deps.config.replayWindowMs,
+    );
     if (!verdict.ok) {
       deps.log.warn({ provider, client: source.client_id, reason: verdict.reason }, "webhook refused");
       return refuse("BLACKWELL_ERR_SIGNATURE", verdict.reason);

@@ -24,8 +24,10 @@ export function localAwsEnv(endpoint: string): Record<string, string> {
 export async function kafkaConfigOrLocalInfra(log: (m: string) => void): Promise<KafkaConfig> {
   // Half a configuration is a mistake to report, not a reason to start a local Kafka beside it.
   if (process.env.KAFKA_BROKERS || process.env.SCHEMA_REGISTRY_URL) return kafkaConfigFromEnv();
-  log("KAFKA_BROKERS / SCHEMA_REGISTRY_URL not set: using the local Kafka, registry and moto server "
-    + "(starting them if needed)");
+  log(
+    "KAFKA_BROKERS / SCHEMA_REGISTRY_URL not set: using the local Kafka, registry and moto server " +
+      "(starting them if needed)",
+  );
   const info = await startLocalInfra({ root: projectRoot(), log });
   // Only where the operator configured no AWS of their own.
   if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_PROFILE && !process.env.AWS_ACCESS_KEY_ID) {
@@ -47,5 +49,9 @@ export function kafkaConfigOrRunningLocal(log: (m: string) => void): KafkaConfig
   if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_PROFILE && !process.env.AWS_ACCESS_KEY_ID) {
     Object.assign(process.env, localAwsEnv(running.awsEndpoint));
   }
-  return kafkaConfigFromEnv({ ...process.env, KAFKA_BROKERS: running.brokers, SCHEMA_REGISTRY_URL: running.registryUrl });
+  return kafkaConfigFromEnv({
+    ...process.env,
+    KAFKA_BROKERS: running.brokers,
+    SCHEMA_REGISTRY_URL: running.registryUrl,
+  });
 }

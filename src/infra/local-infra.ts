@@ -101,9 +101,13 @@ function ensureMoto(root: string, log: (m: string) => void): void {
   rmSync(join(root, "infra/moto/target"), { recursive: true, force: true });
   const python = process.env.PYTHON ?? "python3";
   const mk = spawnSync(python, ["-m", "venv", venv], { stdio: "inherit" });
-  if (mk.status !== 0) throw new Error(`${python} -m venv failed (exit ${mk.status ?? mk.signal}); is Python 3 with venv installed?`);
-  const pip = spawnSync(join(venv, "bin/pip"), ["install", "-q", "--disable-pip-version-check", "-r", lock], { stdio: "inherit" });
-  if (pip.status !== 0 || !existsSync(motoServer(root))) throw new Error(`pip install -r ${MOTO_LOCK} failed (exit ${pip.status ?? pip.signal}); is PyPI reachable?`);
+  if (mk.status !== 0)
+    throw new Error(`${python} -m venv failed (exit ${mk.status ?? mk.signal}); is Python 3 with venv installed?`);
+  const pip = spawnSync(join(venv, "bin/pip"), ["install", "-q", "--disable-pip-version-check", "-r", lock], {
+    stdio: "inherit",
+  });
+  if (pip.status !== 0 || !existsSync(motoServer(root)))
+    throw new Error(`pip install -r ${MOTO_LOCK} failed (exit ${pip.status ?? pip.signal}); is PyPI reachable?`);
   writeFileSync(stamp, digest);
 }
 
@@ -125,7 +129,8 @@ async function fetchRegistry(root: string, log: (m: string) => void): Promise<vo
   if (!res.ok) throw new Error(`download of ${manifest.url} failed: HTTP ${res.status}`);
   const bytes = Buffer.from(await res.arrayBuffer());
   const sha1 = createHash("sha1").update(bytes).digest("hex");
-  if (sha1 !== manifest.sha1) throw new Error(`${manifest.url}: SHA-1 ${sha1} does not match the pinned ${manifest.sha1}`);
+  if (sha1 !== manifest.sha1)
+    throw new Error(`${manifest.url}: SHA-1 ${sha1} does not match the pinned ${manifest.sha1}`);
   const target = join(root, "infra/registry/target", manifest.version);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
@@ -147,7 +152,9 @@ function fetchOnce(root: string, pom: string, product: string, goals: string[], 
   rmSync(join(dirname(pomPath), "target"), { recursive: true, force: true });
   const mvn = spawnSync("mvn", ["-q", "-B", "-f", pomPath, ...goals], { cwd: root, stdio: "inherit" });
   if (mvn.status !== 0) {
-    throw new Error(`mvn ${goals.join(" ")} -f ${pom} failed (exit ${mvn.status ?? mvn.signal}); is Maven installed and Maven Central reachable?`);
+    throw new Error(
+      `mvn ${goals.join(" ")} -f ${pom} failed (exit ${mvn.status ?? mvn.signal}); is Maven installed and Maven Central reachable?`,
+    );
   }
   writeFileSync(stamp, digest);
 }
@@ -187,7 +194,11 @@ function infoPath(dir: string): string {
 export function readRunningInfra(dir: string): LocalInfraInfo | undefined {
   if (!existsSync(infoPath(dir))) return undefined;
   const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
-  const alive = ownedBy(info.kafkaPid, info.dir) && ownedBy(info.registryPid, info.dir) && info.motoPid !== undefined && ownedBy(info.motoPid, ...motoMarks(info.motoPort));
+  const alive =
+    ownedBy(info.kafkaPid, info.dir) &&
+    ownedBy(info.registryPid, info.dir) &&
+    info.motoPid !== undefined &&
+    ownedBy(info.motoPid, ...motoMarks(info.motoPort));
   return alive ? info : undefined;
 }
 
@@ -212,9 +223,16 @@ async function portOr(previous: number | undefined): Promise<number> {
   return freePort();
 }
 
-function writeServerProperties(dir: string, kafkaPort: number, controllerPort: number, sasl?: { port: number; users: Record<string, string> }, tls?: { port: number; path: string; password: string }): string {
+function writeServerProperties(
+  dir: string,
+  kafkaPort: number,
+  controllerPort: number,
+  sasl?: { port: number; users: Record<string, string> },
+  tls?: { port: number; path: string; password: string },
+): string {
   const path = join(dir, "kafka", "server.properties");
-  const saslListener = (sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : "") + (tls ? `,SSL://127.0.0.1:${tls.port}` : "");
+  const saslListener =
+    (sasl ? `,SASL_PLAINTEXT://127.0.0.1:${sasl.port}` : "") + (tls ? `,SSL://127.0.0.1:${tls.port}` : "");
   const lines = [
     "process.roles=broker,controller",
     "node.id=1",
@@ -224,11 +242,25 @@ function writeServerProperties(dir: string, kafkaPort: number, controllerPort: n
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sasl ? ",SASL_PLAINTEXT:SASL_PLAINTEXT" : ""}${tls ? ",SSL:SSL" : ""}`,
-    ...(tls ? [`ssl.keystore.location=${tls.path}`, `ssl.keystore.password=${tls.password}`, "ssl.keystore.type=PKCS12", `ssl.key.password=${tls.password}`, "ssl.client.auth=none"] : []),
-    ...(sasl ? [
-      "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
-      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(sasl.users).map(([u, p]) => `user_${u}="${p}"`).join(" ")};`,
-    ] : []),
+    ...(tls
+      ? [
+          `ssl.keystore.location=${tls.path}`,
+          `ssl.keystore.password=${tls.password}`,
+          "ssl.keystore.type=PKCS12",
+          `ssl.key.password=${tls.password}`,
+          "ssl.client.auth=none",
+        ]
+      : []),
+    ...(sasl
+      ? [
+          "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN",
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(
+            sasl.users,
+          )
+            .map(([u, p]) => `user_${u}="${p}"`)
+            .join(" ")};`,
+        ]
+      : []),
     `log.dirs=${join(dir, "kafka", "data")}`,
     "num.partitions=6",
     // Topics are created by our bootstrap with explicit settings; a typo must not create one.
@@ -248,7 +280,13 @@ function writeServerProperties(dir: string, kafkaPort: number, controllerPort: n
   return path;
 }
 
-export function spawnDetached(cmd: string, args: string[], logFile: string, cwd: string, env: Record<string, string> = {}): number {
+export function spawnDetached(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  cwd: string,
+  env: Record<string, string> = {},
+): number {
   const fd = openSync(logFile, "a");
   const child = spawn(cmd, args, { cwd, detached: true, stdio: ["ignore", fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
@@ -257,7 +295,13 @@ export function spawnDetached(cmd: string, args: string[], logFile: string, cwd:
   return child.pid;
 }
 
-export async function waitFor(what: string, timeoutMs: number, pid: number, logFile: string, probe: () => Promise<boolean>): Promise<void> {
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  pid: number,
+  logFile: string,
+  probe: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
@@ -297,7 +341,10 @@ export function kafkaJava(root: string): { java: string; classpath: string; jvmL
   const libDir = join(root, "infra/kafka/target/lib");
   return {
     java: javaBinary(),
-    classpath: readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":"),
+    classpath: readdirSync(libDir)
+      .filter((f) => f.endsWith(".jar"))
+      .map((f) => join(libDir, f))
+      .join(":"),
     jvmLog: `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`,
   };
 }
@@ -313,7 +360,9 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     return running;
   }
   await ensureArtifacts(root, log);
-  const previous = existsSync(infoPath(dir)) ? (JSON.parse(readFileSync(infoPath(dir), "utf8")) as Partial<LocalInfraInfo>) : {};
+  const previous = existsSync(infoPath(dir))
+    ? (JSON.parse(readFileSync(infoPath(dir), "utf8")) as Partial<LocalInfraInfo>)
+    : {};
   await stopPids(previous); // half-dead leftovers of an earlier run
   for (const sub of ["kafka/data", "registry", "logs"]) mkdirSync(join(dir, sub), { recursive: true });
 
@@ -327,30 +376,54 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
 
   const java = javaBinary();
   const libDir = join(root, "infra/kafka/target/lib");
-  const classpath = readdirSync(libDir).filter((f) => f.endsWith(".jar")).map((f) => join(libDir, f)).join(":");
+  const classpath = readdirSync(libDir)
+    .filter((f) => f.endsWith(".jar"))
+    .map((f) => join(libDir, f))
+    .join(":");
   const jvmLog = `-Dlog4j2.configurationFile=${join(root, "infra/kafka/log4j2.properties")}`;
-  const props = writeServerProperties(dir, kafkaPort, controllerPort, options.saslUsers && saslPort ? { port: saslPort, users: options.saslUsers } : undefined,
-    options.tlsKeystore && tlsPort ? { port: tlsPort, ...options.tlsKeystore } : undefined);
+  const props = writeServerProperties(
+    dir,
+    kafkaPort,
+    controllerPort,
+    options.saslUsers && saslPort ? { port: saslPort, users: options.saslUsers } : undefined,
+    options.tlsKeystore && tlsPort ? { port: tlsPort, ...options.tlsKeystore } : undefined,
+  );
   if (!existsSync(join(dir, "kafka", "data", "meta.properties"))) {
     log("formatting KRaft storage...");
-    const format = spawnSync(java, [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props], { encoding: "utf8" });
+    const format = spawnSync(
+      java,
+      [jvmLog, "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", kafkaClusterId(), "-c", props],
+      { encoding: "utf8" },
+    );
     if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
   }
   const kafkaLog = join(dir, "logs", "kafka.log");
-  const kafkaPid = spawnDetached(java, ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true", jvmLog, "-cp", classpath, "kafka.Kafka", props], kafkaLog, dir);
+  const kafkaPid = spawnDetached(
+    java,
+    ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true", jvmLog, "-cp", classpath, "kafka.Kafka", props],
+    kafkaLog,
+    dir,
+  );
 
   const registryLog = join(dir, "logs", "registry.log");
-  const registryPid = spawnDetached(java, [
-    "-Xms128m", "-Xmx512m",
-    `-Dquarkus.http.port=${registryPort}`,
-    "-Dquarkus.http.host=127.0.0.1",
-    `-Dquarkus.management.port=${registryManagementPort}`,
-    "-Dquarkus.management.host=127.0.0.1",
-    // File-backed H2 so registered schemas survive a restart, like the Kafka data beside them.
-    `-Dapicurio.datasource.url=jdbc:h2:file:${join(dir, "registry", "db")};DB_CLOSE_ON_EXIT=FALSE`,
-    "-Dquarkus.log.level=WARN",
-    "-jar", registryRunner(root),
-  ], registryLog, dir);
+  const registryPid = spawnDetached(
+    java,
+    [
+      "-Xms128m",
+      "-Xmx512m",
+      `-Dquarkus.http.port=${registryPort}`,
+      "-Dquarkus.http.host=127.0.0.1",
+      `-Dquarkus.management.port=${registryManagementPort}`,
+      "-Dquarkus.management.host=127.0.0.1",
+      // File-backed H2 so registered schemas survive a restart, like the Kafka data beside them.
+      `-Dapicurio.datasource.url=jdbc:h2:file:${join(dir, "registry", "db")};DB_CLOSE_ON_EXIT=FALSE`,
+      "-Dquarkus.log.level=WARN",
+      "-jar",
+      registryRunner(root),
+    ],
+    registryLog,
+    dir,
+  );
 
   // The dir in the arguments lets `ownedBy` recognise the process as ours.
   const motoLog = join(dir, "logs", "moto.log");
@@ -360,7 +433,15 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
     brokers: `127.0.0.1:${kafkaPort}`,
     registryUrl: `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
     awsEndpoint: `http://127.0.0.1:${motoPort}`,
-    kafkaPid, registryPid, motoPid, kafkaPort, controllerPort, registryPort, registryManagementPort, motoPort, dir,
+    kafkaPid,
+    registryPid,
+    motoPid,
+    kafkaPort,
+    controllerPort,
+    registryPort,
+    registryManagementPort,
+    motoPort,
+    dir,
     ...(saslPort ? { saslBrokers: `127.0.0.1:${saslPort}`, saslPort } : {}),
     ...(tlsPort ? { tlsBrokers: `127.0.0.1:${tlsPort}`, tlsPort } : {}),
   };
@@ -379,7 +460,11 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   return info;
 }
 
-export async function stopPid(pid: number | undefined, marks: Array<string | undefined>, graceMs: number): Promise<void> {
+export async function stopPid(
+  pid: number | undefined,
+  marks: Array<string | undefined>,
+  graceMs: number,
+): Promise<void> {
   if (pid === undefined || marks.some((m) => m === undefined) || !ownedBy(pid, ...(marks as string[]))) return;
   process.kill(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;

@@ -28,14 +28,29 @@ export interface DriftNotice {
 
 export type Delivery = { ok: true; attempts: number } | { ok: false; attempts: number; error: string };
 
-const ICON: Record<string, string> = { opened: ":rotating_light:", updated: ":warning:", resolved: ":white_check_mark:", acknowledged: ":eyes:", note: ":information_source:" };
+const ICON: Record<string, string> = {
+  opened: ":rotating_light:",
+  updated: ":warning:",
+  resolved: ":white_check_mark:",
+  acknowledged: ":eyes:",
+  note: ":information_source:",
+};
 
 export function slackText(n: DriftNotice): string {
-  const head = `${ICON[n.transition] ?? ""} *${n.severity.toUpperCase()}* drift ${n.transition}: ${n.client_id}/${n.stack_id} ${n.drift_type}/${n.component}`.trim();
-  const body = n.transition === "resolved"
-    ? "Observed state matches the desired state again."
-    : `Expected \`${n.expected_json.slice(0, 300)}\`, observed \`${n.observed_json.slice(0, 300)}\`.`;
-  return [head, body, n.note ? `_${n.note}_` : null, `drift ${n.drift_id} · desired ${n.state_version} · ${n.timestamp}`].filter(Boolean).join("\n");
+  const head =
+    `${ICON[n.transition] ?? ""} *${n.severity.toUpperCase()}* drift ${n.transition}: ${n.client_id}/${n.stack_id} ${n.drift_type}/${n.component}`.trim();
+  const body =
+    n.transition === "resolved"
+      ? "Observed state matches the desired state again."
+      : `Expected \`${n.expected_json.slice(0, 300)}\`, observed \`${n.observed_json.slice(0, 300)}\`.`;
+  return [
+    head,
+    body,
+    n.note ? `_${n.note}_` : null,
+    `drift ${n.drift_id} · desired ${n.state_version} · ${n.timestamp}`,
+  ]
+    .filter(Boolean)
+    .join("\n");
 }
 
 export interface DeliveryOptions {
@@ -50,7 +65,10 @@ export interface DeliveryOptions {
 }
 
 export async function deliver(
-  url: string, body: unknown, idempotencyKey: string, options: DeliveryOptions = {},
+  url: string,
+  body: unknown,
+  idempotencyKey: string,
+  options: DeliveryOptions = {},
 ): Promise<Delivery> {
   const { attempts = 4, retryBaseMs = 1000 } = options;
   const policy = options.retry ?? retryPolicy({ attempts, initialMs: retryBaseMs });
@@ -60,7 +78,9 @@ export async function deliver(
     let res: Response;
     try {
       res = await fetch(url, {
-        method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        method: "POST",
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         headers: { "content-type": "application/json", "idempotency-key": idempotencyKey },
       });
     } catch (err) {

@@ -17,8 +17,17 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { deliver, slackText, type DriftNotice } from "./channels.js";
 
-interface Channel { type: string; webhook_url: string | null; addresses: string[]; severity_threshold: string }
-interface DesiredValue { client_id: string; stack_id: string; policy: { notifications: { channels: Channel[] } } }
+interface Channel {
+  type: string;
+  webhook_url: string | null;
+  addresses: string[];
+  severity_threshold: string;
+}
+interface DesiredValue {
+  client_id: string;
+  stack_id: string;
+  policy: { notifications: { channels: Channel[] } };
+}
 
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 const SENT_MEMORY = 50_000;
@@ -70,16 +79,24 @@ export class NotifierRunner {
   private async learnRecord(m: InRecord): Promise<void> {
     const key = m.key?.toString() ?? "";
     try {
-      this.learn(key, m.offset, m.value === null ? null : await this.o.serde.decode<DesiredValue>("DesiredState", m.value));
+      this.learn(
+        key,
+        m.offset,
+        m.value === null ? null : await this.o.serde.decode<DesiredValue>("DesiredState", m.value),
+      );
     } catch (err) {
-      this.o.log.warn({ key, offset: m.offset, err: errorMessage(err) }, "notifier skipped an undecodable desired state");
+      this.o.log.warn(
+        { key, offset: m.offset, err: errorMessage(err) },
+        "notifier skipped an undecodable desired state",
+      );
     }
   }
 
   async start(): Promise<void> {
     const { names, log } = this.o;
     await this.o.kafka.readToEnd({
-      topic: names["desired-state"], groupPrefix: this.o.groupId ?? "blackwell-notifier",
+      topic: names["desired-state"],
+      groupPrefix: this.o.groupId ?? "blackwell-notifier",
       onBatch: async (batch) => {
         for (const m of batch.records) await this.learnRecord(m);
       },
@@ -107,7 +124,10 @@ export class NotifierRunner {
     try {
       notice = await this.o.serde.decode<DriftNotice>("DriftEvent", message.value);
     } catch (err) {
-      this.o.log.warn({ offset: message.offset, err: errorMessage(err) }, "notifier skipped an undecodable drift event");
+      this.o.log.warn(
+        { offset: message.offset, err: errorMessage(err) },
+        "notifier skipped an undecodable drift event",
+      );
       return;
     }
     await this.notify(notice);
@@ -122,15 +142,24 @@ export class NotifierRunner {
       if (c.type === "email" || !c.webhook_url) {
         if (!this.unsupportedLogged.has(`${n.client_id}/${n.stack_id}#${i}`)) {
           this.unsupportedLogged.add(`${n.client_id}/${n.stack_id}#${i}`);
-          this.o.log.warn({ client: n.client_id, stack: n.stack_id, channel: c.type }, "notification channel type is not supported by this notifier (slack and webhook are); not sent");
+          this.o.log.warn(
+            { client: n.client_id, stack: n.stack_id, channel: c.type },
+            "notification channel type is not supported by this notifier (slack and webhook are); not sent",
+          );
         }
         this.o.metrics.notificationsSent.inc({ channel: c.type, outcome: "unsupported" });
         continue;
       }
       const body = c.type === "slack" ? { text: slackText(n) } : { kind: "blackwell.drift", ...n };
-      const result = await deliver(c.webhook_url, body, n.event_id, { ...(this.o.retryBaseMs !== undefined ? { retryBaseMs: this.o.retryBaseMs } : {}) });
+      const result = await deliver(c.webhook_url, body, n.event_id, {
+        ...(this.o.retryBaseMs !== undefined ? { retryBaseMs: this.o.retryBaseMs } : {}),
+      });
       this.o.metrics.notificationsSent.inc({ channel: c.type, outcome: result.ok ? "sent" : "failed" });
-      if (!result.ok) this.o.log.error({ client: n.client_id, stack: n.stack_id, channel: c.type, attempts: result.attempts, err: result.error }, "notification failed");
+      if (!result.ok)
+        this.o.log.error(
+          { client: n.client_id, stack: n.stack_id, channel: c.type, attempts: result.attempts, err: result.error },
+          "notification failed",
+        );
       this.sent.add(key);
       if (this.sent.size > SENT_MEMORY) this.sent.delete(this.sent.values().next().value!);
     }

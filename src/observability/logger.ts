@@ -4,10 +4,24 @@ export type { Logger };
 
 /** Paths never logged in clear: credentials, tokens, signatures, webhook URLs (they embed secrets). */
 export const REDACT_PATHS = [
-  "password", "*.password", "sasl.password", "*.sasl.password",
-  "token", "*.token", "authorization", "*.authorization", "headers.authorization", "req.headers.authorization",
-  "secret", "*.secret", "*.signing_secret", "webhook_url", "*.webhook_url", "*.*.webhook_url",
-  "*.headers[\"x-shopify-hmac-sha256\"]", "*.headers[\"sanity-webhook-signature\"]",
+  "password",
+  "*.password",
+  "sasl.password",
+  "*.sasl.password",
+  "token",
+  "*.token",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+  "secret",
+  "*.secret",
+  "*.signing_secret",
+  "webhook_url",
+  "*.webhook_url",
+  "*.*.webhook_url",
+  '*.headers["x-shopify-hmac-sha256"]',
+  '*.headers["sanity-webhook-signature"]',
 ];
 
 /** The process logger: JSON lines on stdout, secrets redacted. Level from `LOG_LEVEL` (default info). */

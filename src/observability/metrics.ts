@@ -30,21 +30,94 @@ export function createMetrics(): Metrics {
   const r = { registers: [registry] };
   return {
     registry,
-    reconciliationDuration: new Histogram({ ...r, name: "reconciliation_duration_seconds", help: "Time to reconcile one batch of inputs, fold to committed transaction", labelNames: ["trigger"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
-    reconciliationSuccess: new Counter({ ...r, name: "reconciliation_success_total", help: "Reconciliation passes committed", labelNames: ["trigger"] }),
-    reconciliationFailure: new Counter({ ...r, name: "reconciliation_failure_total", help: "Reconciliation passes aborted (retried)", labelNames: ["trigger"] }),
-    driftDetected: new Counter({ ...r, name: "drift_detected_total", help: "Drifts opened", labelNames: ["drift_type", "severity"] }),
-    driftResolved: new Counter({ ...r, name: "drift_resolved_total", help: "Drifts resolved by observation", labelNames: ["drift_type"] }),
-    autoHealAttempts: new Counter({ ...r, name: "auto_heal_attempts_total", help: "Heal commands issued by policy or approval", labelNames: ["action"] }),
-    autoHealSuccess: new Counter({ ...r, name: "auto_heal_success_total", help: "Heal actions that succeeded (for builds: the build finished successfully)", labelNames: ["action"] }),
-    autoHealFailure: new Counter({ ...r, name: "auto_heal_failure_total", help: "Heal actions that failed", labelNames: ["action"] }),
-    activeReconciliations: new Gauge({ ...r, name: "active_reconciliations", help: "Reconciliation passes in progress" }),
-    stateConsistency: new Gauge({ ...r, name: "state_consistency_score", help: "Share of stacks whose observed state matches the desired state (0..1)" }),
-    eventLag: new Histogram({ ...r, name: "event_processing_lag_seconds", help: "From an input event's timestamp to its reconciliation being committed", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300] }),
-    dlqRecords: new Counter({ ...r, name: "dlq_records_total", help: "Records sent to the dead-letter topic", labelNames: ["source"] }),
-    webhookRequests: new Counter({ ...r, name: "webhook_requests_total", help: "Webhook requests by outcome", labelNames: ["provider", "outcome"] }),
-    replicaLag: new Gauge({ ...r, name: "api_replica_lag_records", help: "Records on the replicated topics not yet in the API's read replica" }),
-    notificationsSent: new Counter({ ...r, name: "notifications_total", help: "Notifications by channel type and outcome", labelNames: ["channel", "outcome"] }),
+    reconciliationDuration: new Histogram({
+      ...r,
+      name: "reconciliation_duration_seconds",
+      help: "Time to reconcile one batch of inputs, fold to committed transaction",
+      labelNames: ["trigger"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    reconciliationSuccess: new Counter({
+      ...r,
+      name: "reconciliation_success_total",
+      help: "Reconciliation passes committed",
+      labelNames: ["trigger"],
+    }),
+    reconciliationFailure: new Counter({
+      ...r,
+      name: "reconciliation_failure_total",
+      help: "Reconciliation passes aborted (retried)",
+      labelNames: ["trigger"],
+    }),
+    driftDetected: new Counter({
+      ...r,
+      name: "drift_detected_total",
+      help: "Drifts opened",
+      labelNames: ["drift_type", "severity"],
+    }),
+    driftResolved: new Counter({
+      ...r,
+      name: "drift_resolved_total",
+      help: "Drifts resolved by observation",
+      labelNames: ["drift_type"],
+    }),
+    autoHealAttempts: new Counter({
+      ...r,
+      name: "auto_heal_attempts_total",
+      help: "Heal commands issued by policy or approval",
+      labelNames: ["action"],
+    }),
+    autoHealSuccess: new Counter({
+      ...r,
+      name: "auto_heal_success_total",
+      help: "Heal actions that succeeded (for builds: the build finished successfully)",
+      labelNames: ["action"],
+    }),
+    autoHealFailure: new Counter({
+      ...r,
+      name: "auto_heal_failure_total",
+      help: "Heal actions that failed",
+      labelNames: ["action"],
+    }),
+    activeReconciliations: new Gauge({
+      ...r,
+      name: "active_reconciliations",
+      help: "Reconciliation passes in progress",
+    }),
+    stateConsistency: new Gauge({
+      ...r,
+      name: "state_consistency_score",
+      help: "Share of stacks whose observed state matches the desired state (0..1)",
+    }),
+    eventLag: new Histogram({
+      ...r,
+      name: "event_processing_lag_seconds",
+      help: "From an input event's timestamp to its reconciliation being committed",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    }),
+    dlqRecords: new Counter({
+      ...r,
+      name: "dlq_records_total",
+      help: "Records sent to the dead-letter topic",
+      labelNames: ["source"],
+    }),
+    webhookRequests: new Counter({
+      ...r,
+      name: "webhook_requests_total",
+      help: "Webhook requests by outcome",
+      labelNames: ["provider", "outcome"],
+    }),
+    replicaLag: new Gauge({
+      ...r,
+      name: "api_replica_lag_records",
+      help: "Records on the replicated topics not yet in the API's read replica",
+    }),
+    notificationsSent: new Counter({
+      ...r,
+      name: "notifications_total",
+      help: "Notifications by channel type and outcome",
+      labelNames: ["channel", "outcome"],
+    }),
   };
 }
 
@@ -56,7 +129,19 @@ export function processMetrics(): Metrics {
 }
 
 /** What a committed reconciler pass adds to the metrics. */
-export function recordPass(m: Metrics, pass: { records: number; dlq: number; durationMs: number; newestEventAt: number | null; outputs: { transitions: Array<{ transition: string; drift_type: string; severity: string }>; healCommands: Array<{ action: string }> } }): void {
+export function recordPass(
+  m: Metrics,
+  pass: {
+    records: number;
+    dlq: number;
+    durationMs: number;
+    newestEventAt: number | null;
+    outputs: {
+      transitions: Array<{ transition: string; drift_type: string; severity: string }>;
+      healCommands: Array<{ action: string }>;
+    };
+  },
+): void {
   const trigger = pass.records > 0 ? "event" : "schedule";
   m.reconciliationDuration.observe({ trigger }, pass.durationMs / 1000);
   m.reconciliationSuccess.inc({ trigger });

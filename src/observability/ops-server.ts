@@ -41,12 +41,18 @@ export async function consumerLag(admin: KafkaAdmin, groupId: string, topics: st
 export async function startOpsServer(o: OpsOptions): Promise<{ url: string; close: () => Promise<void> }> {
   let gauge = lagGauges.get(o.metrics);
   if (!gauge) {
-    gauge = new Gauge({ name: "kafka_consumer_group_lag", help: "Records behind the end of each input topic, per consumer group", labelNames: ["group", "topic"], registers: [o.metrics.registry] });
+    gauge = new Gauge({
+      name: "kafka_consumer_group_lag",
+      help: "Records behind the end of each input topic, per consumer group",
+      labelNames: ["group", "topic"],
+      registers: [o.metrics.registry],
+    });
     lagGauges.set(o.metrics, gauge);
   }
   const lagGauge = gauge;
   const server: Server = createServer((req, res) => {
-    const send = (status: number, type: string, body: string) => res.writeHead(status, { "content-type": type }).end(body);
+    const send = (status: number, type: string, body: string) =>
+      res.writeHead(status, { "content-type": type }).end(body);
     if (req.url === "/healthz") return send(200, "application/json", JSON.stringify({ status: "ok" }));
     if (req.url === "/readyz") {
       const ready = o.ready();
@@ -56,7 +62,8 @@ export async function startOpsServer(o: OpsOptions): Promise<{ url: string; clos
       void (async () => {
         for (const g of o.groups) {
           try {
-            for (const [topic, lag] of await consumerLag(o.admin, g.groupId, g.topics)) lagGauge.set({ group: g.groupId, topic }, lag);
+            for (const [topic, lag] of await consumerLag(o.admin, g.groupId, g.topics))
+              lagGauge.set({ group: g.groupId, topic }, lag);
           } catch (err) {
             // Lag is best effort; the rest of the metrics still answer.
             res.setHeader("x-blackwell-lag-error", errorMessage(err).slice(0, 200));

@@ -28,7 +28,11 @@ export async function createAppContext(config: KafkaConfig, log: Logger): Promis
   const kafka = await connectKafka(config, (level, message, extra) => log[level]({ ...extra }, message), log);
   const serde = AvroSerde.forUrl(config.registryUrl, loadSchemas(), config.registryAuth);
   const report = await bootstrapTopics({
-    admin: kafka.admin, serde, prefix: config.topicPrefix, partitions: config.partitions, replicationFactor: config.replicationFactor,
+    admin: kafka.admin,
+    serde,
+    prefix: config.topicPrefix,
+    partitions: config.partitions,
+    replicationFactor: config.replicationFactor,
   });
   if (report.created.length > 0) log.info({ created: report.created }, "topics created");
   return { config, kafka, admin: kafka.admin, serde, names: report.names, log, close: () => kafka.close() };

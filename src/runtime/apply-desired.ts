@@ -47,7 +47,9 @@ export async function currentDesired(ctx: AppContext, client_id: string): Promis
   const current = new Map<string, DesiredStack>();
   const partition = partitionForClient(client_id, ctx.config.partitions);
   await ctx.kafka.readToEnd({
-    topic, groupPrefix: "blackwell-cli", from: new Map([[partition, 0n]]),
+    topic,
+    groupPrefix: "blackwell-cli",
+    from: new Map([[partition, 0n]]),
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
@@ -58,7 +60,14 @@ export async function currentDesired(ctx: AppContext, client_id: string): Promis
           continue;
         }
         const value = await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value);
-        current.set(stack_id, { ...value, integrations: value.integrations.map((i) => ({ name: i.name, config: JSON.parse(i.config_json) as unknown, ignore_paths: i.ignore_paths })) } as DesiredStack);
+        current.set(stack_id, {
+          ...value,
+          integrations: value.integrations.map((i) => ({
+            name: i.name,
+            config: JSON.parse(i.config_json) as unknown,
+            ignore_paths: i.ignore_paths,
+          })),
+        } as DesiredStack);
       }
     },
   });
@@ -75,12 +84,25 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
   for (const declared of parsed.stacks) {
     const before = current.get(declared.stack_id);
     if (before && before.desired_hash === declared.desired_hash) {
-      changes.push({ stack_id: declared.stack_id, change: "unchanged", from: before.state_version, to: before.state_version });
+      changes.push({
+        stack_id: declared.stack_id,
+        change: "unchanged",
+        from: before.state_version,
+        to: before.state_version,
+      });
       continue;
     }
     const desired = versioned(declared, before, options, now);
-    changes.push({ stack_id: declared.stack_id, change: before ? "updated" : "created", from: before?.state_version ?? null, to: desired.state_version });
-    records.push({ key: `${desired.client_id}/${desired.stack_id}`, value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desired)) });
+    changes.push({
+      stack_id: declared.stack_id,
+      change: before ? "updated" : "created",
+      from: before?.state_version ?? null,
+      to: desired.state_version,
+    });
+    records.push({
+      key: `${desired.client_id}/${desired.stack_id}`,
+      value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desired)),
+    });
     history.push(historyRecord(ctx, desired));
   }
   if (options.prune) {
@@ -106,10 +128,18 @@ export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options:
 
 /** The desired-history record of a version (key client/stack/version, co-partitioned by client). */
 export function historyRecord(ctx: AppContext, desired: DesiredStack): { key: string; value: Buffer } {
-  return { key: `${desired.client_id}/${desired.stack_id}/${desired.state_version}`, value: ctx.serde.encode(ctx.names["desired-history"], "DesiredState", desiredToAvro(desired)) };
+  return {
+    key: `${desired.client_id}/${desired.stack_id}/${desired.state_version}`,
+    value: ctx.serde.encode(ctx.names["desired-history"], "DesiredState", desiredToAvro(desired)),
+  };
 }
 
-function versioned(declared: DeclaredStack, before: DesiredStack | undefined, options: ApplyOptions, now: string): DesiredStack {
+function versioned(
+  declared: DeclaredStack,
+  before: DesiredStack | undefined,
+  options: ApplyOptions,
+  now: string,
+): DesiredStack {
   const previous = before ? [before.state_version, ...before.previous_versions].slice(0, MAX_PREVIOUS_VERSIONS) : [];
   return {
     ...declared,

@@ -16,19 +16,32 @@ export interface ReadRecord<T> {
   record: InRecord;
 }
 
-export async function readRecords<T>(ctx: AppContext, role: TopicRole, client: string | null, options: { decode?: boolean } = {}): Promise<Array<ReadRecord<T>>> {
+export async function readRecords<T>(
+  ctx: AppContext,
+  role: TopicRole,
+  client: string | null,
+  options: { decode?: boolean } = {},
+): Promise<Array<ReadRecord<T>>> {
   const topic = ctx.names[role];
   const spec = topicSpec(role);
   const from = client === null ? undefined : new Map([[partitionForClient(client, ctx.config.partitions), 0n]]);
   const out: Array<ReadRecord<T>> = [];
   await ctx.kafka.readToEnd({
-    topic, groupPrefix: "blackwell-cli", ...(from ? { from } : {}),
+    topic,
+    groupPrefix: "blackwell-cli",
+    ...(from ? { from } : {}),
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         if (client !== null && key !== client && !key.startsWith(`${client}/`)) continue;
         const decode = options.decode !== false && spec.schema !== undefined && m.value !== null;
-        out.push({ key, value: decode ? await ctx.serde.decode<T>(spec.schema!, m.value!) : null, partition: batch.partition, offset: m.offset, record: m });
+        out.push({
+          key,
+          value: decode ? await ctx.serde.decode<T>(spec.schema!, m.value!) : null,
+          partition: batch.partition,
+          offset: m.offset,
+          record: m,
+        });
       }
     },
   });

@@ -89,9 +89,11 @@ export class ReconcilerRunner {
         for (const [topic, ps] of assignment) if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
         // A consumer that restarts after a crash, or rejoins, forgets its pauses: pause again until the backlog is done.
         if (this.holdEvents) this.pauseEvents();
-        this.assignment = this.assignment.then(() => this.reassign(partitions)).catch((err: unknown) => {
-          log.error({ err: errorMessage(err) }, "task assignment failed");
-        });
+        this.assignment = this.assignment
+          .then(() => this.reassign(partitions))
+          .catch((err: unknown) => {
+            log.error({ err: errorMessage(err) }, "task assignment failed");
+          });
       },
       onPosition: (topic, partition, lastOffset) => {
         const tp = `${topic}:${partition}`;
@@ -120,8 +122,12 @@ export class ReconcilerRunner {
       },
     });
     this.desiredStateFirst()
-      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"))
-      .finally(() => { this.holdEvents = false; });
+      .catch((err: unknown) =>
+        log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"),
+      )
+      .finally(() => {
+        this.holdEvents = false;
+      });
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
@@ -173,7 +179,11 @@ export class ReconcilerRunner {
           const caughtUp = ends.every((o) => {
             const high = o.high;
             const position = this.positions.get(`${desired}:${o.partition}`);
-            return high === 0n || (committed.get(o.partition) ?? -1n) >= high || (position !== undefined && position + 1n >= high);
+            return (
+              high === 0n ||
+              (committed.get(o.partition) ?? -1n) >= high ||
+              (position !== undefined && position + 1n >= high)
+            );
           });
           if (caughtUp) return;
         }
@@ -195,7 +205,9 @@ export class ReconcilerRunner {
     }
     const slot = this.tasks.get(partition)!;
     let settled = false;
-    const ready = slot.ready.finally(() => { settled = true; });
+    const ready = slot.ready.finally(() => {
+      settled = true;
+    });
     while (!settled) {
       await Promise.race([ready, new Promise((r) => setTimeout(r, 1000))]);
       if (!settled) await heartbeat();
@@ -209,7 +221,10 @@ export class ReconcilerRunner {
     for (const p of revoked) {
       const slot = this.tasks.get(p)!;
       this.tasks.delete(p);
-      await slot.ready.then((t) => t.close(), () => {});
+      await slot.ready.then(
+        (t) => t.close(),
+        () => {},
+      );
     }
     const gained = [...partitions].filter((p) => !this.tasks.has(p)).sort((a, b) => a - b);
     if (gained.length === 0) {
@@ -234,14 +249,30 @@ export class ReconcilerRunner {
       const producer = await kafka.transactionalProducer(`${applicationId}-${p}`);
       opened.set(p, { store, producer });
     }
-    const report = await restoreFromChangelog(kafka, names.changelog, partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })), applicationId);
+    const report = await restoreFromChangelog(
+      kafka,
+      names.changelog,
+      partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })),
+      applicationId,
+    );
     log.info({ tasks: partitions, ...report }, "changelog restored");
     const tasks = new Map<number, ReconcilerTask>();
     for (const [p, { store, producer }] of opened) {
-      tasks.set(p, new ReconcilerTask({
-        partition: p, partitions: this.o.partitions, producer, store, serde: this.o.serde, names,
-        groupId: applicationId, log: log.child({ task: p }), ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}), ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
-      }));
+      tasks.set(
+        p,
+        new ReconcilerTask({
+          partition: p,
+          partitions: this.o.partitions,
+          producer,
+          store,
+          serde: this.o.serde,
+          names,
+          groupId: applicationId,
+          log: log.child({ task: p }),
+          ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
+          ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
+        }),
+      );
     }
     return tasks;
   }
@@ -254,7 +285,10 @@ export class ReconcilerRunner {
       const now = Date.now();
       for (const slot of this.tasks.values()) {
         const task = await slot.ready.catch(() => null);
-        if (task) await task.tick(now, this.o.idleMs ?? 2000).catch((err: unknown) => this.o.log.warn({ err: errorMessage(err), task: task.partition }, "tick failed"));
+        if (task)
+          await task
+            .tick(now, this.o.idleMs ?? 2000)
+            .catch((err: unknown) => this.o.log.warn({ err: errorMessage(err), task: task.partition }, "tick failed"));
       }
     } finally {
       this.ticking = false;
@@ -282,7 +316,11 @@ export class ReconcilerRunner {
     if (this.timer) clearInterval(this.timer);
     await this.consumer.stop();
     await this.assignment;
-    for (const slot of this.tasks.values()) await slot.ready.then((t) => t.close(), () => {});
+    for (const slot of this.tasks.values())
+      await slot.ready.then(
+        (t) => t.close(),
+        () => {},
+      );
     this.tasks.clear();
   }
 }

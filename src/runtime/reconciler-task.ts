@@ -11,7 +11,13 @@ import { scopeOf } from "../core/fold/scopes.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
-import { auditToAvro, driftEventToAvro, healCommandToAvro, stateRecordToAvro, toInput } from "../adapters/kafka/records.js";
+import {
+  auditToAvro,
+  driftEventToAvro,
+  healCommandToAvro,
+  stateRecordToAvro,
+  toInput,
+} from "../adapters/kafka/records.js";
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
@@ -53,7 +59,13 @@ export interface PassSummary {
 class Pass {
   readonly clients = new Map<string, ClientState>();
   readonly deadlines = new Map<string, number | null>();
-  readonly outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
+  readonly outputs: PassOutputs = {
+    transitions: [],
+    stackStates: [],
+    audits: [],
+    healCommands: [],
+    reevaluateAt: null,
+  };
   readonly dlq: OutRecord[] = [];
   readonly startedAt = Date.now();
   newestEventAt: number | null = null;
@@ -81,31 +93,43 @@ export class ReconcilerTask {
   }
 
   processBatch(role: TopicRole, batch: RecordBatch): Promise<void> {
-    return this.exclusive(() => this.rollbackOnError(async () => {
-      const pass = new Pass();
-      for (const message of batch.records) {
-        const input = await this.decode(role, message, pass);
-        if (!input) continue;
-        pass.records++;
-        this.streamTime = Math.max(this.streamTime, input.at);
-        pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
-        const position = `${role}/${batch.partition}@${message.offset}`;
-        this.apply(pass, clientOf(input), input, {
-          now: this.streamTime,
-          // Deterministic and unique per input record; plain text because every record gets one.
-          reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
-          trigger: position,
-          ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved" ? { scope: scopeOf(input.stack_id, input.environment) } : {}),
-          ...(input.kind === "CommandIssued" ? { command: input } : {}),
-          ...(input.kind === "DesiredStateApplied" ? { applied: { stack_id: input.desired.stack_id, state_version: input.desired.state_version, applied_by: input.desired.applied_by } } : {}),
-        });
-      }
-      // Windows that ran out on stream time are judged now, deterministically, as on replay.
-      this.evaluateDue(pass, this.streamTime, "stream-time");
-      const next = (BigInt(batch.lastOffset) + 1n).toString();
-      await this.commit(pass, { topic: batch.topic, offset: next });
-      this.lastActivity = Date.now();
-    }));
+    return this.exclusive(() =>
+      this.rollbackOnError(async () => {
+        const pass = new Pass();
+        for (const message of batch.records) {
+          const input = await this.decode(role, message, pass);
+          if (!input) continue;
+          pass.records++;
+          this.streamTime = Math.max(this.streamTime, input.at);
+          pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
+          const position = `${role}/${batch.partition}@${message.offset}`;
+          this.apply(pass, clientOf(input), input, {
+            now: this.streamTime,
+            // Deterministic and unique per input record; plain text because every record gets one.
+            reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
+            trigger: position,
+            ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved"
+              ? { scope: scopeOf(input.stack_id, input.environment) }
+              : {}),
+            ...(input.kind === "CommandIssued" ? { command: input } : {}),
+            ...(input.kind === "DesiredStateApplied"
+              ? {
+                  applied: {
+                    stack_id: input.desired.stack_id,
+                    state_version: input.desired.state_version,
+                    applied_by: input.desired.applied_by,
+                  },
+                }
+              : {}),
+          });
+        }
+        // Windows that ran out on stream time are judged now, deterministically, as on replay.
+        this.evaluateDue(pass, this.streamTime, "stream-time");
+        const next = (BigInt(batch.lastOffset) + 1n).toString();
+        await this.commit(pass, { topic: batch.topic, offset: next });
+        this.lastActivity = Date.now();
+      }),
+    );
   }
 
   /** An aborted transaction leaves the store as it was; in-memory time goes back with it. */
@@ -124,15 +148,17 @@ export class ReconcilerTask {
    * time to the wall clock and re-evaluate clients whose windows ran out.
    */
   tick(wallNow: number, idleMs: number): Promise<number> {
-    return this.exclusive(() => this.rollbackOnError(async () => {
-      if (wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
-      const pass = new Pass();
-      this.evaluateDue(pass, wallNow, "schedule");
-      if (pass.clients.size === 0) return 0;
-      this.streamTime = wallNow;
-      await this.commit(pass, null);
-      return pass.clients.size;
-    }));
+    return this.exclusive(() =>
+      this.rollbackOnError(async () => {
+        if (wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
+        const pass = new Pass();
+        this.evaluateDue(pass, wallNow, "schedule");
+        if (pass.clients.size === 0) return 0;
+        this.streamTime = wallNow;
+        await this.commit(pass, null);
+        return pass.clients.size;
+      }),
+    );
   }
 
   private evaluateDue(pass: Pass, now: number, trigger: string): void {
@@ -162,21 +188,31 @@ export class ReconcilerTask {
   private async decode(role: TopicRole, message: InRecord, pass: Pass): Promise<InputRecord | null> {
     const { topic, partition } = message;
     try {
-      if (!message.key || message.key.length === 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "record has no key (expected client_id)");
+      if (!message.key || message.key.length === 0)
+        throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", "record has no key (expected client_id)");
       const key = message.key.toString("utf8");
       const schema = topicSpec(role).schema!;
-      const value = message.value === null ? null : await this.o.serde.decode<Record<string, unknown> & { client_id: string }>(schema, message.value);
+      const value =
+        message.value === null
+          ? null
+          : await this.o.serde.decode<Record<string, unknown> & { client_id: string }>(schema, message.value);
       const input = toInput(role, key, value, message.timestamp);
       const client = clientOf(input);
       const expected = partitionForClient(client, this.o.partitions);
       if (expected !== partition) {
-        throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `record for client ${client} is on partition ${partition}, expected ${expected}: key by client_id with the default (murmur2) partitioner`);
+        throw new BlackwellError(
+          "BLACKWELL_ERR_INVALID_RECORD",
+          `record for client ${client} is on partition ${partition}, expected ${expected}: key by client_id with the default (murmur2) partitioner`,
+        );
       }
       return input;
     } catch (err) {
       if (err instanceof BlackwellError && !err.retriable) {
         pass.dlq.push(dlqRecord(this.o.names.dlq, message, err));
-        this.o.log.warn({ topic, partition, offset: message.offset, code: err.code, err: err.message }, "record sent to the DLQ");
+        this.o.log.warn(
+          { topic, partition, offset: message.offset, code: err.code, err: err.message },
+          "record sent to the DLQ",
+        );
         return null;
       }
       throw err;
@@ -187,17 +223,30 @@ export class ReconcilerTask {
     const { names, serde } = this.o;
     const records: OutRecord[] = [];
     for (const t of pass.outputs.transitions) {
-      records.push({ topic: names["drift-events"], key: t.client_id, value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)) });
+      records.push({
+        topic: names["drift-events"],
+        key: t.client_id,
+        value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
+      });
     }
     for (const s of pass.outputs.stackStates) {
-      const value = s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
+      const value =
+        s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
       records.push({ topic: names["stack-state"], key: `${s.client_id}/${s.stack_id}`, value });
     }
     for (const a of pass.outputs.audits) {
-      records.push({ topic: names.audit, key: a.client_id, value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)) });
+      records.push({
+        topic: names.audit,
+        key: a.client_id,
+        value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)),
+      });
     }
     for (const c of pass.outputs.healCommands) {
-      records.push({ topic: names["heal-commands"], key: c.client_id, value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)) });
+      records.push({
+        topic: names["heal-commands"],
+        key: c.client_id,
+        value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)),
+      });
     }
     records.push(...pass.dlq);
     // Each dirty client's state is serialized once, for the changelog and the store alike.
@@ -206,16 +255,40 @@ export class ReconcilerTask {
       rows.push({ client_id, json: JSON.stringify(state), deadline: pass.deadlines.get(client_id) ?? null });
     }
     for (const r of rows) {
-      records.push({ topic: names.changelog, key: r.client_id, partition: this.partition, value: encodeChangelog(r.json, r.deadline, this.streamTime) });
+      records.push({
+        topic: names.changelog,
+        key: r.client_id,
+        partition: this.partition,
+        value: encodeChangelog(r.json, r.deadline, this.streamTime),
+      });
     }
 
     const t0 = Date.now();
-    const offsets = input ? { groupId: this.o.groupId, offsets: [{ topic: input.topic, partition: this.partition, offset: input.offset }] } : undefined;
+    const offsets = input
+      ? { groupId: this.o.groupId, offsets: [{ topic: input.topic, partition: this.partition, offset: input.offset }] }
+      : undefined;
     const { ends } = await this.o.producer.commit(records, offsets);
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     this.o.store.commitRaw(rows, changelogNext, this.streamTime);
-    this.o.log.debug({ records: pass.records, dlq: pass.dlq.length, clients: rows.length, transitions: pass.outputs.transitions.length, healCommands: pass.outputs.healCommands.length, txMs: Date.now() - t0 }, "pass committed");
-    this.o.onCommitted?.({ partition: this.partition, records: pass.records, dlq: pass.dlq.length, outputs: pass.outputs, durationMs: Date.now() - pass.startedAt, newestEventAt: pass.newestEventAt });
+    this.o.log.debug(
+      {
+        records: pass.records,
+        dlq: pass.dlq.length,
+        clients: rows.length,
+        transitions: pass.outputs.transitions.length,
+        healCommands: pass.outputs.healCommands.length,
+        txMs: Date.now() - t0,
+      },
+      "pass committed",
+    );
+    this.o.onCommitted?.({
+      partition: this.partition,
+      records: pass.records,
+      dlq: pass.dlq.length,
+      outputs: pass.outputs,
+      durationMs: Date.now() - pass.startedAt,
+      newestEventAt: pass.newestEventAt,
+    });
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,12 @@ export interface ReplayReport {
   replayId: string;
   inputRecords: number;
   ms: number;
-  stacks: { live: number; replayed: number; equal: number; differences: Array<{ key: string; live: unknown; replayed: unknown }> };
+  stacks: {
+    live: number;
+    replayed: number;
+    equal: number;
+    differences: Array<{ key: string; live: unknown; replayed: unknown }>;
+  };
   transitions: { live: number; replayed: number; equal: boolean; firstDifference: string | null };
   /** Per phase and task partition: input records processed and transitions written (what to look at when replay differs). */
   phases: { desired: PhaseCounts; events: PhaseCounts };
@@ -33,29 +38,59 @@ interface StateRecordValue {
   observed_state_version: string;
   desired_hash: string;
   previous_versions: string[];
-  drift_details: Array<{ drift_id: string; type: string; component: string; expected_json: string; observed_json: string; severity: string; acknowledged: boolean }>;
+  drift_details: Array<{
+    drift_id: string;
+    type: string;
+    component: string;
+    expected_json: string;
+    observed_json: string;
+    severity: string;
+    acknowledged: boolean;
+  }>;
 }
 
-interface DriftEventValue { drift_id: string; transition: string; expected_json: string; observed_json: string; severity: string; stack_id: string }
+interface DriftEventValue {
+  drift_id: string;
+  transition: string;
+  expected_json: string;
+  observed_json: string;
+  severity: string;
+  stack_id: string;
+}
 
 /** What must match between live and replay; times and generated ids are excluded. */
 function comparable(s: StateRecordValue | null): unknown {
   if (s === null) return null;
   return {
-    status: s.status, state_version: s.state_version, observed_state_version: s.observed_state_version,
-    desired_hash: s.desired_hash, previous_versions: s.previous_versions,
-    drift_details: s.drift_details.map((d) => [d.drift_id, d.type, d.component, d.expected_json, d.observed_json, d.severity, d.acknowledged]),
+    status: s.status,
+    state_version: s.state_version,
+    observed_state_version: s.observed_state_version,
+    desired_hash: s.desired_hash,
+    previous_versions: s.previous_versions,
+    drift_details: s.drift_details.map((d) => [
+      d.drift_id,
+      d.type,
+      d.component,
+      d.expected_json,
+      d.observed_json,
+      d.severity,
+      d.acknowledged,
+    ]),
   };
 }
 
 async function latestStates(ctx: AppContext, topic: string): Promise<Map<string, unknown>> {
   const latest = new Map<string, unknown>();
   await ctx.kafka.readToEnd({
-    topic, groupPrefix: "blackwell-replay",
+    topic,
+    groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
-        latest.set(key, comparable(m.value === null ? null : await ctx.serde.decode<StateRecordValue>("StateRecord", m.value)));
+        latest.set(
+          key,
+          comparable(m.value === null ? null : await ctx.serde.decode<StateRecordValue>("StateRecord", m.value)),
+        );
       }
     },
   });
@@ -67,7 +102,8 @@ async function latestStates(ctx: AppContext, topic: string): Promise<Map<string,
 async function transitionsByDrift(ctx: AppContext, topic: string): Promise<Map<string, string[]>> {
   const byDrift = new Map<string, string[]>();
   await ctx.kafka.readToEnd({
-    topic, groupPrefix: "blackwell-replay",
+    topic,
+    groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
         if (m.value === null) continue;
@@ -81,12 +117,21 @@ async function transitionsByDrift(ctx: AppContext, topic: string): Promise<Map<s
   return byDrift;
 }
 
-export async function replayAndCompare(ctx: AppContext, options: { keep?: boolean; timeoutMs?: number; log?: (m: string) => void } = {}): Promise<ReplayReport> {
+export async function replayAndCompare(
+  ctx: AppContext,
+  options: { keep?: boolean; timeoutMs?: number; log?: (m: string) => void } = {},
+): Promise<ReplayReport> {
   const say = options.log ?? (() => {});
   const replayId = randomUUID().slice(0, 8);
   const prefix = `${ctx.config.topicPrefix}replay-${replayId}.`;
   const started = Date.now();
-  const report = await bootstrapTopics({ admin: ctx.admin, serde: ctx.serde, prefix, partitions: ctx.config.partitions, replicationFactor: ctx.config.replicationFactor });
+  const report = await bootstrapTopics({
+    admin: ctx.admin,
+    serde: ctx.serde,
+    prefix,
+    partitions: ctx.config.partitions,
+    replicationFactor: ctx.config.replicationFactor,
+  });
   // Inputs are the live topics; outputs go to the replay's own topics.
   const names: TopicNames = { ...report.names };
   for (const role of RECONCILER_INPUTS) names[role] = ctx.names[role];
@@ -95,15 +140,24 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
   const phases: ReplayReport["phases"] = { desired: {}, events: {} };
-  const runnerFor = (phase: PhaseCounts, inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) => new ReconcilerRunner({
-    kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names, partitions: ctx.config.partitions,
-    applicationId: `${prefix}reconciler`, stateDir, log: ctx.log, wallClockTicks: false, ...(inputs ? { inputs } : {}),
-    onCommitted: ({ partition, records, outputs }) => {
-      const counts = (phase[partition] ??= { records: 0, transitions: 0 });
-      counts.records += records;
-      counts.transitions += outputs.transitions.length;
-    },
-  });
+  const runnerFor = (phase: PhaseCounts, inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) =>
+    new ReconcilerRunner({
+      kafka: ctx.kafka,
+      admin: ctx.admin,
+      serde: ctx.serde,
+      names,
+      partitions: ctx.config.partitions,
+      applicationId: `${prefix}reconciler`,
+      stateDir,
+      log: ctx.log,
+      wallClockTicks: false,
+      ...(inputs ? { inputs } : {}),
+      onCommitted: ({ partition, records, outputs }) => {
+        const counts = (phase[partition] ??= { records: 0, transitions: 0 });
+        counts.records += records;
+        counts.transitions += outputs.transitions.length;
+      },
+    });
   const drain = async (runner: ReconcilerRunner, upTo: Map<string, bigint>, deadline: number) => {
     while (!runner.drainedTo(upTo)) {
       if (Date.now() > deadline) throw new Error("replay did not drain the input topics in time");
@@ -138,18 +192,22 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
   say(`replay drained in ${ms} ms; comparing`);
 
   const [liveStates, replayStates, liveDrift, replayDrift] = await Promise.all([
-    latestStates(ctx, ctx.names["stack-state"]), latestStates(ctx, names["stack-state"]),
-    transitionsByDrift(ctx, ctx.names["drift-events"]), transitionsByDrift(ctx, names["drift-events"]),
+    latestStates(ctx, ctx.names["stack-state"]),
+    latestStates(ctx, names["stack-state"]),
+    transitionsByDrift(ctx, ctx.names["drift-events"]),
+    transitionsByDrift(ctx, names["drift-events"]),
   ]);
   const differences: ReplayReport["stacks"]["differences"] = [];
   const keys = new Set([...liveStates.keys(), ...replayStates.keys()]);
   for (const key of keys) {
-    const live = liveStates.get(key) ?? null, replayed = replayStates.get(key) ?? null;
+    const live = liveStates.get(key) ?? null,
+      replayed = replayStates.get(key) ?? null;
     if (JSON.stringify(live) !== JSON.stringify(replayed)) differences.push({ key, live, replayed });
   }
   let firstDifference: string | null = null;
   for (const id of new Set([...liveDrift.keys(), ...replayDrift.keys()])) {
-    const a = JSON.stringify(liveDrift.get(id) ?? []), b = JSON.stringify(replayDrift.get(id) ?? []);
+    const a = JSON.stringify(liveDrift.get(id) ?? []),
+      b = JSON.stringify(replayDrift.get(id) ?? []);
     if (a !== b) {
       firstDifference = `${id}: live ${a} vs replay ${b}`;
       break;
@@ -161,9 +219,16 @@ export async function replayAndCompare(ctx: AppContext, options: { keep?: boolea
     await ctx.admin.deleteGroups([`${prefix}reconciler`]).catch(() => {});
   }
   return {
-    replayId, inputRecords, ms,
+    replayId,
+    inputRecords,
+    ms,
     stacks: { live: liveStates.size, replayed: replayStates.size, equal: keys.size - differences.length, differences },
-    transitions: { live: count(liveDrift), replayed: count(replayDrift), equal: firstDifference === null, firstDifference },
+    transitions: {
+      live: count(liveDrift),
+      replayed: count(replayDrift),
+      equal: firstDifference === null,
+      firstDifference,
+    },
     phases,
     equal: differences.length === 0 && firstDifference === null,
   };

@@ -33,8 +33,12 @@ export interface RetryPolicy extends BackoffShape {
 /** Builds a retry policy; throws BLACKWELL_ERR_CONFIG on settings that cannot work. */
 export function retryPolicy(options: RetryPolicyOptions = {}): RetryPolicy {
   const policy: RetryPolicy = {
-    attempts: options.attempts ?? 4, strategy: "exponential", initialMs: options.initialMs ?? 500,
-    maxMs: options.maxMs ?? 30_000, factor: options.factor ?? 2, jitter: options.jitter ?? "equal",
+    attempts: options.attempts ?? 4,
+    strategy: "exponential",
+    initialMs: options.initialMs ?? 500,
+    maxMs: options.maxMs ?? 30_000,
+    factor: options.factor ?? 2,
+    jitter: options.jitter ?? "equal",
   };
   const { attempts, initialMs, maxMs, factor, jitter } = policy;
   const problems = [
@@ -72,7 +76,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * throws the last error (or the signal's reason).
  */
 export async function retry<T>(
-  fn: (attempt: number) => Promise<T>, policy: RetryPolicy, options: RetryOptions = {},
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  options: RetryOptions = {},
 ): Promise<T> {
   const { retriable = () => true, onRetry, signal, random = Math.random, sleep = defaultSleep } = options;
   for (let attempt = 1; ; attempt++) {

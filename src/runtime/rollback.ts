@@ -12,38 +12,73 @@ import type { AppContext } from "./app-context.js";
 import { bumpVersion, currentDesired, historyRecord } from "./apply-desired.js";
 
 const decodeDesired = (v: AvroDesiredState): DesiredStack =>
-  ({ ...v, integrations: v.integrations.map((i) => ({ name: i.name, config: JSON.parse(i.config_json) as unknown, ignore_paths: i.ignore_paths })) }) as DesiredStack;
+  ({
+    ...v,
+    integrations: v.integrations.map((i) => ({
+      name: i.name,
+      config: JSON.parse(i.config_json) as unknown,
+      ignore_paths: i.ignore_paths,
+    })),
+  }) as DesiredStack;
 
-export async function desiredHistory(ctx: AppContext, client_id: string, stack_id: string): Promise<Map<string, DesiredStack>> {
+export async function desiredHistory(
+  ctx: AppContext,
+  client_id: string,
+  stack_id: string,
+): Promise<Map<string, DesiredStack>> {
   const out = new Map<string, DesiredStack>();
   await ctx.kafka.readToEnd({
-    topic: ctx.names["desired-history"], groupPrefix: "blackwell-cli", from: new Map([[partitionForClient(client_id, ctx.config.partitions), 0n]]),
+    topic: ctx.names["desired-history"],
+    groupPrefix: "blackwell-cli",
+    from: new Map([[partitionForClient(client_id, ctx.config.partitions), 0n]]),
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
         if (!key.startsWith(`${client_id}/${stack_id}/`) || m.value === null) continue;
-        out.set(key.slice(client_id.length + stack_id.length + 2), decodeDesired(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)));
+        out.set(
+          key.slice(client_id.length + stack_id.length + 2),
+          decodeDesired(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)),
+        );
       }
     },
   });
   return out;
 }
 
-export interface RollbackResult { client_id: string; stack_id: string; from: string; to: string; content_of: string }
+export interface RollbackResult {
+  client_id: string;
+  stack_id: string;
+  from: string;
+  to: string;
+  content_of: string;
+}
 
-export async function rollbackDesired(ctx: AppContext, client_id: string, stack_id: string, target: string, by: string): Promise<RollbackResult> {
+export async function rollbackDesired(
+  ctx: AppContext,
+  client_id: string,
+  stack_id: string,
+  target: string,
+  by: string,
+): Promise<RollbackResult> {
   const current = (await currentDesired(ctx, client_id)).get(stack_id);
-  if (!current) throw new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `no desired state for ${client_id}/${stack_id}`);
+  if (!current)
+    throw new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `no desired state for ${client_id}/${stack_id}`);
   const history = await desiredHistory(ctx, client_id, stack_id);
   const old = history.get(target);
   if (!old) {
     const known = [...history.keys()].sort().join(", ") || "none";
-    throw new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `version ${target} of ${client_id}/${stack_id} is not in the desired history (known: ${known})`);
+    throw new BlackwellError(
+      "BLACKWELL_ERR_INVALID_DESIRED_STATE",
+      `version ${target} of ${client_id}/${stack_id} is not in the desired history (known: ${known})`,
+    );
   }
   const next: DesiredStack = {
-    ...old, state_version: bumpVersion(current.state_version, "minor"),
+    ...old,
+    state_version: bumpVersion(current.state_version, "minor"),
     previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
-    applied_at: new Date().toISOString(), applied_by: by, source: `rollback to ${target}`,
+    applied_at: new Date().toISOString(),
+    applied_by: by,
+    source: `rollback to ${target}`,
   };
   const producer = await ctx.kafka.producer();
   try {

@@ -13,10 +13,15 @@ export async function serveOps(roles: RoleOps[]): Promise<{ url: string; close: 
   const raw = process.env.BLACKWELL_OPS_PORT;
   if (!raw || roles.length === 0) return null;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`BLACKWELL_OPS_PORT must be a port number, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`BLACKWELL_OPS_PORT must be a port number, got ${JSON.stringify(raw)}`);
   const ops = await startOpsServer({
-    port, host: process.env.BLACKWELL_OPS_HOST ?? "127.0.0.1", metrics: processMetrics(), admin: roles[0]!.admin,
-    groups: roles.flatMap((r) => r.groups), ready: () => roles.every((r) => r.ready()),
+    port,
+    host: process.env.BLACKWELL_OPS_HOST ?? "127.0.0.1",
+    metrics: processMetrics(),
+    admin: roles[0]!.admin,
+    groups: roles.flatMap((r) => r.groups),
+    ready: () => roles.every((r) => r.ready()),
   });
   console.error(`ops endpoints on ${ops.url} (/healthz /readyz /metrics)`);
   return ops;
@@ -33,10 +38,13 @@ export function stopOnSignals(stop: () => Promise<void>, graceMs = 20_000): void
       process.exit(1);
     }, graceMs);
     timer.unref();
-    stop().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGTERM", () => handler("SIGTERM"));
   process.on("SIGINT", () => handler("SIGINT"));

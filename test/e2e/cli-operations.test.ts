@@ -6,7 +6,12 @@ import { blackwell } from "../support/cli.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -23,10 +28,24 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
 
   beforeAll(async () => {
     h = await createHarness(3);
-    env = { KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "3", BLACKWELL_USER: "ops@acme" };
+    env = {
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "3",
+      BLACKWELL_USER: "ops@acme",
+    };
     const parsed = parseBlackwellYaml(readFileSync("examples/acme-corp/blackwell.yaml", "utf8"), "blackwell.yaml");
     for (const s of parsed.stacks) {
-      await h.produce("desired-state", "DesiredState", `acme-corp/${s.stack_id}`, [desiredToAvro({ ...s, state_version: "v1.0.0", previous_versions: [], applied_at: new Date().toISOString(), applied_by: "test" })]);
+      await h.produce("desired-state", "DesiredState", `acme-corp/${s.stack_id}`, [
+        desiredToAvro({
+          ...s,
+          state_version: "v1.0.0",
+          previous_versions: [],
+          applied_at: new Date().toISOString(),
+          applied_by: "test",
+        }),
+      ]);
     }
     await h.startReconciler();
     redriven = await collectTopic(h.ctx.kafka, h.ctx.names["resource-events"], "raw");
@@ -37,13 +56,24 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
   });
 
   it("produces events from JSON, shows the drift, acknowledges it and keeps history", async () => {
-    const event = JSON.stringify({ client_id: "acme-corp", environment: "prod", resource_name: "site_bucket", status: "deleted" });
+    const event = JSON.stringify({
+      client_id: "acme-corp",
+      environment: "prod",
+      resource_name: "site_bucket",
+      status: "deleted",
+    });
     const produced = await blackwell(["produce", "resource-events"], env, event);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stdout).toContain(`produced 1 record(s) to ${h.config.topicPrefix}resource-events`);
 
-    const drift = await eventually("the drift in `blackwell drift`", () => blackwell(["drift", "acme-corp", "--json"], env), (r) => r.code === 1 && r.stdout.includes("site_bucket"));
-    const open = (JSON.parse(drift.stdout) as Array<{ drift_id: string; component: string; observed: string }>).find((d) => d.component === "site_bucket")!;
+    const drift = await eventually(
+      "the drift in `blackwell drift`",
+      () => blackwell(["drift", "acme-corp", "--json"], env),
+      (r) => r.code === 1 && r.stdout.includes("site_bucket"),
+    );
+    const open = (JSON.parse(drift.stdout) as Array<{ drift_id: string; component: string; observed: string }>).find(
+      (d) => d.component === "site_bucket",
+    )!;
     expect(open.observed).toBe("deleted");
     const status = await blackwell(["status", "acme-corp"], env);
     expect(status.code).toBe(1);
@@ -70,12 +100,14 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
       { client_id: "acme-corp", resource_name: "site_bucket", status: "on fire" },
       { resource_name: "x", status: "healthy" },
       { client_id: "acme-corp", resource_name: "site_bucket", status: "healthy" },
-    ].map((r) => JSON.stringify(r)).join("\n");
+    ]
+      .map((r) => JSON.stringify(r))
+      .join("\n");
     const before = redriven.items.length;
     const res = await blackwell(["produce", "resource-events"], env, bad);
     expect(res.code).toBe(3);
     expect(res.stderr).toContain("nothing produced; 2 invalid record(s)");
-    expect(res.stderr).toContain("record 1: status \"on fire\" is not one of healthy, degraded, unhealthy, deleted");
+    expect(res.stderr).toContain('record 1: status "on fire" is not one of healthy, degraded, unhealthy, deleted');
     expect(res.stderr).toContain("record 2: client_id is required");
     await new Promise((r) => setTimeout(r, 500));
     expect(redriven.items.length).toBe(before);
@@ -84,10 +116,21 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
 
   it("lists dead letters with their reason and re-drives them to their source", async () => {
     const producer = await h.ctx.kafka.producer();
-    await producer.send([{ topic: h.ctx.names["resource-events"], key: "acme-corp", value: Buffer.from("definitely not avro") }]);
+    await producer.send([
+      { topic: h.ctx.names["resource-events"], key: "acme-corp", value: Buffer.from("definitely not avro") },
+    ]);
     await producer.disconnect();
-    const listed = await eventually("the dead letter", () => blackwell(["dlq", "list", "--json", "--client", "acme-corp"], env), (r) => r.stdout.includes("BLACKWELL_ERR_UNDECODABLE"));
-    const letters = JSON.parse(listed.stdout) as Array<{ dlq: string; source_topic: string; error_code: string; error_message: string }>;
+    const listed = await eventually(
+      "the dead letter",
+      () => blackwell(["dlq", "list", "--json", "--client", "acme-corp"], env),
+      (r) => r.stdout.includes("BLACKWELL_ERR_UNDECODABLE"),
+    );
+    const letters = JSON.parse(listed.stdout) as Array<{
+      dlq: string;
+      source_topic: string;
+      error_code: string;
+      error_message: string;
+    }>;
     const letter = letters.find((l) => l.error_code === "BLACKWELL_ERR_UNDECODABLE")!;
     expect(letter.source_topic).toBe(h.ctx.names["resource-events"]);
     const table = await blackwell(["dlq", "list", "--code", "BLACKWELL_ERR_UNDECODABLE"], env);
@@ -98,6 +141,10 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     const redrive = await blackwell(["dlq", "redrive", "--at", letter.dlq], env);
     expect(redrive.code, redrive.stderr).toBe(0);
     expect(redrive.stdout).toContain("re-drove 1 record(s)");
-    await redriven.waitFor((i) => i.some((r) => r.headers["blackwell.redriven-from"] === `${h.ctx.names.dlq}:${letter.dlq}`), 15_000, "the re-driven record");
+    await redriven.waitFor(
+      (i) => i.some((r) => r.headers["blackwell.redriven-from"] === `${h.ctx.names.dlq}:${letter.dlq}`),
+      15_000,
+      "the re-driven record",
+    );
   });
 });

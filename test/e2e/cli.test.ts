@@ -5,10 +5,14 @@ import { describe, expect, it } from "vitest";
 import { blackwell } from "../support/cli.js";
 import { testConfig } from "../support/kafka-env.js";
 
-
 describe("the blackwell command, run as a user runs it", () => {
   const config = testConfig(3);
-  const env = { KAFKA_BROKERS: config.brokers.join(","), SCHEMA_REGISTRY_URL: config.registryUrl, BLACKWELL_TOPIC_PREFIX: config.topicPrefix, BLACKWELL_PARTITIONS: "3" };
+  const env = {
+    KAFKA_BROKERS: config.brokers.join(","),
+    SCHEMA_REGISTRY_URL: config.registryUrl,
+    BLACKWELL_TOPIC_PREFIX: config.topicPrefix,
+    BLACKWELL_PARTITIONS: "3",
+  };
 
   it("prints help with exit 0 and refuses unknown commands with exit 2", async () => {
     const help = await blackwell(["--help"]);
@@ -24,7 +28,10 @@ describe("the blackwell command, run as a user runs it", () => {
   it("refuses an invalid blackwell.yaml with exit 3, naming file, line and field, and publishes nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "blackwell-cli-"));
     const file = join(dir, "blackwell.yaml");
-    writeFileSync(file, "apiVersion: blackwell.io/v1\nkind: Composition\nmetadata:\n  client_id: acme\nspec:\n  stacks:\n    - stack_id: web\n      environment: prod\n      providers: {cms: sanity}\n      staleness: {content_grace: later}\n");
+    writeFileSync(
+      file,
+      "apiVersion: blackwell.io/v1\nkind: Composition\nmetadata:\n  client_id: acme\nspec:\n  stacks:\n    - stack_id: web\n      environment: prod\n      providers: {cms: sanity}\n      staleness: {content_grace: later}\n",
+    );
     const res = await blackwell(["apply", "-f", file], env);
     expect(res.code).toBe(3);
     expect(res.stderr).toContain(`${file}:10: spec.stacks.0.staleness.content_grace: must be a duration`);
@@ -38,7 +45,10 @@ describe("the blackwell command, run as a user runs it", () => {
     expect(first.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created\s+-\s+v1\.0\.0/);
     const second = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json"], env);
     expect(second.code).toBe(0);
-    expect((JSON.parse(second.stdout) as { changes: Array<{ change: string }> }).changes.map((c) => c.change)).toEqual(["unchanged", "unchanged"]);
+    expect((JSON.parse(second.stdout) as { changes: Array<{ change: string }> }).changes.map((c) => c.change)).toEqual([
+      "unchanged",
+      "unchanged",
+    ]);
   });
 
   it("rolls a stack back to an earlier version, published as the next version", async () => {
@@ -50,21 +60,43 @@ describe("the blackwell command, run as a user runs it", () => {
     const changed = join(dir, "blackwell.yaml");
     writeFileSync(changed, original.replace("backoff_base: 30s", "backoff_base: 45s"));
     const second = await blackwell(["apply", "-f", changed, "--json"], own);
-    expect((JSON.parse(second.stdout) as { changes: Array<{ to: string }> }).changes.map((c) => c.to)).toEqual(["v1.1.0", "v1.1.0"]);
+    expect((JSON.parse(second.stdout) as { changes: Array<{ to: string }> }).changes.map((c) => c.to)).toEqual([
+      "v1.1.0",
+      "v1.1.0",
+    ]);
     const back = await blackwell(["rollback", "acme-corp", "cms-ecom-prod", "--to", "v1.0.0", "--json"], own);
     expect(back.code, back.stderr).toBe(0);
-    expect(JSON.parse(back.stdout)).toEqual({ client_id: "acme-corp", stack_id: "cms-ecom-prod", from: "v1.1.0", to: "v1.2.0", content_of: "v1.0.0" });
+    expect(JSON.parse(back.stdout)).toEqual({
+      client_id: "acme-corp",
+      stack_id: "cms-ecom-prod",
+      from: "v1.1.0",
+      to: "v1.2.0",
+      content_of: "v1.0.0",
+    });
     // The prod stack now holds the original content again; staging still holds the change.
     const again = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json", "--dry-run"], own);
-    expect((JSON.parse(again.stdout) as { changes: Array<{ stack_id: string; change: string }> }).changes.map((c) => [c.stack_id, c.change])).toEqual([["cms-ecom-prod", "unchanged"], ["cms-ecom-staging", "updated"]]);
+    expect(
+      (JSON.parse(again.stdout) as { changes: Array<{ stack_id: string; change: string }> }).changes.map((c) => [
+        c.stack_id,
+        c.change,
+      ]),
+    ).toEqual([
+      ["cms-ecom-prod", "unchanged"],
+      ["cms-ecom-staging", "updated"],
+    ]);
     const unknown = await blackwell(["rollback", "acme-corp", "cms-ecom-prod", "--to", "v9.9.9"], own);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toContain("version v9.9.9 of acme-corp/cms-ecom-prod is not in the desired history (known: v1.0.0, v1.1.0, v1.2.0)");
+    expect(unknown.stderr).toContain(
+      "version v9.9.9 of acme-corp/cms-ecom-prod is not in the desired history (known: v1.0.0, v1.1.0, v1.2.0)",
+    );
     expect((await blackwell(["rollback", "acme-corp", "cms-ecom-prod"], own)).code).toBe(2);
   });
 
   it("exits 4 with a clear message when Kafka is unreachable", async () => {
-    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_BROKERS: "127.0.0.1:1" });
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...env,
+      KAFKA_BROKERS: "127.0.0.1:1",
+    });
     expect(res.code).toBe(4);
     expect(res.stderr).toMatch(/blackwell apply: .*(ECONNREFUSED|Connection|connect)/i);
   });

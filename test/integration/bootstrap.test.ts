@@ -31,7 +31,13 @@ describe("topic bootstrap", () => {
 
   it("refuses existing topics whose partition count would break co-partitioning", async () => {
     await expect(
-      bootstrapTopics({ admin: t.admin, serde: t.serde, prefix: t.config.topicPrefix, partitions: 6, replicationFactor: 1 }),
+      bootstrapTopics({
+        admin: t.admin,
+        serde: t.serde,
+        prefix: t.config.topicPrefix,
+        partitions: 6,
+        replicationFactor: 1,
+      }),
     ).rejects.toThrow(/has 4 partitions, expected 6/);
   });
 });

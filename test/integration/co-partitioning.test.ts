@@ -3,7 +3,14 @@ import { createKafka } from "../../src/adapters/kafka/kafka-client.js";
 import { connectTestKafka, type TestKafka } from "../support/kafka-env.js";
 
 // Partitions for 6 partitions, from the Java client's murmur2 (see murmur2.test.ts).
-const EXPECTED_P6: Record<string, number> = { "acme-corp": 1, globex: 1, initech: 0, umbrella: 0, "client-00042": 5, c: 4 };
+const EXPECTED_P6: Record<string, number> = {
+  "acme-corp": 1,
+  globex: 1,
+  initech: 0,
+  umbrella: 0,
+  "client-00042": 5,
+  c: 4,
+};
 
 describe("co-partitioning on the real broker", () => {
   let t: TestKafka;

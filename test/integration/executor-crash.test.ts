@@ -6,7 +6,12 @@ import { healCommandValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 
-interface HealResult { command_key: string; status: string; error_message: string | null; details_json: string }
+interface HealResult {
+  command_key: string;
+  status: string;
+  error_message: string | null;
+  details_json: string;
+}
 
 describe("an executor process killed while acting", () => {
   let h: Harness;
@@ -28,10 +33,14 @@ describe("an executor process killed while acting", () => {
 
   const startExecutorProcess = (fault?: string) => {
     const child = startProcess("processors/executor/main.ts", {
-      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "3",
-      BLACKWELL_EXECUTOR_GROUP: `${h.config.topicPrefix}executor`, BLACKWELL_SESSION_TIMEOUT_MS: "6000",
-      BLACKWELL_BUILD_WATCH_INTERVAL_MS: "200", LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "warn",
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "3",
+      BLACKWELL_EXECUTOR_GROUP: `${h.config.topicPrefix}executor`,
+      BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+      BLACKWELL_BUILD_WATCH_INTERVAL_MS: "200",
+      LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "warn",
       ...(fault ? { BLACKWELL_FAULT: fault } : {}),
     });
     children.push(child);
@@ -40,7 +49,11 @@ describe("an executor process killed while acting", () => {
 
   it("after starting a build but before committing: the restarted executor reports that build and starts no second one", async () => {
     const project = await createBuildProject(cb);
-    const cmd = healCommandValue({ client_id: "crashy", action: "resource.rebuild", params: { project, resource: "db" } });
+    const cmd = healCommandValue({
+      client_id: "crashy",
+      action: "resource.rebuild",
+      params: { project, resource: "db" },
+    });
     const dying = startExecutorProcess("exit-after-effect");
     await h.produce("heal-commands", "HealCommand", "crashy", [cmd]);
     await dying.exited;
@@ -50,7 +63,11 @@ describe("an executor process killed while acting", () => {
     expect(results.values().filter((r) => r.command_key === cmd.command_key)).toHaveLength(0);
 
     startExecutorProcess();
-    await results.waitFor(() => results.values().some((r) => r.command_key === cmd.command_key && r.status === "started"), 60_000, "the started result after restart");
+    await results.waitFor(
+      () => results.values().some((r) => r.command_key === cmd.command_key && r.status === "started"),
+      60_000,
+      "the started result after restart",
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const started = results.values().filter((r) => r.command_key === cmd.command_key && r.status === "started");
     expect(started).toHaveLength(1);
@@ -66,8 +83,15 @@ describe("an executor process killed while acting", () => {
     await h.produce("heal-commands", "HealCommand", "crashy2", [cmd]);
     await dying.exited;
     startExecutorProcess();
-    await results.waitFor(() => results.values().some((r) => r.command_key === cmd.command_key), 60_000, "the result after restart");
-    expect(results.values().find((r) => r.command_key === cmd.command_key)).toMatchObject({ status: "failed", error_message: expect.stringContaining("outcome unknown") });
+    await results.waitFor(
+      () => results.values().some((r) => r.command_key === cmd.command_key),
+      60_000,
+      "the result after restart",
+    );
+    expect(results.values().find((r) => r.command_key === cmd.command_key)).toMatchObject({
+      status: "failed",
+      error_message: expect.stringContaining("outcome unknown"),
+    });
     expect(await buildsOf(cb, project)).toHaveLength(0);
   });
 });
@@ -80,9 +104,15 @@ describe("executors sharing heal-commands, one killed while acting", () => {
     const children: Child[] = [];
     const start = (fault?: string) => {
       const child = startProcess("processors/executor/main.ts", {
-        KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
-        BLACKWELL_PARTITIONS: "1", BLACKWELL_EXECUTOR_GROUP: `${h.config.topicPrefix}executor`, BLACKWELL_SESSION_TIMEOUT_MS: "6000",
-        BLACKWELL_BUILD_WATCH_INTERVAL_MS: "200", LOG_LEVEL: "info", ...(fault ? { BLACKWELL_FAULT: fault } : {}),
+        KAFKA_BROKERS: h.config.brokers.join(","),
+        SCHEMA_REGISTRY_URL: h.config.registryUrl,
+        BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+        BLACKWELL_PARTITIONS: "1",
+        BLACKWELL_EXECUTOR_GROUP: `${h.config.topicPrefix}executor`,
+        BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+        BLACKWELL_BUILD_WATCH_INTERVAL_MS: "200",
+        LOG_LEVEL: "info",
+        ...(fault ? { BLACKWELL_FAULT: fault } : {}),
       });
       children.push(child);
       return child;
@@ -103,9 +133,18 @@ describe("executors sharing heal-commands, one killed while acting", () => {
       expect(dead.proc.signalCode).toBe("SIGKILL");
       const builds = await buildsOf(cb, project);
       expect(builds).toHaveLength(1);
-      await results.waitFor(() => results.values().some((r) => r.command_key === cmd.command_key && r.status === "started"), 60_000, "the takeover's result");
+      await results.waitFor(
+        () => results.values().some((r) => r.command_key === cmd.command_key && r.status === "started"),
+        60_000,
+        "the takeover's result",
+      );
       await new Promise((r) => setTimeout(r, 1500));
-      expect(results.values().filter((r) => r.command_key === cmd.command_key && r.status === "started").map((r) => JSON.parse(r.details_json).build_id)).toEqual(builds);
+      expect(
+        results
+          .values()
+          .filter((r) => r.command_key === cmd.command_key && r.status === "started")
+          .map((r) => JSON.parse(r.details_json).build_id),
+      ).toEqual(builds);
       expect(await buildsOf(cb, project)).toEqual(builds);
       expect(survivor.output()).toContain("heal command was interrupted earlier; reporting without acting again");
       expect(survivor.proc.exitCode).toBeNull(); // it never acted, so its fault never fired

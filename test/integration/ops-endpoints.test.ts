@@ -21,22 +21,44 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
   it("answers health, becomes ready once its stores are restored, and exports the spec's metrics and its consumer lag", async () => {
     const group = `${h.config.topicPrefix}reconciler`;
     child = startProcess("processors/reconciler/main.ts", {
-      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
-      BLACKWELL_PARTITIONS: "3", BLACKWELL_APPLICATION_ID: group, BLACKWELL_STATE_DIR: h.stateDir, BLACKWELL_OPS_PORT: "0", LOG_LEVEL: "warn",
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "3",
+      BLACKWELL_APPLICATION_ID: group,
+      BLACKWELL_STATE_DIR: h.stateDir,
+      BLACKWELL_OPS_PORT: "0",
+      LOG_LEVEL: "warn",
     });
     const deadline = Date.now() + 60_000;
     let url: string | undefined;
-    while (!(url = /ops endpoints on (http:\/\/\S+)/.exec(child.output())?.[1]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!(url = /ops endpoints on (http:\/\/\S+)/.exec(child.output())?.[1]) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(url, child.output()).toBeDefined();
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((await fetch(`${url}/readyz`)).status !== 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
-    await h.produce("desired-state", "DesiredState", "ops/web", [desiredToAvro(desiredStack({ client_id: "ops", stack_id: "web", applied_at: new Date().toISOString(), resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:o", ignore_paths: [] }] }))]);
-    await h.produce("resource-events", "ResourceEvent", "ops", [resourceEventValue({ client_id: "ops", environment: "prod", resource_name: "db", status: "unhealthy" })]);
+    await h.produce("desired-state", "DesiredState", "ops/web", [
+      desiredToAvro(
+        desiredStack({
+          client_id: "ops",
+          stack_id: "web",
+          applied_at: new Date().toISOString(),
+          resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:o", ignore_paths: [] }],
+        }),
+      ),
+    ]);
+    await h.produce("resource-events", "ResourceEvent", "ops", [
+      resourceEventValue({ client_id: "ops", environment: "prod", resource_name: "db", status: "unhealthy" }),
+    ]);
     let families: ReturnType<typeof parsePrometheus> = [];
     const value = (name: string, labels: Record<string, string> = {}) =>
-      families.find((f) => f.name === name)?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((n, m) => n + Number(m.value ?? m.count ?? 0), 0) ?? 0;
+      families
+        .find((f) => f.name === name)
+        ?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+        .reduce((n, m) => n + Number(m.value ?? m.count ?? 0), 0) ?? 0;
     while (Date.now() < deadline) {
       families = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
       if (value("drift_detected_total", { drift_type: "resource", severity: "high" }) >= 1) break;
@@ -44,7 +66,11 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
     }
     expect(value("drift_detected_total", { drift_type: "resource", severity: "high" })).toBe(1);
     expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(2);
-    expect(families.find((f) => f.name === "kafka_consumer_group_lag")!.metrics.some((m) => m.labels?.group === group && m.labels?.topic === h.ctx.names["resource-events"])).toBe(true);
+    expect(
+      families
+        .find((f) => f.name === "kafka_consumer_group_lag")!
+        .metrics.some((m) => m.labels?.group === group && m.labels?.topic === h.ctx.names["resource-events"]),
+    ).toBe(true);
     // Committed offsets reach the coordinator a moment after the pass: the lag settles at zero.
     while (value("kafka_consumer_group_lag", { group }) !== 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 300));

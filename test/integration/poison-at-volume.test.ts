@@ -32,7 +32,17 @@ describe("poison and bad input at volume", () => {
     const { names, serde } = h.ctx;
     const base = Date.now() - 3_600_000;
     for (const c of CLIENTS) {
-      await h.produce("desired-state", "DesiredState", `${c}/web`, [desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:p", ignore_paths: [] }] }))]);
+      await h.produce("desired-state", "DesiredState", `${c}/web`, [
+        desiredToAvro(
+          desiredStack({
+            client_id: c,
+            stack_id: "web",
+            applied_at: new Date(base).toISOString(),
+            providers: { cms: null, ecommerce: null, ssg: null },
+            resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:p", ignore_paths: [] }],
+          }),
+        ),
+      ]);
     }
     await new Promise((r) => setTimeout(r, 1000));
     const before = summaries.reduce((n, s) => n + s.records + s.dlq, 0);
@@ -44,35 +54,87 @@ describe("poison and bad input at volume", () => {
     for (let i = 0; i < GOOD_PER_CLIENT; i++) {
       for (const c of CLIENTS) {
         const p = partitionForClient(c, 6);
-        messages.push({ key: c, partition: p, value: serde.encode(topic, "ResourceEvent", resourceEventValue({ client_id: c, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })) });
+        messages.push({
+          key: c,
+          partition: p,
+          value: serde.encode(
+            topic,
+            "ResourceEvent",
+            resourceEventValue({
+              client_id: c,
+              resource_name: "db",
+              status: i % 2 === 0 ? "unhealthy" : "healthy",
+              at: new Date(base + 1000 * (i + 1)),
+            }),
+          ),
+        });
         // Every tenth slot, something bad rides along on the same partition.
         if (++seq % 10 === 0) {
-          const kind = seq / 10 % 4;
-          if (kind === 0) messages.push({ key: c, partition: p, value: Buffer.from(`garbage ${seq}`), bad: "BLACKWELL_ERR_UNDECODABLE" });
-          if (kind === 1) messages.push({ key: c, partition: p, value: serde.encode(names.commands, "Command", commandValue({ client_id: c, command: "pause" })), bad: "BLACKWELL_ERR_INVALID_RECORD" });
-          if (kind === 2) messages.push({ key: c, partition: p, value: Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0x01]), Buffer.alloc(300 * 1024, 7)]), bad: "BLACKWELL_ERR_UNKNOWN_SCHEMA" });
-          if (kind === 3) messages.push({ key: `nobody-${seq}`, partition: p, value: serde.encode(topic, "ResourceEvent", resourceEventValue({ client_id: `nobody-${seq}`, resource_name: "db", status: "deleted" })), bad: "BLACKWELL_ERR_INVALID_RECORD" });
+          const kind = (seq / 10) % 4;
+          if (kind === 0)
+            messages.push({
+              key: c,
+              partition: p,
+              value: Buffer.from(`garbage ${seq}`),
+              bad: "BLACKWELL_ERR_UNDECODABLE",
+            });
+          if (kind === 1)
+            messages.push({
+              key: c,
+              partition: p,
+              value: serde.encode(names.commands, "Command", commandValue({ client_id: c, command: "pause" })),
+              bad: "BLACKWELL_ERR_INVALID_RECORD",
+            });
+          if (kind === 2)
+            messages.push({
+              key: c,
+              partition: p,
+              value: Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0x01]), Buffer.alloc(300 * 1024, 7)]),
+              bad: "BLACKWELL_ERR_UNKNOWN_SCHEMA",
+            });
+          if (kind === 3)
+            messages.push({
+              key: `nobody-${seq}`,
+              partition: p,
+              value: serde.encode(
+                topic,
+                "ResourceEvent",
+                resourceEventValue({ client_id: `nobody-${seq}`, resource_name: "db", status: "deleted" }),
+              ),
+              bad: "BLACKWELL_ERR_INVALID_RECORD",
+            });
         }
       }
     }
     // The unknown client's records are keyed right but land on a partition its key does not hash to: refused, not folded.
-    for (const m of messages.filter((x) => x.key?.startsWith("nobody-"))) if (partitionForClient(m.key!, 6) === m.partition) m.partition = (m.partition + 1) % 6;
-    for (let i = 0; i < messages.length; i += 200) await producer.send(messages.slice(i, i + 200).map(({ key, value, partition }) => ({ topic, key, value, partition })));
+    for (const m of messages.filter((x) => x.key?.startsWith("nobody-")))
+      if (partitionForClient(m.key!, 6) === m.partition) m.partition = (m.partition + 1) % 6;
+    for (let i = 0; i < messages.length; i += 200)
+      await producer.send(
+        messages.slice(i, i + 200).map(({ key, value, partition }) => ({ topic, key, value, partition })),
+      );
     await producer.disconnect();
     const badCount = messages.filter((m) => m.bad).length;
     const goodCount = messages.length - badCount;
 
-    await dlq.waitFor((i) => i.filter((d) => d.headers["blackwell.source.topic"] === topic).length >= badCount, 120_000, `${badCount} dead letters`);
+    await dlq.waitFor(
+      (i) => i.filter((d) => d.headers["blackwell.source.topic"] === topic).length >= badCount,
+      120_000,
+      `${badCount} dead letters`,
+    );
     await drift.waitFor((i) => i.length >= CLIENTS.length * GOOD_PER_CLIENT, 120_000, "every good flip's transition");
     await new Promise((r) => setTimeout(r, 1500));
     const processed = summaries.reduce((n, s) => n + s.records, 0);
     const dead = dlq.items.filter((d) => d.headers["blackwell.source.topic"] === topic);
     const after = summaries.reduce((n, s) => n + s.records + s.dlq, 0) - before;
-    console.log(`[poison] produced ${messages.length} (good ${goodCount}, bad ${badCount}); processed ${after - dead.length}, DLQ ${dead.length}, lost ${messages.length - after}`);
+    console.log(
+      `[poison] produced ${messages.length} (good ${goodCount}, bad ${badCount}); processed ${after - dead.length}, DLQ ${dead.length}, lost ${messages.length - after}`,
+    );
     expect(after).toBe(messages.length);
     expect(dead).toHaveLength(badCount);
     const byCode = new Map<string, number>();
-    for (const d of dead) byCode.set(d.headers["blackwell.error.code"]!, (byCode.get(d.headers["blackwell.error.code"]!) ?? 0) + 1);
+    for (const d of dead)
+      byCode.set(d.headers["blackwell.error.code"]!, (byCode.get(d.headers["blackwell.error.code"]!) ?? 0) + 1);
     const expected = new Map<string, number>();
     for (const m of messages.filter((x) => x.bad)) expected.set(m.bad!, (expected.get(m.bad!) ?? 0) + 1);
     expect(Object.fromEntries(byCode)).toEqual(Object.fromEntries(expected));

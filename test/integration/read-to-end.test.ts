@@ -10,7 +10,11 @@ import { readToEnd } from "../../src/adapters/kafka/read-to-end.js";
  * transitions that way).
  */
 describe("reading a topic to its end while a transaction on it is being decided", () => {
-  const kafka = new Kafka({ clientId: "read-to-end-test", brokers: [inject("kafkaBrokers")], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "read-to-end-test",
+    brokers: [inject("kafkaBrokers")],
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   const topic = `read-to-end-${randomUUID().slice(0, 8)}`;
 
@@ -24,7 +28,11 @@ describe("reading a topic to its end while a transaction on it is being decided"
   });
 
   it("includes the records of a transaction that commits after the read started, and nothing aborted", async () => {
-    const producer = kafka.producer({ transactionalId: `read-to-end-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      transactionalId: `read-to-end-${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     try {
       const aborted = await producer.transaction();
@@ -34,7 +42,9 @@ describe("reading a topic to its end while a transaction on it is being decided"
       await open.send({ topic, messages: ["a", "b", "c", "d", "e"].map((value) => ({ partition: 0, value })) });
       const read: Array<{ partition: number; value: string }> = [];
       const reading = readToEnd(kafka, admin, {
-        topic, groupPrefix: "read-to-end-test", timeoutMs: 60_000,
+        topic,
+        groupPrefix: "read-to-end-test",
+        timeoutMs: 60_000,
         onBatch: (batch) => {
           for (const m of batch.records) read.push({ partition: batch.partition, value: m.value!.toString() });
         },

@@ -27,22 +27,132 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
     const producer = await h.ctx.kafka.producer();
     const p = partitionForClient(CLIENT, 3);
     const wrongPartition = (p + 1) % 3;
-    const good = (n: number) => Array.from({ length: n }, () => ({ key: CLIENT, partition: p, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" })) }));
+    const good = (n: number) =>
+      Array.from({ length: n }, () => ({
+        key: CLIENT,
+        partition: p,
+        value: serde.encode(
+          names["provider-events"],
+          "ProviderEvent",
+          providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" }),
+        ),
+      }));
     const bad: Array<{ topic: string; key: string | null; value: Buffer | null; partition: number; expect: string }> = [
-      { topic: names["provider-events"], key: CLIENT, value: Buffer.from("definitely not avro"), partition: p, expect: "BLACKWELL_ERR_UNDECODABLE" },
-      { topic: names["provider-events"], key: CLIENT, value: serde.encode(names.commands, "Command", commandValue({ client_id: CLIENT, command: "pause" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["provider-events"], key: CLIENT, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "content.exploded" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["provider-events"], key: CLIENT, value: serde.encode(names["provider-events"], "ProviderEvent", { ...providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" }), timestamp: "yesterday" }), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["provider-events"], key: CLIENT, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: "someone-else", provider_name: "sanity", event_type: "provider.heartbeat" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["provider-events"], key: CLIENT, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" })), partition: wrongPartition, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["provider-events"], key: null, value: serde.encode(names["provider-events"], "ProviderEvent", providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["resource-events"], key: CLIENT, value: Buffer.from([0, 0x7f, 0xff, 0xff, 0x00, 1, 2]), partition: p, expect: "BLACKWELL_ERR_UNKNOWN_SCHEMA" },
-      { topic: names["resource-events"], key: CLIENT, value: serde.encode(names["resource-events"], "ResourceEvent", resourceEventValue({ client_id: CLIENT, resource_name: "db", status: "on-fire" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names.commands, key: CLIENT, value: serde.encode(names.commands, "Command", commandValue({ client_id: CLIENT, command: "self-destruct" })), partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names.commands, key: CLIENT, value: Buffer.from([1, 2, 3, 4, 5, 6]), partition: p, expect: "BLACKWELL_ERR_UNDECODABLE" },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: Buffer.from("definitely not avro"),
+        partition: p,
+        expect: "BLACKWELL_ERR_UNDECODABLE",
+      },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: serde.encode(names.commands, "Command", commandValue({ client_id: CLIENT, command: "pause" })),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: serde.encode(
+          names["provider-events"],
+          "ProviderEvent",
+          providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "content.exploded" }),
+        ),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: serde.encode(names["provider-events"], "ProviderEvent", {
+          ...providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" }),
+          timestamp: "yesterday",
+        }),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: serde.encode(
+          names["provider-events"],
+          "ProviderEvent",
+          providerEventValue({ client_id: "someone-else", provider_name: "sanity", event_type: "provider.heartbeat" }),
+        ),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["provider-events"],
+        key: CLIENT,
+        value: serde.encode(
+          names["provider-events"],
+          "ProviderEvent",
+          providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" }),
+        ),
+        partition: wrongPartition,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["provider-events"],
+        key: null,
+        value: serde.encode(
+          names["provider-events"],
+          "ProviderEvent",
+          providerEventValue({ client_id: CLIENT, provider_name: "sanity", event_type: "provider.heartbeat" }),
+        ),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names["resource-events"],
+        key: CLIENT,
+        value: Buffer.from([0, 0x7f, 0xff, 0xff, 0x00, 1, 2]),
+        partition: p,
+        expect: "BLACKWELL_ERR_UNKNOWN_SCHEMA",
+      },
+      {
+        topic: names["resource-events"],
+        key: CLIENT,
+        value: serde.encode(
+          names["resource-events"],
+          "ResourceEvent",
+          resourceEventValue({ client_id: CLIENT, resource_name: "db", status: "on-fire" }),
+        ),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names.commands,
+        key: CLIENT,
+        value: serde.encode(names.commands, "Command", commandValue({ client_id: CLIENT, command: "self-destruct" })),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
+        topic: names.commands,
+        key: CLIENT,
+        value: Buffer.from([1, 2, 3, 4, 5, 6]),
+        partition: p,
+        expect: "BLACKWELL_ERR_UNDECODABLE",
+      },
       { topic: names["desired-state"], key: CLIENT, value: null, partition: p, expect: "BLACKWELL_ERR_INVALID_RECORD" },
-      { topic: names["desired-state"], key: `${CLIENT}/web`, value: Buffer.from("{\"yaml\": true}"), partition: p, expect: "BLACKWELL_ERR_UNDECODABLE" },
-      { topic: names["heal-results"], key: CLIENT, value: Buffer.alloc(0), partition: p, expect: "BLACKWELL_ERR_UNDECODABLE" },
+      {
+        topic: names["desired-state"],
+        key: `${CLIENT}/web`,
+        value: Buffer.from('{"yaml": true}'),
+        partition: p,
+        expect: "BLACKWELL_ERR_UNDECODABLE",
+      },
+      {
+        topic: names["heal-results"],
+        key: CLIENT,
+        value: Buffer.alloc(0),
+        partition: p,
+        expect: "BLACKWELL_ERR_UNDECODABLE",
+      },
     ];
     let produced = 0;
     const send = (topic: string, records: Array<{ key: string | null; value: Buffer | null; partition: number }>) =>
@@ -68,7 +178,9 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
     const byCode = dlq.items.map((i) => i.headers["blackwell.error.code"]).sort();
     expect(byCode).toEqual(bad.map((b) => b.expect).sort());
     for (const item of dlq.items) {
-      expect(item.headers["blackwell.source.topic"]).toMatch(/\.(provider-events|resource-events|commands|desired-state|heal-results)$/);
+      expect(item.headers["blackwell.source.topic"]).toMatch(
+        /\.(provider-events|resource-events|commands|desired-state|heal-results)$/,
+      );
       expect(item.headers["blackwell.source.offset"]).toMatch(/^\d+$/);
       expect(item.headers["blackwell.source.partition"]).toMatch(/^\d$/);
       expect(item.headers["blackwell.error.message"]!.length).toBeGreaterThan(10);

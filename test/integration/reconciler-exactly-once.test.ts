@@ -7,8 +7,16 @@ import { startProcess, type Child } from "../support/child-process.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 
-interface DriftEvent { event_id: string; drift_id: string; transition: string }
-interface StateRecord { stack_id: string; client_id: string; status: string }
+interface DriftEvent {
+  event_id: string;
+  drift_id: string;
+  transition: string;
+}
+interface StateRecord {
+  stack_id: string;
+  client_id: string;
+  status: string;
+}
 
 const CLIENTS = Array.from({ length: 30 }, (_, i) => `client-${String(i).padStart(3, "0")}`);
 const FLIPS = 40; // per client: unhealthy, healthy, unhealthy, ... -> one transition each
@@ -34,10 +42,15 @@ describe("exactly once across a SIGKILL of the reconciler process", () => {
 
   const startReconcilerProcess = () => {
     const child = startProcess("processors/reconciler/main.ts", {
-      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "3",
-      BLACKWELL_APPLICATION_ID: `${h.config.topicPrefix}reconciler`, BLACKWELL_STATE_DIR: h.stateDir,
-      BLACKWELL_WALL_CLOCK_TICKS: "0", BLACKWELL_SESSION_TIMEOUT_MS: "6000", LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "warn",
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "3",
+      BLACKWELL_APPLICATION_ID: `${h.config.topicPrefix}reconciler`,
+      BLACKWELL_STATE_DIR: h.stateDir,
+      BLACKWELL_WALL_CLOCK_TICKS: "0",
+      BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+      LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "warn",
     });
     children.push(child);
     return child;
@@ -47,13 +60,27 @@ describe("exactly once across a SIGKILL of the reconciler process", () => {
     const base = Date.now() - 3_600_000;
     for (const client of CLIENTS) {
       const desired = desiredStack({
-        client_id: client, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: "codebuild" },
+        client_id: client,
+        stack_id: "web",
+        applied_at: new Date(base).toISOString(),
+        providers: { cms: null, ecommerce: null, ssg: "codebuild" },
         resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-        staleness: { provider_silence_seconds: DAY, resource_ttl_seconds: DAY, content_grace_seconds: 300, webhook_failure_threshold: 3 },
+        staleness: {
+          provider_silence_seconds: DAY,
+          resource_ttl_seconds: DAY,
+          content_grace_seconds: 300,
+          webhook_failure_threshold: 3,
+        },
       });
       await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desired)]);
     }
-    const flip = (client: string, i: number) => resourceEventValue({ client_id: client, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) });
+    const flip = (client: string, i: number) =>
+      resourceEventValue({
+        client_id: client,
+        resource_name: "db",
+        status: i % 2 === 0 ? "unhealthy" : "healthy",
+        at: new Date(base + 1000 * (i + 1)),
+      });
     const produceFlips = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
         for (const client of CLIENTS) await h.produce("resource-events", "ResourceEvent", client, [flip(client, i)]);
@@ -73,10 +100,14 @@ describe("exactly once across a SIGKILL of the reconciler process", () => {
     await produceFlips(30, FLIPS);
     const expected = CLIENTS.length * FLIPS;
     await drift.waitFor((items) => items.length >= expected, 120_000, `${expected} transitions`);
-    await states.waitFor((items) => {
-      const last = new Map(items.map((i) => [i.key, i.value?.status]));
-      return CLIENTS.every((c) => last.get(`${c}/web`) === "healthy");
-    }, 60_000, "every stack healthy");
+    await states.waitFor(
+      (items) => {
+        const last = new Map(items.map((i) => [i.key, i.value?.status]));
+        return CLIENTS.every((c) => last.get(`${c}/web`) === "healthy");
+      },
+      60_000,
+      "every stack healthy",
+    );
     await new Promise((r) => setTimeout(r, 2000)); // would-be duplicates have time to show up
 
     const ids = drift.values().map((v) => v.event_id);
@@ -85,12 +116,16 @@ describe("exactly once across a SIGKILL of the reconciler process", () => {
     const perDrift = new Map<string, string[]>();
     for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
     expect(perDrift.size).toBe(CLIENTS.length);
-    for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+    for (const seq of perDrift.values())
+      expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
 
     await first.kill("SIGTERM");
     const replay = await replayAndCompare(h.ctx);
     expect(replay.stacks.differences).toEqual([]);
-    expect(replay.transitions, JSON.stringify({ transitions: replay.transitions, phases: replay.phases })).toMatchObject({ live: expected, replayed: expected, equal: true });
+    expect(
+      replay.transitions,
+      JSON.stringify({ transitions: replay.transitions, phases: replay.phases }),
+    ).toMatchObject({ live: expected, replayed: expected, equal: true });
     expect(replay.equal).toBe(true);
   }, 300_000);
 });

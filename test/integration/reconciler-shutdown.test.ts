@@ -22,10 +22,17 @@ describe("graceful shutdown of the reconciler process", () => {
   it("on SIGTERM finishes, leaves the consumer group and exits 0 within a bounded time", async () => {
     const groupId = `${h.config.topicPrefix}reconciler`;
     child = startProcess("processors/reconciler/main.ts", {
-      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl, BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
-      BLACKWELL_PARTITIONS: "3", BLACKWELL_APPLICATION_ID: groupId, BLACKWELL_STATE_DIR: h.stateDir, LOG_LEVEL: "warn",
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "3",
+      BLACKWELL_APPLICATION_ID: groupId,
+      BLACKWELL_STATE_DIR: h.stateDir,
+      LOG_LEVEL: "warn",
     });
-    await h.produce("desired-state", "DesiredState", "calm/web", [desiredToAvro(desiredStack({ client_id: "calm", stack_id: "web", applied_at: new Date().toISOString() }))]);
+    await h.produce("desired-state", "DesiredState", "calm/web", [
+      desiredToAvro(desiredStack({ client_id: "calm", stack_id: "web", applied_at: new Date().toISOString() })),
+    ]);
     await states.waitFor((items) => items.length >= 1, 60_000, "the reconciler working");
 
     const started = Date.now();

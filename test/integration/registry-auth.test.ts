@@ -43,13 +43,24 @@ describe("a schema registry that requires basic auth, and goes away", () => {
         return;
       }
       if (req.headers.authorization !== expected) {
-        res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="registry"' }).end(JSON.stringify({ error_code: 401, message: "Unauthorized" }));
+        res
+          .writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="registry"' })
+          .end(JSON.stringify({ error_code: 401, message: "Unauthorized" }));
         return;
       }
-      const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       forward.on("error", () => res.writeHead(502).end());
       req.pipe(forward);
     });
@@ -60,10 +71,18 @@ describe("a schema registry that requires basic auth, and goes away", () => {
     await new Promise((r) => server.close(() => r(undefined)));
   });
 
-  const env = () => ({ KAFKA_BROKERS: inject("kafkaBrokers"), SCHEMA_REGISTRY_URL: registryUrl, BLACKWELL_TOPIC_PREFIX: "regauth.", SCHEMA_REGISTRY_USERNAME: "registry-user" });
+  const env = () => ({
+    KAFKA_BROKERS: inject("kafkaBrokers"),
+    SCHEMA_REGISTRY_URL: registryUrl,
+    BLACKWELL_TOPIC_PREFIX: "regauth.",
+    SCHEMA_REGISTRY_USERNAME: "registry-user",
+  });
 
   it("refuses a wrong password with a clear error and exit 4, and never prints it", async () => {
-    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env(), SCHEMA_REGISTRY_PASSWORD: WRONG });
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...env(),
+      SCHEMA_REGISTRY_PASSWORD: WRONG,
+    });
     expect(res.code).toBe(4);
     expect(res.stderr).toMatch(/the schema registry refused the credentials \(HTTP 401\)/);
     expect(res.stdout + res.stderr).not.toContain(WRONG);
@@ -76,7 +95,10 @@ describe("a schema registry that requires basic auth, and goes away", () => {
   });
 
   it("works with the right password and never logs it", async () => {
-    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env(), SCHEMA_REGISTRY_PASSWORD: PASSWORD });
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...env(),
+      SCHEMA_REGISTRY_PASSWORD: PASSWORD,
+    });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+(created|unchanged|updated)/);
     expect(res.stdout + res.stderr).not.toContain(PASSWORD);
@@ -86,7 +108,15 @@ describe("a schema registry that requires basic auth, and goes away", () => {
   it("a reconciler that cannot reach the registry waits and dead-letters nothing, then carries on", async () => {
     const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
     const auth = { username: "registry-user", password: PASSWORD };
-    const config = { brokers: [inject("kafkaBrokers")], registryUrl, registryAuth: auth, topicPrefix: `regdown-${Date.now()}.`, partitions: 3, replicationFactor: 1, clientId: "registry-outage" };
+    const config = {
+      brokers: [inject("kafkaBrokers")],
+      registryUrl,
+      registryAuth: auth,
+      topicPrefix: `regdown-${Date.now()}.`,
+      partitions: 3,
+      replicationFactor: 1,
+      clientId: "registry-outage",
+    };
     const ctx = await createAppContext(config, log);
     const serde = AvroSerde.forUrl(registryUrl, loadSchemas(), auth);
     await bootstrapTopics({ admin: ctx.admin, serde, prefix: config.topicPrefix, partitions: 3, replicationFactor: 1 });
@@ -95,18 +125,68 @@ describe("a schema registry that requires basic auth, and goes away", () => {
     const newer = new SchemaRegistry({ host: registryUrl, auth });
     const evolved = loadSchemas().get("ResourceEvent")!.schema({ exportAttrs: true }) as { fields: unknown[] };
     evolved.fields.push({ name: "region", type: ["null", "string"], default: null });
-    const { id: newerId } = await newer.register({ type: SchemaType.AVRO, schema: JSON.stringify(evolved) }, { subject: `${ctx.names["resource-events"]}-value` });
+    const { id: newerId } = await newer.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(evolved) },
+      { subject: `${ctx.names["resource-events"]}-value` },
+    );
     const stateDir = mkdtempSync(join(tmpdir(), "blackwell-registry-outage-"));
-    const runner = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde, names: ctx.names, partitions: 3, applicationId: `${config.topicPrefix}reconciler`, stateDir, log, wallClockTicks: false });
+    const runner = new ReconcilerRunner({
+      kafka: ctx.kafka,
+      admin: ctx.admin,
+      serde,
+      names: ctx.names,
+      partitions: 3,
+      applicationId: `${config.topicPrefix}reconciler`,
+      stateDir,
+      log,
+      wallClockTicks: false,
+    });
     const producer = await ctx.kafka.producer();
-    const drift = await collectTopic<{ transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
+    const drift = await collectTopic<{ transition: string }>(
+      ctx.kafka,
+      ctx.names["drift-events"],
+      "DriftEvent",
+      ctx.serde,
+    );
     const dlq = await collectTopic<Buffer>(ctx.kafka, ctx.names.dlq, "raw");
     try {
       const clients = ["outage-a", "outage-b", "outage-c"];
       const topicD = ctx.names["desired-state"];
       const topicR = ctx.names["resource-events"];
-      await producer.send(clients.map((c) => ({ topic: topicD, key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(Date.now() - 60_000).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${c}`, ignore_paths: [] }] }))) })));
-      const events = await Promise.all(clients.map(async (c) => ({ key: c, value: await newer.encode(newerId, { ...resourceEventValue({ client_id: c, environment: "prod", resource_name: "db", status: "unhealthy", at: new Date() }), region: "eu-west-1" }) })));
+      await producer.send(
+        clients.map((c) => ({
+          topic: topicD,
+          key: `${c}/web`,
+          value: ctx.serde.encode(
+            topicD,
+            "DesiredState",
+            desiredToAvro(
+              desiredStack({
+                client_id: c,
+                stack_id: "web",
+                applied_at: new Date(Date.now() - 60_000).toISOString(),
+                providers: { cms: null, ecommerce: null, ssg: null },
+                resources: [{ name: "db", arn: `arn:aws:rds:eu-west-1:1:db:${c}`, ignore_paths: [] }],
+              }),
+            ),
+          ),
+        })),
+      );
+      const events = await Promise.all(
+        clients.map(async (c) => ({
+          key: c,
+          value: await newer.encode(newerId, {
+            ...resourceEventValue({
+              client_id: c,
+              environment: "prod",
+              resource_name: "db",
+              status: "unhealthy",
+              at: new Date(),
+            }),
+            region: "eu-west-1",
+          }),
+        })),
+      );
       await producer.send(events.map((e) => ({ topic: topicR, ...e })));
       outage = true;
       await runner.start();

@@ -10,7 +10,11 @@ import { startProcess, type Child } from "../support/child-process.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 
-interface DriftEvent { event_id: string; drift_id: string; transition: string }
+interface DriftEvent {
+  event_id: string;
+  drift_id: string;
+  transition: string;
+}
 
 const CLIENTS = Array.from({ length: 40 }, (_, i) => `tenant-${String(i).padStart(3, "0")}`);
 const FLIPS = 30;
@@ -34,28 +38,58 @@ describe("scale-out: one, two, then three reconciler instances sharing partition
   /** Each instance has its own disk: what it gains it must restore from the changelog. */
   const startInstance = () => {
     const child = startProcess("processors/reconciler/main.ts", {
-      KAFKA_BROKERS: h.config.brokers.join(","), SCHEMA_REGISTRY_URL: h.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix, BLACKWELL_PARTITIONS: "6",
-      BLACKWELL_APPLICATION_ID: `${h.config.topicPrefix}reconciler`, BLACKWELL_STATE_DIR: mkdtempSync(join(tmpdir(), "blackwell-instance-")),
-      BLACKWELL_WALL_CLOCK_TICKS: "0", BLACKWELL_SESSION_TIMEOUT_MS: "6000", LOG_LEVEL: "info",
+      KAFKA_BROKERS: h.config.brokers.join(","),
+      SCHEMA_REGISTRY_URL: h.config.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: h.config.topicPrefix,
+      BLACKWELL_PARTITIONS: "6",
+      BLACKWELL_APPLICATION_ID: `${h.config.topicPrefix}reconciler`,
+      BLACKWELL_STATE_DIR: mkdtempSync(join(tmpdir(), "blackwell-instance-")),
+      BLACKWELL_WALL_CLOCK_TICKS: "0",
+      BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+      LOG_LEVEL: "info",
     });
     children.push(child);
     return child;
   };
-  const restoreLines = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"')).map((l) => JSON.parse(l) as { gained: number[]; restoreMs: number; tasks: number[] });
+  const restoreLines = (c: Child) =>
+    c
+      .output()
+      .split("\n")
+      .filter((l) => l.includes('"msg":"tasks ready"'))
+      .map((l) => JSON.parse(l) as { gained: number[]; restoreMs: number; tasks: number[] });
 
   it("hands partitions over with their state: every transition exactly once, and the end equals a single-instance replay", async () => {
     const base = Date.now() - 3_600_000;
     for (const client of CLIENTS) {
-      await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desiredStack({
-        client_id: client, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null },
-        resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-        staleness: { provider_silence_seconds: DAY, resource_ttl_seconds: DAY, content_grace_seconds: 300, webhook_failure_threshold: 3 },
-      }))]);
+      await h.produce("desired-state", "DesiredState", `${client}/web`, [
+        desiredToAvro(
+          desiredStack({
+            client_id: client,
+            stack_id: "web",
+            applied_at: new Date(base).toISOString(),
+            providers: { cms: null, ecommerce: null, ssg: null },
+            resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
+            staleness: {
+              provider_silence_seconds: DAY,
+              resource_ttl_seconds: DAY,
+              content_grace_seconds: 300,
+              webhook_failure_threshold: 3,
+            },
+          }),
+        ),
+      ]);
     }
     const flips = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        for (const client of CLIENTS) await h.produce("resource-events", "ResourceEvent", client, [resourceEventValue({ client_id: client, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })]);
+        for (const client of CLIENTS)
+          await h.produce("resource-events", "ResourceEvent", client, [
+            resourceEventValue({
+              client_id: client,
+              resource_name: "db",
+              status: i % 2 === 0 ? "unhealthy" : "healthy",
+              at: new Date(base + 1000 * (i + 1)),
+            }),
+          ]);
       }
     };
 
@@ -85,18 +119,33 @@ describe("scale-out: one, two, then three reconciler instances sharing partition
     expect(new Set(ids).size).toBe(expected);
     const perDrift = new Map<string, string[]>();
     for (const v of drift.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
-    for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+    for (const seq of perDrift.values())
+      expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
     // After the kill the two survivors own all six partitions between them, each restored from the changelog.
     // The newest assignment line of each survivor (gains say "tasks ready", revocations alone say "assignment unchanged").
-    const last = (c: Child) => c.output().split("\n").filter((l) => l.includes('"msg":"tasks ready"') || l.includes('"msg":"assignment unchanged apart from revocations"')).map((l) => JSON.parse(l) as { tasks: number[] }).at(-1);
+    const last = (c: Child) =>
+      c
+        .output()
+        .split("\n")
+        .filter(
+          (l) => l.includes('"msg":"tasks ready"') || l.includes('"msg":"assignment unchanged apart from revocations"'),
+        )
+        .map((l) => JSON.parse(l) as { tasks: number[] })
+        .at(-1);
     const owned = [...(last(second)?.tasks ?? []), ...(last(third)?.tasks ?? [])].sort();
     expect(owned).toEqual([0, 1, 2, 3, 4, 5]);
-    for (const c of [second, third]) console.log(`[scale-out] hand-overs: ${JSON.stringify(restoreLines(c).map((l) => ({ gained: l.gained, restoreMs: l.restoreMs })))}`);
+    for (const c of [second, third])
+      console.log(
+        `[scale-out] hand-overs: ${JSON.stringify(restoreLines(c).map((l) => ({ gained: l.gained, restoreMs: l.restoreMs })))}`,
+      );
 
     await second.kill("SIGTERM");
     await third.kill("SIGTERM");
     const replay = await replayAndCompare(h.ctx);
     expect(replay.stacks.differences).toEqual([]);
-    expect(replay.transitions, JSON.stringify({ transitions: replay.transitions, phases: replay.phases })).toMatchObject({ live: expected, replayed: expected, equal: true });
+    expect(
+      replay.transitions,
+      JSON.stringify({ transitions: replay.transitions, phases: replay.phases }),
+    ).toMatchObject({ live: expected, replayed: expected, equal: true });
   }, 300_000);
 });

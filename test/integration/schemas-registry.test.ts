@@ -16,18 +16,21 @@ describe("Avro contracts against the real schema registry", () => {
   });
   afterAll(async () => t.close());
 
-  it.each(SCHEMA_NAMES)("%s round-trips through the registry, decoded by a reader that only knows the id", async (name) => {
-    const spec = TOPICS.find((s) => s.schema === name)!;
-    const topic = topicNames(t.config.topicPrefix)[spec.role];
-    const value = types.get(name)!.random();
-    const wire = t.serde.encode(topic, name, value);
-    expect(wire.readUInt8(0)).toBe(0);
-    // A fresh serde has no cache: it must fetch the writer schema by id from the registry.
-    const reader = AvroSerde.forUrl(t.config.registryUrl, types);
-    const decoded = await reader.decode(name, wire);
-    expect(decoded).toEqual(value);
-    expect(types.get(name)!.toBuffer(decoded).equals(types.get(name)!.toBuffer(value))).toBe(true);
-  });
+  it.each(SCHEMA_NAMES)(
+    "%s round-trips through the registry, decoded by a reader that only knows the id",
+    async (name) => {
+      const spec = TOPICS.find((s) => s.schema === name)!;
+      const topic = topicNames(t.config.topicPrefix)[spec.role];
+      const value = types.get(name)!.random();
+      const wire = t.serde.encode(topic, name, value);
+      expect(wire.readUInt8(0)).toBe(0);
+      // A fresh serde has no cache: it must fetch the writer schema by id from the registry.
+      const reader = AvroSerde.forUrl(t.config.registryUrl, types);
+      const decoded = await reader.decode(name, wire);
+      expect(decoded).toEqual(value);
+      expect(types.get(name)!.toBuffer(decoded).equals(types.get(name)!.toBuffer(value))).toBe(true);
+    },
+  );
 
   it("sets BACKWARD compatibility on every subject it registers", async () => {
     const names = topicNames(t.config.topicPrefix);
@@ -38,21 +41,34 @@ describe("Avro contracts against the real schema registry", () => {
 
   it("registers the contracts with their field defaults, so adding a defaulted field later is accepted", async () => {
     const subject = `${topicNames(t.config.topicPrefix)["desired-state"]}-value`;
-    const latest = (await (await fetch(`${t.config.registryUrl}/subjects/${subject}/versions/latest`)).json()) as { schema: string };
+    const latest = (await (await fetch(`${t.config.registryUrl}/subjects/${subject}/versions/latest`)).json()) as {
+      schema: string;
+    };
     const staleness = (JSON.parse(latest.schema) as avro.schema.RecordType).fields.find((f) => f.name === "staleness")!;
-    expect((staleness.type as avro.schema.RecordType).fields.find((f) => f.name === "content_grace_seconds")!.default).toBe(300);
+    expect(
+      (staleness.type as avro.schema.RecordType).fields.find((f) => f.name === "content_grace_seconds")!.default,
+    ).toBe(300);
   });
 
   it("accepts a backward-compatible change (new field with default) and refuses an incompatible one", async () => {
     const topic = topicNames(t.config.topicPrefix)["provider-events"];
     const base = types.get("ProviderEvent")!.schema() as avro.schema.RecordType;
-    const compatible = { ...base, fields: [...base.fields, { name: "region", type: ["null", "string"], default: null }] };
+    const compatible = {
+      ...base,
+      fields: [...base.fields, { name: "region", type: ["null", "string"], default: null }],
+    };
     const incompatible = { ...base, fields: [...base.fields, { name: "tenant_tier", type: "string" }] };
     const registry = new SchemaRegistry({ host: t.config.registryUrl });
-    const ok = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(compatible) }, { subject: `${topic}-value` });
+    const ok = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(compatible) },
+      { subject: `${topic}-value` },
+    );
     expect(ok.id).toBeGreaterThan(0);
 
-    const serde = new AvroSerde({ registry, types: new Map([["ProviderEvent", avro.Type.forSchema(incompatible as avro.Schema)]]) });
+    const serde = new AvroSerde({
+      registry,
+      types: new Map([["ProviderEvent", avro.Type.forSchema(incompatible as avro.Schema)]]),
+    });
     const refused = await serde.register(topic, "ProviderEvent").catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BlackwellError);
     expect((refused as BlackwellError).code).toBe("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE");
@@ -62,20 +78,41 @@ describe("Avro contracts against the real schema registry", () => {
   it("decodes a record written with an older schema version into the current reader", async () => {
     const topic = topicNames(t.config.topicPrefix)["resource-events"];
     const current = types.get("ResourceEvent")!.schema() as avro.schema.RecordType;
-    const older = { ...current, fields: current.fields.filter((f) => f.name !== "details_json" && f.name !== "source") };
+    const older = {
+      ...current,
+      fields: current.fields.filter((f) => f.name !== "details_json" && f.name !== "source"),
+    };
     const registry = new SchemaRegistry({ host: t.config.registryUrl });
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(older) }, { subject: `${topic}-old-value` });
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(older) },
+      { subject: `${topic}-old-value` },
+    );
     const olderType = avro.Type.forSchema(older as avro.Schema);
-    const body = olderType.toBuffer({ event_id: "e1", client_id: "acme", stack_id: null, environment: "prod", resource_name: "cdn", resource_arn: null, status: "healthy", timestamp: "2026-01-01T00:00:00Z" });
+    const body = olderType.toBuffer({
+      event_id: "e1",
+      client_id: "acme",
+      stack_id: null,
+      environment: "prod",
+      resource_name: "cdn",
+      resource_arn: null,
+      status: "healthy",
+      timestamp: "2026-01-01T00:00:00Z",
+    });
     const wire = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
     wire.writeInt32BE(id, 1);
-    const decoded = await t.serde.decode<{ source: string; details_json: string; resource_name: string }>("ResourceEvent", wire);
+    const decoded = await t.serde.decode<{ source: string; details_json: string; resource_name: string }>(
+      "ResourceEvent",
+      wire,
+    );
     expect(decoded).toMatchObject({ resource_name: "cdn", source: "unknown", details_json: "{ }" });
   });
 
   describe("bad input yields typed, non-retriable errors", () => {
     const expectCode = async (p: Promise<unknown>, code: string) => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BlackwellError);
       expect((err as BlackwellError).code).toBe(code);
       expect((err as BlackwellError).retriable).toBe(false);

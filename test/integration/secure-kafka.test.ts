@@ -27,10 +27,54 @@ describe("SASL and TLS connections to Kafka", () => {
       const r = spawnSync("keytool", args, { encoding: "utf8" });
       if (r.status !== 0) throw new Error(`keytool ${args[0]} failed: ${r.stderr}`);
     };
-    keytool(["-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-keystore", keystore, "-storetype", "PKCS12", "-storepass", "keystore-pass", "-keypass", "keystore-pass", "-dname", "CN=127.0.0.1", "-ext", "SAN=IP:127.0.0.1", "-validity", "2"]);
-    keytool(["-exportcert", "-alias", "broker", "-keystore", keystore, "-storepass", "keystore-pass", "-rfc", "-file", join(dir, "ca.pem")]);
-    info = await startLocalInfra({ root: ROOT, dir, saslUsers: { alice: PASSWORD }, tlsKeystore: { path: keystore, password: "keystore-pass" } });
-    env = { KAFKA_BROKERS: info.saslBrokers!, SCHEMA_REGISTRY_URL: info.registryUrl, BLACKWELL_TOPIC_PREFIX: "secure.", KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_USERNAME: "alice" };
+    keytool([
+      "-genkeypair",
+      "-alias",
+      "broker",
+      "-keyalg",
+      "RSA",
+      "-keysize",
+      "2048",
+      "-keystore",
+      keystore,
+      "-storetype",
+      "PKCS12",
+      "-storepass",
+      "keystore-pass",
+      "-keypass",
+      "keystore-pass",
+      "-dname",
+      "CN=127.0.0.1",
+      "-ext",
+      "SAN=IP:127.0.0.1",
+      "-validity",
+      "2",
+    ]);
+    keytool([
+      "-exportcert",
+      "-alias",
+      "broker",
+      "-keystore",
+      keystore,
+      "-storepass",
+      "keystore-pass",
+      "-rfc",
+      "-file",
+      join(dir, "ca.pem"),
+    ]);
+    info = await startLocalInfra({
+      root: ROOT,
+      dir,
+      saslUsers: { alice: PASSWORD },
+      tlsKeystore: { path: keystore, password: "keystore-pass" },
+    });
+    env = {
+      KAFKA_BROKERS: info.saslBrokers!,
+      SCHEMA_REGISTRY_URL: info.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: "secure.",
+      KAFKA_SASL_MECHANISM: "plain",
+      KAFKA_SASL_USERNAME: "alice",
+    };
   }, 180_000);
   afterAll(async () => {
     await stopLocalInfra(dir);
@@ -38,7 +82,10 @@ describe("SASL and TLS connections to Kafka", () => {
   });
 
   it("refuses a wrong password with a clear error and exit 4, and never prints it", async () => {
-    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_SASL_PASSWORD: WRONG });
+    const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...env,
+      KAFKA_SASL_PASSWORD: WRONG,
+    });
     expect(res.code).toBe(4);
     expect(res.stderr).toMatch(/SASL PLAIN authentication failed/i);
     expect(res.stdout + res.stderr).not.toContain(WRONG);
@@ -47,13 +94,22 @@ describe("SASL and TLS connections to Kafka", () => {
   it("works with the right password (from a file), and the processes never log it", async () => {
     const file = join(dir, "sasl-password");
     writeFileSync(file, `${PASSWORD}\n`);
-    const applied = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...env, KAFKA_SASL_PASSWORD_FILE: file });
+    const applied = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...env,
+      KAFKA_SASL_PASSWORD_FILE: file,
+    });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created/);
-    const reconciler = startProcess("processors/reconciler/main.ts", { ...env, KAFKA_SASL_PASSWORD: PASSWORD, BLACKWELL_STATE_DIR: join(dir, "state"), LOG_LEVEL: "debug" });
+    const reconciler = startProcess("processors/reconciler/main.ts", {
+      ...env,
+      KAFKA_SASL_PASSWORD: PASSWORD,
+      BLACKWELL_STATE_DIR: join(dir, "state"),
+      LOG_LEVEL: "debug",
+    });
     try {
       const deadline = Date.now() + 60_000;
-      while (!reconciler.output().includes('"msg":"tasks ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      while (!reconciler.output().includes('"msg":"tasks ready"') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
       expect(reconciler.output()).toContain('"msg":"tasks ready"');
       expect(reconciler.output()).not.toContain(PASSWORD);
     } finally {
@@ -66,12 +122,22 @@ describe("SASL and TLS connections to Kafka", () => {
   it("says what is missing when SASL is asked for without credentials", async () => {
     const res = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], env);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required");
+    expect(res.stderr).toContain(
+      "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) are required",
+    );
   });
 
   it("connects over TLS when the broker's CA is given, and refuses an unknown certificate clearly", async () => {
-    const tls = { KAFKA_BROKERS: info.tlsBrokers!, SCHEMA_REGISTRY_URL: info.registryUrl, BLACKWELL_TOPIC_PREFIX: "tls." };
-    const ok = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...tls, KAFKA_SSL: "1", KAFKA_SSL_CA_FILE: join(dir, "ca.pem") });
+    const tls = {
+      KAFKA_BROKERS: info.tlsBrokers!,
+      SCHEMA_REGISTRY_URL: info.registryUrl,
+      BLACKWELL_TOPIC_PREFIX: "tls.",
+    };
+    const ok = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], {
+      ...tls,
+      KAFKA_SSL: "1",
+      KAFKA_SSL_CA_FILE: join(dir, "ca.pem"),
+    });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/acme-corp\/cms-ecom-prod\s+created/);
     const untrusted = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml"], { ...tls, KAFKA_SSL: "1" });

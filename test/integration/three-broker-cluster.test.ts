@@ -25,7 +25,17 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ root: ROOT, dir });
-    ctx = await createAppContext({ brokers: cluster.brokers, registryUrl: inject("registryUrl"), topicPrefix: "cluster.", partitions: 3, replicationFactor: 3, clientId: "cluster-test" }, log);
+    ctx = await createAppContext(
+      {
+        brokers: cluster.brokers,
+        registryUrl: inject("registryUrl"),
+        topicPrefix: "cluster.",
+        partitions: 3,
+        replicationFactor: 3,
+        clientId: "cluster-test",
+      },
+      log,
+    );
   }, 180_000);
   afterAll(async () => {
     await ctx?.close().catch(() => {});
@@ -37,22 +47,83 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
     const [drifts] = await ctx.admin.describeTopics([ctx.names["drift-events"]]);
     expect(drifts!.replicas.every((n) => n === 3)).toBe(true);
     const stateDir = mkdtempSync(join(tmpdir(), "blackwell-cluster-state-"));
-    const runner = new ReconcilerRunner({ kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions: 3, applicationId: "cluster-reconciler", stateDir, log, wallClockTicks: false });
+    const runner = new ReconcilerRunner({
+      kafka: ctx.kafka,
+      admin: ctx.admin,
+      serde: ctx.serde,
+      names: ctx.names,
+      partitions: 3,
+      applicationId: "cluster-reconciler",
+      stateDir,
+      log,
+      wallClockTicks: false,
+    });
     const producer = await ctx.kafka.producer();
-    const drift = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
+    const drift = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(
+      ctx.kafka,
+      ctx.names["drift-events"],
+      "DriftEvent",
+      ctx.serde,
+    );
     try {
       await runner.start();
       const base = Date.now() - 3_600_000;
       const topicD = ctx.names["desired-state"];
-      await producer.send(CLIENTS.map((c) => ({ topic: topicD, key: `${c}/web`, value: ctx.serde.encode(topicD, "DesiredState", desiredToAvro(desiredStack({ client_id: c, stack_id: "web", applied_at: new Date(base).toISOString(), providers: { cms: null, ecommerce: null, ssg: null }, resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }], staleness: { provider_silence_seconds: 86_400, resource_ttl_seconds: 86_400, content_grace_seconds: 300, webhook_failure_threshold: 3 } }))) })));
+      await producer.send(
+        CLIENTS.map((c) => ({
+          topic: topicD,
+          key: `${c}/web`,
+          value: ctx.serde.encode(
+            topicD,
+            "DesiredState",
+            desiredToAvro(
+              desiredStack({
+                client_id: c,
+                stack_id: "web",
+                applied_at: new Date(base).toISOString(),
+                providers: { cms: null, ecommerce: null, ssg: null },
+                resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:c", ignore_paths: [] }],
+                staleness: {
+                  provider_silence_seconds: 86_400,
+                  resource_ttl_seconds: 86_400,
+                  content_grace_seconds: 300,
+                  webhook_failure_threshold: 3,
+                },
+              }),
+            ),
+          ),
+        })),
+      );
       // Flips sent before the reconciler has a stack's desired state are observed but judged only once it arrives
       // (cross-topic arrival order): wait for every stack, as the other reconciler tests do; the kill is the subject here.
-      const states = await collectTopic<{ status: string }>(ctx.kafka, ctx.names["stack-state"], "StateRecord", ctx.serde);
-      await states.waitFor((i) => new Set(i.map((s) => s.key)).size >= CLIENTS.length, 60_000, "every stack applied").finally(() => states.stop());
+      const states = await collectTopic<{ status: string }>(
+        ctx.kafka,
+        ctx.names["stack-state"],
+        "StateRecord",
+        ctx.serde,
+      );
+      await states
+        .waitFor((i) => new Set(i.map((s) => s.key)).size >= CLIENTS.length, 60_000, "every stack applied")
+        .finally(() => states.stop());
       const topicR = ctx.names["resource-events"];
       const flips = async (from: number, to: number) => {
         for (let i = from; i < to; i++) {
-          await producer.send(CLIENTS.map((c) => ({ topic: topicR, key: c, value: ctx.serde.encode(topicR, "ResourceEvent", resourceEventValue({ client_id: c, resource_name: "db", status: i % 2 === 0 ? "unhealthy" : "healthy", at: new Date(base + 1000 * (i + 1)) })) })));
+          await producer.send(
+            CLIENTS.map((c) => ({
+              topic: topicR,
+              key: c,
+              value: ctx.serde.encode(
+                topicR,
+                "ResourceEvent",
+                resourceEventValue({
+                  client_id: c,
+                  resource_name: "db",
+                  status: i % 2 === 0 ? "unhealthy" : "healthy",
+                  at: new Date(base + 1000 * (i + 1)),
+                }),
+              ),
+            })),
+          );
         }
       };
       await flips(0, FLIPS / 2);
@@ -64,9 +135,16 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       // wait on distinct ids, then judge the topic with a fresh read_committed read.
       const distinct = () => new Set(drift.values().map((v) => v.event_id)).size;
       await drift.waitFor(() => distinct() >= CLIENTS.length * FLIPS, 120_000, "transitions after the kill");
-      console.log(`[cluster] all transitions after losing broker 2 within ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+      console.log(
+        `[cluster] all transitions after losing broker 2 within ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
+      );
       await new Promise((r) => setTimeout(r, 1500));
-      const stored = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(ctx.kafka, ctx.names["drift-events"], "DriftEvent", ctx.serde);
+      const stored = await collectTopic<{ event_id: string; drift_id: string; transition: string }>(
+        ctx.kafka,
+        ctx.names["drift-events"],
+        "DriftEvent",
+        ctx.serde,
+      );
       const ends = await ctx.admin.endOffsets(ctx.names["drift-events"]);
       const total = ends.reduce((n, o) => n + Number(o.high), 0);
       await stored.waitFor((i) => i.length >= CLIENTS.length * FLIPS, 60_000, "the fresh read");
@@ -78,7 +156,8 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
       expect(new Set(ids).size).toBe(ids.length);
       const perDrift = new Map<string, string[]>();
       for (const v of stored.values()) perDrift.set(v.drift_id, [...(perDrift.get(v.drift_id) ?? []), v.transition]);
-      for (const seq of perDrift.values()) expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+      for (const seq of perDrift.values())
+        expect(seq).toEqual(Array.from({ length: FLIPS }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
     } finally {
       await drift.stop().catch(() => {});
       await producer.disconnect().catch(() => {});
@@ -102,17 +181,29 @@ describe("a three-broker cluster (replication 3, min.insync 2) losing a broker",
     try {
       for (let i = 0; i < SENDS; i++) {
         if (i === SENDS / 3) await cluster.kill(victim);
-        await producer.send({ topic, acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: `${i}` })) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [0, 1, 2].map((partition) => ({ partition, value: `${i}` })),
+        });
       }
-      const seen = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+      const seen = new Map<number, string[]>([
+        [0, []],
+        [1, []],
+        [2, []],
+      ]);
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ partition, message }) => void seen.get(partition)!.push(message.value!.toString()) });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => void seen.get(partition)!.push(message.value!.toString()),
+      });
       const read = () => [...seen.values()].reduce((n, v) => n + v.length, 0);
       const deadline = Date.now() + 60_000;
       while (read() < 3 * SENDS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       await new Promise((r) => setTimeout(r, 500));
-      console.log(`[cluster] producer: killed broker ${victim} (leader of partition 1) after ${SENDS / 3} of ${SENDS} sends; read back ${read()} of ${3 * SENDS}`);
+      console.log(
+        `[cluster] producer: killed broker ${victim} (leader of partition 1) after ${SENDS / 3} of ${SENDS} sends; read back ${read()} of ${3 * SENDS}`,
+      );
       const expected = Array.from({ length: SENDS }, (_, i) => `${i}`);
       for (const partition of [0, 1, 2]) expect(seen.get(partition), `partition ${partition}`).toEqual(expected);
     } finally {

@@ -14,29 +14,59 @@ export interface TestApi {
   metrics: Metrics;
   replica: Replica;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes, asserted field by field in the tests
-  call: (method: string, path: string, token: string | null, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Headers }>;
+  call: (
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: any; headers: Headers }>;
   stop: () => Promise<void>;
 }
 
-export async function startTestApi(h: Harness, tokens: string, options: { bodyLimit?: number; waitMs?: number; metrics?: Metrics; webhooks?: WebhookConfig } = {}): Promise<TestApi> {
+export async function startTestApi(
+  h: Harness,
+  tokens: string,
+  options: { bodyLimit?: number; waitMs?: number; metrics?: Metrics; webhooks?: WebhookConfig } = {},
+): Promise<TestApi> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const replica = new Replica({
-    kafka: h.ctx.kafka, admin: h.ctx.admin, serde: h.ctx.serde, names: h.ctx.names, log,
-    path: join(h.stateDir, `api-${randomUUID()}.db`), groupId: `${h.config.topicPrefix}api-${randomUUID()}`,
+    kafka: h.ctx.kafka,
+    admin: h.ctx.admin,
+    serde: h.ctx.serde,
+    names: h.ctx.names,
+    log,
+    path: join(h.stateDir, `api-${randomUUID()}.db`),
+    groupId: `${h.config.topicPrefix}api-${randomUUID()}`,
   });
   await replica.start();
   const producer = await h.ctx.kafka.producer();
   const metrics = options.metrics ?? createMetrics();
   const { webhooks, ...rest } = options;
-  const app = await buildApi({ ctx: h.ctx, replica, auth: new TokenAuth(tokens), metrics, producer, log, ...rest, ...(webhooks ? { webhooks: { config: webhooks, producer } } : {}) });
+  const app = await buildApi({
+    ctx: h.ctx,
+    replica,
+    auth: new TokenAuth(tokens),
+    metrics,
+    producer,
+    log,
+    ...rest,
+    ...(webhooks ? { webhooks: { config: webhooks, producer } } : {}),
+  });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
-    url, metrics, replica,
+    url,
+    metrics,
+    replica,
     call: async (method, path, token, body, headers = {}) => {
-      const init: RequestInit = { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } };
+      const init: RequestInit = {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      };
       if (body !== undefined) {
         init.body = typeof body === "string" ? body : JSON.stringify(body);
-        if (typeof body !== "string" && !headers["content-type"]) (init.headers as Record<string, string>)["content-type"] = "application/json";
+        if (typeof body !== "string" && !headers["content-type"])
+          (init.headers as Record<string, string>)["content-type"] = "application/json";
       }
       const res = await fetch(`${url}${path}`, init);
       const text = await res.text();

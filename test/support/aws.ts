@@ -6,14 +6,23 @@ export function codebuildClient(): CodeBuildClient {
   return new CodeBuildClient({});
 }
 
-export async function createBuildProject(client: CodeBuildClient, name = `site-${randomUUID().slice(0, 8)}`): Promise<string> {
-  await client.send(new CreateProjectCommand({
-    name,
-    source: { type: "S3", location: "blackwell-test-sources/site.zip" },
-    artifacts: { type: "NO_ARTIFACTS" },
-    environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", computeType: "BUILD_GENERAL1_SMALL" },
-    serviceRole: "arn:aws:iam::123456789012:role/codebuild",
-  }));
+export async function createBuildProject(
+  client: CodeBuildClient,
+  name = `site-${randomUUID().slice(0, 8)}`,
+): Promise<string> {
+  await client.send(
+    new CreateProjectCommand({
+      name,
+      source: { type: "S3", location: "blackwell-test-sources/site.zip" },
+      artifacts: { type: "NO_ARTIFACTS" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        image: "aws/codebuild/standard:7.0",
+        computeType: "BUILD_GENERAL1_SMALL",
+      },
+      serviceRole: "arn:aws:iam::123456789012:role/codebuild",
+    }),
+  );
   return name;
 }
 

@@ -20,12 +20,23 @@ process.on("exit", () => {
 export function startProcess(script: string, env: Record<string, string>, args: string[] = []): Child {
   let output = "";
   const proc = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, script), ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  proc.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
-  proc.stderr!.on("data", (d: Buffer) => { output += d.toString(); });
+  proc.stdout!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  proc.stderr!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
   running.add(proc);
-  const exited = new Promise<number | null>((res) => proc.on("exit", (code) => { running.delete(proc); res(code); }));
+  const exited = new Promise<number | null>((res) =>
+    proc.on("exit", (code) => {
+      running.delete(proc);
+      res(code);
+    }),
+  );
   return {
     proc,
     output: () => output,

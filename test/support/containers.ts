@@ -38,7 +38,10 @@ export async function startContainers(): Promise<StartedInfra> {
     .withExposedPorts(8080)
     .withWaitStrategy(Wait.forHttp("/apis/ccompat/v7/subjects", 8080))
     .start();
-  const moto = await new GenericContainer("motoserver/moto:5.2.5").withExposedPorts(5000).withWaitStrategy(Wait.forHttp("/moto-api/data.json", 5000)).start();
+  const moto = await new GenericContainer("motoserver/moto:5.2.5")
+    .withExposedPorts(5000)
+    .withWaitStrategy(Wait.forHttp("/moto-api/data.json", 5000))
+    .start();
   return {
     brokers: `127.0.0.1:${port}`,
     awsEndpoint: `http://${moto.getHost()}:${moto.getMappedPort(5000)}`,

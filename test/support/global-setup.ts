@@ -40,7 +40,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const dir = mkdtempSync(join(tmpdir(), "blackwell-test-infra-"));
       const t0 = Date.now();
       const info = await startLocalInfra({ root, dir, log: (m) => console.log(`[test infra] ${m}`) });
-      console.log(`[test infra] kafka ${info.brokers}, registry ${info.registryUrl}, moto ${info.awsEndpoint} ready in ${Date.now() - t0} ms`);
+      console.log(
+        `[test infra] kafka ${info.brokers}, registry ${info.registryUrl}, moto ${info.awsEndpoint} ready in ${Date.now() - t0} ms`,
+      );
       brokers = info.brokers;
       registryUrl = info.registryUrl;
       awsEndpoint = info.awsEndpoint;

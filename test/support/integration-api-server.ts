@@ -22,9 +22,16 @@ export async function startFakeIntegrationApi(onCall?: (call: ApiCall) => void):
   let statuses: number[] = [];
   const server: Server = createServer((req, res) => {
     let raw = "";
-    req.on("data", (c: Buffer) => { raw += c.toString(); });
+    req.on("data", (c: Buffer) => {
+      raw += c.toString();
+    });
     req.on("end", () => {
-      const call = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: raw ? JSON.parse(raw) as unknown : null };
+      const call = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        body: raw ? (JSON.parse(raw) as unknown) : null,
+      };
       calls.push(call);
       const status = statuses.shift() ?? 200;
       res.writeHead(status, { "content-type": "application/json" });
@@ -37,7 +44,9 @@ export async function startFakeIntegrationApi(onCall?: (call: ApiCall) => void):
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
-    script: (s) => { statuses = [...s]; },
+    script: (s) => {
+      statuses = [...s];
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -42,7 +42,14 @@ export async function connectTestKafka(partitions = 6): Promise<TestKafka> {
     kafka,
     admin,
     serde,
-    bootstrap: () => bootstrapTopics({ admin, serde, prefix: config.topicPrefix, partitions: config.partitions, replicationFactor: 1 }),
+    bootstrap: () =>
+      bootstrapTopics({
+        admin,
+        serde,
+        prefix: config.topicPrefix,
+        partitions: config.partitions,
+        replicationFactor: 1,
+      }),
     close: () => kafka.close(),
   };
 }

@@ -29,11 +29,21 @@ export async function createHarness(partitions = 3): Promise<Harness> {
   const runners: ReconcilerRunner[] = [];
   const producer = await ctx.kafka.producer();
   return {
-    ctx, config, stateDir,
+    ctx,
+    config,
+    stateDir,
     startReconciler: async (overrides = {}) => {
       const runner = new ReconcilerRunner({
-        kafka: ctx.kafka, admin: ctx.admin, serde: ctx.serde, names: ctx.names, partitions,
-        applicationId: `${config.topicPrefix}reconciler`, stateDir, log, wallClockTicks: false, ...overrides,
+        kafka: ctx.kafka,
+        admin: ctx.admin,
+        serde: ctx.serde,
+        names: ctx.names,
+        partitions,
+        applicationId: `${config.topicPrefix}reconciler`,
+        stateDir,
+        log,
+        wallClockTicks: false,
+        ...overrides,
       });
       await runner.start();
       runners.push(runner);

@@ -18,21 +18,39 @@ export interface Collected<T> {
 export interface Collector<T> {
   items: Collected<T>[];
   values: () => T[];
-  waitFor: (predicate: (items: Collected<T>[]) => boolean, timeoutMs?: number, what?: string) => Promise<Collected<T>[]>;
+  waitFor: (
+    predicate: (items: Collected<T>[]) => boolean,
+    timeoutMs?: number,
+    what?: string,
+  ) => Promise<Collected<T>[]>;
   stop: () => Promise<void>;
 }
 
-export async function collectTopic<T>(kafka: KafkaPort, topic: string, decode: SchemaName | "raw", serde?: AvroSerde): Promise<Collector<T>> {
+export async function collectTopic<T>(
+  kafka: KafkaPort,
+  topic: string,
+  decode: SchemaName | "raw",
+  serde?: AvroSerde,
+): Promise<Collector<T>> {
   const items: Collected<T>[] = [];
   const consumer = kafka.consumer({ groupId: `test-collector-${randomUUID()}`, topics: [topic], maxWaitMs: 100 });
   await consumer.start({
     eachBatch: async (batch) => {
       for (const message of batch.records) {
-        const value = message.value === null ? null
-          : decode === "raw" ? (message.value as unknown as T)
-          : await serde!.decode<T>(decode, message.value);
+        const value =
+          message.value === null
+            ? null
+            : decode === "raw"
+              ? (message.value as unknown as T)
+              : await serde!.decode<T>(decode, message.value);
         const headers = Object.fromEntries(Object.entries(message.headers).map(([k, v]) => [k, String(v)]));
-        items.push({ key: message.key?.toString() ?? "", value, partition: message.partition, offset: message.offset, headers });
+        items.push({
+          key: message.key?.toString() ?? "",
+          value,
+          partition: message.partition,
+          offset: message.offset,
+          headers,
+        });
       }
     },
   });
@@ -42,7 +60,10 @@ export async function collectTopic<T>(kafka: KafkaPort, topic: string, decode: S
     waitFor: async (predicate, timeoutMs = 30_000, what = "condition") => {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(items)) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on ${topic} (${items.length} records seen)`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} on ${topic} (${items.length} records seen)`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
       return items;

@@ -11,19 +11,42 @@ import type { HealAction } from "../../src/core/model/vocabulary.js";
 import { BlackwellError } from "../../src/errors.js";
 
 const envelope: HealCommandEnvelope = {
-  command_key: "heal-1", client_id: "acme", stack_id: "prod", drift_id: "d-1", reconciliation_id: "r-1",
-  attempt: 1, not_before: Date.UTC(2025, 0, 1), issued_at: Date.UTC(2025, 0, 1), approved_by: null,
+  command_key: "heal-1",
+  client_id: "acme",
+  stack_id: "prod",
+  drift_id: "d-1",
+  reconciliation_id: "r-1",
+  attempt: 1,
+  not_before: Date.UTC(2025, 0, 1),
+  issued_at: Date.UTC(2025, 0, 1),
+  approved_by: null,
 };
 
 // A Record over HealAction: a new action without a sample here does not compile.
 const SAMPLES: Record<HealAction, HealCommandOutput> = {
-  "resource.rebuild": { ...envelope, action: "resource.rebuild", params: { resource: "db", arn: null, project: "site", reason: "db is unhealthy" } },
+  "resource.rebuild": {
+    ...envelope,
+    action: "resource.rebuild",
+    params: { resource: "db", arn: null, project: "site", reason: "db is unhealthy" },
+  },
   "site.rebuild": { ...envelope, action: "site.rebuild", params: { project: "site", reason: "content published" } },
-  "provider.register": { ...envelope, action: "provider.register", params: { provider_type: "cms", provider_name: "sanity" } },
-  "integration.configure": { ...envelope, action: "integration.configure", params: { integration: "shopify-products", configuration: { a: 1 } } },
+  "provider.register": {
+    ...envelope,
+    action: "provider.register",
+    params: { provider_type: "cms", provider_name: "sanity" },
+  },
+  "integration.configure": {
+    ...envelope,
+    action: "integration.configure",
+    params: { integration: "shopify-products", configuration: { a: 1 } },
+  },
 };
 
-const wire = (action: string, params: unknown) => ({ ...healCommandToAvro(SAMPLES["site.rebuild"]), action, params_json: JSON.stringify(params) });
+const wire = (action: string, params: unknown) => ({
+  ...healCommandToAvro(SAMPLES["site.rebuild"]),
+  action,
+  params_json: JSON.stringify(params),
+});
 
 function refusal(value: Record<string, unknown>): string {
   try {
@@ -45,7 +68,10 @@ describe("heal commands on the wire", () => {
 
   it("reads absent optional params as null, as commands written by hand or by older reconcilers omit them", () => {
     const cmd = healCommandFromAvro("acme", wire("resource.rebuild", { resource: "db", project: "site" }));
-    expect(cmd).toMatchObject({ action: "resource.rebuild", params: { resource: "db", arn: null, project: "site", reason: null } });
+    expect(cmd).toMatchObject({
+      action: "resource.rebuild",
+      params: { resource: "db", arn: null, project: "site", reason: null },
+    });
   });
 
   it("drops params its action does not declare", () => {
@@ -61,10 +87,22 @@ describe("heal commands on the wire", () => {
   it.each([
     ["site.rebuild", {}, "params_json.project must be a non-empty string for site.rebuild, got null"],
     ["site.rebuild", { project: "" }, "params_json.project must be a non-empty string for site.rebuild"],
-    ["resource.rebuild", { resource: "db", arn: 42 }, "params_json.arn must be a non-empty string for resource.rebuild, got 42"],
-    ["provider.register", { provider_type: "cms" }, "params_json.provider_name must be a non-empty string for provider.register"],
+    [
+      "resource.rebuild",
+      { resource: "db", arn: 42 },
+      "params_json.arn must be a non-empty string for resource.rebuild, got 42",
+    ],
+    [
+      "provider.register",
+      { provider_type: "cms" },
+      "params_json.provider_name must be a non-empty string for provider.register",
+    ],
     ["integration.configure", { integration: "x" }, "params_json.configuration is required for integration.configure"],
-    ["site.destroy", { project: "site" }, "action \"site.destroy\" is not one of resource.rebuild, site.rebuild, provider.register"],
+    [
+      "site.destroy",
+      { project: "site" },
+      'action "site.destroy" is not one of resource.rebuild, site.rebuild, provider.register',
+    ],
   ])("refuses %s with params %j, naming the problem", (action, params, message) => {
     expect(refusal(wire(action, params))).toContain(message);
   });

@@ -8,7 +8,11 @@ import { kafkaError } from "../../src/adapters/kafka/kafka-errors.js";
 import { BlackwellError, ERRORS } from "../../src/errors.js";
 
 const {
-  KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError,
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
 } = kafkajs;
 
@@ -67,7 +71,7 @@ describe("kafkaError", () => {
   });
 
   it("passes a BlackwellError through unchanged", () => {
-    const own = new BlackwellError("BLACKWELL_ERR_ENCODE", "Command value is invalid at command=\"x\"");
+    const own = new BlackwellError("BLACKWELL_ERR_ENCODE", 'Command value is invalid at command="x"');
     expect(kafkaError(own, "writing")).toBe(own);
   });
 });

@@ -11,7 +11,10 @@ function problems(text: string) {
   } catch (err) {
     expect(err).toBeInstanceOf(BlackwellError);
     expect((err as BlackwellError).code).toBe("BLACKWELL_ERR_INVALID_DESIRED_STATE");
-    return { message: (err as Error).message, list: (err as unknown as { problems: Array<{ line: number; path: string; message: string }> }).problems };
+    return {
+      message: (err as Error).message,
+      list: (err as unknown as { problems: Array<{ line: number; path: string; message: string }> }).problems,
+    };
   }
   throw new Error("expected the file to be refused");
 }
@@ -22,22 +25,47 @@ describe("blackwell.yaml", () => {
     expect(parsed.client_id).toBe("acme-corp");
     const [prod, staging] = parsed.stacks;
     expect(prod).toMatchObject({
-      stack_id: "cms-ecom-prod", environment: "prod", build_project: "blackwell-acme-site-prod",
-      providers: { cms: "sanity", ecommerce: "shopify", ssg: "codebuild" }, content_types: ["product", "page", "collection"],
-      staleness: { provider_silence_seconds: 900, resource_ttl_seconds: 600, content_grace_seconds: 300, webhook_failure_threshold: 3 },
+      stack_id: "cms-ecom-prod",
+      environment: "prod",
+      build_project: "blackwell-acme-site-prod",
+      providers: { cms: "sanity", ecommerce: "shopify", ssg: "codebuild" },
+      content_types: ["product", "page", "collection"],
+      staleness: {
+        provider_silence_seconds: 900,
+        resource_ttl_seconds: 600,
+        content_grace_seconds: 300,
+        webhook_failure_threshold: 3,
+      },
     });
     expect(prod!.resources.map((r) => r.name)).toEqual(["content_cache_table", "site_distribution", "site_bucket"]);
     expect(prod!.integrations.find((i) => i.name === "shopify-products")!.ignore_paths).toEqual(["/signing_secret"]);
-    expect(prod!.policy.auto_heal).toMatchObject({ enabled: true, max_attempts: 3, backoff_strategy: "exponential", backoff_base_seconds: 30, backoff_cap_seconds: 900 });
-    expect(prod!.policy.notifications.channels.map((c) => [c.type, c.severity_threshold])).toEqual([["slack", "medium"], ["email", "high"]]);
-    expect(staging!.staleness).toEqual({ provider_silence_seconds: 3600, resource_ttl_seconds: 1800, content_grace_seconds: 900, webhook_failure_threshold: 3 });
+    expect(prod!.policy.auto_heal).toMatchObject({
+      enabled: true,
+      max_attempts: 3,
+      backoff_strategy: "exponential",
+      backoff_base_seconds: 30,
+      backoff_cap_seconds: 900,
+    });
+    expect(prod!.policy.notifications.channels.map((c) => [c.type, c.severity_threshold])).toEqual([
+      ["slack", "medium"],
+      ["email", "high"],
+    ]);
+    expect(staging!.staleness).toEqual({
+      provider_silence_seconds: 3600,
+      resource_ttl_seconds: 1800,
+      content_grace_seconds: 900,
+      webhook_failure_threshold: 3,
+    });
     expect(prod!.desired_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(prod!.desired_hash).not.toBe(staging!.desired_hash);
   });
 
   it("hashes the canonical form: key order and formatting do not change desired_hash", () => {
     const a = parseBlackwellYaml(EXAMPLE, "a.yaml").stacks[0]!.desired_hash;
-    const reordered = EXAMPLE.replace("            format: json\n            api_version: \"2026-10\"\n          # Shopify", "            api_version: \"2026-10\"\n            format: json\n          # Shopify");
+    const reordered = EXAMPLE.replace(
+      '            format: json\n            api_version: "2026-10"\n          # Shopify',
+      '            api_version: "2026-10"\n            format: json\n          # Shopify',
+    );
     expect(reordered).not.toBe(EXAMPLE);
     expect(parseBlackwellYaml(reordered, "b.yaml").stacks[0]!.desired_hash).toBe(a);
     const changed = EXAMPLE.replace("format: json", "format: xml");
@@ -45,24 +73,26 @@ describe("blackwell.yaml", () => {
   });
 
   it("names the file, line and field of every problem at once", () => {
-    const { message, list } = problems([
-      "apiVersion: blackwell.io/v1",          // 1
-      "kind: Composition",                    // 2
-      "metadata:",                            // 3
-      "  client_id: Acme/Corp",               // 4
-      "spec:",                                // 5
-      "  stacks:",                            // 6
-      "    - stack_id: web",                  // 7
-      "      environment: prod",              // 8
-      "      providers: {cms: sanity, crm: hubspot}", // 9
-      "      staleness: {provider_silence: soon}",    // 10
-      "      resources:",                     // 11
-      "        db: not-an-arn",               // 12
-      "      policy:",                        // 13
-      "        auto_heal:",                   // 14
-      "          backoff_strategy: random",   // 15
-      "          allowed_drift_types: [provider_missing, everything]", // 16
-    ].join("\n"));
+    const { message, list } = problems(
+      [
+        "apiVersion: blackwell.io/v1", // 1
+        "kind: Composition", // 2
+        "metadata:", // 3
+        "  client_id: Acme/Corp", // 4
+        "spec:", // 5
+        "  stacks:", // 6
+        "    - stack_id: web", // 7
+        "      environment: prod", // 8
+        "      providers: {cms: sanity, crm: hubspot}", // 9
+        "      staleness: {provider_silence: soon}", // 10
+        "      resources:", // 11
+        "        db: not-an-arn", // 12
+        "      policy:", // 13
+        "        auto_heal:", // 14
+        "          backoff_strategy: random", // 15
+        "          allowed_drift_types: [provider_missing, everything]", // 16
+      ].join("\n"),
+    );
     expect(list.map((p) => [p.line, p.path])).toEqual([
       [4, "metadata.client_id"],
       [9, "spec.stacks.0.providers.crm"],
@@ -71,7 +101,9 @@ describe("blackwell.yaml", () => {
       [15, "spec.stacks.0.policy.auto_heal.backoff_strategy"],
       [16, "spec.stacks.0.policy.auto_heal.allowed_drift_types.1"],
     ]);
-    expect(message).toContain("bad.yaml:10: spec.stacks.0.staleness.provider_silence: must be a duration like 30s, 15m or 2h, got \"soon\"");
+    expect(message).toContain(
+      'bad.yaml:10: spec.stacks.0.staleness.provider_silence: must be a duration like 30s, 15m or 2h, got "soon"',
+    );
   });
 
   it("refuses YAML syntax errors with their line", () => {
@@ -81,16 +113,24 @@ describe("blackwell.yaml", () => {
   });
 
   it("refuses duplicate stacks, a missing provider set, and tracked content without a build project", () => {
-    const { list } = problems([
-      "apiVersion: blackwell.io/v1", "kind: Composition", "metadata: {client_id: acme}", "spec:", "  stacks:",
-      "    - {stack_id: web, environment: prod, content_types: [page]}",
-      "    - {stack_id: web, environment: staging, providers: {cms: sanity}}",
-    ].join("\n"));
-    expect(list.map((p) => p.message)).toEqual(expect.arrayContaining([
-      "declare at least one provider (cms, ecommerce or ssg)",
-      "tracking content needs a build_project that builds the site",
-      "duplicate stack_id web",
-    ]));
+    const { list } = problems(
+      [
+        "apiVersion: blackwell.io/v1",
+        "kind: Composition",
+        "metadata: {client_id: acme}",
+        "spec:",
+        "  stacks:",
+        "    - {stack_id: web, environment: prod, content_types: [page]}",
+        "    - {stack_id: web, environment: staging, providers: {cms: sanity}}",
+      ].join("\n"),
+    );
+    expect(list.map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        "declare at least one provider (cms, ecommerce or ssg)",
+        "tracking content needs a build_project that builds the site",
+        "duplicate stack_id web",
+      ]),
+    );
   });
 
   it("refuses an unknown top-level field instead of ignoring a typo", () => {

@@ -16,7 +16,12 @@ function seeded(seed: number): () => number {
 /** Records the waits instead of waiting. */
 function fakeClock(): { slept: number[]; sleep: NonNullable<RetryOptions["sleep"]> } {
   const slept: number[] = [];
-  return { slept, sleep: async (ms) => { slept.push(ms); } };
+  return {
+    slept,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+  };
 }
 
 /** Fails `failures` times with `error`, then answers "ok". */
@@ -41,7 +46,11 @@ describe("retryPolicy", () => {
   ])("refuses %j at build time with BLACKWELL_ERR_CONFIG", (options, message) => {
     expect(() => retryPolicy(options)).toThrow(message);
     expect(() => retryPolicy(options)).toThrow(BlackwellError);
-    try { retryPolicy(options); } catch (err) { expect((err as BlackwellError).code).toBe("BLACKWELL_ERR_CONFIG"); }
+    try {
+      retryPolicy(options);
+    } catch (err) {
+      expect((err as BlackwellError).code).toBe("BLACKWELL_ERR_CONFIG");
+    }
   });
 
   it("has working defaults: 4 attempts, 500 ms doubling, capped at 30 s, equal jitter", () => {
@@ -55,7 +64,11 @@ describe("retry", () => {
     const { calls, fn } = flaky(3);
     const retries: number[] = [];
     const policy = retryPolicy({ attempts: 5, initialMs: 100, jitter: "equal" });
-    const out = await retry(fn, policy, { sleep: clock.sleep, random: seeded(42), onRetry: (r) => retries.push(r.attempt) });
+    const out = await retry(fn, policy, {
+      sleep: clock.sleep,
+      random: seeded(42),
+      onRetry: (r) => retries.push(r.attempt),
+    });
     expect(out).toBe("ok");
     expect(calls).toEqual([1, 2, 3, 4]);
     expect(retries).toEqual([2, 3, 4]);
@@ -70,7 +83,9 @@ describe("retry", () => {
 
   it("waits exactly the backoff without jitter", async () => {
     const clock = fakeClock();
-    await retry(flaky(3).fn, retryPolicy({ attempts: 4, initialMs: 10, maxMs: 25, jitter: "none" }), { sleep: clock.sleep });
+    await retry(flaky(3).fn, retryPolicy({ attempts: 4, initialMs: 10, maxMs: 25, jitter: "none" }), {
+      sleep: clock.sleep,
+    });
     expect(clock.slept).toEqual([10, 20, 25]);
   });
 
@@ -94,7 +109,9 @@ describe("retry", () => {
 
   it("does not start when the signal is already aborted", async () => {
     const { calls, fn } = flaky(0);
-    await expect(retry(fn, retryPolicy(), { signal: AbortSignal.abort(new Error("shutting down")) })).rejects.toThrow("shutting down");
+    await expect(retry(fn, retryPolicy(), { signal: AbortSignal.abort(new Error("shutting down")) })).rejects.toThrow(
+      "shutting down",
+    );
     expect(calls).toEqual([]);
   });
 
@@ -107,7 +124,9 @@ describe("retry", () => {
       controller.abort(new Error("shutting down"));
       throw new Error("503");
     };
-    await expect(retry(fn, retryPolicy({ attempts: 5 }), { signal: controller.signal, sleep: clock.sleep })).rejects.toThrow("shutting down");
+    await expect(
+      retry(fn, retryPolicy({ attempts: 5 }), { signal: controller.signal, sleep: clock.sleep }),
+    ).rejects.toThrow("shutting down");
     expect(calls).toEqual([1]);
     expect(clock.slept).toEqual([]);
   });
@@ -117,7 +136,8 @@ describe("retry", () => {
     const { fn } = flaky(10);
     const started = performance.now();
     const running = retry(fn, retryPolicy({ attempts: 3, initialMs: 60_000, maxMs: 60_000, jitter: "none" }), {
-      signal: controller.signal, onRetry: () => queueMicrotask(() => controller.abort(new Error("shutting down"))),
+      signal: controller.signal,
+      onRetry: () => queueMicrotask(() => controller.abort(new Error("shutting down"))),
     });
     await expect(running).rejects.toThrow("shutting down");
     expect(performance.now() - started).toBeLessThan(10_000);

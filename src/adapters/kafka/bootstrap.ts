@@ -28,14 +28,19 @@ export async function bootstrapTopics(options: BootstrapOptions): Promise<Bootst
   const names = topicNames(prefix);
   const present = new Set(await admin.listTopics());
   const missing = TOPICS.filter((t) => !present.has(names[t.role]));
-  await admin.createTopics(missing.map((t) => ({ name: names[t.role], partitions, replicationFactor, config: t.configEntries })));
+  await admin.createTopics(
+    missing.map((t) => ({ name: names[t.role], partitions, replicationFactor, config: t.configEntries })),
+  );
   await admin.waitForLeaders(missing.map((t) => names[t.role]));
   const existing = TOPICS.filter((t) => present.has(names[t.role])).map((t) => names[t.role]);
   if (existing.length > 0) {
     // Co-partitioning breaks silently if input topics disagree on partition counts.
     for (const topic of await admin.describeTopics(existing)) {
       if (topic.partitions !== partitions) {
-        throw new BlackwellError("BLACKWELL_ERR_CONFIG", `topic ${topic.name} has ${topic.partitions} partitions, expected ${partitions}: every topic must have the same count for co-partitioning`);
+        throw new BlackwellError(
+          "BLACKWELL_ERR_CONFIG",
+          `topic ${topic.name} has ${topic.partitions} partitions, expected ${partitions}: every topic must have the same count for co-partitioning`,
+        );
       }
     }
   }

@@ -19,7 +19,10 @@ export interface CeilingOptions {
 }
 
 /** Ceiling 1: a plain consumer that reads and decodes the inputs, nothing else. Returns records per second. */
-export async function ceilingDecode(o: CeilingOptions, decode: (topic: string, value: Buffer | null) => Promise<unknown>): Promise<number> {
+export async function ceilingDecode(
+  o: CeilingOptions,
+  decode: (topic: string, value: Buffer | null) => Promise<unknown>,
+): Promise<number> {
   const kafka = createKafka(o.config);
   const consumer = kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -49,7 +52,10 @@ export async function ceilingTransactional(o: CeilingOptions & { out: string }):
   const producers = new Map<number, ReturnType<typeof kafka.producer>>();
   for (let p = 0; p < o.partitions; p++) {
     const producer = kafka.producer({
-      transactionalId: `${o.groupId}-${p}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: clientPartitioner,
+      transactionalId: `${o.groupId}-${p}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: clientPartitioner,
       retry: { initialRetryTime: 20, retries: 10 },
     });
     await producer.connect();
@@ -65,23 +71,31 @@ export async function ceilingTransactional(o: CeilingOptions & { out: string }):
   const locks = new Map<number, Promise<unknown>>();
   const exclusive = <T>(p: number, work: () => Promise<T>): Promise<T> => {
     const run = (locks.get(p) ?? Promise.resolve()).then(work, work);
-    locks.set(p, run.catch(() => {}));
+    locks.set(
+      p,
+      run.catch(() => {}),
+    );
     return run;
   };
   await consumer.run({
     autoCommit: false,
     partitionsConsumedConcurrently: o.partitions,
-    eachBatch: ({ batch, resolveOffset }) => exclusive(batch.partition, async () => {
-      const tx = await producers.get(batch.partition)!.transaction();
-      const forward = batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition }));
-      for (const chunk of chunkBySize([{ topic: o.out, messages: forward }], MAX_REQUEST_BYTES)) await tx.sendBatch({ topicMessages: chunk });
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await tx.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-      await tx.commit();
-      resolveOffset(batch.lastOffset());
-      n += batch.messages.length;
-      if (n >= o.total && !finished) finished = Date.now();
-    }),
+    eachBatch: ({ batch, resolveOffset }) =>
+      exclusive(batch.partition, async () => {
+        const tx = await producers.get(batch.partition)!.transaction();
+        const forward = batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition }));
+        for (const chunk of chunkBySize([{ topic: o.out, messages: forward }], MAX_REQUEST_BYTES))
+          await tx.sendBatch({ topicMessages: chunk });
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await tx.sendOffsets({
+          consumerGroupId: o.groupId,
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+        });
+        await tx.commit();
+        resolveOffset(batch.lastOffset());
+        n += batch.messages.length;
+        if (n >= o.total && !finished) finished = Date.now();
+      }),
   });
   await waitOrCrash(consumer, () => finished > 0);
   await consumer.disconnect();

@@ -9,7 +9,8 @@ import type { Message, TopicMessages } from "kafkajs";
 export const MAX_REQUEST_BYTES = 768 * 1024;
 
 function messageBytes(m: Message): number {
-  const size = (v: Message["value"] | Message["key"]) => (v === null || v === undefined ? 0 : typeof v === "string" ? Buffer.byteLength(v) : v.length);
+  const size = (v: Message["value"] | Message["key"]) =>
+    v === null || v === undefined ? 0 : typeof v === "string" ? Buffer.byteLength(v) : v.length;
   return size(m.key) + size(m.value) + 64;
 }
 
@@ -36,4 +37,3 @@ export function chunkBySize(topicMessages: TopicMessages[], limit: number): Topi
   flush();
   return chunks;
 }
-

@@ -25,11 +25,18 @@ export function coPartitionedAssigner({ cluster }: { cluster: Cluster }): Assign
       }
       return memberIds.map((memberId) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: plan.get(memberId)!, userData: Buffer.alloc(0) }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: plan.get(memberId)!,
+          userData: Buffer.alloc(0),
+        }),
       }));
     },
     protocol({ topics }) {
-      return { name: CO_PARTITIONED, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+      return {
+        name: CO_PARTITIONED,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+      };
     },
   };
 }

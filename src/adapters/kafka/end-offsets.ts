@@ -11,7 +11,10 @@ import type { PartitionEnd } from "./port.js";
 
 /** Offsets from `admin` (a `readUncommitted` one), or null when its cached metadata does not cover every partition. */
 async function tryEnds(admin: Admin, topic: string): Promise<PartitionEnd[] | null> {
-  const [offsets, metadata] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchTopicMetadata({ topics: [topic] })]);
+  const [offsets, metadata] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchTopicMetadata({ topics: [topic] }),
+  ]);
   const count = metadata.topics[0]?.partitions.length ?? 0;
   // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
   return offsets.length === count ? offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })) : null;
@@ -21,7 +24,12 @@ async function tryEnds(admin: Admin, topic: string): Promise<PartitionEnd[] | nu
  * With `shared` (a connected readUncommitted admin kept by the caller), asks it first: the API's replica polls
  * every second. A partial answer falls back to fresh clients, which get fresh metadata.
  */
-export async function highWatermarks(kafka: Kafka, topic: string, attempts = 10, shared?: Admin): Promise<PartitionEnd[]> {
+export async function highWatermarks(
+  kafka: Kafka,
+  topic: string,
+  attempts = 10,
+  shared?: Admin,
+): Promise<PartitionEnd[]> {
   if (shared) {
     const ends = await tryEnds(shared, topic).catch(() => null);
     if (ends) return ends;
@@ -32,7 +40,8 @@ export async function highWatermarks(kafka: Kafka, topic: string, attempts = 10,
     try {
       const ends = await tryEnds(admin, topic);
       if (ends) return ends;
-      if (attempt >= attempts) throw new Error(`end offsets of ${topic} do not cover all of its partitions after ${attempts} attempts`);
+      if (attempt >= attempts)
+        throw new Error(`end offsets of ${topic} do not cover all of its partitions after ${attempts} attempts`);
     } finally {
       await admin.disconnect().catch(() => {});
     }

@@ -8,5 +8,13 @@ export function inRecord(topic: string, partition: number, m: KafkaMessage): InR
     const first = Array.isArray(value) ? value[0] : value;
     headers[name] = first === undefined ? undefined : typeof first === "string" ? Buffer.from(first) : first;
   }
-  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers };
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: Number(m.timestamp),
+    headers,
+  };
 }

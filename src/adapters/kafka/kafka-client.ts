@@ -1,7 +1,11 @@
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 
-export type LogSink = (level: "error" | "warn" | "info" | "debug", message: string, extra: Record<string, unknown>) => void;
+export type LogSink = (
+  level: "error" | "warn" | "info" | "debug",
+  message: string,
+  extra: Record<string, unknown>,
+) => void;
 
 /**
  * KafkaJS messages that are routine for us, not problems: the coordinator
@@ -23,7 +27,14 @@ export function createKafka(config: KafkaConfig, log?: LogSink, overrides: Parti
     logCreator: () => (entry: LogEntry) => {
       if (!log) return;
       const { message, ...extra } = entry.log;
-      let level: "error" | "warn" | "info" | "debug" = entry.level === logLevel.ERROR ? "error" : entry.level === logLevel.WARN ? "warn" : entry.level === logLevel.INFO ? "info" : "debug";
+      let level: "error" | "warn" | "info" | "debug" =
+        entry.level === logLevel.ERROR
+          ? "error"
+          : entry.level === logLevel.WARN
+            ? "warn"
+            : entry.level === logLevel.INFO
+              ? "info"
+              : "debug";
       if (EXPECTED_NOISE.some((re) => re.test(message) || re.test(String(extra.error ?? "")))) level = "debug";
       log(level, `[kafkajs ${entry.namespace}] ${message}`, extra);
     },
@@ -31,7 +42,11 @@ export function createKafka(config: KafkaConfig, log?: LogSink, overrides: Parti
     // 30 s cap that came to about 26 s of idleness after a broker came back.
     retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 8 },
     ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
-    ...(config.ssl ? { ssl: { rejectUnauthorized: config.ssl.rejectUnauthorized, ...(config.ssl.ca ? { ca: [config.ssl.ca] } : {}) } } : {}),
+    ...(config.ssl
+      ? {
+          ssl: { rejectUnauthorized: config.ssl.rejectUnauthorized, ...(config.ssl.ca ? { ca: [config.ssl.ca] } : {}) },
+        }
+      : {}),
     ...overrides,
   });
 }

@@ -10,7 +10,11 @@ import { BlackwellError, errorMessage } from "../../errors.js";
 // kafkajs is CommonJS and spreads its error classes into module.exports, which Node's ESM loader cannot see as
 // named exports: take them from the default export.
 const {
-  KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError,
+  KafkaJSConnectionError,
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
   KafkaJSRequestTimeoutError,
 } = kafkajs;
 type KafkaJSError = InstanceType<typeof KafkaJSError>;

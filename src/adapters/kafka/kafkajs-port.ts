@@ -4,7 +4,14 @@
  * commit of a task, group consumers, admin reads and bounded reads.
  */
 // KafkaJS is CommonJS: its enums are reachable from the default export only, not as ESM named exports.
-import kafkajs, { type Admin, type Consumer, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
+import kafkajs, {
+  type Admin,
+  type Consumer,
+  type Kafka,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 import { BlackwellError, errorMessage } from "../../errors.js";
 import { retry, retryPolicy } from "../../runtime/retry.js";
@@ -14,8 +21,22 @@ import { highWatermarks } from "./end-offsets.js";
 import { createKafka, type LogSink } from "./kafka-client.js";
 import { clientPartitioner } from "./partitioner.js";
 import type {
-  BatchControl, ConsumerHandlers, ConsumerOptions, GroupConsumer, KafkaAdmin, KafkaPort, OutRecord, PartitionEnd,
-  RecordBatch, RecordProducer, SendResult, TopicDescription, TransactionalProducer, CommitResult, InputOffset, ReadToEndOptions,
+  BatchControl,
+  ConsumerHandlers,
+  ConsumerOptions,
+  GroupConsumer,
+  KafkaAdmin,
+  KafkaPort,
+  OutRecord,
+  PartitionEnd,
+  RecordBatch,
+  RecordProducer,
+  SendResult,
+  TopicDescription,
+  TransactionalProducer,
+  CommitResult,
+  InputOffset,
+  ReadToEndOptions,
 } from "./port.js";
 import { inRecord } from "./in-record.js";
 import { readToEnd } from "./read-to-end.js";
@@ -33,7 +54,11 @@ export async function connectKafka(config: KafkaConfig, log?: LogSink, portLog?:
 }
 
 /** The port without connecting anything yet (a unit test of a surface that only builds consumers). */
-export function createKafkaPort(config: KafkaConfig, log?: LogSink, portLog?: PortLogger): KafkaPort & { connect(): Promise<void> } {
+export function createKafkaPort(
+  config: KafkaConfig,
+  log?: LogSink,
+  portLog?: PortLogger,
+): KafkaPort & { connect(): Promise<void> } {
   const kafka = createKafka(config, log);
   return new KafkaJsPort(kafka, kafka.admin(), portLog ?? silent);
 }
@@ -63,7 +88,11 @@ function byTopic(records: OutRecord[]): TopicMessages[] {
 class KafkaJsPort implements KafkaPort {
   readonly admin: KafkaAdmin;
 
-  constructor(private readonly kafka: Kafka, private readonly kafkaAdmin: Admin, private readonly log: PortLogger) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly kafkaAdmin: Admin,
+    private readonly log: PortLogger,
+  ) {
     this.admin = new KafkaJsAdmin(kafka, kafkaAdmin);
   }
 
@@ -96,7 +125,12 @@ class KafkaJsPort implements KafkaPort {
   }
 
   async transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
-    const tx = new KafkaJsTransactional(transactionalId, () => this.connectTransactional(transactionalId), this.kafkaAdmin, this.log);
+    const tx = new KafkaJsTransactional(
+      transactionalId,
+      () => this.connectTransactional(transactionalId),
+      this.kafkaAdmin,
+      this.log,
+    );
     await tx.open();
     return tx;
   }
@@ -168,15 +202,29 @@ class KafkaJsTransactional implements TransactionalProducer {
       // A commit can fail on the client after the coordinator committed (e.g. the coordinator's broker died in
       // between). The input offsets are part of the transaction: if they are committed, so is everything else,
       // and redoing the pass would duplicate it.
-      if (committing && input && input.offsets.length > 0 && (await this.inputCommitted(input.groupId, input.offsets))) {
-        this.log.warn({ err: errorMessage(err), transactionalId: this.transactionalId }, "commit reported an error but the transaction committed (its input offsets are committed); carrying on");
+      if (
+        committing &&
+        input &&
+        input.offsets.length > 0 &&
+        (await this.inputCommitted(input.groupId, input.offsets))
+      ) {
+        this.log.warn(
+          { err: errorMessage(err), transactionalId: this.transactionalId },
+          "commit reported an error but the transaction committed (its input offsets are committed); carrying on",
+        );
         await this.replace();
         return { ends };
       }
-      const aborted = await tx.abort().then(() => true, (abortErr: unknown) => {
-        this.log.warn({ err: errorMessage(abortErr), transactionalId: this.transactionalId }, "abort after a failed transaction failed");
-        return false;
-      });
+      const aborted = await tx.abort().then(
+        () => true,
+        (abortErr: unknown) => {
+          this.log.warn(
+            { err: errorMessage(abortErr), transactionalId: this.transactionalId },
+            "abort after a failed transaction failed",
+          );
+          return false;
+        },
+      );
       // A producer whose transaction could be neither committed nor aborted is replaced: the new one fences it.
       if (!aborted) await this.replace();
       throw err;
@@ -228,14 +276,20 @@ function groupBy(offsets: InputOffset[]): Map<string, InputOffset[]> {
 }
 
 function offsetsByTopic(offsets: InputOffset[]) {
-  return [...groupBy(offsets)].map(([topic, list]) => ({ topic, partitions: list.map((o) => ({ partition: o.partition, offset: o.offset })) }));
+  return [...groupBy(offsets)].map(([topic, list]) => ({
+    topic,
+    partitions: list.map((o) => ({ partition: o.partition, offset: o.offset })),
+  }));
 }
 
 class KafkaJsGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private stopped = false;
 
-  constructor(kafka: Kafka, private readonly o: ConsumerOptions) {
+  constructor(
+    kafka: Kafka,
+    private readonly o: ConsumerOptions,
+  ) {
     const session = o.sessionTimeoutMs ?? 30_000;
     this.consumer = kafka.consumer({
       groupId: o.groupId,
@@ -285,7 +339,16 @@ class KafkaJsGroupConsumer implements GroupConsumer {
             return pause();
           },
         };
-        await handlers.eachBatch({ topic: batch.topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), highWatermark: batch.highWatermark }, control);
+        await handlers.eachBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            records,
+            lastOffset: batch.lastOffset(),
+            highWatermark: batch.highWatermark,
+          },
+          control,
+        );
       },
     });
   }
@@ -313,7 +376,10 @@ class KafkaJsAdmin implements KafkaAdmin {
   /** A second admin asking for high watermarks (not last stable offsets), connected on first use. */
   private watermarks: Promise<Admin> | null = null;
 
-  constructor(private readonly kafka: Kafka, private readonly admin: Admin) {}
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+  ) {}
 
   async endOffsets(topic: string): Promise<PartitionEnd[]> {
     this.watermarks ??= (async () => {
@@ -372,7 +438,10 @@ class KafkaJsAdmin implements KafkaAdmin {
     return metadata.topics.map((t) => {
       const byId = [...t.partitions].sort((a, b) => a.partitionId - b.partitionId);
       return {
-        name: t.name, partitions: t.partitions.length, leaders: byId.map((p) => p.leader), replicas: byId.map((p) => p.replicas.length),
+        name: t.name,
+        partitions: t.partitions.length,
+        leaders: byId.map((p) => p.leader),
+        replicas: byId.map((p) => p.replicas.length),
         ...(configs.has(t.name) ? { config: configs.get(t.name)! } : {}),
       };
     });
@@ -383,7 +452,9 @@ class KafkaJsAdmin implements KafkaAdmin {
     return { state: groups[0]?.state ?? "Dead", members: groups[0]?.members.length ?? 0 };
   }
 
-  async createTopics(topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>): Promise<void> {
+  async createTopics(
+    topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>,
+  ): Promise<void> {
     if (topics.length === 0) return;
     await this.admin.createTopics({
       // KafkaJS's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION while a busy KRaft controller is still
@@ -417,7 +488,10 @@ class KafkaJsAdmin implements KafkaAdmin {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new BlackwellError("BLACKWELL_ERR_KAFKA", `topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms (${last})`);
+    throw new BlackwellError(
+      "BLACKWELL_ERR_KAFKA",
+      `topics ${topics.join(", ")} have no leaders after ${timeoutMs} ms (${last})`,
+    );
   }
 
   async disconnect(): Promise<void> {

@@ -20,13 +20,15 @@ export function partitionForClient(clientId: string, partitions: number): number
  * `acme` and `acme/web-prod` land on the same partition — the same one the Java
  * default partitioner picks for key `acme`.
  */
-export const clientPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
-  // An explicit partition wins (DLQ copies keep the partition of their source record, whatever their key).
-  if (typeof message.partition === "number") return message.partition;
-  const key = message.key;
-  if (key === null || key === undefined) {
-    throw new Error("blackwell records must be keyed by client_id");
-  }
-  const text = typeof key === "string" ? key : key.toString("utf8");
-  return partitionForClient(clientIdOfKey(text), partitionMetadata.length);
-};
+export const clientPartitioner: ICustomPartitioner =
+  () =>
+  ({ partitionMetadata, message }) => {
+    // An explicit partition wins (DLQ copies keep the partition of their source record, whatever their key).
+    if (typeof message.partition === "number") return message.partition;
+    const key = message.key;
+    if (key === null || key === undefined) {
+      throw new Error("blackwell records must be keyed by client_id");
+    }
+    const text = typeof key === "string" ? key : key.toString("utf8");
+    return partitionForClient(clientIdOfKey(text), partitionMetadata.length);
+  };

@@ -172,7 +172,9 @@ export interface KafkaAdmin {
   describeTopics(topics: string[], configNames?: string[]): Promise<TopicDescription[]>;
   /** The group's state (`Stable`, `Empty`, `Dead`...) and how many members it has. */
   describeGroup(groupId: string): Promise<{ state: string; members: number }>;
-  createTopics(topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>): Promise<void>;
+  createTopics(
+    topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>,
+  ): Promise<void>;
   /** Resolves once every partition of `topics` has a leader that serves it. */
   waitForLeaders(topics: string[], timeoutMs?: number): Promise<void>;
   disconnect(): Promise<void>;

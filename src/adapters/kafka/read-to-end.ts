@@ -11,7 +11,11 @@ import { highWatermarks } from "./end-offsets.js";
 import { inRecord } from "./in-record.js";
 import type { ReadToEndOptions } from "./port.js";
 
-export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOptions): Promise<{ partitions: number }> {
+export async function readToEnd(
+  kafka: Kafka,
+  admin: Admin,
+  options: ReadToEndOptions,
+): Promise<{ partitions: number }> {
   const { topic } = options;
   const offsets = await highWatermarks(kafka, topic);
   const from = options.from ?? new Map(offsets.map((o) => [o.partition, 0n]));
@@ -27,7 +31,10 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
   let finish!: () => void;
   let fail!: (err: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject; });
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
   const settle = (partition: number, lastOffset: string) => {
     const p = pending.get(partition);
     if (p && BigInt(lastOffset) + 1n >= p.end) pending.delete(partition);
@@ -39,7 +46,10 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const timer = setTimeout(() => fail(new Error(`reading ${topic} to its end did not finish within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => fail(new Error(`reading ${topic} to its end did not finish within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -48,9 +58,17 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
       eachBatch: async ({ batch }) => {
         const p = pending.get(batch.partition);
         if (!p) return;
-        const records = batch.messages.filter((m) => BigInt(m.offset) >= p.from).map((m) => inRecord(topic, batch.partition, m));
+        const records = batch.messages
+          .filter((m) => BigInt(m.offset) >= p.from)
+          .map((m) => inRecord(topic, batch.partition, m));
         try {
-          await options.onBatch({ topic, partition: batch.partition, records, lastOffset: batch.lastOffset(), highWatermark: batch.highWatermark });
+          await options.onBatch({
+            topic,
+            partition: batch.partition,
+            records,
+            lastOffset: batch.lastOffset(),
+            highWatermark: batch.highWatermark,
+          });
         } catch (err) {
           fail(err);
         }
@@ -60,7 +78,8 @@ export async function readToEnd(kafka: Kafka, admin: Admin, options: ReadToEndOp
     try {
       const skipped = offsets.map((o) => o.partition).filter((p) => !pending.has(p));
       if (skipped.length > 0) consumer.pause([{ topic, partitions: skipped }]);
-      for (const [partition, p] of pending) if (p.from > 0n) consumer.seek({ topic, partition, offset: p.from.toString() });
+      for (const [partition, p] of pending)
+        if (p.from > 0n) consumer.seek({ topic, partition, offset: p.from.toString() });
     } catch {
       /* fall back to filtering */
     }

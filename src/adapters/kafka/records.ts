@@ -4,15 +4,32 @@
  * agreement) and clamps event time, so the core only ever sees valid input.
  */
 import { BlackwellError } from "../../errors.js";
-import { DEFAULT_GUARDS, SEVERITIES, WEEKDAYS, type DesiredStack, type HealWindow, type Role, type Severity } from "../../core/model/desired.js";
+import {
+  DEFAULT_GUARDS,
+  SEVERITIES,
+  WEEKDAYS,
+  type DesiredStack,
+  type HealWindow,
+  type Role,
+  type Severity,
+} from "../../core/model/desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 import {
-  OPERATOR_COMMANDS, PROVIDER_EVENT_TYPES, RESOURCE_STATUSES,
-  type InputRecord, type OperatorCommand, type ProviderEventType, type ResourceStatus,
+  OPERATOR_COMMANDS,
+  PROVIDER_EVENT_TYPES,
+  RESOURCE_STATUSES,
+  type InputRecord,
+  type OperatorCommand,
+  type ProviderEventType,
+  type ResourceStatus,
 } from "../../core/model/inputs.js";
 import type { AuditOutput, DriftTransition, HealCommandOutput, StackStateView } from "../../core/model/outputs.js";
 import {
-  HEAL_ACTION_TABLE, HEAL_ACTIONS, type HealAction, type HealActionWithParams, type HealParamSpec,
+  HEAL_ACTION_TABLE,
+  HEAL_ACTIONS,
+  type HealAction,
+  type HealActionWithParams,
+  type HealParamSpec,
 } from "../../core/model/vocabulary.js";
 import { clientIdOfKey } from "./partitioner.js";
 import type { TopicRole } from "./topics.js";
@@ -39,12 +56,14 @@ function jsonObject(field: string, text: string): Record<string, unknown> {
   } catch {
     throw invalid(`${field} is not valid JSON`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalid(`${field} must be a JSON object`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw invalid(`${field} must be a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw invalid(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw invalid(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
   return value as T;
 }
 
@@ -76,22 +95,35 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
       return desiredFromAvro(key, value, recordTs);
     case "provider-events": {
       const v = value as Avro & Record<string, string | null>;
-      const role_ = v.provider_role === null ? null : oneOf<Role>("provider_role", v.provider_role!, ["cms", "ecommerce", "ssg"]);
+      const role_ =
+        v.provider_role === null ? null : oneOf<Role>("provider_role", v.provider_role!, ["cms", "ecommerce", "ssg"]);
       return {
-        kind: "ProviderEventObserved", at: time("timestamp", v.timestamp!, recordTs),
-        event_id: nonEmpty("event_id", v.event_id!), client_id: v.client_id, stack_id: v.stack_id ?? null, environment: v.environment ?? null,
-        provider_name: nonEmpty("provider_name", v.provider_name!), provider_role: role_,
+        kind: "ProviderEventObserved",
+        at: time("timestamp", v.timestamp!, recordTs),
+        event_id: nonEmpty("event_id", v.event_id!),
+        client_id: v.client_id,
+        stack_id: v.stack_id ?? null,
+        environment: v.environment ?? null,
+        provider_name: nonEmpty("provider_name", v.provider_name!),
+        provider_role: role_,
         event_type: oneOf<ProviderEventType>("event_type", v.event_type!, PROVIDER_EVENT_TYPES),
-        content_id: v.content_id ?? null, content_type: v.content_type ?? null, integration: v.integration ?? null,
+        content_id: v.content_id ?? null,
+        content_type: v.content_type ?? null,
+        integration: v.integration ?? null,
         payload: jsonObject("payload_json", v.payload_json!),
       };
     }
     case "resource-events": {
       const v = value as Avro & Record<string, string | null>;
       return {
-        kind: "ResourceEventObserved", at: time("timestamp", v.timestamp!, recordTs),
-        event_id: nonEmpty("event_id", v.event_id!), client_id: v.client_id, stack_id: v.stack_id ?? null, environment: v.environment ?? null,
-        resource_name: nonEmpty("resource_name", v.resource_name!), status: oneOf<ResourceStatus>("status", v.status!, RESOURCE_STATUSES),
+        kind: "ResourceEventObserved",
+        at: time("timestamp", v.timestamp!, recordTs),
+        event_id: nonEmpty("event_id", v.event_id!),
+        client_id: v.client_id,
+        stack_id: v.stack_id ?? null,
+        environment: v.environment ?? null,
+        resource_name: nonEmpty("resource_name", v.resource_name!),
+        status: oneOf<ResourceStatus>("status", v.status!, RESOURCE_STATUSES),
         source: v.source ?? "unknown",
       };
     }
@@ -99,19 +131,30 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
       const v = value as Avro & Record<string, string | null>;
       jsonObject("params_json", v.params_json!);
       return {
-        kind: "CommandIssued", at: time("issued_at", v.issued_at!, recordTs),
-        command_id: nonEmpty("command_id", v.command_id!), client_id: v.client_id, stack_id: v.stack_id ?? null,
-        command: oneOf<OperatorCommand>("command", v.command!, OPERATOR_COMMANDS), drift_id: v.drift_id ?? null,
-        issued_by: nonEmpty("issued_by", v.issued_by!), reason: v.reason ?? null,
+        kind: "CommandIssued",
+        at: time("issued_at", v.issued_at!, recordTs),
+        command_id: nonEmpty("command_id", v.command_id!),
+        client_id: v.client_id,
+        stack_id: v.stack_id ?? null,
+        command: oneOf<OperatorCommand>("command", v.command!, OPERATOR_COMMANDS),
+        drift_id: v.drift_id ?? null,
+        issued_by: nonEmpty("issued_by", v.issued_by!),
+        reason: v.reason ?? null,
       };
     }
     case "heal-results": {
       const v = value as Avro & Record<string, string | number | null>;
       return {
-        kind: "HealResultReported", at: time("started_at", String(v.completed_at ?? v.started_at), recordTs),
-        command_key: String(v.command_key), client_id: v.client_id, stack_id: String(v.stack_id), drift_id: String(v.drift_id),
-        action: String(v.action), attempt: Number(v.attempt),
-        status: oneOf("status", String(v.status), ["started", "succeeded", "failed"] as const), error_message: (v.error_message as string | null) ?? null,
+        kind: "HealResultReported",
+        at: time("started_at", String(v.completed_at ?? v.started_at), recordTs),
+        command_key: String(v.command_key),
+        client_id: v.client_id,
+        stack_id: String(v.stack_id),
+        drift_id: String(v.drift_id),
+        action: String(v.action),
+        attempt: Number(v.attempt),
+        status: oneOf("status", String(v.status), ["started", "succeeded", "failed"] as const),
+        error_message: (v.error_message as string | null) ?? null,
       };
     }
     default:
@@ -121,7 +164,8 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
 
 function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
   const d = v as unknown as AvroDesiredState;
-  if (key !== `${d.client_id}/${d.stack_id}`) throw invalid(`desired-state key ${JSON.stringify(key)} is not ${d.client_id}/${d.stack_id}`);
+  if (key !== `${d.client_id}/${d.stack_id}`)
+    throw invalid(`desired-state key ${JSON.stringify(key)} is not ${d.client_id}/${d.stack_id}`);
   const integrations = d.integrations.map((i) => {
     let config: unknown;
     try {
@@ -138,14 +182,28 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
       ...d.policy,
       auto_heal: {
         ...d.policy.auto_heal,
-        backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, ["linear", "exponential"] as const),
+        backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, [
+          "linear",
+          "exponential",
+        ] as const),
         windows: (d.policy.auto_heal.windows ?? []).map((w, k) => {
-          if (!isTimeZone(w.timezone)) throw invalid(`policy.auto_heal.windows.${k}.timezone ${JSON.stringify(w.timezone)} is not a time zone`);
-          if (![w.start, w.end].every((t) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t))) throw invalid(`policy.auto_heal.windows.${k}: start/end must be HH:MM`);
-          return { ...w, action: oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const), days: w.days.map((day) => oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS)) };
+          if (!isTimeZone(w.timezone))
+            throw invalid(`policy.auto_heal.windows.${k}.timezone ${JSON.stringify(w.timezone)} is not a time zone`);
+          if (![w.start, w.end].every((t) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)))
+            throw invalid(`policy.auto_heal.windows.${k}: start/end must be HH:MM`);
+          return {
+            ...w,
+            action: oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const),
+            days: w.days.map((day) => oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS)),
+          };
         }),
       },
-      notifications: { channels: d.policy.notifications.channels.map((c) => ({ ...c, severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, SEVERITIES) })) },
+      notifications: {
+        channels: d.policy.notifications.channels.map((c) => ({
+          ...c,
+          severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, SEVERITIES),
+        })),
+      },
     },
     staleness: {
       provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
@@ -161,8 +219,17 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
 export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy"> & {
   integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
   policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
-    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows"> & { backoff_strategy: string; windows?: Array<Omit<HealWindow, "action" | "days"> & { action: string; days: string[] }> };
-    notifications: { channels: Array<Omit<DesiredStack["policy"]["notifications"]["channels"][number], "severity_threshold"> & { severity_threshold: string }> };
+    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows"> & {
+      backoff_strategy: string;
+      windows?: Array<Omit<HealWindow, "action" | "days"> & { action: string; days: string[] }>;
+    };
+    notifications: {
+      channels: Array<
+        Omit<DesiredStack["policy"]["notifications"]["channels"][number], "severity_threshold"> & {
+          severity_threshold: string;
+        }
+      >;
+    };
   };
 };
 
@@ -170,13 +237,19 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
   const ah = d.policy.auto_heal;
   return {
     ...d,
-    integrations: d.integrations.map((i) => ({ name: i.name, config_json: JSON.stringify(i.config), ignore_paths: i.ignore_paths })),
+    integrations: d.integrations.map((i) => ({
+      name: i.name,
+      config_json: JSON.stringify(i.config),
+      ignore_paths: i.ignore_paths,
+    })),
     policy: {
       ...d.policy,
       auto_heal: {
         ...ah,
-        circuit_breaker: ah.circuit_breaker ?? DEFAULT_GUARDS.circuit_breaker, flap_detection: ah.flap_detection ?? DEFAULT_GUARDS.flap_detection,
-        windows: ah.windows ?? [], content_quiet_period_seconds: ah.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds,
+        circuit_breaker: ah.circuit_breaker ?? DEFAULT_GUARDS.circuit_breaker,
+        flap_detection: ah.flap_detection ?? DEFAULT_GUARDS.flap_detection,
+        windows: ah.windows ?? [],
+        content_quiet_period_seconds: ah.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds,
       },
     },
   };
@@ -184,37 +257,76 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
 
 export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
   return {
-    event_id: t.event_id, reconciliation_id: t.reconciliation_id, client_id: t.client_id, stack_id: t.stack_id, drift_id: t.drift_id,
-    transition: t.transition, drift_type: t.drift_type, component: t.component,
-    expected_json: JSON.stringify(t.expected ?? null), observed_json: JSON.stringify(t.observed ?? null),
-    severity: t.severity, detected_at: iso(t.detected_at), timestamp: iso(t.at),
-    auto_heal_eligible: t.auto_heal_eligible, auto_heal_attempted: t.auto_heal_attempted, state_version: t.state_version, note: t.note,
+    event_id: t.event_id,
+    reconciliation_id: t.reconciliation_id,
+    client_id: t.client_id,
+    stack_id: t.stack_id,
+    drift_id: t.drift_id,
+    transition: t.transition,
+    drift_type: t.drift_type,
+    component: t.component,
+    expected_json: JSON.stringify(t.expected ?? null),
+    observed_json: JSON.stringify(t.observed ?? null),
+    severity: t.severity,
+    detected_at: iso(t.detected_at),
+    timestamp: iso(t.at),
+    auto_heal_eligible: t.auto_heal_eligible,
+    auto_heal_attempted: t.auto_heal_attempted,
+    state_version: t.state_version,
+    note: t.note,
   };
 }
 
 export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
   return {
     ...s,
-    last_applied: iso(s.last_applied), last_verified: iso(s.last_verified), created_at: iso(s.created_at), updated_at: iso(s.updated_at),
+    last_applied: iso(s.last_applied),
+    last_verified: iso(s.last_verified),
+    created_at: iso(s.created_at),
+    updated_at: iso(s.updated_at),
     drift_details: s.drift_details.map((d) => ({
-      drift_id: d.drift_id, type: d.type, component: d.component, expected_json: JSON.stringify(d.expected ?? null),
-      observed_json: JSON.stringify(d.observed ?? null), severity: d.severity, detected_at: iso(d.detected_at), acknowledged: d.acknowledged,
+      drift_id: d.drift_id,
+      type: d.type,
+      component: d.component,
+      expected_json: JSON.stringify(d.expected ?? null),
+      observed_json: JSON.stringify(d.observed ?? null),
+      severity: d.severity,
+      detected_at: iso(d.detected_at),
+      acknowledged: d.acknowledged,
     })),
   };
 }
 
 export function healCommandToAvro(c: HealCommandOutput): Record<string, unknown> {
   return {
-    command_key: c.command_key, client_id: c.client_id, stack_id: c.stack_id, drift_id: c.drift_id, reconciliation_id: c.reconciliation_id,
-    action: c.action, params_json: JSON.stringify(c.params), attempt: c.attempt, not_before: iso(c.not_before), issued_at: iso(c.issued_at), approved_by: c.approved_by,
+    command_key: c.command_key,
+    client_id: c.client_id,
+    stack_id: c.stack_id,
+    drift_id: c.drift_id,
+    reconciliation_id: c.reconciliation_id,
+    action: c.action,
+    params_json: JSON.stringify(c.params),
+    attempt: c.attempt,
+    not_before: iso(c.not_before),
+    issued_at: iso(c.issued_at),
+    approved_by: c.approved_by,
   };
 }
 
 export function auditToAvro(a: AuditOutput): Record<string, unknown> {
   return {
-    audit_id: a.audit_id, timestamp: iso(a.at), action: a.action, client_id: a.client_id, stack_id: a.stack_id, drift_id: a.drift_id,
-    triggered_by: a.triggered_by, success: a.success, changes_made_json: JSON.stringify(a.changes_made ?? {}),
-    approval_required: a.approval_required, approver: a.approver, reason: a.reason,
+    audit_id: a.audit_id,
+    timestamp: iso(a.at),
+    action: a.action,
+    client_id: a.client_id,
+    stack_id: a.stack_id,
+    drift_id: a.drift_id,
+    triggered_by: a.triggered_by,
+    success: a.success,
+    changes_made_json: JSON.stringify(a.changes_made ?? {}),
+    approval_required: a.approval_required,
+    approver: a.approver,
+    reason: a.reason,
   };
 }
 
@@ -230,7 +342,7 @@ function healParams(action: HealAction, raw: Record<string, unknown>): HealActio
     const field = `params_json.${name}`;
     if (spec === "json") {
       if (value === undefined) throw invalid(`${field} is required for ${action}`);
-    } else if (spec === "string" || value !== undefined && value !== null) {
+    } else if (spec === "string" || (value !== undefined && value !== null)) {
       if (typeof value !== "string" || value.trim() === "") {
         throw invalid(`${field} must be a non-empty string for ${action}, got ${JSON.stringify(value ?? null)}`);
       }
@@ -248,9 +360,11 @@ function healParams(action: HealAction, raw: Record<string, unknown>): HealActio
  */
 export function healCommandFromAvro(key: string, v: Record<string, unknown>): HealCommandOutput {
   const s = (field: string) => nonEmpty(field, String(v[field] ?? ""));
-  if (v.client_id !== key) throw invalid(`client_id ${JSON.stringify(v.client_id)} does not match the record key ${JSON.stringify(key)}`);
+  if (v.client_id !== key)
+    throw invalid(`client_id ${JSON.stringify(v.client_id)} does not match the record key ${JSON.stringify(key)}`);
   const attempt = Number(v.attempt);
-  if (!Number.isInteger(attempt) || attempt < 1) throw invalid(`attempt ${JSON.stringify(v.attempt)} must be a positive integer`);
+  if (!Number.isInteger(attempt) || attempt < 1)
+    throw invalid(`attempt ${JSON.stringify(v.attempt)} must be a positive integer`);
   const parse = (field: string) => {
     const ms = Date.parse(s(field));
     if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(v[field])} is not an ISO8601 time`);
@@ -258,10 +372,15 @@ export function healCommandFromAvro(key: string, v: Record<string, unknown>): He
   };
   const action = oneOf("action", s("action"), HEAL_ACTIONS);
   return {
-    command_key: s("command_key"), client_id: s("client_id"), stack_id: s("stack_id"), drift_id: s("drift_id"),
+    command_key: s("command_key"),
+    client_id: s("client_id"),
+    stack_id: s("stack_id"),
+    drift_id: s("drift_id"),
     reconciliation_id: s("reconciliation_id"),
     ...healParams(action, jsonObject("params_json", String(v.params_json ?? ""))),
-    attempt, not_before: parse("not_before"), issued_at: parse("issued_at"),
+    attempt,
+    not_before: parse("not_before"),
+    issued_at: parse("issued_at"),
     approved_by: (v.approved_by as string | null) ?? null,
   };
 }

@@ -5,8 +5,16 @@ import type { SchemaName } from "./topics.js";
 import { projectRoot } from "./project-root.js";
 
 export const SCHEMA_NAMES: readonly SchemaName[] = [
-  "DesiredState", "ProviderEvent", "ResourceEvent", "Command", "HealResult",
-  "DriftEvent", "HealCommand", "StateRecord", "AuditEntry", "ExecutorEffect",
+  "DesiredState",
+  "ProviderEvent",
+  "ResourceEvent",
+  "Command",
+  "HealResult",
+  "DriftEvent",
+  "HealCommand",
+  "StateRecord",
+  "AuditEntry",
+  "ExecutorEffect",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */

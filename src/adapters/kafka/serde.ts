@@ -34,8 +34,16 @@ export class AvroSerde {
     this.authConfigured = options.authConfigured ?? false;
   }
 
-  static forUrl(url: string, types: Map<SchemaName, avro.Type>, auth?: { username: string; password: string }): AvroSerde {
-    return new AvroSerde({ registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }), types, authConfigured: auth !== undefined });
+  static forUrl(
+    url: string,
+    types: Map<SchemaName, avro.Type>,
+    auth?: { username: string; password: string },
+  ): AvroSerde {
+    return new AvroSerde({
+      registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }),
+      types,
+      authConfigured: auth !== undefined,
+    });
   }
 
   private type(name: SchemaName): avro.Type {
@@ -69,8 +77,15 @@ export class AvroSerde {
     if (id === undefined) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `no schema registered for topic ${topic}`);
     const type = this.type(schema);
     const problems: string[] = [];
-    if (!type.isValid(value, { errorHook: (path, v) => problems.push(`${path.join(".") || "(root)"}=${JSON.stringify(v)}`) })) {
-      throw new BlackwellError("BLACKWELL_ERR_ENCODE", `${schema} value is invalid at ${problems.slice(0, 5).join(", ")}`);
+    if (
+      !type.isValid(value, {
+        errorHook: (path, v) => problems.push(`${path.join(".") || "(root)"}=${JSON.stringify(v)}`),
+      })
+    ) {
+      throw new BlackwellError(
+        "BLACKWELL_ERR_ENCODE",
+        `${schema} value is invalid at ${problems.slice(0, 5).join(", ")}`,
+      );
     }
     const body = type.toBuffer(value);
     const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
@@ -83,10 +98,16 @@ export class AvroSerde {
   /** Decodes a wire-format record into the `schema` reader type, or throws a typed, non-retriable error. */
   async decode<T>(schema: SchemaName, buffer: Buffer | null): Promise<T> {
     if (buffer === null || buffer.length < HEADER_BYTES) {
-      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `value of ${buffer?.length ?? 0} bytes is shorter than the ${HEADER_BYTES}-byte wire header`);
+      throw new BlackwellError(
+        "BLACKWELL_ERR_UNDECODABLE",
+        `value of ${buffer?.length ?? 0} bytes is shorter than the ${HEADER_BYTES}-byte wire header`,
+      );
     }
     if (buffer.readUInt8(0) !== MAGIC_BYTE) {
-      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `magic byte is ${buffer.readUInt8(0)}, expected ${MAGIC_BYTE} (not Confluent wire format)`);
+      throw new BlackwellError(
+        "BLACKWELL_ERR_UNDECODABLE",
+        `magic byte is ${buffer.readUInt8(0)}, expected ${MAGIC_BYTE} (not Confluent wire format)`,
+      );
     }
     const id = buffer.readInt32BE(1);
     const writer = await this.writerType(id);
@@ -94,7 +115,11 @@ export class AvroSerde {
     try {
       return this.type(schema).fromBuffer(buffer.subarray(HEADER_BYTES), resolver) as T;
     } catch (err) {
-      throw new BlackwellError("BLACKWELL_ERR_UNDECODABLE", `Avro body does not decode with schema id ${id}: ${errorMessage(err)}`, { cause: err });
+      throw new BlackwellError(
+        "BLACKWELL_ERR_UNDECODABLE",
+        `Avro body does not decode with schema id ${id}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -120,7 +145,11 @@ export class AvroSerde {
       try {
         resolver = this.type(schema).createResolver(writer);
       } catch (err) {
-        throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `writer schema id ${id} (${writer.name ?? writer.typeName}) cannot be read as ${schema}: ${errorMessage(err)}`, { cause: err });
+        throw new BlackwellError(
+          "BLACKWELL_ERR_INVALID_RECORD",
+          `writer schema id ${id} (${writer.name ?? writer.typeName}) cannot be read as ${schema}: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
       this.resolvers.set(key, resolver);
     }
@@ -137,7 +166,10 @@ const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|E
  * dead-lettering records it could decode once the registry (or its configuration) is back.
  */
 function registryError(err: unknown, doing: string, authConfigured: boolean): BlackwellError {
-  const status = typeof err === "object" && err !== null && "status" in err ? Number((err as { status: unknown }).status) : undefined;
+  const status =
+    typeof err === "object" && err !== null && "status" in err
+      ? Number((err as { status: unknown }).status)
+      : undefined;
   const text = errorMessage(err);
   if (status === 401 || status === 403) {
     const message = authConfigured
@@ -146,9 +178,17 @@ function registryError(err: unknown, doing: string, authConfigured: boolean): Bl
     return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", message, { cause: err });
   }
   if (status === undefined || status >= 500 || status === 429 || (status === 400 && NETWORK_FAILURE.test(text))) {
-    return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: schema registry unavailable: ${text}`, { cause: err });
+    return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: schema registry unavailable: ${text}`, {
+      cause: err,
+    });
   }
-  if (status === 404) return new BlackwellError("BLACKWELL_ERR_UNKNOWN_SCHEMA", `${doing}: not found in the registry`, { cause: err });
-  if (status === 409) return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused as incompatible: ${text}`, { cause: err });
-  return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused (${status}): ${text}`, { cause: err });
+  if (status === 404)
+    return new BlackwellError("BLACKWELL_ERR_UNKNOWN_SCHEMA", `${doing}: not found in the registry`, { cause: err });
+  if (status === 409)
+    return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused as incompatible: ${text}`, {
+      cause: err,
+    });
+  return new BlackwellError("BLACKWELL_ERR_SCHEMA_INCOMPATIBLE", `${doing}: refused (${status}): ${text}`, {
+    cause: err,
+  });
 }

@@ -55,13 +55,29 @@ export const TOPICS: readonly TopicSpec[] = [
   // The reconciler's store changelog: one compacted row per stack, restored on start.
   { role: "changelog", key: "client_id/stack_id", configEntries: compacted },
   // The executors' effect ledger: compacted per command, and dropped after the heal-commands retention.
-  { role: "executor-ledger", schema: "ExecutorEffect", key: "client_id/command_key", configEntries: { ...compacted, "cleanup.policy": "compact,delete", "retention.ms": String(30 * DAY_MS) } },
+  {
+    role: "executor-ledger",
+    schema: "ExecutorEffect",
+    key: "client_id/command_key",
+    configEntries: { ...compacted, "cleanup.policy": "compact,delete", "retention.ms": String(30 * DAY_MS) },
+  },
   // Every desired-state version ever applied, so `rollback --to` can bring one back.
-  { role: "desired-history", schema: "DesiredState", key: "client_id/stack_id/state_version", configEntries: compacted },
+  {
+    role: "desired-history",
+    schema: "DesiredState",
+    key: "client_id/stack_id/state_version",
+    configEntries: compacted,
+  },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */
-export const RECONCILER_INPUTS: readonly TopicRole[] = ["desired-state", "provider-events", "resource-events", "commands", "heal-results"];
+export const RECONCILER_INPUTS: readonly TopicRole[] = [
+  "desired-state",
+  "provider-events",
+  "resource-events",
+  "commands",
+  "heal-results",
+];
 
 export type TopicNames = Record<TopicRole, string>;
 

@@ -19,7 +19,12 @@ export interface RestoreReport {
   ms: number;
 }
 
-export async function restoreFromChangelog(kafka: KafkaPort, topic: string, targets: RestoreTarget[], groupPrefix: string): Promise<RestoreReport> {
+export async function restoreFromChangelog(
+  kafka: KafkaPort,
+  topic: string,
+  targets: RestoreTarget[],
+  groupPrefix: string,
+): Promise<RestoreReport> {
   const started = Date.now();
   const stores = new Map(targets.map((t) => [t.partition, t.store]));
   let records = 0;

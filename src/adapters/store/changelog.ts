@@ -10,7 +10,9 @@ export interface ChangelogValue {
 
 /** Encodes a changelog value around state JSON serialized once (the store keeps the same text). */
 export function encodeChangelog(stateJson: string, deadline: number | null, streamTime: number): Buffer {
-  return Buffer.from(`{"v":1,"deadline":${deadline === null ? "null" : deadline},"stream_time":${streamTime},"state":${stateJson}}`);
+  return Buffer.from(
+    `{"v":1,"deadline":${deadline === null ? "null" : deadline},"stream_time":${streamTime},"state":${stateJson}}`,
+  );
 }
 
 export function decodeChangelog(bytes: Buffer): ChangelogValue {

@@ -37,11 +37,17 @@ export class TaskStore {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
     this.getRow = this.db.prepare("SELECT state FROM clients WHERE client_id = ?");
-    this.putRow = this.db.prepare("INSERT INTO clients (client_id, state, deadline) VALUES (?, ?, ?) ON CONFLICT(client_id) DO UPDATE SET state = excluded.state, deadline = excluded.deadline");
+    this.putRow = this.db.prepare(
+      "INSERT INTO clients (client_id, state, deadline) VALUES (?, ?, ?) ON CONFLICT(client_id) DO UPDATE SET state = excluded.state, deadline = excluded.deadline",
+    );
     this.deleteRow = this.db.prepare("DELETE FROM clients WHERE client_id = ?");
-    this.dueRows = this.db.prepare("SELECT client_id FROM clients WHERE deadline IS NOT NULL AND deadline <= ? ORDER BY deadline LIMIT ?");
+    this.dueRows = this.db.prepare(
+      "SELECT client_id FROM clients WHERE deadline IS NOT NULL AND deadline <= ? ORDER BY deadline LIMIT ?",
+    );
     this.getMeta = this.db.prepare("SELECT value FROM meta WHERE key = ?");
-    this.putMeta = this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.putMeta = this.db.prepare(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
   }
 
   get(client_id: string): ClientState | undefined {
@@ -62,7 +68,11 @@ export class TaskStore {
   }
 
   /** Rows already serialized (by the changelog writer or read from the changelog). */
-  commitRaw(rows: Array<{ client_id: string; json: string | null; deadline: number | null }>, changelogNext: string | undefined, streamTime?: number): void {
+  commitRaw(
+    rows: Array<{ client_id: string; json: string | null; deadline: number | null }>,
+    changelogNext: string | undefined,
+    streamTime?: number,
+  ): void {
     this.db.transaction(() => {
       for (const row of rows) {
         if (row.json === null) this.deleteRow.run(row.client_id);

@@ -10,7 +10,19 @@ import { canonicalJson } from "../../core/canonical-json.js";
 import { parsePointer } from "../../core/diff/json-compare.js";
 import { parseDuration } from "../../core/duration.js";
 import { POLICY_DRIFT_KINDS } from "../../core/model/vocabulary.js";
-import { DEFAULT_GUARDS, ROLES, SEVERITIES, WEEKDAYS, type DesiredStack, type HealWindow, type ReconciliationPolicy, type Role, type Severity, type StalenessWindows, type Weekday } from "../../core/model/desired.js";
+import {
+  DEFAULT_GUARDS,
+  ROLES,
+  SEVERITIES,
+  WEEKDAYS,
+  type DesiredStack,
+  type HealWindow,
+  type ReconciliationPolicy,
+  type Role,
+  type Severity,
+  type StalenessWindows,
+  type Weekday,
+} from "../../core/model/desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 
 /** A stack as declared, before versioning (state_version etc. are set by `apply`). */
@@ -33,7 +45,10 @@ type Path = Array<string | number>;
 
 class Reader {
   readonly problems: Problem[] = [];
-  constructor(private readonly doc: Document, private readonly lines: LineCounter) {}
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
 
   private lineOf(path: Path): number {
     for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
@@ -48,7 +63,8 @@ class Reader {
   fail(path: Path, message: string): void {
     const problem = { line: this.lineOf(path), path: path.join(".") || "(root)", message };
     // Stacks share spec.defaults: report a problem there once, not once per stack.
-    if (!this.problems.some((p) => p.path === problem.path && p.message === problem.message)) this.problems.push(problem);
+    if (!this.problems.some((p) => p.path === problem.path && p.message === problem.message))
+      this.problems.push(problem);
   }
 
   isList(path: Path): boolean {
@@ -74,7 +90,8 @@ class Reader {
       return null;
     }
     if (opts.pattern && !opts.pattern.test(v)) this.fail(path, `${JSON.stringify(v)} must match ${opts.pattern}`);
-    if (opts.oneOf && !opts.oneOf.includes(v)) this.fail(path, `${JSON.stringify(v)} must be one of ${opts.oneOf.join(", ")}`);
+    if (opts.oneOf && !opts.oneOf.includes(v))
+      this.fail(path, `${JSON.stringify(v)} must be one of ${opts.oneOf.join(", ")}`);
     return v;
   }
 
@@ -145,7 +162,9 @@ class Reader {
 
   json(path: Path): unknown {
     const v = this.get(path);
-    return v === undefined ? {} : JSON.parse(JSON.stringify((this.doc.getIn(path, true) as { toJSON?: () => unknown })?.toJSON?.() ?? v));
+    return v === undefined
+      ? {}
+      : JSON.parse(JSON.stringify((this.doc.getIn(path, true) as { toJSON?: () => unknown })?.toJSON?.() ?? v));
   }
 }
 
@@ -154,7 +173,11 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, path: "(syntax)", message: e.message.split("\n")[0]! }));
+    const problems = doc.errors.map((e) => ({
+      line: lines.linePos(e.pos[0]).line,
+      path: "(syntax)",
+      message: e.message.split("\n")[0]!,
+    }));
     throw invalid(file, problems);
   }
   const r = new Reader(doc, lines);
@@ -168,7 +191,11 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   r.only(["metadata"], ["client_id", "labels"]);
   const client_id = r.string(["metadata", "client_id"], { required: true, pattern: ID }) ?? "";
   r.only(["spec"], ["defaults", "stacks"]);
-  if (r.has(["spec", "defaults"])) r.only(["spec", "defaults"], STACK_FIELDS.filter((f) => f !== "stack_id" && f !== "environment"));
+  if (r.has(["spec", "defaults"]))
+    r.only(
+      ["spec", "defaults"],
+      STACK_FIELDS.filter((f) => f !== "stack_id" && f !== "environment"),
+    );
 
   const stacksNode = doc.getIn(["spec", "stacks"], true);
   const stacks: DeclaredStack[] = [];
@@ -187,7 +214,17 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   return { client_id, stacks };
 }
 
-const STACK_FIELDS = ["stack_id", "environment", "providers", "integrations", "resources", "build_project", "content_types", "staleness", "policy"];
+const STACK_FIELDS = [
+  "stack_id",
+  "environment",
+  "providers",
+  "integrations",
+  "resources",
+  "build_project",
+  "content_types",
+  "staleness",
+  "policy",
+];
 
 /** A stack field, falling back to `spec.defaults`. */
 function at(r: Reader, i: number, ...rest: Path): Path {
@@ -202,15 +239,22 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
   const environment = r.string(["spec", "stacks", i, "environment"], { required: true, pattern: ID }) ?? "";
 
   r.only(at(r, i, "providers"), ROLES);
-  const providers = Object.fromEntries(ROLES.map((role) => [role, r.string(at(r, i, "providers", role), { pattern: ID })])) as Record<Role, string | null>;
-  if (ROLES.every((role) => providers[role] === null)) r.fail(at(r, i, "providers"), "declare at least one provider (cms, ecommerce or ssg)");
+  const providers = Object.fromEntries(
+    ROLES.map((role) => [role, r.string(at(r, i, "providers", role), { pattern: ID })]),
+  ) as Record<Role, string | null>;
+  if (ROLES.every((role) => providers[role] === null))
+    r.fail(at(r, i, "providers"), "declare at least one provider (cms, ecommerce or ssg)");
 
   const integrations = r.keys(at(r, i, "integrations")).map((name) => {
     const base = [...at(r, i, "integrations"), name];
     r.only(base, ["config", "ignore"]);
     const ignore_paths = r.strings([...base, "ignore"]);
     ignore_paths.forEach((p, k) => {
-      try { parsePointer(p); } catch (err) { r.fail([...base, "ignore", k], (err as Error).message); }
+      try {
+        parsePointer(p);
+      } catch (err) {
+        r.fail([...base, "ignore", k], (err as Error).message);
+      }
     });
     if (!r.has([...base, "config"])) r.fail([...base, "config"], "is required");
     return { name, config: r.json([...base, "config"]), ignore_paths };
@@ -222,12 +266,17 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
     // `name: arn` (the spec's expected_resources) or `name: {arn, ignore}`.
     if (typeof r.get(base) === "string") return { name, arn: r.string(base, { pattern: ARN }) ?? "", ignore_paths: [] };
     r.only(base, ["arn", "ignore"]);
-    return { name, arn: r.string([...base, "arn"], { required: true, pattern: ARN }) ?? "", ignore_paths: r.strings([...base, "ignore"]) };
+    return {
+      name,
+      arn: r.string([...base, "arn"], { required: true, pattern: ARN }) ?? "",
+      ignore_paths: r.strings([...base, "ignore"]),
+    };
   });
 
   const build_project = r.string(at(r, i, "build_project"), { pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/ });
   const content_types = r.strings(at(r, i, "content_types"));
-  if (content_types.length > 0 && !build_project) r.fail(at(r, i, "content_types"), "tracking content needs a build_project that builds the site");
+  if (content_types.length > 0 && !build_project)
+    r.fail(at(r, i, "content_types"), "tracking content needs a build_project that builds the site");
 
   r.only(at(r, i, "staleness"), ["provider_silence", "resource_ttl", "content_grace", "webhook_failure_threshold"]);
   const staleness: StalenessWindows = {
@@ -238,7 +287,16 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
   };
 
   const stack: Omit<DeclaredStack, "desired_hash"> = {
-    client_id, stack_id, environment, source: "", providers, integrations, resources, build_project, content_types, staleness,
+    client_id,
+    stack_id,
+    environment,
+    source: "",
+    providers,
+    integrations,
+    resources,
+    build_project,
+    content_types,
+    staleness,
     policy: readPolicy(r, i),
   };
   return { ...stack, desired_hash: desiredHash(stack) };
@@ -248,7 +306,19 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
   const p = (...rest: Path) => at(r, i, "policy", ...rest);
   r.only(p(), ["schedule", "auto_heal", "notifications", "observability"]);
   r.only(p("schedule"), ["interval", "timezone"]);
-  r.only(p("auto_heal"), ["enabled", "max_attempts", "backoff_strategy", "backoff_base", "backoff_cap", "allowed_drift_types", "require_approval", "circuit_breaker", "flap_detection", "content_quiet_period", "windows"]);
+  r.only(p("auto_heal"), [
+    "enabled",
+    "max_attempts",
+    "backoff_strategy",
+    "backoff_base",
+    "backoff_cap",
+    "allowed_drift_types",
+    "require_approval",
+    "circuit_breaker",
+    "flap_detection",
+    "content_quiet_period",
+    "windows",
+  ]);
   r.only(p("auto_heal", "circuit_breaker"), ["max_heals", "window"]);
   r.only(p("auto_heal", "flap_detection"), ["max_flips", "window"]);
   const windows = (() => {
@@ -263,21 +333,35 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       r.only(w, ["action", "days", "start", "end", "timezone", "drift_types"]);
       const hhmm = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
       const timezone = r.string([...w, "timezone"]) ?? policyTimezone;
-      if (!isTimeZone(timezone)) r.fail([...w, "timezone"], `unknown time zone ${JSON.stringify(timezone)} (use an IANA name like Europe/Berlin)`);
+      if (!isTimeZone(timezone))
+        r.fail(
+          [...w, "timezone"],
+          `unknown time zone ${JSON.stringify(timezone)} (use an IANA name like Europe/Berlin)`,
+        );
       const start = r.string([...w, "start"], { required: true, pattern: hhmm }) ?? "00:00";
       const end = r.string([...w, "end"], { required: true, pattern: hhmm }) ?? "24:00";
       if (start === end) r.fail([...w, "end"], "must differ from start");
       const days = r.strings([...w, "days"], { oneOf: WEEKDAYS }) as Weekday[];
       return {
-        action: (r.string([...w, "action"], { required: true, oneOf: ["allow", "deny"] }) ?? "deny") as "allow" | "deny",
-        days: days.length > 0 ? days : [...WEEKDAYS], start, end, timezone, drift_types: r.strings([...w, "drift_types"], { oneOf: POLICY_DRIFT_KINDS }),
+        action: (r.string([...w, "action"], { required: true, oneOf: ["allow", "deny"] }) ?? "deny") as
+          "allow" | "deny",
+        days: days.length > 0 ? days : [...WEEKDAYS],
+        start,
+        end,
+        timezone,
+        drift_types: r.strings([...w, "drift_types"], { oneOf: POLICY_DRIFT_KINDS }),
       };
     });
   })();
   const interval = r.string(p("schedule", "interval")) ?? "5m";
   const policyTimezone = r.string(p("schedule", "timezone")) ?? "UTC";
-  if (!isTimeZone(policyTimezone)) r.fail(p("schedule", "timezone"), `unknown time zone ${JSON.stringify(policyTimezone)} (use an IANA name like Europe/Berlin)`);
-  if (parseDuration(interval) === null) r.fail(p("schedule", "interval"), `must be a duration like 5m, got ${JSON.stringify(interval)}`);
+  if (!isTimeZone(policyTimezone))
+    r.fail(
+      p("schedule", "timezone"),
+      `unknown time zone ${JSON.stringify(policyTimezone)} (use an IANA name like Europe/Berlin)`,
+    );
+  if (parseDuration(interval) === null)
+    r.fail(p("schedule", "interval"), `must be a duration like 5m, got ${JSON.stringify(interval)}`);
   const channels = (() => {
     const path = p("notifications", "channels");
     if (r.get(path) === undefined || r.get(path) === null) return [];
@@ -287,12 +371,16 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
     }
     return (r.json(path) as unknown[]).map((_, k) => {
       r.only([...path, k], ["type", "webhook_url", "addresses", "severity_threshold"]);
-      const type = r.string([...path, k, "type"], { required: true, oneOf: ["slack", "webhook", "email"] }) ?? "webhook";
+      const type =
+        r.string([...path, k, "type"], { required: true, oneOf: ["slack", "webhook", "email"] }) ?? "webhook";
       const webhook_url = r.string([...path, k, "webhook_url"], { pattern: /^https?:\/\// });
       if (type !== "email" && !webhook_url) r.fail([...path, k, "webhook_url"], `is required for a ${type} channel`);
       return {
-        type, webhook_url, addresses: r.strings([...path, k, "addresses"]),
-        severity_threshold: (r.string([...path, k, "severity_threshold"], { oneOf: SEVERITIES }) ?? "medium") as Severity,
+        type,
+        webhook_url,
+        addresses: r.strings([...path, k, "addresses"]),
+        severity_threshold: (r.string([...path, k, "severity_threshold"], { oneOf: SEVERITIES }) ??
+          "medium") as Severity,
       };
     });
   })();
@@ -302,21 +390,41 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
     auto_heal: {
       enabled: r.bool(p("auto_heal", "enabled"), false),
       max_attempts: r.int(p("auto_heal", "max_attempts"), 3, 1, 100),
-      backoff_strategy: (r.string(p("auto_heal", "backoff_strategy"), { oneOf: ["linear", "exponential"] }) ?? "exponential") as "linear" | "exponential",
+      backoff_strategy: (r.string(p("auto_heal", "backoff_strategy"), { oneOf: ["linear", "exponential"] }) ??
+        "exponential") as "linear" | "exponential",
       backoff_base_seconds: r.seconds(p("auto_heal", "backoff_base"), 30),
       backoff_cap_seconds: r.seconds(p("auto_heal", "backoff_cap"), 900),
       allowed_drift_types: r.strings(p("auto_heal", "allowed_drift_types"), { oneOf: POLICY_DRIFT_KINDS }),
       require_approval: r.strings(p("auto_heal", "require_approval"), { oneOf: POLICY_DRIFT_KINDS }),
       circuit_breaker: {
-        max_heals: r.int(p("auto_heal", "circuit_breaker", "max_heals"), DEFAULT_GUARDS.circuit_breaker.max_heals, 1, 10_000),
-        window_seconds: r.seconds(p("auto_heal", "circuit_breaker", "window"), DEFAULT_GUARDS.circuit_breaker.window_seconds),
+        max_heals: r.int(
+          p("auto_heal", "circuit_breaker", "max_heals"),
+          DEFAULT_GUARDS.circuit_breaker.max_heals,
+          1,
+          10_000,
+        ),
+        window_seconds: r.seconds(
+          p("auto_heal", "circuit_breaker", "window"),
+          DEFAULT_GUARDS.circuit_breaker.window_seconds,
+        ),
       },
       flap_detection: {
-        max_flips: r.int(p("auto_heal", "flap_detection", "max_flips"), DEFAULT_GUARDS.flap_detection.max_flips, 2, 1000),
-        window_seconds: r.seconds(p("auto_heal", "flap_detection", "window"), DEFAULT_GUARDS.flap_detection.window_seconds),
+        max_flips: r.int(
+          p("auto_heal", "flap_detection", "max_flips"),
+          DEFAULT_GUARDS.flap_detection.max_flips,
+          2,
+          1000,
+        ),
+        window_seconds: r.seconds(
+          p("auto_heal", "flap_detection", "window"),
+          DEFAULT_GUARDS.flap_detection.window_seconds,
+        ),
       },
       windows,
-      content_quiet_period_seconds: r.seconds(p("auto_heal", "content_quiet_period"), DEFAULT_GUARDS.content_quiet_period_seconds),
+      content_quiet_period_seconds: r.seconds(
+        p("auto_heal", "content_quiet_period"),
+        DEFAULT_GUARDS.content_quiet_period_seconds,
+      ),
     },
     notifications: { channels },
     observability: {
@@ -335,7 +443,10 @@ export function desiredHash(stack: Omit<DeclaredStack, "desired_hash">): string 
 
 function invalid(file: string, problems: Problem[]): BlackwellError {
   const lines = problems.sort((a, b) => a.line - b.line).map((p) => `  ${file}:${p.line}: ${p.path}: ${p.message}`);
-  const err = new BlackwellError("BLACKWELL_ERR_INVALID_DESIRED_STATE", `${file} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+  const err = new BlackwellError(
+    "BLACKWELL_ERR_INVALID_DESIRED_STATE",
+    `${file} is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
+  );
   (err as BlackwellError & { problems: Problem[] }).problems = problems;
   return err;
 }
@@ -348,13 +459,25 @@ export function parsePolicyDocument(text: string, file: string): ReconciliationP
   const lines = new LineCounter();
   const inner = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (inner.errors.length > 0) {
-    throw invalid(file, inner.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, path: "(syntax)", message: e.message.split("\n")[0]! })));
+    throw invalid(
+      file,
+      inner.errors.map((e) => ({
+        line: lines.linePos(e.pos[0]).line,
+        path: "(syntax)",
+        message: e.message.split("\n")[0]!,
+      })),
+    );
   }
-  if (!isMap(inner.contents)) throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
+  if (!isMap(inner.contents))
+    throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
   const doc = parseDocument("spec: {stacks: [{policy: null}]}");
   doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
   const r = new Reader(doc, lines);
   const policy = readPolicy(r, 0);
-  if (r.problems.length > 0) throw invalid(file, r.problems.map((p) => ({ ...p, path: p.path.replace(/^spec\.stacks\.0\./, "") })));
+  if (r.problems.length > 0)
+    throw invalid(
+      file,
+      r.problems.map((p) => ({ ...p, path: p.path.replace(/^spec\.stacks\.0\./, "") })),
+    );
   return policy;
 }

@@ -9,7 +9,9 @@ import type { RouteDeps } from "../route-deps.js";
 import { params, type Params } from "../route-schemas.js";
 
 const querystring = {
-  type: "object", additionalProperties: false, properties: { prune: { type: "boolean" }, dry_run: { type: "boolean" } },
+  type: "object",
+  additionalProperties: false,
+  properties: { prune: { type: "boolean" }, dry_run: { type: "boolean" } },
 } as const;
 
 export async function desiredStateRoutes(app: FastifyInstance, { ctx }: RouteDeps): Promise<void> {

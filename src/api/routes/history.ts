@@ -9,7 +9,9 @@ import { historyView } from "../views.js";
 const DEFAULT_LIMIT = 50;
 
 const querystring = {
-  type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 } },
+  type: "object",
+  additionalProperties: false,
+  properties: { limit: { type: "integer", minimum: 1, maximum: 1000 } },
 } as const;
 
 export async function historyRoutes(app: FastifyInstance, { replica }: RouteDeps): Promise<void> {

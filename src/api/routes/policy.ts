@@ -43,16 +43,27 @@ export async function policyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     const current = (await currentDesired(ctx, client)).get(stack);
     if (!current) return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${stack} for client ${client}`);
     // The hash covers what was declared, not the versioning around it.
-    const { desired_hash: _h, state_version: _v, previous_versions: _p, applied_at: _a, applied_by: _b, ...declared } =
-      current;
+    const {
+      desired_hash: _h,
+      state_version: _v,
+      previous_versions: _p,
+      applied_at: _a,
+      applied_by: _b,
+      ...declared
+    } = current;
     const hash = desiredHash({ ...declared, policy });
     if (hash === current.desired_hash) {
       return { client_id: client, stack_id: stack, change: "unchanged", state_version: current.state_version };
     }
     const next = {
-      ...current, policy, desired_hash: hash, state_version: bumpVersion(current.state_version, "minor"),
+      ...current,
+      policy,
+      desired_hash: hash,
+      state_version: bumpVersion(current.state_version, "minor"),
       previous_versions: [current.state_version, ...current.previous_versions].slice(0, MAX_PREVIOUS_VERSIONS),
-      applied_at: new Date().toISOString(), applied_by: principalOf(req).name, source: "api: PUT policy",
+      applied_at: new Date().toISOString(),
+      applied_by: principalOf(req).name,
+      source: "api: PUT policy",
     };
     const topic = ctx.names["desired-state"];
     try {

@@ -15,7 +15,8 @@ interface ReconcileChanges {
 }
 
 const body = {
-  type: "object", additionalProperties: false,
+  type: "object",
+  additionalProperties: false,
   properties: { stack_id: { type: "string", pattern: ID }, reason: { type: "string", maxLength: 1000 } },
 } as const;
 
@@ -36,11 +37,17 @@ export async function reconcileRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const all = Object.keys(changes.stacks).length;
     const status = errors.length === 0 ? "success" : errors.length === all ? "failed" : "partial";
     return {
-      reconciliation_id: changes.reconciliation_id, client_id: client, started_at, completed_at: audit.timestamp,
+      reconciliation_id: changes.reconciliation_id,
+      client_id: client,
+      started_at,
+      completed_at: audit.timestamp,
       status,
-      drift_detected: changes.drift_count > 0, drift_count: changes.drift_count,
-      auto_heal_attempted: changes.heal_commands_issued > 0, auto_heal_success_count: 0,
-      ...(errors.length > 0 ? { errors } : {}), stacks: changes.stacks,
+      drift_detected: changes.drift_count > 0,
+      drift_count: changes.drift_count,
+      auto_heal_attempted: changes.heal_commands_issued > 0,
+      auto_heal_success_count: 0,
+      ...(errors.length > 0 ? { errors } : {}),
+      stacks: changes.stacks,
     };
   });
 }

@@ -7,7 +7,9 @@ import type { RouteDeps } from "../route-deps.js";
 import { params, type Params } from "../route-schemas.js";
 
 const body = {
-  type: "object", required: ["to"], additionalProperties: false,
+  type: "object",
+  required: ["to"],
+  additionalProperties: false,
   properties: { to: { type: "string", pattern: "^v\\d+\\.\\d+\\.\\d+$" } },
 } as const;
 

@@ -9,10 +9,24 @@ import { parseArgs } from "node:util";
 import type { AppContext } from "../../runtime/app-context.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 
-interface Audit { action: string; success: boolean; reason: string | null; triggered_by: string; changes_made_json: string; timestamp: string }
+interface Audit {
+  action: string;
+  success: boolean;
+  reason: string | null;
+  triggered_by: string;
+  changes_made_json: string;
+  timestamp: string;
+}
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const COMMAND_OF: Record<string, string> = { ack: "acknowledge", approve: "approve", reject: "reject", pause: "pause", resume: "resume", reconcile: "reconcile" };
+const COMMAND_OF: Record<string, string> = {
+  ack: "acknowledge",
+  approve: "approve",
+  reject: "reject",
+  pause: "pause",
+  resume: "resume",
+  reconcile: "reconcile",
+};
 
 /** Produces the command and waits up to `waitMs` for its audit entry. */
 async function issueAndWait(ctx: AppContext, value: Record<string, unknown>, waitMs: number): Promise<Audit | null> {
@@ -53,26 +67,43 @@ async function issueAndWait(ctx: AppContext, value: Record<string, unknown>, wai
 
 export async function operatorCommand(name: string, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true, strict: true,
-    options: { reason: { type: "string" }, by: { type: "string" }, json: { type: "boolean" }, wait: { type: "string" } },
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      reason: { type: "string" },
+      by: { type: "string" },
+      json: { type: "boolean" },
+      wait: { type: "string" },
+    },
   });
   const command = COMMAND_OF[name]!;
   const byDrift = ["acknowledge", "approve", "reject"].includes(command);
   const [client, target] = positionals;
   if (!client || !ID.test(client)) throw new UsageError(`${name} needs a client id`);
-  if (byDrift && (!target || !/^drift-[0-9a-f]{24}$/.test(target))) throw new UsageError(`${name} needs a drift id (drift-<24 hex>, see \`blackwell drift ${client}\`)`);
+  if (byDrift && (!target || !/^drift-[0-9a-f]{24}$/.test(target)))
+    throw new UsageError(`${name} needs a drift id (drift-<24 hex>, see \`blackwell drift ${client}\`)`);
   if (!byDrift && target && !ID.test(target)) throw new UsageError(`${JSON.stringify(target)} is not a stack id`);
   const waitMs = Number(values.wait ?? 15) * 1000;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new UsageError("--wait takes seconds");
   const value = {
-    command_id: randomUUID(), client_id: client, stack_id: byDrift ? null : (target ?? null), command, drift_id: byDrift ? target! : null,
-    issued_by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username, issued_at: new Date().toISOString(), reason: values.reason ?? null, params_json: "{ }",
+    command_id: randomUUID(),
+    client_id: client,
+    stack_id: byDrift ? null : (target ?? null),
+    command,
+    drift_id: byDrift ? target! : null,
+    issued_by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+    issued_at: new Date().toISOString(),
+    reason: values.reason ?? null,
+    params_json: "{ }",
   };
   const audit = await withContext((ctx) => issueAndWait(ctx, value, waitMs));
   const result = { command_id: value.command_id, command, client_id: client, processed: audit !== null, audit };
-  print(values.json ?? false, result, () => audit === null
-    ? `${command} ${target ?? client}: sent (command ${value.command_id}); no reconciler answer within ${waitMs / 1000} s — is a reconciler running?`
-    : `${command} ${target ?? client}: ${audit.success ? "done" : `refused: ${audit.reason ?? "no reason given"}`} (${audit.action} by ${audit.triggered_by} at ${audit.timestamp})`);
+  print(values.json ?? false, result, () =>
+    audit === null
+      ? `${command} ${target ?? client}: sent (command ${value.command_id}); no reconciler answer within ${waitMs / 1000} s — is a reconciler running?`
+      : `${command} ${target ?? client}: ${audit.success ? "done" : `refused: ${audit.reason ?? "no reason given"}`} (${audit.action} by ${audit.triggered_by} at ${audit.timestamp})`,
+  );
   if (audit === null) return EXIT.problem;
   return audit.success ? EXIT.ok : EXIT.problem;
 }

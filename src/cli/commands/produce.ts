@@ -23,13 +23,16 @@ function parseJsonRecords(text: string): Json[] {
     const parsed: unknown = JSON.parse(trimmed);
     return (Array.isArray(parsed) ? parsed : [parsed]) as Json[];
   } catch {
-    return trimmed.split("\n").filter((l) => l.trim() !== "").map((line, i) => {
-      try {
-        return JSON.parse(line) as Json;
-      } catch (err) {
-        throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `line ${i + 1}: not JSON: ${errorMessage(err)}`);
-      }
-    });
+    return trimmed
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as Json;
+        } catch (err) {
+          throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `line ${i + 1}: not JSON: ${errorMessage(err)}`);
+        }
+      });
   }
 }
 
@@ -40,16 +43,50 @@ function complete(role: TopicRole, r: Json): Json {
   const { payload, details, params, ...rest } = r;
   switch (role) {
     case "provider-events":
-      return { event_id: randomUUID(), stack_id: null, environment: null, provider_role: null, content_id: null, content_type: null, integration: null, timestamp: now, ...rest, payload_json: rest.payload_json ?? json(payload) };
+      return {
+        event_id: randomUUID(),
+        stack_id: null,
+        environment: null,
+        provider_role: null,
+        content_id: null,
+        content_type: null,
+        integration: null,
+        timestamp: now,
+        ...rest,
+        payload_json: rest.payload_json ?? json(payload),
+      };
     case "resource-events":
-      return { event_id: randomUUID(), stack_id: null, environment: null, resource_arn: null, source: "blackwell-cli", timestamp: now, ...rest, details_json: rest.details_json ?? json(details) };
+      return {
+        event_id: randomUUID(),
+        stack_id: null,
+        environment: null,
+        resource_arn: null,
+        source: "blackwell-cli",
+        timestamp: now,
+        ...rest,
+        details_json: rest.details_json ?? json(details),
+      };
     default:
-      return { command_id: randomUUID(), stack_id: null, drift_id: null, issued_by: process.env.BLACKWELL_USER ?? "blackwell-cli", issued_at: now, reason: null, ...rest, params_json: rest.params_json ?? json(params) };
+      return {
+        command_id: randomUUID(),
+        stack_id: null,
+        drift_id: null,
+        issued_by: process.env.BLACKWELL_USER ?? "blackwell-cli",
+        issued_at: now,
+        reason: null,
+        ...rest,
+        params_json: rest.params_json ?? json(params),
+      };
   }
 }
 
 export async function produce(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { file: { type: "string", short: "f" }, json: { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { file: { type: "string", short: "f" }, json: { type: "boolean" } },
+  });
   const role = positionals[0] as TopicRole | undefined;
   if (!role || !PRODUCIBLE.includes(role)) throw new UsageError(`produce needs a topic: ${PRODUCIBLE.join(", ")}`);
   const text = values.file && values.file !== "-" ? readFileSync(values.file, "utf8") : readFileSync(0, "utf8");
@@ -62,19 +99,30 @@ export async function produce(args: string[]): Promise<number> {
     try {
       if (typeof r.client_id !== "string" || r.client_id === "") throw new Error("client_id is required");
       const errors: string[] = [];
-      if (!type.isValid(r, { errorHook: (path) => errors.push(path.join(".") || "(record)") })) throw new Error(`does not match ${schema}: ${[...new Set(errors)].join(", ")}`);
+      if (!type.isValid(r, { errorHook: (path) => errors.push(path.join(".") || "(record)") }))
+        throw new Error(`does not match ${schema}: ${[...new Set(errors)].join(", ")}`);
       toInput(role, r.client_id, r as never, Date.now());
     } catch (err) {
       problems.push(`record ${i + 1}: ${errorMessage(err)}`);
     }
   });
-  if (problems.length > 0) throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `nothing produced; ${problems.length} invalid record(s):\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  if (problems.length > 0)
+    throw new BlackwellError(
+      "BLACKWELL_ERR_INVALID_RECORD",
+      `nothing produced; ${problems.length} invalid record(s):\n${problems.map((p) => `  ${p}`).join("\n")}`,
+    );
   const sent = await withContext(async (ctx) => {
     const topic = ctx.names[role];
     const producer = await ctx.kafka.producer();
     try {
-      const meta = await producer.send(records.map((r) => ({ topic, key: String(r.client_id), value: ctx.serde.encode(topic, schema, r) })));
-      return { topic, records: records.length, partitions: meta.map((m) => ({ partition: m.partition, base_offset: m.baseOffset })) };
+      const meta = await producer.send(
+        records.map((r) => ({ topic, key: String(r.client_id), value: ctx.serde.encode(topic, schema, r) })),
+      );
+      return {
+        topic,
+        records: records.length,
+        partitions: meta.map((m) => ({ partition: m.partition, base_offset: m.baseOffset })),
+      };
     } finally {
       await producer.disconnect();
     }

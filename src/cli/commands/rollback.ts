@@ -7,11 +7,23 @@ import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export async function rollback(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { to: { type: "string" }, by: { type: "string" }, json: { type: "boolean" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { to: { type: "string" }, by: { type: "string" }, json: { type: "boolean" } },
+  });
   const [client, stack] = positionals;
   if (!client || !ID.test(client) || !stack || !ID.test(stack)) throw new UsageError("rollback needs <client> <stack>");
-  if (!values.to || !/^v\d+\.\d+\.\d+$/.test(values.to)) throw new UsageError("rollback needs --to v<major>.<minor>.<patch>");
-  const result = await withContext((ctx) => rollbackDesired(ctx, client, stack, values.to!, values.by ?? process.env.BLACKWELL_USER ?? userInfo().username));
-  print(values.json ?? false, result, () => `${client}/${stack}: ${result.from} -> ${result.to} (the desired state of ${result.content_of})`);
+  if (!values.to || !/^v\d+\.\d+\.\d+$/.test(values.to))
+    throw new UsageError("rollback needs --to v<major>.<minor>.<patch>");
+  const result = await withContext((ctx) =>
+    rollbackDesired(ctx, client, stack, values.to!, values.by ?? process.env.BLACKWELL_USER ?? userInfo().username),
+  );
+  print(
+    values.json ?? false,
+    result,
+    () => `${client}/${stack}: ${result.from} -> ${result.to} (the desired state of ${result.content_of})`,
+  );
   return EXIT.ok;
 }

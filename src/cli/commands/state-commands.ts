@@ -3,10 +3,46 @@ import { parseArgs } from "node:util";
 import { latestByKey, readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
 
-interface Detail { drift_id: string; type: string; component: string; severity: string; detected_at: string; acknowledged: boolean; expected_json: string; observed_json: string }
-interface State { client_id: string; stack_id: string; status: string; state_version: string; observed_state_version: string; last_verified: string; drift_details: Detail[] }
-interface DriftEvent { client_id: string; stack_id: string; drift_id: string; transition: string; drift_type: string; component: string; severity: string; timestamp: string; note: string | null }
-interface Audit { client_id: string; stack_id: string | null; action: string; timestamp: string; triggered_by: string; success: boolean; reason: string | null; drift_id: string | null }
+interface Detail {
+  drift_id: string;
+  type: string;
+  component: string;
+  severity: string;
+  detected_at: string;
+  acknowledged: boolean;
+  expected_json: string;
+  observed_json: string;
+}
+interface State {
+  client_id: string;
+  stack_id: string;
+  status: string;
+  state_version: string;
+  observed_state_version: string;
+  last_verified: string;
+  drift_details: Detail[];
+}
+interface DriftEvent {
+  client_id: string;
+  stack_id: string;
+  drift_id: string;
+  transition: string;
+  drift_type: string;
+  component: string;
+  severity: string;
+  timestamp: string;
+  note: string | null;
+}
+interface Audit {
+  client_id: string;
+  stack_id: string | null;
+  action: string;
+  timestamp: string;
+  triggered_by: string;
+  success: boolean;
+  reason: string | null;
+  drift_id: string | null;
+}
 
 const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 function clientArg(positionals: string[], required: boolean): string | null {
@@ -17,51 +53,138 @@ function clientArg(positionals: string[], required: boolean): string | null {
 }
 
 async function states(client: string | null): Promise<State[]> {
-  return withContext(async (ctx) => [...latestByKey(await readRecords<State>(ctx, "stack-state", client)).values()]
-    .sort((a, b) => `${a.client_id}/${a.stack_id}`.localeCompare(`${b.client_id}/${b.stack_id}`)));
+  return withContext(async (ctx) =>
+    [...latestByKey(await readRecords<State>(ctx, "stack-state", client)).values()].sort((a, b) =>
+      `${a.client_id}/${a.stack_id}`.localeCompare(`${b.client_id}/${b.stack_id}`),
+    ),
+  );
 }
 
 export async function status(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
   const client = clientArg(positionals, false);
   const list = await states(client);
   if (client && list.length === 0) {
     console.error(`no stacks for client ${client} (not applied yet, or not evaluated by a reconciler yet)`);
     return EXIT.problem;
   }
-  print(values.json ?? false, list, () => table([
-    ["STACK", "STATUS", "DESIRED", "EVALUATED", "DRIFTS", "LAST VERIFIED"],
-    ...list.map((s) => [`${s.client_id}/${s.stack_id}`, s.status, s.state_version, s.observed_state_version, String(s.drift_details.length), s.last_verified]),
-  ]));
+  print(values.json ?? false, list, () =>
+    table([
+      ["STACK", "STATUS", "DESIRED", "EVALUATED", "DRIFTS", "LAST VERIFIED"],
+      ...list.map((s) => [
+        `${s.client_id}/${s.stack_id}`,
+        s.status,
+        s.state_version,
+        s.observed_state_version,
+        String(s.drift_details.length),
+        s.last_verified,
+      ]),
+    ]),
+  );
   // Scripts: 0 when every stack listed is healthy, 1 when any is not.
   return list.every((s) => s.status === "healthy") ? EXIT.ok : EXIT.problem;
 }
 
 export async function drift(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
   const client = clientArg(positionals, false);
-  const open = (await states(client)).flatMap((s) => s.drift_details.map((d) => ({ client_id: s.client_id, stack_id: s.stack_id, ...d, expected: JSON.parse(d.expected_json) as unknown, observed: JSON.parse(d.observed_json) as unknown })));
-  print(values.json ?? false, open, () => open.length === 0 ? "no open drift" : table([
-    ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
-    ...open.map((d) => [`${d.client_id}/${d.stack_id}`, d.drift_id, d.type, d.component, d.severity, d.acknowledged ? "yes" : "no", d.detected_at, `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`]),
-  ]));
+  const open = (await states(client)).flatMap((s) =>
+    s.drift_details.map((d) => ({
+      client_id: s.client_id,
+      stack_id: s.stack_id,
+      ...d,
+      expected: JSON.parse(d.expected_json) as unknown,
+      observed: JSON.parse(d.observed_json) as unknown,
+    })),
+  );
+  print(values.json ?? false, open, () =>
+    open.length === 0
+      ? "no open drift"
+      : table([
+          ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
+          ...open.map((d) => [
+            `${d.client_id}/${d.stack_id}`,
+            d.drift_id,
+            d.type,
+            d.component,
+            d.severity,
+            d.acknowledged ? "yes" : "no",
+            d.detected_at,
+            `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`,
+          ]),
+        ]),
+  );
   return open.length === 0 ? EXIT.ok : EXIT.problem;
 }
 
 export async function history(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" }, limit: { type: "string" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: "boolean" }, limit: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
   const client = clientArg(positionals, true)!;
   const limit = Number(values.limit ?? 50);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer");
   const events = await withContext(async (ctx) => {
-    const [drifts, audits] = await Promise.all([readRecords<DriftEvent>(ctx, "drift-events", client), readRecords<Audit>(ctx, "audit", client)]);
+    const [drifts, audits] = await Promise.all([
+      readRecords<DriftEvent>(ctx, "drift-events", client),
+      readRecords<Audit>(ctx, "audit", client),
+    ]);
     return [
-      ...drifts.flatMap((r) => (r.value ? [{ at: r.value.timestamp, stack: r.value.stack_id, what: `drift ${r.value.transition}`, detail: `${r.value.drift_type}/${r.value.component} ${r.value.severity}${r.value.note ? ` — ${r.value.note}` : ""}`, by: "reconciler", record: r.value }] : [])),
-      ...audits.flatMap((r) => (r.value ? [{ at: r.value.timestamp, stack: r.value.stack_id ?? "-", what: r.value.action, detail: `${r.value.success ? "ok" : "not done"}${r.value.reason ? ` — ${r.value.reason}` : ""}`, by: r.value.triggered_by, record: r.value }] : [])),
-    ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
+      ...drifts.flatMap((r) =>
+        r.value
+          ? [
+              {
+                at: r.value.timestamp,
+                stack: r.value.stack_id,
+                what: `drift ${r.value.transition}`,
+                detail: `${r.value.drift_type}/${r.value.component} ${r.value.severity}${r.value.note ? ` — ${r.value.note}` : ""}`,
+                by: "reconciler",
+                record: r.value,
+              },
+            ]
+          : [],
+      ),
+      ...audits.flatMap((r) =>
+        r.value
+          ? [
+              {
+                at: r.value.timestamp,
+                stack: r.value.stack_id ?? "-",
+                what: r.value.action,
+                detail: `${r.value.success ? "ok" : "not done"}${r.value.reason ? ` — ${r.value.reason}` : ""}`,
+                by: r.value.triggered_by,
+                record: r.value,
+              },
+            ]
+          : [],
+      ),
+    ]
+      .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+      .slice(0, limit);
   });
-  print(values.json ?? false, events.map((e) => e.record), () => events.length === 0 ? `no history for ${client}` : table([
-    ["AT", "STACK", "WHAT", "BY", "DETAIL"], ...events.map((e) => [e.at, e.stack, e.what, e.by, e.detail.slice(0, 120)]),
-  ]));
+  print(
+    values.json ?? false,
+    events.map((e) => e.record),
+    () =>
+      events.length === 0
+        ? `no history for ${client}`
+        : table([
+            ["AT", "STACK", "WHAT", "BY", "DETAIL"],
+            ...events.map((e) => [e.at, e.stack, e.what, e.by, e.detail.slice(0, 120)]),
+          ]),
+  );
   return EXIT.ok;
 }

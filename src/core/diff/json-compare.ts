@@ -8,7 +8,10 @@ import { canonicalJson } from "../canonical-json.js";
 export function parsePointer(pointer: string): string[] {
   if (pointer === "") return [];
   if (!pointer.startsWith("/")) throw new Error(`JSON pointer ${JSON.stringify(pointer)} must start with "/"`);
-  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function without(value: unknown, path: string[]): unknown {
@@ -36,7 +39,8 @@ function without(value: unknown, path: string[]): unknown {
 function normalize(value: unknown): unknown {
   if (Array.isArray(value)) {
     return value.map(normalize).sort((a, b) => {
-      const x = canonicalJson(a), y = canonicalJson(b);
+      const x = canonicalJson(a),
+        y = canonicalJson(b);
       return x < y ? -1 : x > y ? 1 : 0;
     });
   }
@@ -58,10 +62,13 @@ export function stripIgnored(value: unknown, ignore: readonly string[]): unknown
 const matches = new WeakMap<object, WeakMap<object, boolean>>();
 
 export function configsMatch(expected: unknown, observed: unknown, ignore: readonly string[] = []): boolean {
-  const cacheable = typeof expected === "object" && expected !== null && typeof observed === "object" && observed !== null;
+  const cacheable =
+    typeof expected === "object" && expected !== null && typeof observed === "object" && observed !== null;
   const known = cacheable ? matches.get(expected)?.get(observed) : undefined;
   if (known !== undefined) return known;
-  const result = canonicalJson(normalize(stripIgnored(expected, ignore))) === canonicalJson(normalize(stripIgnored(observed, ignore)));
+  const result =
+    canonicalJson(normalize(stripIgnored(expected, ignore))) ===
+    canonicalJson(normalize(stripIgnored(observed, ignore)));
   if (cacheable) {
     let inner = matches.get(expected);
     if (!inner) matches.set(expected, (inner = new WeakMap()));

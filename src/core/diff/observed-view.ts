@@ -27,14 +27,24 @@ export function observedView(client: ClientState, stack_id: string, environment:
   const scopes = scopesOfStack(stack_id, environment)
     .map((k) => client.scopes[k])
     .filter((s): s is ObservationScope => s !== undefined);
-  const view: ObservedView = { active: {}, seen: {}, disconnected: {}, resources: {}, integrations: {}, pending: {}, latest: {}, covers: null };
+  const view: ObservedView = {
+    active: {},
+    seen: {},
+    disconnected: {},
+    resources: {},
+    integrations: {},
+    pending: {},
+    latest: {},
+    covers: null,
+  };
   for (const scope of scopes) {
     for (const [role, active] of Object.entries(scope.active) as Array<[Role, ActiveProvider]>) {
       const current = view.active[role];
       if (!current || active.since >= current.since) view.active[role] = active;
     }
     for (const [name, at] of Object.entries(scope.seen)) view.seen[name] = Math.max(view.seen[name] ?? at, at);
-    for (const [name, at] of Object.entries(scope.disconnected)) view.disconnected[name] = Math.max(view.disconnected[name] ?? at, at);
+    for (const [name, at] of Object.entries(scope.disconnected))
+      view.disconnected[name] = Math.max(view.disconnected[name] ?? at, at);
     for (const [name, r] of Object.entries(scope.resources)) view.resources[name] = newer(view.resources[name], r)!;
     for (const [name, i] of Object.entries(scope.integrations)) {
       const current = view.integrations[name] ?? {};

@@ -4,9 +4,19 @@
  * so duplicates and reordering are harmless); drift is derived later, from the
  * whole state, by `decide`.
  */
-import { emptyHeal, emptyScope, type ClientState, type ObservationScope, type OpenDrift } from "../model/client-state.js";
+import {
+  emptyHeal,
+  emptyScope,
+  type ClientState,
+  type ObservationScope,
+  type OpenDrift,
+} from "../model/client-state.js";
 import type {
-  CommandIssued, DesiredStateApplied, InputRecord, ProviderEventObserved, ResourceEventObserved,
+  CommandIssued,
+  DesiredStateApplied,
+  InputRecord,
+  ProviderEventObserved,
+  ResourceEventObserved,
 } from "../model/inputs.js";
 import { roleOfProvider } from "../model/provider-roles.js";
 import { scopeOf } from "./scopes.js";
@@ -21,10 +31,15 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
     case "DesiredStateRemoved": {
       const stack = state.stacks[input.stack_id];
       if (!stack || stack.removed) return state;
-      return { ...state, stacks: { ...state.stacks, [input.stack_id]: { ...stack, removed: true, updated_ms: input.at } } };
+      return {
+        ...state,
+        stacks: { ...state.stacks, [input.stack_id]: { ...stack, removed: true, updated_ms: input.at } },
+      };
     }
     case "ProviderEventObserved":
-      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeProvider(state, scope, input));
+      return withScope(state, scopeOf(input.stack_id, input.environment), (scope) =>
+        observeProvider(state, scope, input),
+      );
     case "ResourceEventObserved":
       return withScope(state, scopeOf(input.stack_id, input.environment), (scope) => observeResource(scope, input));
     case "CommandIssued":
@@ -41,22 +56,45 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
 function applyDesired(state: ClientState, input: DesiredStateApplied): ClientState {
   const desired = input.desired;
   const existing = state.stacks[desired.stack_id];
-  if (existing && existing.desired.desired_hash === desired.desired_hash && existing.desired.state_version === desired.state_version) {
+  if (
+    existing &&
+    existing.desired.desired_hash === desired.desired_hash &&
+    existing.desired.state_version === desired.state_version
+  ) {
     return state; // redelivery of the same apply
   }
   const stack = existing
     ? { ...existing, desired, applied_ms: input.at, updated_ms: input.at, removed: false }
-    : { desired, applied_ms: input.at, created_ms: input.at, updated_ms: input.at, last_verified_ms: input.at, drifts: {}, paused: false, removed: false, deadline: null, emitted: null };
+    : {
+        desired,
+        applied_ms: input.at,
+        created_ms: input.at,
+        updated_ms: input.at,
+        last_verified_ms: input.at,
+        drifts: {},
+        paused: false,
+        removed: false,
+        deadline: null,
+        emitted: null,
+      };
   return { ...state, stacks: { ...state.stacks, [desired.stack_id]: stack } };
 }
 
-function updateDrift(state: ClientState, stack_id: string | null, drift_id: string, change: (d: OpenDrift) => OpenDrift): ClientState {
+function updateDrift(
+  state: ClientState,
+  stack_id: string | null,
+  drift_id: string,
+  change: (d: OpenDrift) => OpenDrift,
+): ClientState {
   for (const [id, stack] of Object.entries(state.stacks)) {
     const drift = stack.drifts[drift_id];
     if (!drift || (stack_id && stack_id !== id)) continue;
     const changed = change(drift);
     if (changed === drift) return state;
-    return { ...state, stacks: { ...state.stacks, [id]: { ...stack, drifts: { ...stack.drifts, [drift_id]: changed } } } };
+    return {
+      ...state,
+      stacks: { ...state.stacks, [id]: { ...stack, drifts: { ...stack.drifts, [drift_id]: changed } } },
+    };
   }
   return state;
 }
@@ -76,7 +114,8 @@ function applyCommand(state: ClientState, input: CommandIssued): ClientState {
     if (input.stack_id && input.stack_id !== id) continue;
     if (input.command === "acknowledge") {
       const drift = input.drift_id ? stack.drifts[input.drift_id] : undefined;
-      if (drift && !drift.acknowledged) stacks[id] = { ...stack, drifts: { ...stack.drifts, [drift.drift_id]: { ...drift, acknowledged: true } } };
+      if (drift && !drift.acknowledged)
+        stacks[id] = { ...stack, drifts: { ...stack.drifts, [drift.drift_id]: { ...drift, acknowledged: true } } };
     } else {
       stacks[id] = { ...stack, paused: input.command === "pause" };
     }
@@ -84,7 +123,11 @@ function applyCommand(state: ClientState, input: CommandIssued): ClientState {
   return { ...state, stacks };
 }
 
-function withScope(state: ClientState, key: string, change: (scope: ObservationScope) => ObservationScope): ClientState {
+function withScope(
+  state: ClientState,
+  key: string,
+  change: (scope: ObservationScope) => ObservationScope,
+): ClientState {
   const scope = state.scopes[key] ?? emptyScope();
   return { ...state, scopes: { ...state.scopes, [key]: change(scope) } };
 }
@@ -137,7 +180,10 @@ function observeIntegration(scope: ObservationScope, e: ProviderEventObserved): 
     const failed = e.event_type === "webhook.failed";
     const prev = current.webhook;
     const failures = failed ? (prev?.failures ?? 0) + 1 : 0;
-    updated = { ...current, webhook: { failures, first_failure: failed ? (prev?.first_failure ?? e.at) : null, at: e.at } };
+    updated = {
+      ...current,
+      webhook: { failures, first_failure: failed ? (prev?.first_failure ?? e.at) : null, at: e.at },
+    };
   }
   return updated === current ? scope : { ...scope, integrations: { ...scope.integrations, [name]: updated } };
 }
@@ -175,7 +221,8 @@ function observeBuild(scope: ObservationScope, e: ProviderEventObserved): Observ
   if (e.event_type === "build.failed") return { ...scope, builds: { ...scope.builds, started } };
   const covers = Math.max(scope.builds.covers ?? startedAt, startedAt);
   const content: ObservationScope["content"] = {};
-  for (const [type, c] of Object.entries(scope.content)) content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
+  for (const [type, c] of Object.entries(scope.content))
+    content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
   return { ...scope, content, builds: { covers, started } };
 }
 

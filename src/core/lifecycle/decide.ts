@@ -54,8 +54,12 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
       removeStack(state.client_id, stack_id, stack, ctx, outputs);
       continue;
     }
-    const affected = ctx.scope === undefined || ctx.scope === "*" || ctx.scope === `env:${stack.desired.environment}` || ctx.scope === `stack:${stack_id}`
-      || (stack.deadline !== null && stack.deadline <= ctx.now);
+    const affected =
+      ctx.scope === undefined ||
+      ctx.scope === "*" ||
+      ctx.scope === `env:${stack.desired.environment}` ||
+      ctx.scope === `stack:${stack_id}` ||
+      (stack.deadline !== null && stack.deadline <= ctx.now);
     const next = affected ? reconcileStack(state, stack_id, stack, ctx, outputs) : stack;
     stacks[stack_id] = next;
     if (next.deadline !== null) outputs.reevaluateAt = Math.min(outputs.reevaluateAt ?? next.deadline, next.deadline);
@@ -65,7 +69,11 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
 }
 
 function reconcileStack(
-  client: ClientState, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs,
+  client: ClientState,
+  stack_id: string,
+  stack: StackEntry,
+  ctx: DecideContext,
+  outputs: PassOutputs,
 ): StackEntry {
   const { desired } = stack;
   const view = observedView(client, stack_id, desired.environment);
@@ -94,15 +102,27 @@ function reconcileStack(
       const openings = [...(flaps[id] ?? []), ctx.now];
       flaps[id] = openings;
       // A component that keeps going back and forth is fought over (often by a heal): stop healing it, say why.
-      const healable = desired.policy.auto_heal.enabled && healActionFor(finding.kind) !== null
-        && (desired.policy.auto_heal.allowed_drift_types.includes(finding.kind) || desired.policy.auto_heal.require_approval.includes(finding.kind));
-      const flapping = healable && openings.length >= flapPolicy.max_flips
-        ? `flapping: opened ${openings.length} times within ${flapPolicy.window_seconds}s (limit ${flapPolicy.max_flips}); healing this drift is switched to alert-only until it stays resolved for that long`
-        : null;
+      const healable =
+        desired.policy.auto_heal.enabled &&
+        healActionFor(finding.kind) !== null &&
+        (desired.policy.auto_heal.allowed_drift_types.includes(finding.kind) ||
+          desired.policy.auto_heal.require_approval.includes(finding.kind));
+      const flapping =
+        healable && openings.length >= flapPolicy.max_flips
+          ? `flapping: opened ${openings.length} times within ${flapPolicy.window_seconds}s (limit ${flapPolicy.max_flips}); healing this drift is switched to alert-only until it stays resolved for that long`
+          : null;
       const opened: OpenDrift = {
-        drift_id: id, type: finding.type, kind: finding.kind, component: finding.component,
-        expected: finding.expected, observed: finding.observed, severity: finding.severity,
-        detected_at: ctx.now, acknowledged: false, ack_emitted: false, transitions: 0,
+        drift_id: id,
+        type: finding.type,
+        kind: finding.kind,
+        component: finding.component,
+        expected: finding.expected,
+        observed: finding.observed,
+        severity: finding.severity,
+        detected_at: ctx.now,
+        acknowledged: false,
+        ack_emitted: false,
+        transitions: 0,
         ...(flapping ? { heal: { ...emptyHeal(), flapping } } : {}),
       };
       drifts[id] = emit(opened, "opened");
@@ -110,20 +130,29 @@ function reconcileStack(
     } else if (!sameFinding({ ...open, severity: open.heal?.escalated_from ?? open.severity }, finding)) {
       // An escalated severity stays escalated for this opening.
       const severity = open.heal?.escalated_from ? open.severity : finding.severity;
-      drifts[id] = emit({ ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity }, "updated");
+      drifts[id] = emit(
+        { ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity },
+        "updated",
+      );
     } else {
       drifts[id] = open;
     }
     const current = drifts[id]!;
-    if (current.acknowledged && !current.ack_emitted) drifts[id] = emit({ ...current, ack_emitted: true }, "acknowledged");
+    if (current.acknowledged && !current.ack_emitted)
+      drifts[id] = emit({ ...current, ack_emitted: true }, "acknowledged");
   }
   for (const [id, open] of Object.entries(stack.drifts)) {
     if (!found.has(id)) emit(open, "resolved");
   }
 
-  const latest = Object.entries(view.latest).filter(([type]) => desired.content_types.includes(type)).map(([, at]) => at);
+  const latest = Object.entries(view.latest)
+    .filter(([type]) => desired.content_types.includes(type))
+    .map(([, at]) => at);
   const heal = healStep(stack, drifts, {
-    client_id: client.client_id, stack_id, now: ctx.now, reconciliation_id: ctx.reconciliation_id,
+    client_id: client.client_id,
+    stack_id,
+    now: ctx.now,
+    reconciliation_id: ctx.reconciliation_id,
     latestContentAt: latest.length > 0 ? Math.max(...latest) : null,
   });
   outputs.healCommands.push(...heal.commands);
@@ -139,7 +168,9 @@ function reconcileStack(
   // Guard memory is kept only while it holds something: most stacks never heal, and the changelog carries every stack.
   const { heal_log: _l, breaker_opened_at: _b, flaps: _f, ...rest } = stack;
   let next: StackEntry = {
-    ...rest, drifts: heal.drifts, last_verified_ms: ctx.now,
+    ...rest,
+    drifts: heal.drifts,
+    last_verified_ms: ctx.now,
     ...(heal.heal_log.length > 0 ? { heal_log: heal.heal_log } : {}),
     ...(heal.breaker_opened_at !== null ? { breaker_opened_at: heal.breaker_opened_at } : {}),
     ...(Object.keys(flaps).length > 0 ? { flaps } : {}),
@@ -148,7 +179,11 @@ function reconcileStack(
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
     // The full view (with its observed hash) is built only when a StateRecord goes out.
-    outputs.stackStates.push({ client_id: client.client_id, stack_id, state: stateView(client.client_id, stack_id, next, view) });
+    outputs.stackStates.push({
+      client_id: client.client_id,
+      stack_id,
+      state: stateView(client.client_id, stack_id, next, view),
+    });
     next = { ...next, emitted: { fingerprint: print, at: ctx.now } };
   }
   const deadlines = [next.emitted!.at + schedule];
@@ -157,27 +192,70 @@ function reconcileStack(
   return { ...next, deadline: Math.min(...deadlines) };
 }
 
-function removeStack(client_id: string, stack_id: string, stack: StackEntry, ctx: DecideContext, outputs: PassOutputs): void {
+function removeStack(
+  client_id: string,
+  stack_id: string,
+  stack: StackEntry,
+  ctx: DecideContext,
+  outputs: PassOutputs,
+): void {
   for (const open of Object.values(stack.drifts)) {
-    outputs.transitions.push(transitionOf(client_id, stack_id, stack, { ...open, transitions: open.transitions + 1 }, "resolved", ctx, "desired state removed"));
+    outputs.transitions.push(
+      transitionOf(
+        client_id,
+        stack_id,
+        stack,
+        { ...open, transitions: open.transitions + 1 },
+        "resolved",
+        ctx,
+        "desired state removed",
+      ),
+    );
   }
   outputs.stackStates.push({ client_id, stack_id, state: null });
-  outputs.audits.push(audit(ctx, "desired_state_removed", client_id, stack_id, null, true, { state_version: stack.desired.state_version }, null));
+  outputs.audits.push(
+    audit(
+      ctx,
+      "desired_state_removed",
+      client_id,
+      stack_id,
+      null,
+      true,
+      { state_version: stack.desired.state_version },
+      null,
+    ),
+  );
 }
 
-function sameFinding(a: { expected: unknown; observed: unknown; severity: string }, b: { expected: unknown; observed: unknown; severity: string }): boolean {
+function sameFinding(
+  a: { expected: unknown; observed: unknown; severity: string },
+  b: { expected: unknown; observed: unknown; severity: string },
+): boolean {
   if (a.severity !== b.severity) return false;
-  const same = (x: unknown, y: unknown) => x === y || (typeof x === "object" && typeof y === "object" && x !== null && y !== null && canonicalJson(x) === canonicalJson(y));
+  const same = (x: unknown, y: unknown) =>
+    x === y ||
+    (typeof x === "object" &&
+      typeof y === "object" &&
+      x !== null &&
+      y !== null &&
+      canonicalJson(x) === canonicalJson(y));
   return same(a.expected, b.expected) && same(a.observed, b.observed);
 }
 
 function transitionOf(
-  client_id: string, stack_id: string, stack: StackEntry, drift: OpenDrift, transition: TransitionKind, ctx: DecideContext, note: string | null,
+  client_id: string,
+  stack_id: string,
+  stack: StackEntry,
+  drift: OpenDrift,
+  transition: TransitionKind,
+  ctx: DecideContext,
+  note: string | null,
 ): DriftTransition {
   return {
     event_id: derivedId("evt", drift.drift_id, drift.detected_at, drift.transitions, transition),
     reconciliation_id: ctx.reconciliation_id,
-    client_id, stack_id,
+    client_id,
+    stack_id,
     drift_id: drift.drift_id,
     transition,
     drift_type: drift.type,
@@ -199,7 +277,8 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
   const { desired } = stack;
   const drifts = Object.values(stack.drifts).sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1));
   return {
-    client_id, stack_id,
+    client_id,
+    stack_id,
     desired_hash: desired.desired_hash,
     applied_hash: null,
     observed_hash: sha256Hex(canonicalJson(observed)),
@@ -216,8 +295,14 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
     updated_at: stack.updated_ms,
     status: stackStatus(stack.drifts, desired.policy.auto_heal.max_attempts),
     drift_details: drifts.map((d) => ({
-      drift_id: d.drift_id, type: d.type, component: d.component, expected: d.expected, observed: d.observed,
-      severity: d.severity, detected_at: d.detected_at, acknowledged: d.acknowledged,
+      drift_id: d.drift_id,
+      type: d.type,
+      component: d.component,
+      expected: d.expected,
+      observed: d.observed,
+      severity: d.severity,
+      detected_at: d.detected_at,
+      acknowledged: d.acknowledged,
     })),
     reconciliation_policy: {
       auto_heal: desired.policy.auto_heal.enabled,
@@ -242,52 +327,158 @@ function stateFingerprint(stack: StackEntry): string {
 
 function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutputs): void {
   if (ctx.applied) {
-    outputs.audits.push(audit(ctx, "desired_state_applied", state.client_id, ctx.applied.stack_id, null, true, { state_version: ctx.applied.state_version }, null, ctx.applied.applied_by));
+    outputs.audits.push(
+      audit(
+        ctx,
+        "desired_state_applied",
+        state.client_id,
+        ctx.applied.stack_id,
+        null,
+        true,
+        { state_version: ctx.applied.state_version },
+        null,
+        ctx.applied.applied_by,
+      ),
+    );
   }
   const command = ctx.command;
   if (!command) return;
-  const target = command.drift_id ? Object.entries(state.stacks).find(([, s]) => command.drift_id! in s.drifts) : undefined;
+  const target = command.drift_id
+    ? Object.entries(state.stacks).find(([, s]) => command.drift_id! in s.drifts)
+    : undefined;
   switch (command.command) {
     case "acknowledge":
-      outputs.audits.push(target
-        ? audit(ctx, "drift_acknowledged", state.client_id, target[0], command.drift_id, true, { command_id: command.command_id }, command.reason, command.issued_by)
-        : audit(ctx, "drift_acknowledged", state.client_id, command.stack_id, command.drift_id, false, { command_id: command.command_id }, "no open drift with this id", command.issued_by));
+      outputs.audits.push(
+        target
+          ? audit(
+              ctx,
+              "drift_acknowledged",
+              state.client_id,
+              target[0],
+              command.drift_id,
+              true,
+              { command_id: command.command_id },
+              command.reason,
+              command.issued_by,
+            )
+          : audit(
+              ctx,
+              "drift_acknowledged",
+              state.client_id,
+              command.stack_id,
+              command.drift_id,
+              false,
+              { command_id: command.command_id },
+              "no open drift with this id",
+              command.issued_by,
+            ),
+      );
       return;
     case "pause":
     case "resume":
-      outputs.audits.push(audit(ctx, `stack_${command.command}`, state.client_id, command.stack_id, null, true, { command_id: command.command_id }, command.reason, command.issued_by));
+      outputs.audits.push(
+        audit(
+          ctx,
+          `stack_${command.command}`,
+          state.client_id,
+          command.stack_id,
+          null,
+          true,
+          { command_id: command.command_id },
+          command.reason,
+          command.issued_by,
+        ),
+      );
       return;
     case "reconcile": {
       // What the forced pass found, so whoever asked can read the outcome from the audit trail.
-      const views = outputs.stackStates.flatMap((s) => (s.state !== null && (command.stack_id === null || s.stack_id === command.stack_id) ? [s.state] : []));
-      outputs.audits.push(audit(ctx, "stack_reconcile", state.client_id, command.stack_id, null, true, {
-        command_id: command.command_id, reconciliation_id: ctx.reconciliation_id,
-        stacks: Object.fromEntries(views.map((v) => [v.stack_id, v.status])),
-        drift_count: views.reduce((n, v) => n + v.drift_details.length, 0),
-        heal_commands_issued: outputs.healCommands.filter((c) => command.stack_id === null || c.stack_id === command.stack_id).length,
-      }, command.reason, command.issued_by));
+      const views = outputs.stackStates.flatMap((s) =>
+        s.state !== null && (command.stack_id === null || s.stack_id === command.stack_id) ? [s.state] : [],
+      );
+      outputs.audits.push(
+        audit(
+          ctx,
+          "stack_reconcile",
+          state.client_id,
+          command.stack_id,
+          null,
+          true,
+          {
+            command_id: command.command_id,
+            reconciliation_id: ctx.reconciliation_id,
+            stacks: Object.fromEntries(views.map((v) => [v.stack_id, v.status])),
+            drift_count: views.reduce((n, v) => n + v.drift_details.length, 0),
+            heal_commands_issued: outputs.healCommands.filter(
+              (c) => command.stack_id === null || c.stack_id === command.stack_id,
+            ).length,
+          },
+          command.reason,
+          command.issued_by,
+        ),
+      );
       return;
     }
     case "approve":
     case "reject": {
       const known = target !== undefined;
-      outputs.audits.push(audit(ctx, `heal_${command.command === "approve" ? "approved" : "rejected"}`, state.client_id, target?.[0] ?? command.stack_id, command.drift_id, known, { command_id: command.command_id }, known ? command.reason : "no open drift with this id", command.issued_by, command.command === "approve" ? command.issued_by : null));
+      outputs.audits.push(
+        audit(
+          ctx,
+          `heal_${command.command === "approve" ? "approved" : "rejected"}`,
+          state.client_id,
+          target?.[0] ?? command.stack_id,
+          command.drift_id,
+          known,
+          { command_id: command.command_id },
+          known ? command.reason : "no open drift with this id",
+          command.issued_by,
+          command.command === "approve" ? command.issued_by : null,
+        ),
+      );
       return;
     }
     case "rollback":
-      outputs.audits.push(audit(ctx, command.command, state.client_id, command.stack_id, command.drift_id, false, {}, "not supported by this reconciler version", command.issued_by));
+      outputs.audits.push(
+        audit(
+          ctx,
+          command.command,
+          state.client_id,
+          command.stack_id,
+          command.drift_id,
+          false,
+          {},
+          "not supported by this reconciler version",
+          command.issued_by,
+        ),
+      );
       return;
   }
 }
 
 function audit(
-  ctx: DecideContext, action: string, client_id: string, stack_id: string | null, drift_id: string | null,
-  success: boolean, changes: unknown, reason: string | null, by?: string, approver: string | null = null,
+  ctx: DecideContext,
+  action: string,
+  client_id: string,
+  stack_id: string | null,
+  drift_id: string | null,
+  success: boolean,
+  changes: unknown,
+  reason: string | null,
+  by?: string,
+  approver: string | null = null,
 ): AuditOutput {
   return {
     audit_id: derivedId("aud", ctx.reconciliation_id, action, stack_id, drift_id),
-    at: ctx.now, action, client_id, stack_id, drift_id,
+    at: ctx.now,
+    action,
+    client_id,
+    stack_id,
+    drift_id,
     triggered_by: by ?? ctx.trigger,
-    success, changes_made: changes, approval_required: approver !== null, approver, reason,
+    success,
+    changes_made: changes,
+    approval_required: approver !== null,
+    approver,
+    reason,
   };
 }

@@ -63,64 +63,163 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
   const windowMs = breaker.window_seconds * 1000;
   const quietMs = (policy.auto_heal.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds) * 1000;
   const out: HealStepResult = {
-    drifts: {}, commands: [], audits: [], notes: [], deadline: null,
-    heal_log: (stack.heal_log ?? []).filter((t) => t > ctx.now - windowMs), breaker_opened_at: stack.breaker_opened_at ?? null,
+    drifts: {},
+    commands: [],
+    audits: [],
+    notes: [],
+    deadline: null,
+    heal_log: (stack.heal_log ?? []).filter((t) => t > ctx.now - windowMs),
+    breaker_opened_at: stack.breaker_opened_at ?? null,
   };
   const stackAudit = (action: string, changes: unknown, reason: string): AuditOutput => ({
-    audit_id: derivedId("aud", ctx.reconciliation_id, action, ctx.stack_id), at: ctx.now, action, client_id: ctx.client_id, stack_id: ctx.stack_id,
-    drift_id: null, triggered_by: "policy", success: true, changes_made: changes, approval_required: false, approver: null, reason,
+    audit_id: derivedId("aud", ctx.reconciliation_id, action, ctx.stack_id),
+    at: ctx.now,
+    action,
+    client_id: ctx.client_id,
+    stack_id: ctx.stack_id,
+    drift_id: null,
+    triggered_by: "policy",
+    success: true,
+    changes_made: changes,
+    approval_required: false,
+    approver: null,
+    reason,
   });
-  const openUntil = () => (out.heal_log.length >= breaker.max_heals ? out.heal_log[out.heal_log.length - breaker.max_heals]! + windowMs : null);
+  const openUntil = () =>
+    out.heal_log.length >= breaker.max_heals ? out.heal_log[out.heal_log.length - breaker.max_heals]! + windowMs : null;
   if (out.breaker_opened_at !== null && openUntil() === null) {
-    out.audits.push(stackAudit("circuit_breaker_closed", { heals_in_window: out.heal_log.length, max_heals: breaker.max_heals }, "fewer heals than the limit in the window: healing resumes"));
+    out.audits.push(
+      stackAudit(
+        "circuit_breaker_closed",
+        { heals_in_window: out.heal_log.length, max_heals: breaker.max_heals },
+        "fewer heals than the limit in the window: healing resumes",
+      ),
+    );
     out.breaker_opened_at = null;
   }
-  const wait = (at: number) => { out.deadline = Math.min(out.deadline ?? at, at); };
+  const wait = (at: number) => {
+    out.deadline = Math.min(out.deadline ?? at, at);
+  };
 
   for (const [id, drift] of Object.entries(drifts)) {
     const heal = drift.heal ?? emptyHeal();
-    const history = { attempts: heal.attempts, lastIssuedAt: heal.last_issued_at, approvedBy: heal.approved_by, rejected: heal.rejected, flapping: heal.flapping ?? null };
+    const history = {
+      attempts: heal.attempts,
+      lastIssuedAt: heal.last_issued_at,
+      approvedBy: heal.approved_by,
+      rejected: heal.rejected,
+      flapping: heal.flapping ?? null,
+    };
     const quiet = ctx.latestContentAt != null ? ctx.latestContentAt + quietMs : null;
-    const decision = decideHeal(policy, drift.kind, history, { now: ctx.now, paused: stack.paused, breakerOpenUntil: openUntil(), contentQuietAt: quiet });
+    const decision = decideHeal(policy, drift.kind, history, {
+      now: ctx.now,
+      paused: stack.paused,
+      breakerOpenUntil: openUntil(),
+      contentQuietAt: quiet,
+    });
     const audit = (action: string, success: boolean, changes: unknown, approver: string | null): AuditOutput => ({
       audit_id: derivedId("aud", ctx.reconciliation_id, action, id, heal.attempts),
-      at: ctx.now, action, client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id,
-      triggered_by: approver ?? "policy", success, changes_made: changes,
-      approval_required: policy.auto_heal.require_approval.includes(drift.kind), approver, reason: decision.reason,
+      at: ctx.now,
+      action,
+      client_id: ctx.client_id,
+      stack_id: ctx.stack_id,
+      drift_id: id,
+      triggered_by: approver ?? "policy",
+      success,
+      changes_made: changes,
+      approval_required: policy.auto_heal.require_approval.includes(drift.kind),
+      approver,
+      reason: decision.reason,
     });
     if (decision.decision === "heal_now") {
       const command: HealCommandOutput = {
         command_key: derivedId("heal", id, drift.detected_at, decision.attempt),
-        client_id: ctx.client_id, stack_id: ctx.stack_id, drift_id: id, reconciliation_id: ctx.reconciliation_id,
-        ...withParams(decision.action, drift, stack), attempt: decision.attempt,
-        not_before: decision.notBefore, issued_at: ctx.now, approved_by: heal.approved_by,
+        client_id: ctx.client_id,
+        stack_id: ctx.stack_id,
+        drift_id: id,
+        reconciliation_id: ctx.reconciliation_id,
+        ...withParams(decision.action, drift, stack),
+        attempt: decision.attempt,
+        not_before: decision.notBefore,
+        issued_at: ctx.now,
+        approved_by: heal.approved_by,
       };
       out.commands.push(command);
-      out.audits.push(audit("heal_command_issued", true, { action: command.action, attempt: command.attempt, command_key: command.command_key }, heal.approved_by));
-      out.drifts[id] = { ...drift, heal: { ...heal, attempts: decision.attempt, last_issued_at: ctx.now, last_result: null, last_decision: "heal_now" } };
+      out.audits.push(
+        audit(
+          "heal_command_issued",
+          true,
+          { action: command.action, attempt: command.attempt, command_key: command.command_key },
+          heal.approved_by,
+        ),
+      );
+      out.drifts[id] = {
+        ...drift,
+        heal: {
+          ...heal,
+          attempts: decision.attempt,
+          last_issued_at: ctx.now,
+          last_result: null,
+          last_decision: "heal_now",
+        },
+      };
       out.heal_log.push(ctx.now);
       const until = openUntil();
       if (until !== null && out.breaker_opened_at === null) {
         out.breaker_opened_at = ctx.now;
         const reason = `${out.heal_log.length} heals within ${breaker.window_seconds}s reached the limit of ${breaker.max_heals}: no more heal commands for this stack until ${new Date(until).toISOString()}`;
-        out.audits.push(stackAudit("circuit_breaker_opened", { heals_in_window: out.heal_log.length, max_heals: breaker.max_heals, open_until: new Date(until).toISOString() }, reason));
+        out.audits.push(
+          stackAudit(
+            "circuit_breaker_opened",
+            {
+              heals_in_window: out.heal_log.length,
+              max_heals: breaker.max_heals,
+              open_until: new Date(until).toISOString(),
+            },
+            reason,
+          ),
+        );
         out.notes.push({ drift_id: id, note: `circuit breaker opened: ${reason}` });
       }
       // Still open after the backoff: the next attempt is due then.
-      const next = decideHeal(policy, drift.kind, { ...history, attempts: decision.attempt, lastIssuedAt: ctx.now }, { now: ctx.now, paused: stack.paused });
+      const next = decideHeal(
+        policy,
+        drift.kind,
+        { ...history, attempts: decision.attempt, lastIssuedAt: ctx.now },
+        { now: ctx.now, paused: stack.paused },
+      );
       if (next.decision === "wait_backoff") wait(next.notBefore);
       continue;
     }
-    if (decision.decision === "wait_backoff" || decision.decision === "wait_window" || decision.decision === "wait_breaker" || decision.decision === "wait_quiet") wait(decision.notBefore);
+    if (
+      decision.decision === "wait_backoff" ||
+      decision.decision === "wait_window" ||
+      decision.decision === "wait_breaker" ||
+      decision.decision === "wait_quiet"
+    )
+      wait(decision.notBefore);
     const key = `${decision.decision}:${decision.reason}`;
     // Backoff and quiet-period waits are routine; every other decision is audited once per distinct reason.
     if (decision.decision === "exhausted" && heal.last_decision !== key) {
       // Out of attempts: a person has to look. Raise the severity one level (pages reach more people) and say so.
       const raised = escalate(drift.severity);
       out.audits.push(audit("heal_exhausted", false, { severity: { from: drift.severity, to: raised } }, null));
-      out.drifts[id] = { ...drift, severity: raised, heal: { ...heal, last_decision: key, escalated_from: heal.escalated_from ?? drift.severity } };
-      if (raised !== drift.severity) out.notes.push({ drift_id: id, transition: "updated", note: `heal attempts exhausted (${decision.reason}): severity escalated from ${drift.severity} to ${raised}` });
-    } else if (decision.decision !== "wait_backoff" && decision.decision !== "wait_quiet" && heal.last_decision !== key) {
+      out.drifts[id] = {
+        ...drift,
+        severity: raised,
+        heal: { ...heal, last_decision: key, escalated_from: heal.escalated_from ?? drift.severity },
+      };
+      if (raised !== drift.severity)
+        out.notes.push({
+          drift_id: id,
+          transition: "updated",
+          note: `heal attempts exhausted (${decision.reason}): severity escalated from ${drift.severity} to ${raised}`,
+        });
+    } else if (
+      decision.decision !== "wait_backoff" &&
+      decision.decision !== "wait_quiet" &&
+      heal.last_decision !== key
+    ) {
       out.audits.push(audit(`heal_${decision.decision}`, decision.decision !== "exhausted", {}, null));
       out.drifts[id] = { ...drift, heal: { ...heal, last_decision: key } };
     } else {
@@ -134,10 +233,14 @@ const LEVELS: readonly Severity[] = ["low", "medium", "high", "critical"];
 const escalate = (s: Severity): Severity => LEVELS[Math.min(LEVELS.indexOf(s) + 1, LEVELS.length - 1)]!;
 
 /** A stack is `error` when a drift ran out of heal attempts, `reconciling` while heals are in flight. */
-export function stackStatus(drifts: Record<string, OpenDrift>, maxAttempts: number): "healthy" | "drift_detected" | "reconciling" | "error" {
+export function stackStatus(
+  drifts: Record<string, OpenDrift>,
+  maxAttempts: number,
+): "healthy" | "drift_detected" | "reconciling" | "error" {
   const open = Object.values(drifts);
   if (open.length === 0) return "healthy";
-  if (open.some((d) => (d.heal?.attempts ?? 0) >= maxAttempts && d.heal?.last_decision?.startsWith("exhausted"))) return "error";
+  if (open.some((d) => (d.heal?.attempts ?? 0) >= maxAttempts && d.heal?.last_decision?.startsWith("exhausted")))
+    return "error";
   if (open.some((d) => (d.heal?.attempts ?? 0) > 0)) return "reconciling";
   return "drift_detected";
 }

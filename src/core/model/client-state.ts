@@ -83,7 +83,14 @@ export interface HealState {
 }
 
 export function emptyHeal(): HealState {
-  return { attempts: 0, last_issued_at: null, approved_by: null, rejected: false, last_result: null, last_decision: null };
+  return {
+    attempts: 0,
+    last_issued_at: null,
+    approved_by: null,
+    rejected: false,
+    last_result: null,
+    last_decision: null,
+  };
 }
 
 export interface StackEntry {
@@ -120,5 +127,13 @@ export function emptyClient(client_id: string): ClientState {
 }
 
 export function emptyScope(): ObservationScope {
-  return { active: {}, seen: {}, disconnected: {}, resources: {}, integrations: {}, content: {}, builds: { covers: null, started: {} } };
+  return {
+    active: {},
+    seen: {},
+    disconnected: {},
+    resources: {},
+    integrations: {},
+    content: {},
+    builds: { covers: null, started: {} },
+  };
 }

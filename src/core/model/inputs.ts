@@ -19,17 +19,34 @@ export interface DesiredStateRemoved {
 }
 
 export type ProviderEventType =
-  | "content.created" | "content.updated" | "content.deleted" | "content.published"
-  | "provider.connected" | "provider.disconnected" | "provider.heartbeat"
-  | "webhook.delivered" | "webhook.failed"
+  | "content.created"
+  | "content.updated"
+  | "content.deleted"
+  | "content.published"
+  | "provider.connected"
+  | "provider.disconnected"
+  | "provider.heartbeat"
+  | "webhook.delivered"
+  | "webhook.failed"
   | "integration.configured"
-  | "build.started" | "build.succeeded" | "build.failed";
+  | "build.started"
+  | "build.succeeded"
+  | "build.failed";
 
 export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
-  "content.created", "content.updated", "content.deleted", "content.published",
-  "provider.connected", "provider.disconnected", "provider.heartbeat",
-  "webhook.delivered", "webhook.failed", "integration.configured",
-  "build.started", "build.succeeded", "build.failed",
+  "content.created",
+  "content.updated",
+  "content.deleted",
+  "content.published",
+  "provider.connected",
+  "provider.disconnected",
+  "provider.heartbeat",
+  "webhook.delivered",
+  "webhook.failed",
+  "integration.configured",
+  "build.started",
+  "build.succeeded",
+  "build.failed",
 ];
 
 export interface ProviderEventObserved {
@@ -65,7 +82,15 @@ export interface ResourceEventObserved {
 }
 
 export type OperatorCommand = "acknowledge" | "approve" | "reject" | "reconcile" | "pause" | "resume" | "rollback";
-export const OPERATOR_COMMANDS: readonly OperatorCommand[] = ["acknowledge", "approve", "reject", "reconcile", "pause", "resume", "rollback"];
+export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
+  "acknowledge",
+  "approve",
+  "reject",
+  "reconcile",
+  "pause",
+  "resume",
+  "rollback",
+];
 
 export interface CommandIssued {
   kind: "CommandIssued";

@@ -52,7 +52,12 @@ export interface StackStateView {
     detected_at: number;
     acknowledged: boolean;
   }>;
-  reconciliation_policy: { auto_heal: boolean; max_heal_attempts: number; heal_backoff: string; require_approval: string[] };
+  reconciliation_policy: {
+    auto_heal: boolean;
+    max_heal_attempts: number;
+    heal_backoff: string;
+    require_approval: string[];
+  };
   observability: { metrics_endpoint: string; alert_channels: string[] };
 }
 

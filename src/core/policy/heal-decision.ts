@@ -40,7 +40,12 @@ export interface HealContext {
   contentQuietAt?: number | null;
 }
 
-export function decideHeal(policy: ReconciliationPolicy, kind: DriftKind, history: HealHistory, ctx: HealContext): HealDecision {
+export function decideHeal(
+  policy: ReconciliationPolicy,
+  kind: DriftKind,
+  history: HealHistory,
+  ctx: HealContext,
+): HealDecision {
   const p = policy.auto_heal;
   const action = healActionFor(kind);
   if (!p.enabled) return { decision: "alert_only", reason: "auto-heal is off in the policy" };
@@ -49,29 +54,59 @@ export function decideHeal(policy: ReconciliationPolicy, kind: DriftKind, histor
   if (history.rejected) return { decision: "alert_only", reason: "an operator rejected healing this drift" };
   if (history.flapping) return { decision: "alert_only", reason: history.flapping };
   const needsApproval = p.require_approval.includes(kind);
-  if (needsApproval && history.approvedBy === null) return { decision: "await_approval", reason: `${kind} requires approval` };
-  if (!needsApproval && !p.allowed_drift_types.includes(kind)) return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
+  if (needsApproval && history.approvedBy === null)
+    return { decision: "await_approval", reason: `${kind} requires approval` };
+  if (!needsApproval && !p.allowed_drift_types.includes(kind))
+    return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
   const attempt = history.attempts + 1;
   if (history.attempts >= p.max_attempts) {
     // The last attempt gets the same verification window as any other before we give up.
     const verifiedAt = (history.lastIssuedAt ?? ctx.now) + backoffMs(p, attempt);
-    if (verifiedAt > ctx.now) return { decision: "wait_backoff", reason: `verifying attempt ${history.attempts}, the last one allowed`, notBefore: verifiedAt };
+    if (verifiedAt > ctx.now)
+      return {
+        decision: "wait_backoff",
+        reason: `verifying attempt ${history.attempts}, the last one allowed`,
+        notBefore: verifiedAt,
+      };
     return { decision: "exhausted", reason: `${history.attempts} of ${p.max_attempts} attempts made` };
   }
   const notBefore = history.lastIssuedAt === null ? ctx.now : history.lastIssuedAt + backoffMs(p, attempt);
-  if (notBefore > ctx.now) return { decision: "wait_backoff", reason: `attempt ${attempt} waits for the ${p.backoff_strategy} backoff`, notBefore };
+  if (notBefore > ctx.now)
+    return {
+      decision: "wait_backoff",
+      reason: `attempt ${attempt} waits for the ${p.backoff_strategy} backoff`,
+      notBefore,
+    };
   const windows = p.windows ?? DEFAULT_GUARDS.windows;
   const blocked = windows.length > 0 ? windowBlock(windows, kind, ctx.now) : null;
   if (blocked) {
     const opens = nextOpening(windows, kind, ctx.now);
     if (opens === null) return { decision: "alert_only", reason: `${blocked}, and no window opens within 8 days` };
-    return { decision: "wait_window", reason: `${blocked}; waits until ${new Date(opens).toISOString()}`, notBefore: opens };
+    return {
+      decision: "wait_window",
+      reason: `${blocked}; waits until ${new Date(opens).toISOString()}`,
+      notBefore: opens,
+    };
   }
   if (ctx.breakerOpenUntil != null && ctx.breakerOpenUntil > ctx.now) {
-    return { decision: "wait_breaker", reason: `the stack's circuit breaker is open until ${new Date(ctx.breakerOpenUntil).toISOString()}`, notBefore: ctx.breakerOpenUntil };
+    return {
+      decision: "wait_breaker",
+      reason: `the stack's circuit breaker is open until ${new Date(ctx.breakerOpenUntil).toISOString()}`,
+      notBefore: ctx.breakerOpenUntil,
+    };
   }
   if (action === "site.rebuild" && ctx.contentQuietAt != null && ctx.contentQuietAt > ctx.now) {
-    return { decision: "wait_quiet", reason: "content is still being published; one rebuild once it has been quiet for the quiet period", notBefore: ctx.contentQuietAt };
+    return {
+      decision: "wait_quiet",
+      reason: "content is still being published; one rebuild once it has been quiet for the quiet period",
+      notBefore: ctx.contentQuietAt,
+    };
   }
-  return { decision: "heal_now", reason: needsApproval ? `approved by ${history.approvedBy}` : `${kind} is allowed to auto-heal`, action, attempt, notBefore };
+  return {
+    decision: "heal_now",
+    reason: needsApproval ? `approved by ${history.approvedBy}` : `${kind} is allowed to auto-heal`,
+    action,
+    attempt,
+    notBefore,
+  };
 }

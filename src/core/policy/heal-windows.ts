@@ -10,7 +10,13 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timezone: string): Intl.DateTimeFormat {
   let f = formatters.get(timezone);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone: timezone, hourCycle: "h23", weekday: "short", hour: "2-digit", minute: "2-digit" });
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone,
+      hourCycle: "h23",
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
     formatters.set(timezone, f);
   }
   return f;
@@ -57,7 +63,8 @@ export function windowBlock(windows: readonly HealWindow[], kind: string, at: nu
   const deny = mine.find((w) => w.action === "deny" && inside(w, at));
   if (deny) return `inside the deny window ${deny.days.join(",")} ${deny.start}-${deny.end} ${deny.timezone}`;
   const allows = mine.filter((w) => w.action === "allow");
-  if (allows.length > 0 && !allows.some((w) => inside(w, at))) return `outside every allow window (${allows.map((w) => `${w.days.join(",")} ${w.start}-${w.end} ${w.timezone}`).join("; ")})`;
+  if (allows.length > 0 && !allows.some((w) => inside(w, at)))
+    return `outside every allow window (${allows.map((w) => `${w.days.join(",")} ${w.start}-${w.end} ${w.timezone}`).join("; ")})`;
   return null;
 }
 

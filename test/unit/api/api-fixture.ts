@@ -52,7 +52,12 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
   const dir = mkdtempSync(join(tmpdir(), "blackwell-api-unit-"));
   const path = join(dir, "replica.db");
   const kafka = createKafkaPort({
-    brokers: ["127.0.0.1:1"], registryUrl: "http://127.0.0.1:1", topicPrefix: "unit.", partitions: 1, replicationFactor: 1, clientId: "unit",
+    brokers: ["127.0.0.1:1"],
+    registryUrl: "http://127.0.0.1:1",
+    topicPrefix: "unit.",
+    partitions: 1,
+    replicationFactor: 1,
+    clientId: "unit",
   });
   const log = pino({ level: "silent" });
   // Only names and encode are used by the routes under unit test; the Kafka-reading ones (PUT policy, rollback,
@@ -68,23 +73,49 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
   const metrics = createMetrics();
   const webhooks = options.webhooks ? { webhooks: { config: options.webhooks, producer } } : {};
   const app = await buildApi({
-    ctx, replica, auth: new TokenAuth(TOKENS), metrics, producer, log, waitMs: options.waitMs ?? 1_000, ...webhooks,
+    ctx,
+    replica,
+    auth: new TokenAuth(TOKENS),
+    metrics,
+    producer,
+    log,
+    waitMs: options.waitMs ?? 1_000,
+    ...webhooks,
   });
   const insert = (table: "stacks" | "desired", client: string, stack: string, row: Row) =>
-    db.prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?)`)
+    db
+      .prepare(`INSERT INTO ${table} (client_id, stack_id, json) VALUES (?, ?, ?)`)
       .run(client, stack, JSON.stringify(row));
   return {
-    app, producer, metrics,
+    app,
+    producer,
+    metrics,
     stack: (client: string, row: Row) => insert("stacks", client, String(row.stack_id), row),
     desired: (client: string, row: Row) => insert("desired", client, String(row.stack_id), row),
     driftEvent: (row: Row) =>
-      db.prepare("INSERT INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(row.event_id, row.client_id, row.stack_id, row.drift_id, row.transition, row.detected_at,
-          JSON.stringify(row)),
+      db
+        .prepare("INSERT INTO drift_events VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(
+          row.event_id,
+          row.client_id,
+          row.stack_id,
+          row.drift_id,
+          row.transition,
+          row.detected_at,
+          JSON.stringify(row),
+        ),
     audit: (row: Row, command_id: string | null = null) =>
-      db.prepare("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(row.audit_id, row.client_id, row.stack_id ?? null, row.action, row.timestamp, command_id,
-          JSON.stringify(row)),
+      db
+        .prepare("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(
+          row.audit_id,
+          row.client_id,
+          row.stack_id ?? null,
+          row.action,
+          row.timestamp,
+          command_id,
+          JSON.stringify(row),
+        ),
     close: async () => {
       await app.close();
       db.close();
@@ -101,12 +132,23 @@ export const DRIFT_ID = "drift-0123456789abcdef01234567";
 /** A stack-state row as the replica stores it (the StateRecord's Avro fields) with one open drift. */
 export function stackRow(stack_id: string, overrides: Row = {}): Row {
   return {
-    client_id: "acme-corp", stack_id, status: "drifted", state_version: "v1.0.0",
+    client_id: "acme-corp",
+    stack_id,
+    status: "drifted",
+    state_version: "v1.0.0",
     reconciliation_policy: { auto_heal: true },
-    drift_details: [{
-      drift_id: DRIFT_ID, type: "resource", component: "site_bucket", expected_json: "\"healthy\"",
-      observed_json: "\"deleted\"", severity: "high", detected_at: "2026-01-01T00:00:00.000Z", acknowledged: false,
-    }],
+    drift_details: [
+      {
+        drift_id: DRIFT_ID,
+        type: "resource",
+        component: "site_bucket",
+        expected_json: '"healthy"',
+        observed_json: '"deleted"',
+        severity: "high",
+        detected_at: "2026-01-01T00:00:00.000Z",
+        acknowledged: false,
+      },
+    ],
     ...overrides,
   };
 }

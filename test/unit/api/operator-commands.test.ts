@@ -31,8 +31,13 @@ describe("operator commands", () => {
     const [record] = api.producer.sent;
     expect(record).toMatchObject({ topic: names.commands, key: "acme-corp" });
     expect(decode("Command", record!.value)).toMatchObject({
-      command_id: res.json().command_id, command: "acknowledge", client_id: "acme-corp", stack_id: "web-prod",
-      drift_id: DRIFT_ID, issued_by: "acme-ops", reason: "known, fixing by hand",
+      command_id: res.json().command_id,
+      command: "acknowledge",
+      client_id: "acme-corp",
+      stack_id: "web-prod",
+      drift_id: DRIFT_ID,
+      issued_by: "acme-ops",
+      reason: "known, fixing by hand",
     });
   });
 
@@ -41,10 +46,18 @@ describe("operator commands", () => {
     api.producer.onSend = (records) => {
       const command = decode("Command", records[0]!.value);
       const command_id = String(command.command_id);
-      api.audit({
-        audit_id: `audit-${command_id}`, client_id: "acme-corp", stack_id: "web-prod", action: "approve",
-        timestamp: "2026-01-01T00:02:00.000Z", success: true, changes_made_json: JSON.stringify({ command_id }),
-      }, command_id);
+      api.audit(
+        {
+          audit_id: `audit-${command_id}`,
+          client_id: "acme-corp",
+          stack_id: "web-prod",
+          action: "approve",
+          timestamp: "2026-01-01T00:02:00.000Z",
+          success: true,
+          changes_made_json: JSON.stringify({ command_id }),
+        },
+        command_id,
+      );
     };
     const res = await post(`/v1/clients/acme-corp/drifts/${DRIFT_ID}/approve`);
     expect(res.statusCode).toBe(200);

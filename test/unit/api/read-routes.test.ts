@@ -1,7 +1,14 @@
 /** The read routes answer from the replica, scoped to the caller's client, with the replica's freshness. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ACME_TOKEN, ADMIN_TOKEN, DRIFT_ID, OTHER_TOKEN, bearer, stackRow, startUnitApi, type UnitApi,
+  ACME_TOKEN,
+  ADMIN_TOKEN,
+  DRIFT_ID,
+  OTHER_TOKEN,
+  bearer,
+  stackRow,
+  startUnitApi,
+  type UnitApi,
 } from "./api-fixture.js";
 
 let api: UnitApi;
@@ -12,25 +19,46 @@ beforeAll(async () => {
   api.stack("acme-corp", stackRow("web-prod"));
   api.stack("acme-corp", stackRow("web-staging", { status: "healthy", drift_details: [] }));
   api.desired("acme-corp", {
-    stack_id: "web-prod", state_version: "v1.2.0",
+    stack_id: "web-prod",
+    state_version: "v1.2.0",
     policy: {
-      schedule: "*/5 * * * *", observability: null,
+      schedule: "*/5 * * * *",
+      observability: null,
       notifications: { channels: [{ type: "slack", target: "#ops", events: [] }] },
       auto_heal: {
-        enabled: true, max_attempts: 3, backoff_strategy: "exponential",
-        backoff_base_seconds: 30, backoff_cap_seconds: 600, allowed_drift_types: ["resource"], require_approval: [],
-        circuit_breaker: null, flap_detection: null, windows: null,
+        enabled: true,
+        max_attempts: 3,
+        backoff_strategy: "exponential",
+        backoff_base_seconds: 30,
+        backoff_cap_seconds: 600,
+        allowed_drift_types: ["resource"],
+        require_approval: [],
+        circuit_breaker: null,
+        flap_detection: null,
+        windows: null,
       },
     },
   });
   api.driftEvent({
-    event_id: "e1", client_id: "acme-corp", stack_id: "web-prod", drift_id: DRIFT_ID, transition: "opened",
-    detected_at: "2026-01-01T00:00:00.000Z", drift_type: "resource", component: "site_bucket", severity: "high",
+    event_id: "e1",
+    client_id: "acme-corp",
+    stack_id: "web-prod",
+    drift_id: DRIFT_ID,
+    transition: "opened",
+    detected_at: "2026-01-01T00:00:00.000Z",
+    drift_type: "resource",
+    component: "site_bucket",
+    severity: "high",
   });
   api.audit({
-    audit_id: "a1", client_id: "acme-corp", stack_id: "web-prod", action: "heal_issued",
+    audit_id: "a1",
+    client_id: "acme-corp",
+    stack_id: "web-prod",
+    action: "heal_issued",
     timestamp: "2026-01-01T00:01:00.000Z",
-    triggered_by: "policy", success: true, changes_made_json: "{}",
+    triggered_by: "policy",
+    success: true,
+    changes_made_json: "{}",
   });
 });
 afterAll(async () => api.close());

@@ -17,10 +17,13 @@ const sign = (b: string, t = Math.floor(Date.now() / 1000)) =>
   `t=${t},v1=${createHmac("sha256", SECRET).update(`${t}.${b}`).digest("hex")}`;
 
 let api: UnitApi;
-const post = (signature: string) => api.app.inject({
-  method: "POST", url: "/webhooks/generic", payload: body,
-  headers: { "content-type": "application/json", "x-blackwell-client": "gamma", "x-blackwell-signature": signature },
-});
+const post = (signature: string) =>
+  api.app.inject({
+    method: "POST",
+    url: "/webhooks/generic",
+    payload: body,
+    headers: { "content-type": "application/json", "x-blackwell-client": "gamma", "x-blackwell-signature": signature },
+  });
 
 beforeAll(async () => {
   api = await startUnitApi({ webhooks: parseWebhookConfig(config, "webhooks.yaml") });

@@ -9,7 +9,13 @@ describe("the Kafka port's lint rule", () => {
     (await eslint.lintText(importing, { filePath }))[0]!.messages.filter((m) => m.ruleId === "no-restricted-imports");
 
   it("refuses the client library outside src/adapters/kafka", async () => {
-    for (const file of ["src/runtime/x.ts", "src/executor/x.ts", "src/api/x.ts", "processors/reconciler/x.ts", "bench/x.ts"]) {
+    for (const file of [
+      "src/runtime/x.ts",
+      "src/executor/x.ts",
+      "src/api/x.ts",
+      "processors/reconciler/x.ts",
+      "bench/x.ts",
+    ]) {
       const found = await problems(file);
       expect(found, file).toHaveLength(1);
       expect(found[0]!.message).toContain("src/adapters/kafka");

@@ -39,17 +39,25 @@ describe("a role's configuration", () => {
   });
 
   it("treats an empty variable as unset, as a shell user means it, and names the one missing", () => {
-    expect(refusal(() => kafkaConfigFromEnv({ KAFKA_BROKERS: "", SCHEMA_REGISTRY_URL: "" })).message)
-      .toContain("KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set");
-    expect(refusal(() => kafkaConfigFromEnv({ KAFKA_BROKERS: "k:9092" })).message).toMatch(/^SCHEMA_REGISTRY_URL is not set/);
-    expect(refusal(() => kafkaConfigFromEnv({ SCHEMA_REGISTRY_URL: "http://r" })).message).toMatch(/^KAFKA_BROKERS is not set/);
+    expect(refusal(() => kafkaConfigFromEnv({ KAFKA_BROKERS: "", SCHEMA_REGISTRY_URL: "" })).message).toContain(
+      "KAFKA_BROKERS and SCHEMA_REGISTRY_URL are not set",
+    );
+    expect(refusal(() => kafkaConfigFromEnv({ KAFKA_BROKERS: "k:9092" })).message).toMatch(
+      /^SCHEMA_REGISTRY_URL is not set/,
+    );
+    expect(refusal(() => kafkaConfigFromEnv({ SCHEMA_REGISTRY_URL: "http://r" })).message).toMatch(
+      /^KAFKA_BROKERS is not set/,
+    );
   });
 
   it("gives the documented defaults when only Kafka is configured", () => {
     const cfg = reconcilerConfigFromEnv(KAFKA);
     expect(cfg.kafka).toMatchObject({
-      brokers: ["10.0.0.1:9092", "10.0.0.2:9092"], registryUrl: "http://registry:8081",
-      topicPrefix: "blackwell.", partitions: 6, replicationFactor: 1,
+      brokers: ["10.0.0.1:9092", "10.0.0.2:9092"],
+      registryUrl: "http://registry:8081",
+      topicPrefix: "blackwell.",
+      partitions: 6,
+      replicationFactor: 1,
     });
     expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true });
     expect(cfg.stateDir).toMatch(/\.blackwell\/state$/);
@@ -62,24 +70,40 @@ describe("a role's configuration", () => {
 
   it("reads every setting the operator gives", () => {
     const cfg = reconcilerConfigFromEnv({
-      ...KAFKA, BLACKWELL_APPLICATION_ID: "rec-eu", BLACKWELL_STATE_DIR: "/var/lib/blackwell",
-      BLACKWELL_WALL_CLOCK_TICKS: "0", BLACKWELL_SESSION_TIMEOUT_MS: "6000", BLACKWELL_PARTITIONS: "12",
+      ...KAFKA,
+      BLACKWELL_APPLICATION_ID: "rec-eu",
+      BLACKWELL_STATE_DIR: "/var/lib/blackwell",
+      BLACKWELL_WALL_CLOCK_TICKS: "0",
+      BLACKWELL_SESSION_TIMEOUT_MS: "6000",
+      BLACKWELL_PARTITIONS: "12",
     });
-    expect(cfg).toMatchObject({ applicationId: "rec-eu", stateDir: "/var/lib/blackwell", wallClockTicks: false, sessionTimeoutMs: 6000 });
+    expect(cfg).toMatchObject({
+      applicationId: "rec-eu",
+      stateDir: "/var/lib/blackwell",
+      wallClockTicks: false,
+      sessionTimeoutMs: 6000,
+    });
     expect(cfg.kafka.partitions).toBe(12);
   });
 
   it("names every bad variable in one refusal, so one restart fixes them all", () => {
-    const { message } = refusal(() => reconcilerConfigFromEnv({
-      ...KAFKA, BLACKWELL_PARTITIONS: "zero", BLACKWELL_WALL_CLOCK_TICKS: "sometimes", BLACKWELL_SESSION_TIMEOUT_MS: "soon",
-    }));
+    const { message } = refusal(() =>
+      reconcilerConfigFromEnv({
+        ...KAFKA,
+        BLACKWELL_PARTITIONS: "zero",
+        BLACKWELL_WALL_CLOCK_TICKS: "sometimes",
+        BLACKWELL_SESSION_TIMEOUT_MS: "soon",
+      }),
+    );
     expect(message).toContain('BLACKWELL_PARTITIONS must be a positive integer (got "zero")');
-    expect(message).toContain('BLACKWELL_WALL_CLOCK_TICKS must be one of');
-    expect(message).toContain('BLACKWELL_SESSION_TIMEOUT_MS must be a number of milliseconds');
+    expect(message).toContain("BLACKWELL_WALL_CLOCK_TICKS must be one of");
+    expect(message).toContain("BLACKWELL_SESSION_TIMEOUT_MS must be a number of milliseconds");
   });
 
   it("of the api names a bad port, missing tokens and an unreadable webhook file, never echoing a token", () => {
-    const missing = refusal(() => apiConfigFromEnv({ ...KAFKA, BLACKWELL_API_PORT: "99999", BLACKWELL_WEBHOOKS_FILE: "/nonexistent.yaml" }));
+    const missing = refusal(() =>
+      apiConfigFromEnv({ ...KAFKA, BLACKWELL_API_PORT: "99999", BLACKWELL_WEBHOOKS_FILE: "/nonexistent.yaml" }),
+    );
     expect(missing.message).toContain('BLACKWELL_API_PORT must be a port number 0-65535 (got "99999")');
     expect(missing.message).toContain("BLACKWELL_API_TOKENS is not set");
     expect(missing.message).toContain("BLACKWELL_WEBHOOKS_FILE");
@@ -92,10 +116,15 @@ describe("a role's configuration", () => {
   });
 
   it("of the executor names a bad rate, URL and breaker window", () => {
-    const { message } = refusal(() => executorConfigFromEnv({
-      ...KAFKA, BLACKWELL_BUDGET_CODEBUILD_PER_CLIENT: "fast", BLACKWELL_INTEGRATION_API_URL: "ftp://x",
-      BLACKWELL_GLOBAL_BREAKER_WINDOW: "soon", BLACKWELL_BUILD_WATCH_INTERVAL_MS: "1",
-    }));
+    const { message } = refusal(() =>
+      executorConfigFromEnv({
+        ...KAFKA,
+        BLACKWELL_BUDGET_CODEBUILD_PER_CLIENT: "fast",
+        BLACKWELL_INTEGRATION_API_URL: "ftp://x",
+        BLACKWELL_GLOBAL_BREAKER_WINDOW: "soon",
+        BLACKWELL_BUILD_WATCH_INTERVAL_MS: "1",
+      }),
+    );
     expect(message).toContain('BLACKWELL_BUDGET_CODEBUILD_PER_CLIENT rate "fast" is not of the form');
     expect(message).toContain("BLACKWELL_INTEGRATION_API_URL must be an http(s) URL");
     expect(message).toContain("BLACKWELL_GLOBAL_BREAKER_WINDOW must be a duration");
@@ -104,14 +133,19 @@ describe("a role's configuration", () => {
 
   it("names the secret file that cannot be read, and reads one that can", () => {
     const sasl = { ...KAFKA, KAFKA_SASL_MECHANISM: "SCRAM-SHA-512", KAFKA_SASL_USERNAME: "alice" };
-    expect(refusal(() => kafkaConfigFromEnv({ ...sasl, KAFKA_SASL_PASSWORD_FILE: "/nonexistent/pw" })).message)
-      .toMatch(/^KAFKA_SASL_PASSWORD_FILE names \/nonexistent\/pw, which cannot be read/);
-    expect(refusal(() => kafkaConfigFromEnv({ ...KAFKA, KAFKA_SASL_MECHANISM: "kerberos" })).message)
-      .toContain('KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "kerberos"');
+    expect(refusal(() => kafkaConfigFromEnv({ ...sasl, KAFKA_SASL_PASSWORD_FILE: "/nonexistent/pw" })).message).toMatch(
+      /^KAFKA_SASL_PASSWORD_FILE names \/nonexistent\/pw, which cannot be read/,
+    );
+    expect(refusal(() => kafkaConfigFromEnv({ ...KAFKA, KAFKA_SASL_MECHANISM: "kerberos" })).message).toContain(
+      'KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "kerberos"',
+    );
     const dir = mkdtempSync(join(tmpdir(), "blackwell-config-"));
     const file = join(dir, "pw");
     writeFileSync(file, "pw-from-file\n");
-    expect(kafkaConfigFromEnv({ ...sasl, KAFKA_SASL_PASSWORD_FILE: file }).sasl)
-      .toEqual({ mechanism: "scram-sha-512", username: "alice", password: "pw-from-file" });
+    expect(kafkaConfigFromEnv({ ...sasl, KAFKA_SASL_PASSWORD_FILE: file }).sasl).toEqual({
+      mechanism: "scram-sha-512",
+      username: "alice",
+      password: "pw-from-file",
+    });
   });
 });

@@ -2,8 +2,14 @@ import { describe, expect, it } from "vitest";
 import { backoffDelayMs, backoffMs, type BackoffShape } from "../../../src/core/policy/backoff.js";
 import { desiredStack } from "../../support/core-spec.js";
 
-const shape = (over: Partial<BackoffShape> = {}): BackoffShape =>
-  ({ strategy: "exponential", initialMs: 100, maxMs: 1000, factor: 2, jitter: "none", ...over });
+const shape = (over: Partial<BackoffShape> = {}): BackoffShape => ({
+  strategy: "exponential",
+  initialMs: 100,
+  maxMs: 1000,
+  factor: 2,
+  jitter: "none",
+  ...over,
+});
 const delays = (s: BackoffShape, random = 0) => [1, 2, 3, 4, 5, 6].map((n) => backoffDelayMs(s, n, random));
 
 describe("backoff delays", () => {
@@ -33,11 +39,17 @@ describe("backoff delays", () => {
 });
 
 describe("the policy's heal backoff (same formula, no jitter: a replay decides the same)", () => {
-  const autoHeal = (strategy: "linear" | "exponential") =>
-    ({ ...desiredStack().policy.auto_heal, backoff_strategy: strategy, backoff_base_seconds: 30, backoff_cap_seconds: 200 });
+  const autoHeal = (strategy: "linear" | "exponential") => ({
+    ...desiredStack().policy.auto_heal,
+    backoff_strategy: strategy,
+    backoff_base_seconds: 30,
+    backoff_cap_seconds: 200,
+  });
 
   it("waits base × 2^(attempt-2) before attempt 2, 3, ... up to the cap", () => {
-    expect([1, 2, 3, 4, 5].map((a) => backoffMs(autoHeal("exponential"), a))).toEqual([0, 30_000, 60_000, 120_000, 200_000]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffMs(autoHeal("exponential"), a))).toEqual([
+      0, 30_000, 60_000, 120_000, 200_000,
+    ]);
   });
 
   it("waits base × (attempt-1) when linear", () => {

@@ -1,14 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { applied, command, desiredStack, given, providerEvent, resourceEvent, run, summary, t, tick } from "../../support/core-spec.js";
+import {
+  applied,
+  command,
+  desiredStack,
+  given,
+  providerEvent,
+  resourceEvent,
+  run,
+  summary,
+  t,
+  tick,
+} from "../../support/core-spec.js";
 import { evolve } from "../../../src/core/fold/evolve.js";
 
 const withDb = (at: number, version = "v1.0.0", hash = "h1") =>
-  applied(at, { state_version: version, desired_hash: hash, resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }] });
+  applied(at, {
+    state_version: version,
+    desired_hash: hash,
+    resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }],
+  });
 const alive = (at: number) => providerEvent(at, "sanity", "provider.heartbeat");
 
 describe("drift lifecycle", () => {
   it("derives a stable drift id: the same drift reopened later has the same id, distinct event ids", () => {
-    const out = run([withDb(t(0)), alive(t(1)), resourceEvent(t(2), "db", "unhealthy"), resourceEvent(t(3), "db", "healthy"), resourceEvent(t(4), "db", "unhealthy")]);
+    const out = run([
+      withDb(t(0)),
+      alive(t(1)),
+      resourceEvent(t(2), "db", "unhealthy"),
+      resourceEvent(t(3), "db", "healthy"),
+      resourceEvent(t(4), "db", "unhealthy"),
+    ]);
     expect(out.transitions.map((x) => x.transition)).toEqual(["opened", "resolved", "opened"]);
     expect(new Set(out.transitions.map((x) => x.drift_id)).size).toBe(1);
     expect(new Set(out.transitions.map((x) => x.event_id)).size).toBe(3);
@@ -21,7 +42,13 @@ describe("drift lifecycle", () => {
   });
 
   it("replaying the same inputs gives the same transitions, ids included", () => {
-    const inputs = [withDb(t(0)), alive(t(1)), resourceEvent(t(2), "db", "unhealthy"), tick(t(900)), resourceEvent(t(901), "db", "healthy")];
+    const inputs = [
+      withDb(t(0)),
+      alive(t(1)),
+      resourceEvent(t(2), "db", "unhealthy"),
+      tick(t(900)),
+      resourceEvent(t(901), "db", "healthy"),
+    ];
     expect(run(inputs).transitions).toEqual(run(inputs).transitions);
   });
 
@@ -38,7 +65,9 @@ describe("drift lifecycle", () => {
 
   it("audits an acknowledge of an unknown drift as failed", () => {
     const out = given(withDb(t(0)), alive(t(1))).when(command(t(2), "acknowledge", { drift_id: "drift-nope" }));
-    expect(out.audits).toMatchObject([{ action: "drift_acknowledged", success: false, reason: "no open drift with this id" }]);
+    expect(out.audits).toMatchObject([
+      { action: "drift_acknowledged", success: false, reason: "no open drift with this id" },
+    ]);
   });
 
   it("publishes a StateRecord with status and the desired version it was computed against", () => {
@@ -49,7 +78,9 @@ describe("drift lifecycle", () => {
       ["drift_detected", "v1.0.0", "v1.0.0"],
       ["drift_detected", "v1.1.0", "v1.1.0"],
     ]);
-    expect(states[1]!.drift_details).toMatchObject([{ type: "resource", component: "db", observed: "unhealthy", severity: "high" }]);
+    expect(states[1]!.drift_details).toMatchObject([
+      { type: "resource", component: "db", observed: "unhealthy", severity: "high" },
+    ]);
   });
 
   it("does not publish a StateRecord for events that change nothing, but refreshes it on the schedule", () => {
@@ -62,7 +93,12 @@ describe("drift lifecycle", () => {
 
   it("removing the stack resolves its drifts and tombstones its state", () => {
     const history = given(withDb(t(0)), alive(t(1)), resourceEvent(t(2), "db", "unhealthy"));
-    const out = history.when({ kind: "DesiredStateRemoved", at: t(5), client_id: "acme-corp", stack_id: "cms-ecom-prod" });
+    const out = history.when({
+      kind: "DesiredStateRemoved",
+      at: t(5),
+      client_id: "acme-corp",
+      stack_id: "cms-ecom-prod",
+    });
     expect(out.transitions.map((x) => [x.transition, x.note])).toEqual([["resolved", "desired state removed"]]);
     expect(out.stackStates).toEqual([{ client_id: "acme-corp", stack_id: "cms-ecom-prod", state: null }]);
     expect(out.state.stacks).toEqual({});
@@ -76,23 +112,46 @@ describe("drift lifecycle", () => {
   it("asks to be re-evaluated at the scheduled full re-evaluation or when the nearest window runs out", () => {
     // schedule 5m from the last StateRecord (t0) comes before the windows (db t650, sanity t700)
     expect(run([withDb(t(0)), alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(300));
-    const hourly = applied(t(0), { resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }], policy: { ...desiredStack().policy, schedule: { interval: "1h", timezone: "UTC" } } });
+    const hourly = applied(t(0), {
+      resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }],
+      policy: { ...desiredStack().policy, schedule: { interval: "1h", timezone: "UTC" } },
+    });
     expect(run([hourly, alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(650));
   });
 
   it("does not touch state for a heal result alone (only observation resolves)", () => {
     const state = run([withDb(t(0)), resourceEvent(t(2), "db", "unhealthy")]).state;
-    const after = evolve(state, { kind: "HealResultReported", at: t(3), command_key: "k", client_id: "acme-corp", stack_id: "cms-ecom-prod", drift_id: "d", action: "resource.rebuild", attempt: 1, status: "succeeded", error_message: null });
+    const after = evolve(state, {
+      kind: "HealResultReported",
+      at: t(3),
+      command_key: "k",
+      client_id: "acme-corp",
+      stack_id: "cms-ecom-prod",
+      drift_id: "d",
+      action: "resource.rebuild",
+      attempt: 1,
+      status: "succeeded",
+      error_message: null,
+    });
     expect(after).toBe(state);
   });
 
   it("an event of one environment re-evaluates that environment's stacks, and any other stack whose window ran out", () => {
     const staging = applied(t(0), { stack_id: "cms-ecom-staging", environment: "staging", desired_hash: "hs" });
-    const history = given(withDb(t(0)), staging, alive(t(1)), resourceEvent(t(2), "db", "healthy"), providerEvent(t(1), "sanity", "provider.heartbeat", { environment: "staging" }));
+    const history = given(
+      withDb(t(0)),
+      staging,
+      alive(t(1)),
+      resourceEvent(t(2), "db", "healthy"),
+      providerEvent(t(1), "sanity", "provider.heartbeat", { environment: "staging" }),
+    );
     const stagingOnly = history.when(providerEvent(t(100), "sanity", "provider.heartbeat", { environment: "staging" }));
     expect(stagingOnly.stackStates.map((s) => s.stack_id)).toEqual([]);
     const late = history.when(providerEvent(t(700), "sanity", "provider.heartbeat", { environment: "staging" }));
-    expect(summary(late.transitions)).toEqual([["opened", "provider", "cms", "missing"], ["opened", "resource", "db", "unknown"]]);
+    expect(summary(late.transitions)).toEqual([
+      ["opened", "provider", "cms", "missing"],
+      ["opened", "resource", "db", "unknown"],
+    ]);
     expect(late.transitions.every((x) => x.stack_id === "cms-ecom-prod")).toBe(true);
   });
 });

@@ -3,10 +3,16 @@ import { applied, given, providerEvent, summary, t, tick } from "../../support/c
 
 describe("provider drift", () => {
   it("opens a critical drift when another CMS is connected than the one declared", () => {
-    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.heartbeat"))
-      .when(providerEvent(t(10), "contentful", "provider.connected"));
+    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.heartbeat")).when(
+      providerEvent(t(10), "contentful", "provider.connected"),
+    );
     expect(summary(out.transitions)).toEqual([["opened", "provider", "cms", "contentful"]]);
-    expect(out.transitions[0]).toMatchObject({ severity: "critical", expected: "sanity", kind: "cms_provider_change", state_version: "v1.0.0" });
+    expect(out.transitions[0]).toMatchObject({
+      severity: "critical",
+      expected: "sanity",
+      kind: "cms_provider_change",
+      state_version: "v1.0.0",
+    });
   });
 
   it("reports the declared provider missing once it is silent past its window, and resolves when it is heard again", () => {
@@ -14,8 +20,9 @@ describe("provider drift", () => {
     expect(history.when(tick(t(600))).transitions).toEqual([]);
     const silent = history.when(tick(t(602)));
     expect(summary(silent.transitions)).toEqual([["opened", "provider", "cms", "missing"]]);
-    const back = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.heartbeat"), tick(t(602)))
-      .when(providerEvent(t(650), "sanity", "provider.heartbeat"));
+    const back = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.heartbeat"), tick(t(602))).when(
+      providerEvent(t(650), "sanity", "provider.heartbeat"),
+    );
     expect(summary(back.transitions)).toEqual([["resolved", "provider", "cms", "missing"]]);
   });
 
@@ -25,26 +32,34 @@ describe("provider drift", () => {
   });
 
   it("treats a disconnect as missing at once", () => {
-    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected"))
-      .when(providerEvent(t(5), "sanity", "provider.disconnected"));
+    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected")).when(
+      providerEvent(t(5), "sanity", "provider.disconnected"),
+    );
     expect(summary(out.transitions)).toEqual([["opened", "provider", "cms", "missing"]]);
   });
 
   it("does not flap back when a late heartbeat of the replaced provider arrives after the switch", () => {
-    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected"), providerEvent(t(10), "contentful", "provider.connected"))
-      .when(providerEvent(t(8), "sanity", "provider.heartbeat"), providerEvent(t(12), "sanity", "provider.heartbeat"));
+    const out = given(
+      applied(t(0)),
+      providerEvent(t(1), "sanity", "provider.connected"),
+      providerEvent(t(10), "contentful", "provider.connected"),
+    ).when(providerEvent(t(8), "sanity", "provider.heartbeat"), providerEvent(t(12), "sanity", "provider.heartbeat"));
     expect(out.transitions).toEqual([]);
   });
 
   it("resolves a provider change when the declared provider is connected again", () => {
-    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected"), providerEvent(t(10), "contentful", "provider.connected"))
-      .when(providerEvent(t(20), "sanity", "provider.connected"));
+    const out = given(
+      applied(t(0)),
+      providerEvent(t(1), "sanity", "provider.connected"),
+      providerEvent(t(10), "contentful", "provider.connected"),
+    ).when(providerEvent(t(20), "sanity", "provider.connected"));
     expect(summary(out.transitions)).toEqual([["resolved", "provider", "cms", "contentful"]]);
   });
 
   it("ignores providers of other environments", () => {
-    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected"))
-      .when(providerEvent(t(10), "contentful", "provider.connected", { environment: "staging" }));
+    const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected")).when(
+      providerEvent(t(10), "contentful", "provider.connected", { environment: "staging" }),
+    );
     expect(out.transitions).toEqual([]);
   });
 });
