@@ -13,13 +13,13 @@ export interface TestApi {
   url: string;
   metrics: Metrics;
   replica: Replica;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes, asserted field by field in the tests
   call: (
     method: string,
     path: string,
     token: string | null,
     body?: unknown,
     headers?: Record<string, string>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies of many shapes, asserted field by field
   ) => Promise<{ status: number; body: any; headers: Headers }>;
   stop: () => Promise<void>;
 }
