@@ -22,8 +22,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
-          // Some unit tests start a role as a child process; tsx start-up on a busy machine takes seconds.
-          testTimeout: 20_000,
+          // Some unit tests start a role as a child process; tsx start-up on a loaded machine takes seconds.
+          testTimeout: 60_000,
           // Runs first: a broken core shows in seconds, before the broker has even started.
           sequence: { groupOrder: 0 },
         },
@@ -34,6 +34,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
+          setupFiles: ["test/support/no-runtime-warnings.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           sequence: { groupOrder: 1 },
