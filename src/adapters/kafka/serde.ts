@@ -17,11 +17,14 @@ export interface SerdeOptions {
   types: Map<SchemaName, avro.Type>;
   /** Whether basic-auth credentials are configured, to say the right thing when the registry answers 401. */
   authConfigured?: boolean;
+  /** The registry's base URL, to tell an outage from a refusal when the client reports HTTP 400 (see `classify`). */
+  url?: string;
 }
 
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly authConfigured: boolean;
+  private readonly url: string | undefined;
   private readonly types: Map<SchemaName, avro.Type>;
   /** Writer schema id per topic, set by `register`. */
   private readonly writerIds = new Map<string, number>();
@@ -32,6 +35,7 @@ export class AvroSerde {
     this.registry = options.registry;
     this.types = options.types;
     this.authConfigured = options.authConfigured ?? false;
+    this.url = options.url;
   }
 
   static forUrl(
@@ -43,6 +47,7 @@ export class AvroSerde {
       registry: new SchemaRegistry({ host: url, ...(auth ? { auth } : {}) }),
       types,
       authConfigured: auth !== undefined,
+      url,
     });
   }
 
@@ -67,7 +72,7 @@ export class AvroSerde {
       this.writerIds.set(topic, id);
       return id;
     } catch (err) {
-      throw registryError(err, `registering ${schema} under ${subject}`, this.authConfigured);
+      throw await this.classify(err, `registering ${schema} under ${subject}`);
     }
   }
 
@@ -128,14 +133,24 @@ export class AvroSerde {
     if (!pending) {
       pending = this.registry.getSchema(id).then(
         (found) => avro.Type.forSchema((found as unknown as avro.Type).schema() as avro.Schema),
-        (err: unknown) => {
+        async (err: unknown) => {
           this.writerTypes.delete(id); // a registry outage must not poison the cache
-          throw registryError(err, `fetching schema id ${id}`, this.authConfigured);
+          throw await this.classify(err, `fetching schema id ${id}`);
         },
       );
       this.writerTypes.set(id, pending);
     }
     return pending;
+  }
+
+  /**
+   * The registry client reports a refused connection or a timeout as HTTP 400, keeping only a message; a real 400 is
+   * the registry's verdict. Rather than read the message, ask the registry itself: if it does not answer HTTP at all,
+   * the 400 was an outage.
+   */
+  private async classify(err: unknown, doing: string): Promise<BlackwellError> {
+    const outage = statusOf(err) === 400 && this.url !== undefined && !(await answersHttp(this.url));
+    return registryError(err, doing, this.authConfigured, outage);
   }
 
   private resolver(schema: SchemaName, id: number, writer: avro.Type): avro.Resolver {
@@ -157,19 +172,29 @@ export class AvroSerde {
   }
 }
 
-/** The registry client reports a failed connection or a timeout as status 400; it is an outage, not a refusal. */
-const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up|timeout/i;
+function statusOf(err: unknown): number | undefined {
+  return typeof err === "object" && err !== null && "status" in err
+    ? Number((err as { status: unknown }).status)
+    : undefined;
+}
+
+/** Whether anything answers HTTP at `url` within 2 s (any status counts: it is reachable). */
+async function answersHttp(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url.replace(/\/$/, "")}/subjects`, { signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Maps a registry failure to our errors. Only the registry's verdict on a schema is final (404, 409, 422 and other
  * refusals); an outage, an overload or refused credentials is retriable, so a processor waits instead of
  * dead-lettering records it could decode once the registry (or its configuration) is back.
  */
-function registryError(err: unknown, doing: string, authConfigured: boolean): BlackwellError {
-  const status =
-    typeof err === "object" && err !== null && "status" in err
-      ? Number((err as { status: unknown }).status)
-      : undefined;
+function registryError(err: unknown, doing: string, authConfigured: boolean, outage: boolean): BlackwellError {
+  const status = statusOf(err);
   const text = errorMessage(err);
   if (status === 401 || status === 403) {
     const message = authConfigured
@@ -177,7 +202,7 @@ function registryError(err: unknown, doing: string, authConfigured: boolean): Bl
       : `${doing}: the schema registry requires credentials (HTTP ${status}); set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD (or _FILE)`;
     return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", message, { cause: err });
   }
-  if (status === undefined || status >= 500 || status === 429 || (status === 400 && NETWORK_FAILURE.test(text))) {
+  if (status === undefined || status >= 500 || status === 429 || outage) {
     return new BlackwellError("BLACKWELL_ERR_REGISTRY_UNAVAILABLE", `${doing}: schema registry unavailable: ${text}`, {
       cause: err,
     });
