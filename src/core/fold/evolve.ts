@@ -103,6 +103,8 @@ function applyCommand(state: ClientState, input: CommandIssued): ClientState {
   if ((input.command === "approve" || input.command === "reject") && input.drift_id) {
     return updateDrift(state, input.stack_id, input.drift_id, (d) => {
       const heal = d.heal ?? emptyHeal();
+      // An approval after a rejection is refused (see decide's audit of it), so it is not recorded either.
+      if (input.command === "approve" && heal.rejected) return d;
       return input.command === "approve"
         ? { ...d, heal: { ...heal, approved_by: heal.approved_by ?? input.issued_by } }
         : { ...d, heal: { ...heal, rejected: true } };
