@@ -80,7 +80,7 @@ API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>
   reconcile:
     "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
   rollback:
-    "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. Exit 3 if that version is not in the history.",
+    "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. When the stack already holds that content it says so and publishes nothing (exit 0).\nExit 3 if that version is not in the history.",
   produce:
     "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
   dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
