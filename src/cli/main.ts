@@ -1,7 +1,8 @@
 /**
  * The `blackwell` command. Exit codes scripts can rely on:
  * 0 ok · 1 the operation ran and found a problem (e.g. replay differs) ·
- * 2 usage error · 3 invalid input (e.g. blackwell.yaml) · 4 Kafka/registry unavailable.
+ * 2 usage error · 3 invalid input (e.g. blackwell.yaml) · 4 Kafka/registry unavailable (only that) ·
+ * 5 the command crashed (a one-line message says what; BLACKWELL_DEBUG=1 adds the stack trace).
  */
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -18,7 +19,7 @@ import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
-import { EXIT, UsageError, exitCodeFor, print, table, withContext } from "./cli-kit.js";
+import { EXIT, UsageError, crashMessage, exitCodeFor, print, table, withContext } from "./cli-kit.js";
 export { EXIT };
 
 const HELP: Record<string, string> = {
@@ -268,14 +269,29 @@ export async function main(argv: string[]): Promise<number> {
     const exit = exitCodeFor(err);
     if (err instanceof UsageError || (exit === EXIT.usage && err instanceof TypeError)) {
       console.error(`blackwell ${command}: ${errorMessage(err)}\n\n${HELP[command] ?? HELP.main}`);
+    } else if (exit === EXIT.internal) {
+      console.error(crashMessage(command, err));
     } else if (isBlackwellError(err) && !err.retriable) {
       // Our own final errors already say what is wrong, with file and field.
       console.error(err.message);
     } else {
       console.error(`blackwell ${command}: ${errorMessage(err)}`);
     }
+    // A script that asked for --json reads stdout: it gets the failure as JSON there too, never nothing.
+    if (rest.includes("--json")) {
+      const code = isBlackwellError(err) ? err.code : exit === EXIT.internal ? "BLACKWELL_ERR_INTERNAL" : null;
+      console.log(JSON.stringify({ error: { code, exit, message: errorMessage(err) } }, null, 2));
+    }
     return exit;
   }
+}
+
+// A failure outside the command's own code path (a client library's stray rejection) is a crash too: one line, exit 5.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (err: unknown) => {
+    console.error(crashMessage(process.argv[2] ?? "", err));
+    process.exit(EXIT.internal);
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));
