@@ -10,11 +10,11 @@ import { parseArgs } from "node:util";
 import { isBlackwellError, errorMessage } from "../errors.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
-import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
+import { defaultInfraDir, purgeStateDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
 import { localAwsEnv } from "../infra/connect.js";
 import { apiConfigFromEnv } from "../config/api-config.js";
 import { notifierConfigFromEnv } from "../config/notifier-config.js";
-import { reconcilerConfigFromEnv } from "../config/reconciler-config.js";
+import { defaultStateDir, reconcilerConfigFromEnv } from "../config/reconciler-config.js";
 import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
@@ -86,7 +86,7 @@ API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>
     "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3) and every\nproblem is listed as file:line (JSON lines, blank lines counted) or file: record N.",
   dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
-  down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
+  down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data and the roles' local stores\n(BLACKWELL_STATE_DIR, default .blackwell/state), so the next start begins from nothing.",
 };
 
 async function apply(args: string[]): Promise<number> {
@@ -207,8 +207,16 @@ async function up(): Promise<number> {
 
 async function down(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { purge: { type: "boolean" } }, strict: true });
-  const stopped = await stopLocalInfra(defaultInfraDir(projectRoot()), values.purge ?? false);
+  const root = projectRoot();
+  const infraDir = defaultInfraDir(root);
+  const stopped = await stopLocalInfra(infraDir, values.purge ?? false);
   console.error(stopped ? "[infra] stopped" : "[infra] nothing was running");
+  if (values.purge) {
+    // All local state: a store kept from the old cluster made the next demo start from a stale state.
+    const stateDir = process.env.BLACKWELL_STATE_DIR ?? defaultStateDir();
+    purgeStateDir(stateDir, root);
+    console.error(`[infra] deleted the Kafka and registry data (${infraDir}) and the local stores (${stateDir})`);
+  }
   return EXIT.ok;
 }
 
