@@ -3,17 +3,21 @@
  * restored the reconciler's stores of the old cluster and failed. Runs the command as a user does, on temporary
  * directories, with nothing running (no Kafka needed).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { purgeStateDir } from "../../../src/infra/local-infra.js";
 import { blackwell } from "../../support/cli.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 
+const bases: string[] = [];
+afterAll(() => bases.forEach((b) => rmSync(b, { recursive: true, force: true })));
+
 function localState() {
   const base = mkdtempSync(join(tmpdir(), "blackwell-purge-"));
+  bases.push(base);
   const home = join(base, "local");
   const state = join(base, "state");
   mkdirSync(join(home, "kafka"), { recursive: true });
