@@ -4,7 +4,14 @@
  */
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
-import { defaultInfraDir, ensureArtifacts, startLocalInfra, stopLocalInfra } from "../src/infra/local-infra.js";
+import { defaultStateDir } from "../src/config/reconciler-config.js";
+import {
+  defaultInfraDir,
+  ensureArtifacts,
+  purgeStateDir,
+  startLocalInfra,
+  stopLocalInfra,
+} from "../src/infra/local-infra.js";
 import { localAwsEnv } from "../src/infra/connect.js";
 import { ensurePromtool } from "../src/infra/test-tools.js";
 
@@ -30,7 +37,9 @@ switch (command) {
   case "down": {
     const purge = process.argv.includes("--purge");
     const stopped = await stopLocalInfra(defaultInfraDir(root), purge);
-    log(stopped ? `stopped${purge ? " and purged" : ""}` : "nothing was running");
+    // Purge means all local state, the roles' stores too (as `blackwell down --purge`).
+    if (purge) purgeStateDir(process.env.BLACKWELL_STATE_DIR ?? defaultStateDir(), root);
+    log(`${stopped ? "stopped" : "nothing was running"}${purge ? "; local state purged" : ""}`);
     break;
   }
   default:

@@ -15,8 +15,10 @@ export const EXIT = {
   usage: 2,
   /** Invalid input (e.g. blackwell.yaml, a record to produce). */
   invalid: 3,
-  /** Kafka or the schema registry is unavailable: retry later. */
+  /** Kafka or the schema registry is unavailable: retry later. Nothing else exits 4. */
   unavailable: 4,
+  /** The command crashed (a fault of ours, not of the input or the infrastructure): the one-line message says what. */
+  internal: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -58,7 +60,7 @@ export const ERRORS = {
   BLACKWELL_ERR_UNAUTHORIZED: entry("a valid bearer token is required", false, 401, EXIT.usage),
   BLACKWELL_ERR_SIGNATURE: entry("webhook signature missing, wrong or too old", false, 401, EXIT.invalid),
   BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
-  BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.problem),
+  BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.internal),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

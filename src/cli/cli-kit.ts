@@ -1,11 +1,11 @@
 /** What every `blackwell` subcommand shares: exit codes, output, a Kafka context. */
 import { kafkaError } from "../adapters/kafka/kafka-errors.js";
-import { BlackwellError, ERRORS, EXIT, type ExitCode } from "../errors.js";
+import { BlackwellError, ERRORS, EXIT, errorMessage, type ExitCode } from "../errors.js";
 import { kafkaConfigOrRunningLocal } from "../infra/connect.js";
 import { createLogger } from "../observability/logger.js";
 import { createAppContext, type AppContext } from "../runtime/app-context.js";
 
-/** 0 ok · 1 ran and found a problem · 2 usage · 3 invalid input · 4 Kafka/registry unavailable (see the catalog). */
+/** 0 ok · 1 ran and found a problem · 2 usage · 3 invalid input · 4 Kafka/registry unavailable · 5 crashed (see the catalog). */
 export { EXIT };
 
 /** Wrong arguments: the command prints its help and exits 2. */
@@ -21,11 +21,20 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) return EXIT.usage;
   // A file named on the command line that is not there (apply -f, produce -f) is invalid input.
   if ((err as NodeJS.ErrnoException | null)?.code === "ENOENT") return EXIT.invalid;
-  const classified = kafkaError(err, "blackwell");
-  // Not ours and not Kafka's: mostly network failures of clients not wrapped yet (registry HTTP, AWS), which
-  // the command has always reported as "unavailable"; the catalog's INTERNAL (1) would tell scripts it ran.
-  if (classified.code === "BLACKWELL_ERR_INTERNAL" && !(err instanceof BlackwellError)) return EXIT.unavailable;
-  return ERRORS[classified.code].exit;
+  // Registry failures arrive classified (BLACKWELL_ERR_REGISTRY_UNAVAILABLE, from the serde) and KafkaJS errors are
+  // classified here; anything else is a crash (INTERNAL, exit 5), never reported as "unavailable" (4): a script that
+  // retries on 4 would retry a bug for ever.
+  return ERRORS[kafkaError(err, "blackwell").code].exit;
+}
+
+/**
+ * A crash (exit 5) in one line: the command, what failed and how to see more. The stack trace only on request
+ * (`BLACKWELL_DEBUG=1`): a trace alone does not tell a user what went wrong.
+ */
+export function crashMessage(command: string, err: unknown, debug = process.env.BLACKWELL_DEBUG === "1"): string {
+  const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : "";
+  const hint = stack ? "" : " (a fault in blackwell; BLACKWELL_DEBUG=1 shows the stack trace)";
+  return `blackwell ${command}: internal error: ${errorMessage(err)}${hint}${stack}`;
 }
 
 export function print(json: boolean, value: unknown, human: () => string): void {
@@ -45,7 +54,8 @@ export function table(rows: string[][]): string {
 }
 
 export async function withContext<T>(work: (ctx: AppContext) => Promise<T>): Promise<T> {
-  const log = createLogger("blackwell-cli", process.env.LOG_LEVEL ?? "warn");
+  // Logs (ours and KafkaJS's warnings) on stderr: stdout is the command's answer, and `--json` must parse.
+  const log = createLogger("blackwell-cli", process.env.LOG_LEVEL ?? "warn", { to: "stderr" });
   // The configured Kafka, or the local one `make demo` / `blackwell up` left running; never one started here.
   const config = kafkaConfigOrRunningLocal((m) => console.error(`[blackwell] ${m}`));
   const ctx = await createAppContext(config, log);

@@ -75,7 +75,7 @@ export interface DemoOptions {
 
 export async function demo(options: DemoOptions = {}): Promise<number> {
   const root = projectRoot();
-  const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn");
+  const log = createLogger("demo", process.env.LOG_LEVEL ?? "warn", { to: "stderr" });
   const config = await kafkaConfigOrLocalInfra(say);
   say(
     `kafka ${config.brokers.join(",")}  registry ${config.registryUrl}  aws ${process.env.AWS_ENDPOINT_URL ?? "(standard AWS configuration)"}  topics ${config.topicPrefix}*`,

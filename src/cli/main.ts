@@ -1,7 +1,8 @@
 /**
  * The `blackwell` command. Exit codes scripts can rely on:
  * 0 ok · 1 the operation ran and found a problem (e.g. replay differs) ·
- * 2 usage error · 3 invalid input (e.g. blackwell.yaml) · 4 Kafka/registry unavailable.
+ * 2 usage error · 3 invalid input (e.g. blackwell.yaml) · 4 Kafka/registry unavailable (only that) ·
+ * 5 the command crashed (a one-line message says what; BLACKWELL_DEBUG=1 adds the stack trace).
  */
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -9,16 +10,16 @@ import { parseArgs } from "node:util";
 import { isBlackwellError, errorMessage } from "../errors.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { projectRoot } from "../adapters/kafka/project-root.js";
-import { defaultInfraDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
+import { defaultInfraDir, purgeStateDir, startLocalInfra, stopLocalInfra } from "../infra/local-infra.js";
 import { localAwsEnv } from "../infra/connect.js";
 import { apiConfigFromEnv } from "../config/api-config.js";
 import { notifierConfigFromEnv } from "../config/notifier-config.js";
-import { reconcilerConfigFromEnv } from "../config/reconciler-config.js";
+import { defaultStateDir, reconcilerConfigFromEnv } from "../config/reconciler-config.js";
 import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
-import { EXIT, UsageError, exitCodeFor, print, table, withContext } from "./cli-kit.js";
+import { EXIT, UsageError, crashMessage, exitCodeFor, print, table, withContext } from "./cli-kit.js";
 export { EXIT };
 
 const HELP: Record<string, string> = {
@@ -80,12 +81,12 @@ API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>
   reconcile:
     "usage: blackwell reconcile <client> [stack] [--json]\n\nForces a full reconciliation pass and prints its outcome from the audit trail.",
   rollback:
-    "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. Exit 3 if that version is not in the history.",
+    "usage: blackwell rollback <client> <stack> --to <version> [--by name] [--json]\n\nPublishes the desired state of an earlier version (from the desired-history topic) as the stack's\nnext version. When the stack already holds that content it says so and publishes nothing (exit 0).\nExit 3 if that version is not in the history.",
   produce:
-    "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3).",
+    "usage: blackwell produce <provider-events|resource-events|commands> [-f file.json|-] [--json]\n\nPublishes one JSON object, an array, or JSON lines (stdin by default). Missing ids and times are\nfilled in; `payload`/`details`/`params` objects become the JSON-string fields. Every record is\nvalidated as the reconciler validates it; if any is invalid nothing is produced (exit 3) and every\nproblem is listed as file:line (JSON lines, blank lines counted) or file: record N.",
   dlq: "usage: blackwell dlq list [--code C] [--source topic] [--client id] [--limit N] [--json]\n       blackwell dlq redrive (--at <partition>:<offset>... | --code C | --source topic | --client id | --all) [--dry-run] [--json]\n\nlist: dead letters with their source and reason. redrive: sends the original bytes back to their\nsource topic and partition, with a blackwell.redriven-from header.",
   up: "usage: blackwell up\n\nStarts the local Kafka (KRaft) and schema registry, or reports the running ones.",
-  down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data.",
+  down: "usage: blackwell down [--purge]\n\nStops the local Kafka and registry; --purge also deletes their data and the roles' local stores\n(BLACKWELL_STATE_DIR, default .blackwell/state), so the next start begins from nothing.",
 };
 
 async function apply(args: string[]): Promise<number> {
@@ -206,8 +207,16 @@ async function up(): Promise<number> {
 
 async function down(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { purge: { type: "boolean" } }, strict: true });
-  const stopped = await stopLocalInfra(defaultInfraDir(projectRoot()), values.purge ?? false);
+  const root = projectRoot();
+  const infraDir = defaultInfraDir(root);
+  const stopped = await stopLocalInfra(infraDir, values.purge ?? false);
   console.error(stopped ? "[infra] stopped" : "[infra] nothing was running");
+  if (values.purge) {
+    // All local state: a store kept from the old cluster made the next demo start from a stale state.
+    const stateDir = process.env.BLACKWELL_STATE_DIR ?? defaultStateDir();
+    purgeStateDir(stateDir, root);
+    console.error(`[infra] deleted the Kafka and registry data (${infraDir}) and the local stores (${stateDir})`);
+  }
   return EXIT.ok;
 }
 
@@ -268,14 +277,29 @@ export async function main(argv: string[]): Promise<number> {
     const exit = exitCodeFor(err);
     if (err instanceof UsageError || (exit === EXIT.usage && err instanceof TypeError)) {
       console.error(`blackwell ${command}: ${errorMessage(err)}\n\n${HELP[command] ?? HELP.main}`);
+    } else if (exit === EXIT.internal) {
+      console.error(crashMessage(command, err));
     } else if (isBlackwellError(err) && !err.retriable) {
       // Our own final errors already say what is wrong, with file and field.
       console.error(err.message);
     } else {
       console.error(`blackwell ${command}: ${errorMessage(err)}`);
     }
+    // A script that asked for --json reads stdout: it gets the failure as JSON there too, never nothing.
+    if (rest.includes("--json")) {
+      const code = isBlackwellError(err) ? err.code : exit === EXIT.internal ? "BLACKWELL_ERR_INTERNAL" : null;
+      console.log(JSON.stringify({ error: { code, exit, message: errorMessage(err) } }, null, 2));
+    }
     return exit;
   }
+}
+
+// A failure outside the command's own code path (a client library's stray rejection) is a crash too: one line, exit 5.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (err: unknown) => {
+    console.error(crashMessage(process.argv[2] ?? "", err));
+    process.exit(EXIT.internal);
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -12,9 +12,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join, parse, resolve, sep } from "node:path";
 import { createServer } from "node:net";
 import { countBrokers } from "../adapters/kafka/probe.js";
+import { BlackwellError } from "../errors.js";
 import { freePort } from "./free-port.js";
 
 export interface LocalInfraInfo {
@@ -480,12 +482,30 @@ async function stopPids(info: Partial<LocalInfraInfo>): Promise<void> {
   ]);
 }
 
-/** Stops what `startLocalInfra` started under `dir`; `purge` also deletes its data. */
+/** Stops what `startLocalInfra` started under `dir` (true if something ran); `purge` also deletes its data, running or not. */
 export async function stopLocalInfra(dir: string, purge = false): Promise<boolean> {
-  if (!existsSync(infoPath(dir))) return false;
-  const info = JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo;
-  await stopPids(info);
+  const running = existsSync(infoPath(dir));
+  if (running) await stopPids(JSON.parse(readFileSync(infoPath(dir), "utf8")) as LocalInfraInfo);
   if (purge) rmSync(dir, { recursive: true, force: true });
+  return running;
+}
+
+/**
+ * Deletes the roles' local stores (`stateDir`: the reconciler's SQLite task stores, the API's replica). `down --purge`
+ * left them, so the next demo restored a store that no longer matched the fresh (empty) Kafka and failed. A path
+ * that could hold more than ours (the file-system root, the home directory, the project or one of its parents) is
+ * refused, since `BLACKWELL_STATE_DIR` can point anywhere. Returns whether something was deleted.
+ */
+export function purgeStateDir(stateDir: string, root: string): boolean {
+  const dir = resolve(stateDir);
+  const project = resolve(root);
+  if (dir === parse(dir).root || dir === resolve(homedir()) || project === dir || project.startsWith(dir + sep))
+    throw new BlackwellError(
+      "BLACKWELL_ERR_CONFIG",
+      `refusing to delete ${dir} (BLACKWELL_STATE_DIR): it holds more than Blackwell's state`,
+    );
+  if (!existsSync(dir)) return false;
+  rmSync(dir, { recursive: true, force: true });
   return true;
 }
 

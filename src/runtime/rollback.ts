@@ -48,9 +48,36 @@ export async function desiredHistory(
 export interface RollbackResult {
   client_id: string;
   stack_id: string;
+  /** The stack's version before the rollback. */
   from: string;
+  /** Its version after: a new one, or `from` when nothing was published. */
   to: string;
+  /** The version whose content was asked for. */
   content_of: string;
+  /** False when the stack already holds that content: no version is published (versions only go forward). */
+  published: boolean;
+}
+
+/**
+ * The version a rollback publishes, or null when `current` already holds the content of `old` (compared by
+ * `desired_hash`, as `apply` does): a second version with the same content would only add noise to the history.
+ */
+export function rollbackVersion(
+  current: DesiredStack,
+  old: DesiredStack,
+  target: string,
+  by: string,
+  now: Date,
+): DesiredStack | null {
+  if (old.desired_hash === current.desired_hash) return null;
+  return {
+    ...old,
+    state_version: bumpVersion(current.state_version, "minor"),
+    previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
+    applied_at: now.toISOString(),
+    applied_by: by,
+    source: `rollback to ${target}`,
+  };
 }
 
 export async function rollbackDesired(
@@ -72,14 +99,9 @@ export async function rollbackDesired(
       `version ${target} of ${client_id}/${stack_id} is not in the desired history (known: ${known})`,
     );
   }
-  const next: DesiredStack = {
-    ...old,
-    state_version: bumpVersion(current.state_version, "minor"),
-    previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
-    applied_at: new Date().toISOString(),
-    applied_by: by,
-    source: `rollback to ${target}`,
-  };
+  const result = { client_id, stack_id, from: current.state_version, content_of: target };
+  const next = rollbackVersion(current, old, target, by, new Date());
+  if (next === null) return { ...result, to: current.state_version, published: false };
   const producer = await ctx.kafka.producer();
   try {
     await producer.send([{ topic: ctx.names["desired-history"], ...historyRecord(ctx, next) }]);
@@ -88,5 +110,5 @@ export async function rollbackDesired(
   } finally {
     await producer.disconnect();
   }
-  return { client_id, stack_id, from: current.state_version, to: next.state_version, content_of: target };
+  return { ...result, to: next.state_version, published: true };
 }

@@ -95,6 +95,64 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     expect(events.some((e) => e.action === "drift_acknowledged")).toBe(true);
   });
 
+  // Issue 14 item 9: both said "done" with exit 0 though nothing happened.
+  it("says what happened and exits 1 when an operator command did nothing", async () => {
+    const drifts = await blackwell(["drift", "acme-corp", "--json"], env);
+    const open = (JSON.parse(drifts.stdout) as Array<{ drift_id: string; component: string }>).find(
+      (d) => d.component === "site_bucket",
+    )!;
+    const reject = await blackwell(["reject", "acme-corp", open.drift_id], env);
+    expect(reject.code, reject.stdout + reject.stderr).toBe(0);
+    const approve = await blackwell(["approve", "acme-corp", open.drift_id], env);
+    expect(approve.code).toBe(1);
+    expect(approve.stdout).toContain("approve " + open.drift_id + ": refused: healing this drift was rejected");
+    const stack = await blackwell(["reconcile", "acme-corp", "no-such-stack"], env);
+    expect(stack.code).toBe(1);
+    expect(stack.stdout).toContain("reconcile no-such-stack: refused: client acme-corp has no stack no-such-stack");
+    const client = await blackwell(["reconcile", "nobody-co"], env);
+    expect(client.code).toBe(1);
+    expect(client.stdout).toContain("reconcile nobody-co: refused: client nobody-co has no stacks");
+    const known = await blackwell(["reconcile", "acme-corp", "cms-ecom-prod"], env);
+    expect(known.code, known.stdout + known.stderr).toBe(0);
+    expect(known.stdout).toContain("reconcile cms-ecom-prod: done");
+  });
+
+  // Issue 14 item 13: `replay --json` printed log lines and `dlq redrive --json` a KafkaJS warning before the JSON.
+  it("prints only JSON on stdout for every command that takes --json, with logs on stderr", async () => {
+    const loud = { ...env, LOG_LEVEL: "info" };
+    const drifts = await blackwell(["drift", "acme-corp", "--json"], loud);
+    const driftId = (JSON.parse(drifts.stdout) as Array<{ drift_id: string }>)[0]!.drift_id;
+    const event = JSON.stringify({
+      client_id: "acme-corp",
+      environment: "prod",
+      resource_name: "db",
+      status: "healthy",
+    });
+    const commands: Array<[string[], string?]> = [
+      [["apply", "-f", "examples/acme-corp/blackwell.yaml", "--dry-run"]],
+      [["status", "acme-corp"]],
+      [["drift", "acme-corp"]],
+      [["history", "acme-corp", "--limit", "3"]],
+      [["ack", "acme-corp", driftId]],
+      [["approve", "acme-corp", driftId]],
+      [["reject", "acme-corp", driftId]],
+      [["pause", "acme-corp", "cms-ecom-staging"]],
+      [["resume", "acme-corp", "cms-ecom-staging"]],
+      [["reconcile", "acme-corp"]],
+      [["rollback", "acme-corp", "cms-ecom-prod", "--to", "v9.9.9"]],
+      [["produce", "resource-events"], event],
+      [["dlq", "list"]],
+      [["dlq", "redrive", "--all", "--dry-run"]],
+      [["replay"]],
+    ];
+    for (const [args, stdin] of commands) {
+      const res = await blackwell([...args, "--json"], loud, stdin);
+      const what = `blackwell ${args.join(" ")} --json (exit ${res.code})\nstdout: ${res.stdout}\nstderr: ${res.stderr}`;
+      expect(() => JSON.parse(res.stdout) as unknown, what).not.toThrow();
+      expect(res.code, what).toBeLessThan(4);
+    }
+  }, 300_000);
+
   it("refuses invalid events with every problem and produces none of them", async () => {
     const bad = [
       { client_id: "acme-corp", resource_name: "site_bucket", status: "on fire" },

@@ -72,7 +72,14 @@ describe("the blackwell command, run as a user runs it", () => {
       from: "v1.1.0",
       to: "v1.2.0",
       content_of: "v1.0.0",
+      published: true,
     });
+    // Issue 14 item 10: rolling back to the content the stack holds now says so and publishes no version (the list of
+    // known versions below proves it: no v1.3.0).
+    const same = await blackwell(["rollback", "acme-corp", "cms-ecom-prod", "--to", "v1.0.0"], own);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain("acme-corp/cms-ecom-prod: already at that content (v1.2.0 equals v1.0.0)");
+    expect(same.stdout).toContain("nothing published");
     // The prod stack now holds the original content again; staging still holds the change.
     const again = await blackwell(["apply", "-f", "examples/acme-corp/blackwell.yaml", "--json", "--dry-run"], own);
     expect(

@@ -16,24 +16,45 @@ import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 const PRODUCIBLE: readonly TopicRole[] = ["provider-events", "resource-events", "commands"];
 type Json = Record<string, unknown>;
 
-function parseJsonRecords(text: string): Json[] {
-  const trimmed = text.trim();
-  if (trimmed === "") return [];
+/** One input record with where it came from: `file:line` for JSON lines, `file` inside one JSON document. */
+interface Located {
+  where: string;
+  value: unknown;
+}
+
+/**
+ * The records of `text`: one JSON document (an object or an array of them) or JSON lines. Lines are counted as a
+ * person counts them (blank lines too), and every line that is not JSON is reported, not only the first.
+ */
+export function parseJsonRecords(text: string, source: string): { records: Located[]; problems: string[] } {
+  if (text.trim() === "") return { records: [], problems: [] };
+  let whole: unknown;
+  let wholeError: unknown;
   try {
-    const parsed: unknown = JSON.parse(trimmed);
-    return (Array.isArray(parsed) ? parsed : [parsed]) as Json[];
-  } catch {
-    return trimmed
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .map((line, i) => {
-        try {
-          return JSON.parse(line) as Json;
-        } catch (err) {
-          throw new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", `line ${i + 1}: not JSON: ${errorMessage(err)}`);
-        }
-      });
+    whole = JSON.parse(text);
+  } catch (err) {
+    wholeError = err;
   }
+  if (wholeError === undefined) {
+    const values = Array.isArray(whole) ? (whole as unknown[]) : [whole];
+    return { records: values.map((value) => ({ where: source, value })), problems: [] };
+  }
+  const records: Located[] = [];
+  const problems: string[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source}:${i + 1}`;
+    try {
+      records.push({ where, value: JSON.parse(line) as unknown });
+    } catch (err) {
+      problems.push(`${where}: not JSON: ${errorMessage(err)}`);
+    }
+  });
+  // Not JSON lines either: one multi-line document with a syntax error, reported once rather than line by line.
+  if (records.length === 0 && problems.length > 1)
+    return { records, problems: [`${source}: not JSON (one document or JSON lines): ${errorMessage(wholeError)}`] };
+  return { records, problems };
 }
 
 /** Fills what a person should not have to type: ids, times, nulls, JSON-string payloads. */
@@ -80,6 +101,44 @@ function complete(role: TopicRole, r: Json): Json {
   }
 }
 
+/**
+ * Parses and validates every record of `text` as the reconciler would, completing what a person need not type.
+ * Returns the records to send, or every problem found (as `file:line: record N: problem`).
+ */
+export function validateRecords(
+  role: TopicRole,
+  text: string,
+  source: string,
+): { records: Json[]; problems: string[] } {
+  const parsed = parseJsonRecords(text, source);
+  const schema = topicSpec(role).schema!;
+  const type = loadSchemas().get(schema)!;
+  const problems = [...parsed.problems];
+  const records: Json[] = [];
+  parsed.records.forEach(({ where, value }, i) => {
+    const problem = (message: string) => problems.push(`${where}: record ${i + 1}: ${message}`);
+    // `[1, "a", null]` used to fail with "Cannot destructure": every record must be an object.
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      problem(
+        `must be a JSON object, not ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`,
+      );
+      return;
+    }
+    const r = complete(role, value as Json);
+    try {
+      if (typeof r.client_id !== "string" || r.client_id === "") throw new Error("client_id is required");
+      const errors: string[] = [];
+      if (!type.isValid(r, { errorHook: (path) => errors.push(path.join(".") || "(record)") }))
+        throw new Error(`does not match ${schema}: ${[...new Set(errors)].join(", ")}`);
+      toInput(role, r.client_id, r as never, Date.now());
+      records.push(r);
+    } catch (err) {
+      problem(errorMessage(err));
+    }
+  });
+  return { records: problems.length > 0 ? [] : records, problems };
+}
+
 export async function produce(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -89,28 +148,17 @@ export async function produce(args: string[]): Promise<number> {
   });
   const role = positionals[0] as TopicRole | undefined;
   if (!role || !PRODUCIBLE.includes(role)) throw new UsageError(`produce needs a topic: ${PRODUCIBLE.join(", ")}`);
-  const text = values.file && values.file !== "-" ? readFileSync(values.file, "utf8") : readFileSync(0, "utf8");
-  const records = parseJsonRecords(text).map((r) => complete(role, r));
-  if (records.length === 0) throw new UsageError("no records in the input");
-  const schema = topicSpec(role).schema!;
-  const type = loadSchemas().get(schema)!;
-  const problems: string[] = [];
-  records.forEach((r, i) => {
-    try {
-      if (typeof r.client_id !== "string" || r.client_id === "") throw new Error("client_id is required");
-      const errors: string[] = [];
-      if (!type.isValid(r, { errorHook: (path) => errors.push(path.join(".") || "(record)") }))
-        throw new Error(`does not match ${schema}: ${[...new Set(errors)].join(", ")}`);
-      toInput(role, r.client_id, r as never, Date.now());
-    } catch (err) {
-      problems.push(`record ${i + 1}: ${errorMessage(err)}`);
-    }
-  });
+  const fromStdin = !values.file || values.file === "-";
+  const source = fromStdin ? "stdin" : values.file!;
+  const text = readFileSync(fromStdin ? 0 : source, "utf8");
+  const { records, problems } = validateRecords(role, text, source);
+  if (records.length === 0 && problems.length === 0) throw new UsageError("no records in the input");
   if (problems.length > 0)
     throw new BlackwellError(
       "BLACKWELL_ERR_INVALID_RECORD",
       `nothing produced; ${problems.length} invalid record(s):\n${problems.map((p) => `  ${p}`).join("\n")}`,
     );
+  const schema = topicSpec(role).schema!;
   const sent = await withContext(async (ctx) => {
     const topic = ctx.names[role];
     const producer = await ctx.kafka.producer();

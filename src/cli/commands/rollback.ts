@@ -20,10 +20,11 @@ export async function rollback(args: string[]): Promise<number> {
   const result = await withContext((ctx) =>
     rollbackDesired(ctx, client, stack, values.to!, values.by ?? process.env.BLACKWELL_USER ?? userInfo().username),
   );
-  print(
-    values.json ?? false,
-    result,
-    () => `${client}/${stack}: ${result.from} -> ${result.to} (the desired state of ${result.content_of})`,
+  // Already at that content is success (exit 0, like `apply` of an unchanged file): the stack holds what was asked.
+  print(values.json ?? false, result, () =>
+    result.published
+      ? `${client}/${stack}: ${result.from} -> ${result.to} (the desired state of ${result.content_of})`
+      : `${client}/${stack}: already at that content (${result.from} equals ${result.content_of}); nothing published`,
   );
   return EXIT.ok;
 }

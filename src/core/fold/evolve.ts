@@ -103,6 +103,8 @@ function applyCommand(state: ClientState, input: CommandIssued): ClientState {
   if ((input.command === "approve" || input.command === "reject") && input.drift_id) {
     return updateDrift(state, input.stack_id, input.drift_id, (d) => {
       const heal = d.heal ?? emptyHeal();
+      // An approval after a rejection is refused (see decide's audit of it), so it is not recorded either.
+      if (input.command === "approve" && heal.rejected) return d;
       return input.command === "approve"
         ? { ...d, heal: { ...heal, approved_by: heal.approved_by ?? input.issued_by } }
         : { ...d, heal: { ...heal, rejected: true } };
@@ -142,8 +144,12 @@ function observeProvider(state: ClientState, scope: ObservationScope, e: Provide
     const role = roleOfProvider(name, e.provider_role);
     const active = role ? scope.active[role] : undefined;
     // Only an explicit connect switches an already-active role, and only if newer:
-    // a late heartbeat from the old provider must not switch it back.
-    if (role && (!active || (active.name !== name && e.event_type === "provider.connected" && e.at >= active.since))) {
+    // a late heartbeat from the old provider must not switch it back. A connect of the
+    // provider that is already active here is still news: it became active again at
+    // `e.at`, and the stack's view picks the newest `since` across scopes. Keeping the old
+    // time let an older connect in a narrower scope (a heal's report) win over it.
+    const newer = active && (active.name !== name ? e.at >= active.since : e.at > active.since);
+    if (role && (!active || (e.event_type === "provider.connected" && newer))) {
       next.active = { ...scope.active, [role]: { name, since: e.at } };
     }
   }

@@ -375,7 +375,8 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
       );
       return;
     case "pause":
-    case "resume":
+    case "resume": {
+      const missing = noSuchStack(state, command.stack_id);
       outputs.audits.push(
         audit(
           ctx,
@@ -383,18 +384,21 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
           state.client_id,
           command.stack_id,
           null,
-          true,
+          missing === null,
           { command_id: command.command_id },
-          command.reason,
+          missing ?? command.reason,
           command.issued_by,
         ),
       );
       return;
+    }
     case "reconcile": {
       // What the forced pass found, so whoever asked can read the outcome from the audit trail.
       const views = outputs.stackStates.flatMap((s) =>
         s.state !== null && (command.stack_id === null || s.stack_id === command.stack_id) ? [s.state] : [],
       );
+      // Nothing reconciled (an unknown client or stack) is a refusal, so the operator is not told "done".
+      const missing = noSuchStack(state, command.stack_id);
       outputs.audits.push(
         audit(
           ctx,
@@ -402,7 +406,7 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
           state.client_id,
           command.stack_id,
           null,
-          true,
+          missing === null,
           {
             command_id: command.command_id,
             reconciliation_id: ctx.reconciliation_id,
@@ -412,7 +416,7 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
               (c) => command.stack_id === null || c.stack_id === command.stack_id,
             ).length,
           },
-          command.reason,
+          missing ?? command.reason,
           command.issued_by,
         ),
       );
@@ -420,7 +424,14 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
     }
     case "approve":
     case "reject": {
-      const known = target !== undefined;
+      const drift = target?.[1].drifts[command.drift_id!];
+      // A rejection is final for this opening of the drift (the policy never heals it): an approval after it changes
+      // nothing and must say so rather than report success.
+      const refusal = !drift
+        ? "no open drift with this id"
+        : command.command === "approve" && drift.heal?.rejected
+          ? "healing this drift was rejected: it stays alert-only until it resolves, and an approval cannot undo that"
+          : null;
       outputs.audits.push(
         audit(
           ctx,
@@ -428,11 +439,11 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
           state.client_id,
           target?.[0] ?? command.stack_id,
           command.drift_id,
-          known,
+          refusal === null,
           { command_id: command.command_id },
-          known ? command.reason : "no open drift with this id",
+          refusal ?? command.reason,
           command.issued_by,
-          command.command === "approve" ? command.issued_by : null,
+          command.command === "approve" && refusal === null ? command.issued_by : null,
         ),
       );
       return;
@@ -453,6 +464,13 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
       );
       return;
   }
+}
+
+/** Why a stack-addressed command has nothing to act on (an unknown client, or stack), or null if it has. */
+function noSuchStack(state: ClientState, stack_id: string | null): string | null {
+  const live = Object.keys(state.stacks).filter((id) => !state.stacks[id]!.removed);
+  if (stack_id === null) return live.length > 0 ? null : `client ${state.client_id} has no stacks`;
+  return live.includes(stack_id) ? null : `client ${state.client_id} has no stack ${stack_id}`;
 }
 
 function audit(

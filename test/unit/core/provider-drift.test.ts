@@ -62,4 +62,45 @@ describe("provider drift", () => {
     );
     expect(out.transitions).toEqual([]);
   });
+  // Issue 14 item 4: a connect of the provider already active in a scope kept its old `since`, so an older connect in
+  // another scope of the stack won the view. `blackwell demo --exit` run twice timed out waiting for resolutions.
+  describe("a provider that connects again while it is active in that scope", () => {
+    const stackScoped = { stack_id: "cms-ecom-prod", environment: null };
+
+    it("opens the drift again when the foreign CMS reconnects environment-wide after a stack-scoped heal", () => {
+      const out = given(
+        applied(t(0)),
+        providerEvent(t(1), "sanity", "provider.connected"),
+        providerEvent(t(10), "contentful", "provider.connected"),
+        providerEvent(t(20), "sanity", "provider.connected", stackScoped),
+      ).when(providerEvent(t(30), "contentful", "provider.connected"));
+      expect(summary(out.transitions)).toEqual([["opened", "provider", "cms", "contentful"]]);
+    });
+
+    it("resolves when the declared CMS reconnects in the stack scope where it was active before the switch", () => {
+      const out = given(
+        applied(t(0)),
+        providerEvent(t(1), "sanity", "provider.connected", stackScoped),
+        providerEvent(t(10), "contentful", "provider.connected"),
+      ).when(providerEvent(t(20), "sanity", "provider.connected", stackScoped));
+      expect(summary(out.transitions)).toEqual([["resolved", "provider", "cms", "contentful"]]);
+    });
+
+    it("is not moved back by a redelivered or late connect, nor forward by a heartbeat", () => {
+      const history = given(
+        applied(t(0)),
+        providerEvent(t(1), "sanity", "provider.connected", stackScoped),
+        providerEvent(t(10), "contentful", "provider.connected"),
+        providerEvent(t(20), "sanity", "provider.connected", stackScoped),
+      );
+      const late = history.when(
+        providerEvent(t(20), "sanity", "provider.connected", stackScoped),
+        providerEvent(t(5), "sanity", "provider.connected", stackScoped),
+        providerEvent(t(30), "contentful", "provider.heartbeat"),
+      );
+      expect(late.transitions).toEqual([]);
+      expect(late.state.scopes["stack:cms-ecom-prod"]?.active.cms).toEqual({ name: "sanity", since: t(20) });
+      expect(late.state.scopes["env:prod"]?.active.cms).toEqual({ name: "contentful", since: t(10) });
+    });
+  });
 });
