@@ -4,7 +4,8 @@
  * all at once, so an operator fixes a file in one round.
  */
 import { createHash } from "node:crypto";
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit } from "yaml";
+import type { Document, Node } from "yaml";
 import { BlackwellError } from "../../errors.js";
 import { canonicalJson } from "../../core/canonical-json.js";
 import { parsePointer } from "../../core/diff/json-compare.js";
@@ -168,18 +169,71 @@ class Reader {
   }
 }
 
+/** Largest blackwell.yaml or policy document we read: far above any real composition, far below a memory problem. */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/**
+ * Most nodes a document may have once its aliases are expanded. An alias
+ * copies its anchor's whole subtree, so a few lines of nested aliases
+ * ("billion laughs") would otherwise expand to billions of nodes.
+ */
+export const MAX_YAML_NODES = 100_000;
+/** Deepest nesting of mappings and lists we read; the validation walks recurse. */
+export const MAX_YAML_DEPTH = 64;
+
+const syntaxProblem = (file: string, message: string, line = 1) => invalid(file, [{ line, path: "(syntax)", message }]);
+
+/**
+ * Parses `text` with its anchors and aliases resolved: every alias is
+ * replaced by a copy of the node it names, so `config: *cfg` reads as the
+ * anchored mapping and an alias of a scalar as that scalar, with the
+ * anchor's line in messages. Throws on a file or an expansion past the caps.
+ */
+function readDocument(text: string, file: string, lines: LineCounter): Document {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_YAML_BYTES)
+    throw syntaxProblem(file, `the document is ${bytes} bytes, more than the limit of ${MAX_YAML_BYTES} bytes`);
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw invalid(
+      file,
+      doc.errors.map((e) => ({
+        line: lines.linePos(e.pos[0]).line,
+        path: "(syntax)",
+        message: e.message.split("\n")[0]!,
+      })),
+    );
+  }
+  let nodes = 0;
+  let tooMany = false;
+  let tooDeep = false;
+  visit(doc, {
+    Node(_key, node, path) {
+      if (++nodes > MAX_YAML_NODES) tooMany = true;
+      // The path holds a pair and a collection per level.
+      if (path.length > 2 * MAX_YAML_DEPTH + 1) tooDeep = true;
+      if (tooMany || tooDeep) return visit.BREAK;
+      if (!isAlias(node)) return undefined;
+      const target = node.resolve(doc);
+      if (!target) throw syntaxProblem(file, `alias *${node.source} names no anchor`, line(lines, node));
+      // The copy is visited next, so aliases inside it are resolved (and counted) too.
+      const copy = target.clone() as Node;
+      copy.anchor = undefined;
+      return copy;
+    },
+  });
+  if (tooMany)
+    throw syntaxProblem(file, `the document expands to more than ${MAX_YAML_NODES} nodes (aliases included)`);
+  if (tooDeep) throw syntaxProblem(file, `the document nests more than ${MAX_YAML_DEPTH} levels deep`);
+  return doc;
+}
+
+const line = (lines: LineCounter, node: { range?: [number, number, number] | null }) =>
+  node.range ? lines.linePos(node.range[0]).line : 1;
+
 /** Parses and validates `text` (named `file` in messages). Throws BLACKWELL_ERR_INVALID_DESIRED_STATE listing every problem. */
 export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({
-      line: lines.linePos(e.pos[0]).line,
-      path: "(syntax)",
-      message: e.message.split("\n")[0]!,
-    }));
-    throw invalid(file, problems);
-  }
+  const doc = readDocument(text, file, lines);
   const r = new Reader(doc, lines);
   if (!isMap(doc.contents)) {
     r.fail([], "the document must be a mapping with apiVersion, kind, metadata and spec");
@@ -332,7 +386,9 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       const w = [...path, k];
       r.only(w, ["action", "days", "start", "end", "timezone", "drift_types"]);
       const hhmm = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
-      const timezone = r.string([...w, "timezone"]) ?? policyTimezone;
+      // A window without a zone is in UTC, whatever the schedule's zone: a window's meaning must not change
+      // when someone edits the schedule.
+      const timezone = r.string([...w, "timezone"]) ?? "UTC";
       if (!isTimeZone(timezone))
         r.fail(
           [...w, "timezone"],
@@ -457,17 +513,7 @@ function invalid(file: string, problems: Problem[]): BlackwellError {
  */
 export function parsePolicyDocument(text: string, file: string): ReconciliationPolicy {
   const lines = new LineCounter();
-  const inner = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (inner.errors.length > 0) {
-    throw invalid(
-      file,
-      inner.errors.map((e) => ({
-        line: lines.linePos(e.pos[0]).line,
-        path: "(syntax)",
-        message: e.message.split("\n")[0]!,
-      })),
-    );
-  }
+  const inner = readDocument(text, file, lines);
   if (!isMap(inner.contents))
     throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
   const doc = parseDocument("spec: {stacks: [{policy: null}]}");
