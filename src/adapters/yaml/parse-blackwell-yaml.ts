@@ -24,6 +24,7 @@ import {
   type StalenessWindows,
   type Weekday,
 } from "../../core/model/desired.js";
+import { desiredProblems, policyProblems } from "../../core/model/validate-desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 
 /** A stack as declared, before versioning (state_version etc. are set by `apply`). */
@@ -264,6 +265,11 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
       stacks.push(stack);
     });
   }
+  // The checks every desired state passes, whichever way it comes in (this file, the API, a record on Kafka).
+  if (r.problems.length === 0)
+    stacks.forEach((stack, i) => {
+      for (const p of desiredProblems(stack)) r.fail(["spec", "stacks", i, ...p.path.split(".")], p.message);
+    });
   if (r.problems.length > 0) throw invalid(file, r.problems);
   return { client_id, stacks };
 }
@@ -520,6 +526,8 @@ export function parsePolicyDocument(text: string, file: string): ReconciliationP
   doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
   const r = new Reader(doc, lines);
   const policy = readPolicy(r, 0);
+  if (r.problems.length === 0)
+    for (const p of policyProblems(policy)) r.fail(["spec", "stacks", 0, "policy", ...p.path.split(".")], p.message);
   if (r.problems.length > 0)
     throw invalid(
       file,
