@@ -154,7 +154,9 @@ export function openApiDocument(): object {
         },
         put: {
           ...secured,
-          summary: "setReconciliationPolicy: publishes a new desired-state version with this policy",
+          summary:
+            "setReconciliationPolicy: replaces the whole policy (every field GET answers is required) " +
+            "and publishes a new desired-state version with it",
           parameters: [pathParam("client"), pathParam("stack")],
           requestBody: {
             content: {
@@ -163,6 +165,21 @@ export function openApiDocument(): object {
             },
           },
           responses: { "200": json("new state_version, or unchanged"), "400": error, "413": error, ...common },
+        },
+        patch: {
+          ...secured,
+          summary:
+            "updateReconciliationPolicy: applies a JSON merge patch (RFC 7386) to the current policy " +
+            "(null removes a field, which then must have a value again) and publishes the result as a new version",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: { content: { "application/merge-patch+json": { schema: { type: "object" } } } },
+          responses: {
+            "200": json("new state_version, or unchanged"),
+            "400": error,
+            "413": error,
+            "415": error,
+            ...common,
+          },
         },
       },
       "/v1/clients/{client}/stacks/{stack}/rollback": {

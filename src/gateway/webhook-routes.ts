@@ -10,6 +10,7 @@ import { kafkaError } from "../adapters/kafka/kafka-errors.js";
 import type { RecordProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
+import { parseJsonBody } from "../api/json-depth.js";
 import { PUBLIC_ROUTE } from "../api/route-auth.js";
 import { ERRORS, errorBody, errorMessage, isBlackwellError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -85,7 +86,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let body: Json;
     try {
-      const parsed: unknown = JSON.parse(raw.toString("utf8"));
+      const parsed: unknown = parseJsonBody(raw.toString("utf8"));
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
       body = parsed as Json;
     } catch (err) {

@@ -193,6 +193,9 @@ function readDocument(text: string, file: string, lines: LineCounter): Document 
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_YAML_BYTES)
     throw syntaxProblem(file, `the document is ${bytes} bytes, more than the limit of ${MAX_YAML_BYTES} bytes`);
+  // The parser recurses per level of flow nesting ([[[[...): thousands of levels overflow its stack.
+  if (flowNestsDeeperThan(text, MAX_YAML_DEPTH))
+    throw syntaxProblem(file, `the document nests more than ${MAX_YAML_DEPTH} levels deep`);
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw invalid(
@@ -226,6 +229,31 @@ function readDocument(text: string, file: string, lines: LineCounter): Document 
     throw syntaxProblem(file, `the document expands to more than ${MAX_YAML_NODES} nodes (aliases included)`);
   if (tooDeep) throw syntaxProblem(file, `the document nests more than ${MAX_YAML_DEPTH} levels deep`);
   return doc;
+}
+
+/**
+ * True when flow collections ([...] and {...}) nest deeper than `limit`, not counting brackets in quoted
+ * strings and comments. A bracket in a plain scalar counts too: an over-estimate only for text no
+ * composition has (dozens of unclosed brackets).
+ */
+function flowNestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "'") {
+      // '' is an escaped quote inside a single-quoted scalar.
+      for (i++; i < text.length; i++)
+        if (text[i] === "'" && text[i + 1] !== "'") break;
+        else if (text[i] === "'") i++;
+    } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "[" || c === "{") {
+      if (++depth > limit) return true;
+    } else if (c === "]" || c === "}") depth--;
+  }
+  return false;
 }
 
 const line = (lines: LineCounter, node: { range?: [number, number, number] | null }) =>
@@ -517,7 +545,38 @@ function invalid(file: string, problems: Problem[]): BlackwellError {
  * A policy on its own (YAML or JSON, the same format as a stack's `policy:`),
  * as the API's policy endpoint takes it. Same checks, same messages.
  */
-export function parsePolicyDocument(text: string, file: string): ReconciliationPolicy {
+/**
+ * Every field of a policy document, as `GET /policy` answers it: what a full
+ * replacement (`PUT /policy`) must name, so that leaving a field out is an
+ * error, not a silent reset to its default.
+ */
+export const POLICY_FIELDS: ReadonlyArray<readonly string[]> = [
+  ["schedule", "interval"],
+  ["schedule", "timezone"],
+  ["auto_heal", "enabled"],
+  ["auto_heal", "max_attempts"],
+  ["auto_heal", "backoff_strategy"],
+  ["auto_heal", "backoff_base"],
+  ["auto_heal", "backoff_cap"],
+  ["auto_heal", "allowed_drift_types"],
+  ["auto_heal", "require_approval"],
+  ["auto_heal", "circuit_breaker", "max_heals"],
+  ["auto_heal", "circuit_breaker", "window"],
+  ["auto_heal", "flap_detection", "max_flips"],
+  ["auto_heal", "flap_detection", "window"],
+  ["auto_heal", "windows"],
+  ["auto_heal", "content_quiet_period"],
+  ["notifications", "channels"],
+  ["observability", "metrics_retention"],
+  ["observability", "detailed_logging"],
+  ["observability", "performance_tracking"],
+];
+
+export function parsePolicyDocument(
+  text: string,
+  file: string,
+  opts: { complete?: boolean } = {},
+): ReconciliationPolicy {
   const lines = new LineCounter();
   const inner = readDocument(text, file, lines);
   if (!isMap(inner.contents))
@@ -526,6 +585,10 @@ export function parsePolicyDocument(text: string, file: string): ReconciliationP
   doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
   const r = new Reader(doc, lines);
   const policy = readPolicy(r, 0);
+  if (opts.complete)
+    for (const field of POLICY_FIELDS)
+      if ((doc.getIn(["spec", "stacks", 0, "policy", ...field]) ?? null) === null)
+        r.fail(["spec", "stacks", 0, "policy", ...field], "is required: the policy is replaced as a whole");
   if (r.problems.length === 0)
     for (const p of policyProblems(policy)) r.fail(["spec", "stacks", 0, "policy", ...p.path.split(".")], p.message);
   if (r.problems.length > 0)

@@ -72,4 +72,23 @@ describe("webhook gateway", () => {
     expect(res.headers["retry-after"]).toBeUndefined();
     expect(res.json().error.code).toBe("BLACKWELL_ERR_KAFKA_REFUSED");
   });
+
+  // Issue 14 item 8: a webhook body 20,000 levels deep answered 500.
+  it("answers 400 with the depth limit for a signed body nested 20,000 levels deep, writing nothing", async () => {
+    const nested = `${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}`;
+    const deep = `{"event_id":"gen-deep","event_type":"provider.heartbeat","provider_name":"sanity","payload":${nested}}`;
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/webhooks/generic",
+      payload: deep,
+      headers: {
+        "content-type": "application/json",
+        "x-blackwell-client": "gamma",
+        "x-blackwell-signature": sign(deep),
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toContain("nests deeper than 100 levels");
+    expect(api.producer.sent).toHaveLength(0);
+  });
 });
