@@ -113,7 +113,9 @@ export function openApiDocument(): object {
         post: {
           ...secured,
           summary:
-            "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it",
+            "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it. " +
+            "Heals run after the pass, in the executors: auto_heal_success_count is the number of heals of the " +
+            "pass's scope (the client, or stack_id) audited as succeeded since the previous pass of the same scope",
           parameters: [pathParam("client")],
           requestBody: {
             content: {
