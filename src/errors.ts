@@ -59,6 +59,8 @@ export const ERRORS = {
   BLACKWELL_ERR_BODY_TOO_LARGE: entry("request body is too large", false, 413, EXIT.invalid),
   BLACKWELL_ERR_UNAUTHORIZED: entry("a valid bearer token is required", false, 401, EXIT.usage),
   BLACKWELL_ERR_SIGNATURE: entry("webhook signature missing, wrong or too old", false, 401, EXIT.invalid),
+  // A webhook delivery id (or signed body) seen before comes back meaning something else: a tampered replay.
+  BLACKWELL_ERR_WEBHOOK_CONFLICT: entry("webhook delivery seen before with another meaning", false, 409, EXIT.invalid),
   BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
   BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.internal),
 } as const satisfies Record<string, ErrorSpec>;

@@ -24,7 +24,11 @@ export async function startNotifier(cfg: NotifierConfig) {
   await runner.start();
   const groupId = cfg.groupId;
   return {
-    ops: { admin: ctx.admin, groups: [{ groupId, topics: [ctx.names["drift-events"]] }], ready: () => true },
+    ops: {
+      admin: ctx.admin,
+      groups: [{ groupId, topics: [ctx.names["drift-events"]], startOffsets: (t: string) => runner.startOffsets(t) }],
+      ready: () => true,
+    },
     stop: async () => {
       await runner.stop();
       await ctx.close();

@@ -113,7 +113,9 @@ export function openApiDocument(): object {
         post: {
           ...secured,
           summary:
-            "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it",
+            "triggerReconciliation: a forced pass; answers the ReconciliationResult once the reconciler processed it. " +
+            "Heals run after the pass, in the executors: auto_heal_success_count is the number of heals of the " +
+            "pass's scope (the client, or stack_id) audited as succeeded since the previous pass of the same scope",
           parameters: [pathParam("client")],
           requestBody: {
             content: {
@@ -154,7 +156,9 @@ export function openApiDocument(): object {
         },
         put: {
           ...secured,
-          summary: "setReconciliationPolicy: publishes a new desired-state version with this policy",
+          summary:
+            "setReconciliationPolicy: replaces the whole policy (every field GET answers is required) " +
+            "and publishes a new desired-state version with it",
           parameters: [pathParam("client"), pathParam("stack")],
           requestBody: {
             content: {
@@ -163,6 +167,21 @@ export function openApiDocument(): object {
             },
           },
           responses: { "200": json("new state_version, or unchanged"), "400": error, "413": error, ...common },
+        },
+        patch: {
+          ...secured,
+          summary:
+            "updateReconciliationPolicy: applies a JSON merge patch (RFC 7386) to the current policy " +
+            "(null removes a field, which then must have a value again) and publishes the result as a new version",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: { content: { "application/merge-patch+json": { schema: { type: "object" } } } },
+          responses: {
+            "200": json("new state_version, or unchanged"),
+            "400": error,
+            "413": error,
+            "415": error,
+            ...common,
+          },
         },
       },
       "/v1/clients/{client}/stacks/{stack}/rollback": {

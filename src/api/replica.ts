@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import type { GroupConsumer, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { SchemaName, TopicNames, TopicRole } from "../adapters/kafka/topics.js";
+import { HEAL_ACTIONS } from "../core/model/vocabulary.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
@@ -272,6 +273,19 @@ export class Replica {
         )
       : this.q("SELECT json FROM audit WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
+  }
+
+  /**
+   * Heals the executors audited as succeeded (`<action>:succeeded`) for `client_id`, on `stack_id` or any
+   * stack when null, with a time after `after` (exclusive; null: from the start) up to `until` (inclusive).
+   */
+  healSuccesses(client_id: string, stack_id: string | null, after: string | null, until: string): number {
+    const actions = HEAL_ACTIONS.map((a) => `${a}:succeeded`);
+    const sql =
+      `SELECT COUNT(*) AS n FROM audit WHERE client_id = ? AND action IN (${actions.map(() => "?").join(", ")})` +
+      " AND at > ? AND at <= ? AND (? IS NULL OR stack_id = ?)";
+    const row = this.q(sql).get(client_id, ...actions, after ?? "", until, stack_id, stack_id) as { n: number };
+    return row.n;
   }
 
   /** Share of stacks whose status is healthy (1 when there are none). */

@@ -14,6 +14,7 @@ export type ReplicaReads = Pick<
   | "driftEvents"
   | "audits"
   | "auditOfCommand"
+  | "healSuccesses"
   | "freshness"
   | "ready"
   | "consistency"

@@ -13,7 +13,9 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { AppContext } from "../runtime/app-context.js";
 import type { TokenAuth } from "./auth.js";
+import { BlackwellError } from "../errors.js";
 import { apiErrorHandler, notFoundHandler } from "./error-reply.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import type { Replica } from "./replica.js";
 import { requireTokens } from "./route-auth.js";
 import type { RouteDeps } from "./route-deps.js";
@@ -47,6 +49,8 @@ const DEFAULT_BODY_LIMIT = 256 * 1024;
 const DEFAULT_WAIT_MS = 15_000;
 /** Bodies that arrive as text: blackwell.yaml and policy documents. */
 const TEXT_TYPES = ["application/yaml", "application/x-yaml", "text/yaml", "text/plain"];
+/** JSON bodies; merge-patch+json is the body of `PATCH /policy` (RFC 7386). */
+const JSON_TYPES = ["application/json", "application/merge-patch+json"];
 
 const RESOURCES = [
   opsRoutes,
@@ -67,6 +71,17 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   for (const type of TEXT_TYPES) {
     app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }
+  // Fastify's JSON parser (empty-body and prototype checks kept), after a depth check: see json-depth.ts.
+  const json = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(JSON_TYPES, { parseAs: "string" }, (req, body, done) => {
+    const text = String(body);
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      const message = `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`;
+      return done(new BlackwellError("BLACKWELL_ERR_BAD_REQUEST", message), undefined);
+    }
+    return json(req, text, done);
+  });
   app.setErrorHandler(apiErrorHandler({ log: o.log, bodyLimit }));
   app.setNotFoundHandler(notFoundHandler);
   // Before any route is registered, so every plugin's routes inherit the check.

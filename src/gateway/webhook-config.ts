@@ -3,7 +3,8 @@
  * (`BLACKWELL_WEBHOOKS_FILE`). Secrets can be named environment variables
  * (`env:NAME`) so the file itself holds none.
  *
- *   replay_window: 5m
+ *   replay_window: 5m                # how old a timestamped signature may be (Sanity, Contentful, generic)
+ *   dedupe_window: 24h               # how long a delivery id is remembered, so a replay produces nothing
  *   sources:
  *     - provider: shopify            # shopify | sanity | contentful | codebuild | generic
  *       match: acme.myshopify.com    # shop domain | sanity project id | contentful space id | codebuild project | generic client
@@ -31,6 +32,8 @@ export interface WebhookSource {
 
 export interface WebhookConfig {
   replayWindowMs: number;
+  /** How long each API instance remembers a delivery id. `dedupe_window`, default 24h (Shopify retries for hours). */
+  dedupeWindowMs: number;
   sources: WebhookSource[];
 }
 
@@ -38,7 +41,7 @@ const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export function parseWebhookConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): WebhookConfig {
   const problems: string[] = [];
-  let doc: { replay_window?: unknown; sources?: unknown };
+  let doc: { replay_window?: unknown; dedupe_window?: unknown; sources?: unknown };
   try {
     doc = (parse(text) ?? {}) as typeof doc;
   } catch (err) {
@@ -49,6 +52,8 @@ export function parseWebhookConfig(text: string, file: string, env: NodeJS.Proce
   }
   const window = parseDuration(String(doc.replay_window ?? "5m"));
   if (window === null) problems.push(`replay_window: must be a duration like 5m`);
+  const dedupe = parseDuration(String(doc.dedupe_window ?? "24h"));
+  if (dedupe === null || dedupe <= 0) problems.push(`dedupe_window: must be a duration like 24h`);
   const sources: WebhookSource[] = [];
   if (!Array.isArray(doc.sources) || doc.sources.length === 0) problems.push("sources: must be a non-empty list");
   else
@@ -84,5 +89,5 @@ export function parseWebhookConfig(text: string, file: string, env: NodeJS.Proce
       "BLACKWELL_ERR_CONFIG",
       `${file} is invalid:\n${problems.map((p) => `  ${file}: ${p}`).join("\n")}`,
     );
-  return { replayWindowMs: window!, sources };
+  return { replayWindowMs: window!, dedupeWindowMs: dedupe!, sources };
 }

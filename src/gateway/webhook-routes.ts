@@ -5,15 +5,18 @@
  * answers 503 with Retry-After, so the provider retries: nothing accepted is
  * lost, nothing is acknowledged that was not written.
  */
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { kafkaError } from "../adapters/kafka/kafka-errors.js";
 import type { RecordProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { TopicNames } from "../adapters/kafka/topics.js";
+import { parseJsonBody } from "../api/json-depth.js";
 import { PUBLIC_ROUTE } from "../api/route-auth.js";
 import { ERRORS, errorBody, errorMessage, isBlackwellError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import { deliveryId } from "./delivery-id.js";
+import { DeliveryLog } from "./delivery-log.js";
 import { normalize, providerEventValue, sourceKey, type Json } from "./normalize.js";
 import {
   verifyApiKey,
@@ -62,20 +65,27 @@ function verify(
 
 export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Promise<void> {
   const now = deps.now ?? Date.now;
+  const deliveries = new DeliveryLog({ windowMs: deps.config.dedupeWindowMs });
   // Signatures are over the exact bytes: keep the raw body, whatever the content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+  const isProvider = (name: string): name is WebhookProvider => (WEBHOOK_PROVIDERS as readonly string[]).includes(name);
+  // Every answer is counted, including those the route never writes itself: 413 from the body limit, 500 from
+  // the error handler.
+  app.addHook("onResponse", async (req: FastifyRequest<{ Params: { provider?: string } }>, reply) => {
+    const provider = req.params.provider ?? "";
+    deps.metrics.webhookRequests.inc({
+      provider: isProvider(provider) ? provider : "unknown",
+      outcome: String(reply.statusCode),
+    });
+  });
+
   // Public: the caller is a provider, authenticated by its signature below, not by a bearer token.
   app.post<{ Params: { provider: string } }>("/webhooks/:provider", { config: PUBLIC_ROUTE }, async (req, reply) => {
     const provider = req.params.provider as WebhookProvider;
-    const known = (WEBHOOK_PROVIDERS as readonly string[]).includes(provider);
-    const count = (reply: FastifyReply) => {
-      deps.metrics.webhookRequests.inc({ provider: known ? provider : "unknown", outcome: String(reply.statusCode) });
-      return reply;
-    };
-    const refuse = (code: ErrorCode, message: string) =>
-      count(reply.code(ERRORS[code].http).send(errorBody(code, message)));
+    const known = isProvider(provider);
+    const refuse = (code: ErrorCode, message: string) => reply.code(ERRORS[code].http).send(errorBody(code, message));
     if (!known) {
       return refuse(
         "BLACKWELL_ERR_NOT_FOUND",
@@ -85,7 +95,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let body: Json;
     try {
-      const parsed: unknown = JSON.parse(raw.toString("utf8"));
+      const parsed: unknown = parseJsonBody(raw.toString("utf8"));
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not a JSON object");
       body = parsed as Json;
     } catch (err) {
@@ -115,17 +125,45 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       return refuse("BLACKWELL_ERR_SIGNATURE", verdict.reason);
     }
     let value: Json;
+    let delivery: string;
     try {
+      delivery = deliveryId(provider, req.headers, body);
       value = providerEventValue(source, normalize(provider, req.headers, body, new Date(now())));
     } catch (err) {
       if (isBlackwellError(err)) return refuse(err.code, err.message);
       throw err;
     }
+    const { event_id, event_type, content_id, content_type } = value;
+    const seen = deliveries.check(
+      {
+        source: `${provider}:${source.match}`,
+        deliveryId: delivery,
+        body: raw,
+        meaning: JSON.stringify([event_type, content_id, content_type]),
+        eventType: String(event_type),
+      },
+      now(),
+    );
+    if (seen.kind === "duplicate") {
+      const client_id = source.client_id;
+      return reply.code(200).send({ status: "duplicate", client_id, delivery_id: delivery });
+    }
+    if (seen.kind === "conflict") {
+      deps.log.warn({ provider, client: source.client_id, reason: seen.reason }, "webhook replay refused");
+      return refuse("BLACKWELL_ERR_WEBHOOK_CONFLICT", seen.reason);
+    }
     const topic = deps.names["provider-events"];
-    const encoded = deps.serde.encode(topic, "ProviderEvent", value);
+    let encoded: Buffer;
+    try {
+      encoded = deps.serde.encode(topic, "ProviderEvent", value);
+    } catch (err) {
+      seen.forget();
+      throw err;
+    }
     try {
       await deps.producer.send([{ topic, key: source.client_id, value: encoded }]);
     } catch (err) {
+      seen.forget();
       const failure = kafkaError(err, `writing a ${provider} webhook of ${source.client_id}`);
       const client = source.client_id;
       deps.log.error({ provider, client, code: failure.code, err: failure.message }, "webhook not stored");
@@ -135,7 +173,6 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): Pr
       void reply.header("retry-after", "30");
       return refuse("BLACKWELL_ERR_KAFKA", "the event could not be stored; retry later");
     }
-    const { event_id, event_type } = value;
-    return count(reply.code(202).send({ status: "accepted", client_id: source.client_id, event_id, event_type }));
+    return reply.code(202).send({ status: "accepted", client_id: source.client_id, event_id, event_type });
   });
 }

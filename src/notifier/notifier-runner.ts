@@ -92,8 +92,19 @@ export class NotifierRunner {
     }
   }
 
+  /** drift-events' end offsets when the group started: where it reads partitions it has not committed on. */
+  private driftEventsStart = new Map<number, bigint>();
+
+  /** Where the group started on `topic`'s partitions that have no committed offset (for the lag gauge). */
+  startOffsets(topic: string): ReadonlyMap<number, bigint> | undefined {
+    return topic === this.o.names["drift-events"] ? this.driftEventsStart : undefined;
+  }
+
   async start(): Promise<void> {
     const { names, log } = this.o;
+    // Taken before the group joins: a record written in between counts as lag until delivered, never the reverse.
+    const ends = await this.o.admin.endOffsets(names["drift-events"]);
+    this.driftEventsStart = new Map(ends.map((e) => [e.partition, e.high]));
     await this.o.kafka.readToEnd({
       topic: names["desired-state"],
       groupPrefix: this.o.groupId ?? "blackwell-notifier",

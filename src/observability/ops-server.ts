@@ -16,21 +16,34 @@ export interface OpsOptions {
   metrics: Metrics;
   admin: KafkaAdmin;
   /** Consumer groups of this process and the topics they read. */
-  groups: Array<{ groupId: string; topics: string[] }>;
+  groups: LaggingGroup[];
   /** Ready: connected and caught up enough to serve (e.g. the reconciler's stores restored). */
   ready: () => boolean;
 }
 
+export interface LaggingGroup {
+  groupId: string;
+  topics: string[];
+  /**
+   * Where the group started reading a partition it has committed nothing on yet. A group that starts at the
+   * end (the notifier on drift-events) commits a partition only once a record arrives there; counted from 0,
+   * such a partition showed its whole history as lag (the notifier's gauge stayed at 20 while caught up).
+   * Default: 0 (a group that reads from the beginning).
+   */
+  startOffsets?: (topic: string) => ReadonlyMap<number, bigint> | undefined;
+}
+
 const lagGauges = new WeakMap<Metrics, Gauge<"group" | "topic">>();
 
-/** Records behind per group and topic: sum over partitions of (end offset - committed offset). */
-export async function consumerLag(admin: KafkaAdmin, groupId: string, topics: string[]): Promise<Map<string, number>> {
+/** Records behind per topic of `group`: sum over partitions of (end offset - committed or start offset). */
+export async function consumerLag(admin: KafkaAdmin, group: LaggingGroup): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const topic of topics) {
-    const committed = await admin.committedOffsets(groupId, topic);
+  for (const topic of group.topics) {
+    const committed = await admin.committedOffsets(group.groupId, topic);
+    const started = group.startOffsets?.(topic);
     let lag = 0n;
     for (const { partition, high } of await admin.endOffsets(topic)) {
-      const at = committed.get(partition) ?? 0n;
+      const at = committed.get(partition) ?? started?.get(partition) ?? 0n;
       if (high > at) lag += high - at;
     }
     out.set(topic, Number(lag));
@@ -62,8 +75,7 @@ export async function startOpsServer(o: OpsOptions): Promise<{ url: string; clos
       void (async () => {
         for (const g of o.groups) {
           try {
-            for (const [topic, lag] of await consumerLag(o.admin, g.groupId, g.topics))
-              lagGauge.set({ group: g.groupId, topic }, lag);
+            for (const [topic, lag] of await consumerLag(o.admin, g)) lagGauge.set({ group: g.groupId, topic }, lag);
           } catch (err) {
             // Lag is best effort; the rest of the metrics still answer.
             res.setHeader("x-blackwell-lag-error", errorMessage(err).slice(0, 200));

@@ -137,4 +137,72 @@ describe("blackwell.yaml", () => {
     const { list } = problems(EXAMPLE.replace("spec:\n", "sepc: {}\nspec:\n"));
     expect(list.map((p) => p.path)).toContain("sepc");
   });
+
+  // Issue 14 item 6: "Cannot access 'policyTimezone' before initialization" when a window had no timezone.
+  it("puts a heal window without a timezone in UTC, whatever the schedule's zone", () => {
+    const text = EXAMPLE.replace(
+      "        content_quiet_period: 2m\n",
+      "        content_quiet_period: 2m\n        windows:\n          - {action: deny, start: '22:00', end: '06:00'}\n",
+    ).replace("        timezone: UTC\n", "        timezone: Europe/Berlin\n");
+    expect(text).toContain("windows:");
+    const [prod] = parseBlackwellYaml(text, "w.yaml").stacks;
+    expect(prod!.policy.schedule.timezone).toBe("Europe/Berlin");
+    expect(prod!.policy.auto_heal.windows).toEqual([
+      {
+        action: "deny",
+        days: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+        start: "22:00",
+        end: "06:00",
+        timezone: "UTC",
+        drift_types: [],
+      },
+    ]);
+  });
+
+  // Issue 14 item 7: `config: *cfg` became {"source":"cfg"} and an alias of a scalar was refused.
+  it("resolves anchors and aliases, of mappings and of scalars", () => {
+    const text = [
+      "apiVersion: blackwell.io/v1",
+      "kind: Composition",
+      "metadata: {client_id: acme}",
+      "spec:",
+      "  stacks:",
+      "    - stack_id: web",
+      "      environment: &env prod",
+      "      providers: {cms: sanity}",
+      "      integrations:",
+      "        one: {config: &cfg {url: 'https://a.example', topics: [x, y]}}",
+      "        two: {config: *cfg, ignore: ['/url']}",
+      "    - stack_id: web-2",
+      "      environment: *env",
+      "      providers: {cms: sanity}",
+    ].join("\n");
+    const [web, web2] = parseBlackwellYaml(text, "a.yaml").stacks;
+    const config = { url: "https://a.example", topics: ["x", "y"] };
+    expect(web!.integrations).toEqual([
+      { name: "one", config, ignore_paths: [] },
+      { name: "two", config, ignore_paths: ["/url"] },
+    ]);
+    expect(web2!.environment).toBe("prod");
+  });
+
+  it("refuses an alias bomb by the size it expands to, with a clear message", () => {
+    const levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
+    const text = `apiVersion: blackwell.io/v1\n${levels.join("\n")}\n`;
+    const started = Date.now();
+    const { message } = problems(text);
+    expect(message).toContain("expands to more than 100000 nodes");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("refuses a file larger than the size cap before parsing it", () => {
+    const { message } = problems(`# ${"x".repeat(1024 * 1024)}\n${EXAMPLE}`);
+    expect(message).toMatch(/more than the limit of 1048576 bytes/);
+  });
 });

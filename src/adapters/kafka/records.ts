@@ -13,6 +13,7 @@ import {
   type Role,
   type Severity,
 } from "../../core/model/desired.js";
+import { desiredProblems } from "../../core/model/validate-desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 import {
   OPERATOR_COMMANDS,
@@ -212,6 +213,10 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
       webhook_failure_threshold: d.staleness.webhook_failure_threshold,
     },
   };
+  // The same checks as blackwell.yaml and the API: content the core would throw on goes to the DLQ here.
+  const problems = desiredProblems(desired);
+  if (problems.length > 0)
+    throw invalid(`desired state ${key} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
   return { kind: "DesiredStateApplied", at: time("applied_at", d.applied_at, recordTs), desired };
 }
 

@@ -4,7 +4,8 @@
  * all at once, so an operator fixes a file in one round.
  */
 import { createHash } from "node:crypto";
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit } from "yaml";
+import type { Document, Node } from "yaml";
 import { BlackwellError } from "../../errors.js";
 import { canonicalJson } from "../../core/canonical-json.js";
 import { parsePointer } from "../../core/diff/json-compare.js";
@@ -23,6 +24,7 @@ import {
   type StalenessWindows,
   type Weekday,
 } from "../../core/model/desired.js";
+import { desiredProblems, policyProblems } from "../../core/model/validate-desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
 
 /** A stack as declared, before versioning (state_version etc. are set by `apply`). */
@@ -168,18 +170,99 @@ class Reader {
   }
 }
 
+/** Largest blackwell.yaml or policy document we read: far above any real composition, far below a memory problem. */
+export const MAX_YAML_BYTES = 1024 * 1024;
+/**
+ * Most nodes a document may have once its aliases are expanded. An alias
+ * copies its anchor's whole subtree, so a few lines of nested aliases
+ * ("billion laughs") would otherwise expand to billions of nodes.
+ */
+export const MAX_YAML_NODES = 100_000;
+/** Deepest nesting of mappings and lists we read; the validation walks recurse. */
+export const MAX_YAML_DEPTH = 64;
+
+const syntaxProblem = (file: string, message: string, line = 1) => invalid(file, [{ line, path: "(syntax)", message }]);
+
+/**
+ * Parses `text` with its anchors and aliases resolved: every alias is
+ * replaced by a copy of the node it names, so `config: *cfg` reads as the
+ * anchored mapping and an alias of a scalar as that scalar, with the
+ * anchor's line in messages. Throws on a file or an expansion past the caps.
+ */
+function readDocument(text: string, file: string, lines: LineCounter): Document {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_YAML_BYTES)
+    throw syntaxProblem(file, `the document is ${bytes} bytes, more than the limit of ${MAX_YAML_BYTES} bytes`);
+  // The parser recurses per level of flow nesting ([[[[...): thousands of levels overflow its stack.
+  if (flowNestsDeeperThan(text, MAX_YAML_DEPTH))
+    throw syntaxProblem(file, `the document nests more than ${MAX_YAML_DEPTH} levels deep`);
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw invalid(
+      file,
+      doc.errors.map((e) => ({
+        line: lines.linePos(e.pos[0]).line,
+        path: "(syntax)",
+        message: e.message.split("\n")[0]!,
+      })),
+    );
+  }
+  let nodes = 0;
+  let tooMany = false;
+  let tooDeep = false;
+  visit(doc, {
+    Node(_key, node, path) {
+      if (++nodes > MAX_YAML_NODES) tooMany = true;
+      // The path holds a pair and a collection per level.
+      if (path.length > 2 * MAX_YAML_DEPTH + 1) tooDeep = true;
+      if (tooMany || tooDeep) return visit.BREAK;
+      if (!isAlias(node)) return undefined;
+      const target = node.resolve(doc);
+      if (!target) throw syntaxProblem(file, `alias *${node.source} names no anchor`, line(lines, node));
+      // The copy is visited next, so aliases inside it are resolved (and counted) too.
+      const copy = target.clone() as Node;
+      copy.anchor = undefined;
+      return copy;
+    },
+  });
+  if (tooMany)
+    throw syntaxProblem(file, `the document expands to more than ${MAX_YAML_NODES} nodes (aliases included)`);
+  if (tooDeep) throw syntaxProblem(file, `the document nests more than ${MAX_YAML_DEPTH} levels deep`);
+  return doc;
+}
+
+/**
+ * True when flow collections ([...] and {...}) nest deeper than `limit`, not counting brackets in quoted
+ * strings and comments. A bracket in a plain scalar counts too: an over-estimate only for text no
+ * composition has (dozens of unclosed brackets).
+ */
+function flowNestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "'") {
+      // '' is an escaped quote inside a single-quoted scalar.
+      for (i++; i < text.length; i++)
+        if (text[i] === "'" && text[i + 1] !== "'") break;
+        else if (text[i] === "'") i++;
+    } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "[" || c === "{") {
+      if (++depth > limit) return true;
+    } else if (c === "]" || c === "}") depth--;
+  }
+  return false;
+}
+
+const line = (lines: LineCounter, node: { range?: [number, number, number] | null }) =>
+  node.range ? lines.linePos(node.range[0]).line : 1;
+
 /** Parses and validates `text` (named `file` in messages). Throws BLACKWELL_ERR_INVALID_DESIRED_STATE listing every problem. */
 export function parseBlackwellYaml(text: string, file: string): ParsedFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({
-      line: lines.linePos(e.pos[0]).line,
-      path: "(syntax)",
-      message: e.message.split("\n")[0]!,
-    }));
-    throw invalid(file, problems);
-  }
+  const doc = readDocument(text, file, lines);
   const r = new Reader(doc, lines);
   if (!isMap(doc.contents)) {
     r.fail([], "the document must be a mapping with apiVersion, kind, metadata and spec");
@@ -210,6 +293,11 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
       stacks.push(stack);
     });
   }
+  // The checks every desired state passes, whichever way it comes in (this file, the API, a record on Kafka).
+  if (r.problems.length === 0)
+    stacks.forEach((stack, i) => {
+      for (const p of desiredProblems(stack)) r.fail(["spec", "stacks", i, ...p.path.split(".")], p.message);
+    });
   if (r.problems.length > 0) throw invalid(file, r.problems);
   return { client_id, stacks };
 }
@@ -332,7 +420,9 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       const w = [...path, k];
       r.only(w, ["action", "days", "start", "end", "timezone", "drift_types"]);
       const hhmm = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
-      const timezone = r.string([...w, "timezone"]) ?? policyTimezone;
+      // A window without a zone is in UTC, whatever the schedule's zone: a window's meaning must not change
+      // when someone edits the schedule.
+      const timezone = r.string([...w, "timezone"]) ?? "UTC";
       if (!isTimeZone(timezone))
         r.fail(
           [...w, "timezone"],
@@ -455,25 +545,52 @@ function invalid(file: string, problems: Problem[]): BlackwellError {
  * A policy on its own (YAML or JSON, the same format as a stack's `policy:`),
  * as the API's policy endpoint takes it. Same checks, same messages.
  */
-export function parsePolicyDocument(text: string, file: string): ReconciliationPolicy {
+/**
+ * Every field of a policy document, as `GET /policy` answers it: what a full
+ * replacement (`PUT /policy`) must name, so that leaving a field out is an
+ * error, not a silent reset to its default.
+ */
+export const POLICY_FIELDS: ReadonlyArray<readonly string[]> = [
+  ["schedule", "interval"],
+  ["schedule", "timezone"],
+  ["auto_heal", "enabled"],
+  ["auto_heal", "max_attempts"],
+  ["auto_heal", "backoff_strategy"],
+  ["auto_heal", "backoff_base"],
+  ["auto_heal", "backoff_cap"],
+  ["auto_heal", "allowed_drift_types"],
+  ["auto_heal", "require_approval"],
+  ["auto_heal", "circuit_breaker", "max_heals"],
+  ["auto_heal", "circuit_breaker", "window"],
+  ["auto_heal", "flap_detection", "max_flips"],
+  ["auto_heal", "flap_detection", "window"],
+  ["auto_heal", "windows"],
+  ["auto_heal", "content_quiet_period"],
+  ["notifications", "channels"],
+  ["observability", "metrics_retention"],
+  ["observability", "detailed_logging"],
+  ["observability", "performance_tracking"],
+];
+
+export function parsePolicyDocument(
+  text: string,
+  file: string,
+  opts: { complete?: boolean } = {},
+): ReconciliationPolicy {
   const lines = new LineCounter();
-  const inner = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (inner.errors.length > 0) {
-    throw invalid(
-      file,
-      inner.errors.map((e) => ({
-        line: lines.linePos(e.pos[0]).line,
-        path: "(syntax)",
-        message: e.message.split("\n")[0]!,
-      })),
-    );
-  }
+  const inner = readDocument(text, file, lines);
   if (!isMap(inner.contents))
     throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
   const doc = parseDocument("spec: {stacks: [{policy: null}]}");
   doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
   const r = new Reader(doc, lines);
   const policy = readPolicy(r, 0);
+  if (opts.complete)
+    for (const field of POLICY_FIELDS)
+      if ((doc.getIn(["spec", "stacks", 0, "policy", ...field]) ?? null) === null)
+        r.fail(["spec", "stacks", 0, "policy", ...field], "is required: the policy is replaced as a whole");
+  if (r.problems.length === 0)
+    for (const p of policyProblems(policy)) r.fail(["spec", "stacks", 0, "policy", ...p.path.split(".")], p.message);
   if (r.problems.length > 0)
     throw invalid(
       file,

@@ -35,17 +35,34 @@ export async function reconcileRoutes(app: FastifyInstance, deps: RouteDeps): Pr
       .filter(([, status]) => status === "error")
       .map(([stack]) => `stack ${stack} is in error: heal attempts exhausted`);
     const all = Object.keys(changes.stacks).length;
+    // Heals run after the pass, in the executors: what the pass can report is how many heals of its scope
+    // succeeded since the previous pass of the same scope (all recorded ones for the first).
+    const completed_at = String(audit.timestamp);
+    const previous = deps.replica
+      .audits(client, 100, "stack_reconcile")
+      .find(
+        (a) =>
+          a.audit_id !== audit.audit_id &&
+          (a.stack_id ?? null) === fields.stack_id &&
+          String(a.timestamp) < completed_at,
+      );
+    const successes = deps.replica.healSuccesses(
+      client,
+      fields.stack_id,
+      previous ? String(previous.timestamp) : null,
+      completed_at,
+    );
     const status = errors.length === 0 ? "success" : errors.length === all ? "failed" : "partial";
     return {
       reconciliation_id: changes.reconciliation_id,
       client_id: client,
       started_at,
-      completed_at: audit.timestamp,
+      completed_at,
       status,
       drift_detected: changes.drift_count > 0,
       drift_count: changes.drift_count,
       auto_heal_attempted: changes.heal_commands_issued > 0,
-      auto_heal_success_count: 0,
+      auto_heal_success_count: successes,
       ...(errors.length > 0 ? { errors } : {}),
       stacks: changes.stacks,
     };

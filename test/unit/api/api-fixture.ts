@@ -11,7 +11,13 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import pino from "pino";
 import { createKafkaPort } from "../../../src/adapters/kafka/kafkajs-port.js";
-import type { OutRecord, RecordProducer, SendResult } from "../../../src/adapters/kafka/port.js";
+import type {
+  InRecord,
+  OutRecord,
+  ReadToEndOptions,
+  RecordProducer,
+  SendResult,
+} from "../../../src/adapters/kafka/port.js";
 import { loadSchemas } from "../../../src/adapters/kafka/schemas.js";
 import { AvroSerde } from "../../../src/adapters/kafka/serde.js";
 import type { SchemaName } from "../../../src/adapters/kafka/topics.js";
@@ -60,16 +66,46 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
     clientId: "unit",
   });
   const log = pino({ level: "silent" });
-  // Only names and encode are used by the routes under unit test; the Kafka-reading ones (PUT policy, rollback,
-  // desired-state) are covered by test/integration/api.test.ts. Encoding without the registry's wire header is
-  // enough to check the fields a route wrote.
-  const serde = { encode: (_topic: string, schema: SchemaName, value: unknown) => types.get(schema)!.toBuffer(value) };
-  const ctx = { names, serde } as unknown as AppContext;
+  // Encoding without the registry's wire header is enough to check the fields a route wrote. The routes that read
+  // desired-state from Kafka (policy, apply) read, through the port's readToEnd, what the RecordingProducer was
+  // sent on desired-state: a log in memory, in send order, on one partition. Rollback and the real topic are
+  // covered by test/integration/api.test.ts.
+  const serde = {
+    encode: (_topic: string, schema: SchemaName, value: unknown) => types.get(schema)!.toBuffer(value),
+    decode: async (schema: SchemaName, value: Buffer) => types.get(schema)!.fromBuffer(value) as unknown,
+  };
+  const producer = new RecordingProducer();
+  const desiredLog = (): InRecord[] =>
+    producer.sent
+      .filter((r) => r.topic === names["desired-state"])
+      .map((r, i) => ({
+        topic: r.topic,
+        partition: 0,
+        offset: String(i),
+        key: r.key === null || r.key === undefined ? null : Buffer.from(r.key),
+        value: r.value,
+        timestamp: 0,
+        headers: {},
+      }));
+  const port = {
+    producer: async () => producer,
+    readToEnd: async (o: ReadToEndOptions) => {
+      const records = desiredLog();
+      if (o.topic === names["desired-state"] && records.length > 0)
+        await o.onBatch({
+          topic: o.topic,
+          partition: 0,
+          records,
+          lastOffset: String(records.length - 1),
+          highWatermark: String(records.length),
+        });
+    },
+  };
+  const ctx = { names, serde, kafka: port, config: { partitions: 1 } } as unknown as AppContext;
   // The replica decodes only in start(), which a unit test never calls: its serde never reaches the registry.
   const replicaSerde = AvroSerde.forUrl("http://127.0.0.1:1", types);
   const replica = new Replica({ kafka, admin: kafka.admin, serde: replicaSerde, names, path, groupId: "unit", log });
   const db = new Database(path);
-  const producer = new RecordingProducer();
   const metrics = createMetrics();
   const webhooks = options.webhooks ? { webhooks: { config: options.webhooks, producer } } : {};
   const app = await buildApi({
