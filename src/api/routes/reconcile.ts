@@ -1,6 +1,7 @@
 /** triggerReconciliation: a forced pass, answered with its ReconciliationResult once the reconciler ran it. */
 import type { FastifyInstance } from "fastify";
 import { visibleClient } from "../client-scope.js";
+import { fail } from "../error-reply.js";
 import { issueCommand } from "../issue-command.js";
 import type { Row } from "../replica.js";
 import type { RouteDeps } from "../route-deps.js";
@@ -30,6 +31,8 @@ export async function reconcileRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const out = await issueCommand(deps, req, client, "reconcile", fields);
     if (out.status !== 200) return reply.code(out.status).send(out.body);
     const audit = out.body.audit as Row;
+    // The reconciler refuses a pass over a client or stack it does not know: nothing ran, so no result to report.
+    if (out.body.status === "refused") return fail(reply, "BLACKWELL_ERR_NOT_FOUND", String(audit.reason ?? "refused"));
     const changes = JSON.parse(String(audit.changes_made_json)) as ReconcileChanges;
     const errors = Object.entries(changes.stacks)
       .filter(([, status]) => status === "error")

@@ -74,4 +74,33 @@ describe("POST /v1/clients/{client}/reconcile", () => {
       auto_heal_success_count: 2,
     });
   });
+
+  it("answers 404 with the reconciler's reason when it refused the pass (an unknown stack), not a success", async () => {
+    api.producer.onSend = (records) => {
+      const command_id = String(decode("Command", records[0]!.value).command_id);
+      api.audit(
+        {
+          audit_id: "pass-refused",
+          client_id: "acme-corp",
+          stack_id: "nope",
+          action: "stack_reconcile",
+          timestamp: "2026-01-01T03:00:00.000Z",
+          success: false,
+          reason: "client acme-corp has no stack nope",
+          changes_made_json: JSON.stringify({ command_id }),
+        },
+        command_id,
+      );
+    };
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/v1/clients/acme-corp/reconcile",
+      payload: { stack_id: "nope" },
+      headers: bearer(ACME_TOKEN),
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      error: { code: "BLACKWELL_ERR_NOT_FOUND", message: "client acme-corp has no stack nope" },
+    });
+  });
 });
