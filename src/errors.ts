@@ -63,6 +63,12 @@ export const ERRORS = {
   BLACKWELL_ERR_WEBHOOK_CONFLICT: entry("webhook delivery seen before with another meaning", false, 409, EXIT.invalid),
   BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
   BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.internal),
+  BLACKWELL_ERR_APPLY_FAILED: entry(
+    "record decoded but could not be applied; dead-lettered",
+    false,
+    500,
+    EXIT.internal,
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

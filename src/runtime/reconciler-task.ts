@@ -25,7 +25,7 @@ import { encodeChangelog } from "../adapters/store/changelog.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
 import type { InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { TaskStore } from "../adapters/store/task-store.js";
-import { BlackwellError } from "../errors.js";
+import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
 export interface TaskOptions {
@@ -99,12 +99,10 @@ export class ReconcilerTask {
         for (const message of batch.records) {
           const input = await this.decode(role, message, pass);
           if (!input) continue;
-          pass.records++;
-          this.streamTime = Math.max(this.streamTime, input.at);
-          pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
+          const now = Math.max(this.streamTime, input.at);
           const position = `${role}/${batch.partition}@${message.offset}`;
-          this.apply(pass, clientOf(input), input, {
-            now: this.streamTime,
+          const applied = this.applySafely(pass, message, clientOf(input), input, {
+            now,
             // Deterministic and unique per input record; plain text because every record gets one.
             reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
             trigger: position,
@@ -122,6 +120,10 @@ export class ReconcilerTask {
                 }
               : {}),
           });
+          if (!applied) continue;
+          pass.records++;
+          this.streamTime = now;
+          pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
         }
         // Windows that ran out on stream time are judged now, deterministically, as on replay.
         this.evaluateDue(pass, this.streamTime, "stream-time");
@@ -169,6 +171,32 @@ export class ReconcilerTask {
     }
     for (const client of due) {
       this.apply(pass, client, null, { now, reconciliation_id: `recon-${trigger}-${this.partition}-${now}`, trigger });
+    }
+  }
+
+  /**
+   * A record that decodes but cannot be applied (a contract gap or a bug in the core) must not stall the partition:
+   * it goes to the DLQ with BLACKWELL_ERR_APPLY_FAILED and the pass carries on. The core builds new state objects,
+   * so a throw leaves the pass as it was.
+   */
+  private applySafely(pass: Pass, message: InRecord, client: string, input: InputRecord, ctx: DecideContext): boolean {
+    try {
+      this.apply(pass, client, input, ctx);
+      return true;
+    } catch (err) {
+      const failure = new BlackwellError(
+        "BLACKWELL_ERR_APPLY_FAILED",
+        `applying the record failed: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+      pass.dlq.push(dlqRecord(this.o.names.dlq, message, failure));
+      this.o.log.error(
+        { topic: message.topic, offset: message.offset, client, err: errorMessage(err) },
+        "record could not be applied; sent to the DLQ",
+      );
+      return false;
     }
   }
 
