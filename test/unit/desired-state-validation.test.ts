@@ -46,6 +46,16 @@ describe("desired-state records are validated like blackwell.yaml", () => {
     expect(input).toMatchObject({ kind: "DesiredStateApplied", desired: { stack_id: "cms-ecom-prod" } });
   });
 
+  it("accepts a record without providers or with content but no build project, which only blackwell.yaml refuses", () => {
+    // Records accepted once must stay accepted: a replay of older history decides as live did.
+    const { key, value } = record((d) => {
+      d.providers = { cms: null, ecommerce: null, ssg: null };
+      d.build_project = null;
+    });
+    const input = toInput("desired-state", key, value as never, Date.parse("2026-01-01T00:00:01Z"));
+    expect(input).toMatchObject({ kind: "DesiredStateApplied", desired: { providers: { cms: null } } });
+  });
+
   it("refuses an integration ignore path that is not a JSON pointer as an invalid record (DLQ), naming it", () => {
     const err = decodeError(record((d) => (d.integrations[0]!.ignore_paths = ["foo"])));
     expect(err.code).toBe("BLACKWELL_ERR_INVALID_RECORD");

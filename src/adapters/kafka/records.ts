@@ -214,7 +214,7 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
     },
   };
   // The same checks as blackwell.yaml and the API: content the core would throw on goes to the DLQ here.
-  const problems = desiredProblems(desired);
+  const problems = desiredProblems(desired, "record");
   if (problems.length > 0)
     throw invalid(`desired state ${key} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
   return { kind: "DesiredStateApplied", at: time("applied_at", d.applied_at, recordTs), desired };

@@ -94,16 +94,25 @@ export function policyProblems(policy: ReconciliationPolicy): DesiredProblem[] {
   return problems;
 }
 
+/**
+ * Where a desired state comes from. `authoring` (blackwell.yaml, the API) also applies the rules that keep a
+ * declaration sensible; `record` (a desired-state record read from Kafka, live or on replay) only what the core
+ * relies on, so a record that was accepted once is never refused later and replay decides as live did.
+ */
+export type DesiredSource = "authoring" | "record";
+
 /** Problems of a desired stack's content (not of its versioning fields), paths relative to the stack. */
 export function desiredProblems(
   d: Omit<DesiredStack, "state_version" | "previous_versions" | "applied_at" | "applied_by">,
+  source: DesiredSource = "authoring",
 ): DesiredProblem[] {
   const problems: DesiredProblem[] = [];
   const report: Report = (path, message) => problems.push({ path, message });
   if (!ID_PATTERN.test(d.client_id)) report("client_id", `must match ${ID_PATTERN}`);
   if (!ID_PATTERN.test(d.stack_id)) report("stack_id", `must match ${ID_PATTERN}`);
   if (!ID_PATTERN.test(d.environment)) report("environment", `must match ${ID_PATTERN}`);
-  if (ROLES.every((role) => !d.providers[role])) report("providers", "declare at least one provider");
+  const authoring = source === "authoring";
+  if (authoring && ROLES.every((role) => !d.providers[role])) report("providers", "declare at least one provider");
   const names = new Set<string>();
   d.integrations.forEach((i) => {
     if (names.has(i.name)) report(`integrations.${i.name}`, "is declared twice");
@@ -114,7 +123,7 @@ export function desiredProblems(
     if (!ARN.test(r.arn)) report(`resources.${r.name}.arn`, `${JSON.stringify(r.arn)} must match ${ARN}`);
     pointers(report, `resources.${r.name}.ignore_paths`, r.ignore_paths);
   });
-  if (d.content_types.length > 0 && !d.build_project)
+  if (authoring && d.content_types.length > 0 && !d.build_project)
     report("content_types", "tracking content needs a build_project that builds the site");
   const s = d.staleness;
   positive(report, "staleness.provider_silence_seconds", s.provider_silence_seconds);
