@@ -12,7 +12,13 @@ import { isBlackwellError } from "../../../src/errors.js";
 import { desiredStack } from "../../support/core-spec.js";
 import { interestingString, jsonValue, pathsOf, runs, schemas, throughCore, withAt } from "./fuzz-support.js";
 
-type AvroSchema = string | AvroSchema[] | { type: string | AvroSchema; [k: string]: unknown };
+type AvroSchema = string | AvroSchema[] | AvroNamed;
+interface AvroNamed {
+  type: string | AvroSchema;
+  items?: AvroSchema;
+  values?: AvroSchema;
+  fields?: Array<{ name: string; type: AvroSchema }>;
+}
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
 /** JSON text fields get JSON (object or not) or not-JSON. */
@@ -42,13 +48,13 @@ function avro(schema: AvroSchema, field = ""): fc.Arbitrary<unknown> {
     case "string":
       return field.endsWith("_json") ? jsonText() : interestingString();
     case "array":
-      return fc.array(avro((schema as { items: AvroSchema }).items, field), { maxLength: 3 });
+      return fc.array(avro((schema as AvroNamed).items!, field), { maxLength: 3 });
     case "map":
-      return fc.dictionary(fc.string({ maxLength: 6 }), avro((schema as { values: AvroSchema }).values, field), {
+      return fc.dictionary(fc.string({ maxLength: 6 }), avro((schema as AvroNamed).values!, field), {
         maxKeys: 3,
       });
     case "record": {
-      const fields = (schema as { fields: Array<{ name: string; type: AvroSchema }> }).fields;
+      const fields = (schema as AvroNamed).fields!;
       return fc.record(Object.fromEntries(fields.map((f) => [f.name, avro(f.type, f.name)])));
     }
     default:
@@ -159,7 +165,9 @@ const getAt = (root: unknown, path: Array<string | number>): unknown =>
 function recordOf(role: TopicRole): fc.Arbitrary<{ key: string; value: Record<string, unknown> | null }> {
   const type = schemas.get(topicSpec(role).schema!)!;
   const base = avro(JSON.parse(JSON.stringify(type.schema())) as AvroSchema) as fc.Arbitrary<Record<string, unknown>>;
-  const value = fc.tuple(base, fc.constantFrom(...CLIENTS)).map(([v, client_id]) => ({ ...v, client_id }));
+  const value = fc
+    .tuple(base, fc.constantFrom(...CLIENTS))
+    .map(([v, client_id]): Record<string, unknown> & { client_id: string } => ({ ...v, client_id }));
   const keyed = value.map((v) => ({
     key: role === "desired-state" ? `${v.client_id}/${String(v.stack_id)}` : v.client_id,
     // Through the wire and back: exactly what the decoder hands toInput.
@@ -233,7 +241,7 @@ describe("fuzz: record decoders", () => {
     fc.assert(
       fc.property(tweak, fc.integer({ min: 0, max: 2 * T0 }), (t, ts) => {
         const ah = (good.policy as { auto_heal: Record<string, unknown> }).auto_heal;
-        const v = {
+        const v: Record<string, unknown> = {
           ...good,
           staleness: t.staleness,
           resources: t.resources,
