@@ -85,8 +85,11 @@ export const INTERESTING = [
   "[]",
   "null",
   '{"a":1}',
+  // Names of Object.prototype: the core keys its state by names from input.
   "__proto__",
   "constructor",
+  "toString",
+  "hasOwnProperty",
 ];
 
 export const interestingString = (): fc.Arbitrary<string> =>

@@ -270,4 +270,49 @@ describe("fuzz: record decoders", () => {
       runs(150),
     );
   });
+
+  // The stalled partition of issue 14 item 5, from the other side: any sequence of records that decode, after
+  // a valid desired state, must pass the core one pass per record.
+  it("a sequence of decoded records of every role passes the core after a valid desired state", () => {
+    const desiredValue = VALID["desired-state"]!;
+    const desired = toInput("desired-state", "acme-corp/cms-ecom-prod", desiredValue as never, T0);
+    if (desired.kind !== "DesiredStateApplied") throw new Error("the valid desired state must decode");
+    const roles = RECONCILER_INPUTS.filter((r) => r !== "desired-state");
+    const one = fc.constantFrom(...roles).chain((role) => nearlyValid(role).map((v) => [role, v] as const));
+    fc.assert(
+      fc.property(fc.array(one, { minLength: 1, maxLength: 10 }), (records) => {
+        const inputs = records.flatMap(([role, v], i) => {
+          const input = decodeOrDlq(role, String(v.client_id), v, T0 + (i + 1) * 60_000);
+          return input ? [input] : [];
+        });
+        throughCore(desired.desired, inputs);
+      }),
+      runs(150),
+    );
+  });
+
+  // Counterexample of the property above: `approve` of drift "constructor" found Object.prototype.constructor
+  // as an open drift, and the pass emitted a transition with no detected_at, which threw while encoding.
+  it("regression: an approve of drift id 'constructor' and names of Object.prototype pass the core", () => {
+    const desired = toInput("desired-state", "acme-corp/cms-ecom-prod", VALID["desired-state"] as never, T0);
+    if (desired.kind !== "DesiredStateApplied") throw new Error("the valid desired state must decode");
+    const approve = { ...(VALID.commands as object), drift_id: "constructor" };
+    const inputs = [
+      toInput("commands", "acme-corp", approve as never, T0 + 60_000),
+      ...["constructor", "toString", "__proto__"].map((name, i) =>
+        toInput(
+          "provider-events",
+          "acme-corp",
+          {
+            ...(VALID["provider-events"] as object),
+            provider_name: name,
+            content_type: name,
+            integration: name,
+          } as never,
+          T0 + (i + 2) * 60_000,
+        ),
+      ),
+    ];
+    expect(() => throughCore(desired.desired, inputs)).not.toThrow();
+  });
 });
