@@ -7,3 +7,12 @@
 export function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(map, key) ? map[key] : undefined;
 }
+
+/**
+ * An empty map without a prototype, for maps filled by assignment (`map[name] = value`): on a plain object,
+ * assigning to "__proto__" replaces its prototype instead of adding an entry, so a resource of that name
+ * was never judged.
+ */
+export function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}

@@ -6,7 +6,7 @@ import type { ActiveProvider, ClientState, IntegrationObservation, ObservationSc
 import type { Role } from "../model/desired.js";
 import type { ResourceStatus } from "../model/inputs.js";
 import { scopesOfStack } from "../fold/scopes.js";
-import { own } from "../own-key.js";
+import { dict, own } from "../own-key.js";
 
 export interface ObservedView {
   active: Partial<Record<Role, ActiveProvider>>;
@@ -30,12 +30,12 @@ export function observedView(client: ClientState, stack_id: string, environment:
     .filter((s): s is ObservationScope => s !== undefined);
   const view: ObservedView = {
     active: {},
-    seen: {},
-    disconnected: {},
-    resources: {},
-    integrations: {},
-    pending: {},
-    latest: {},
+    seen: dict(),
+    disconnected: dict(),
+    resources: dict(),
+    integrations: dict(),
+    pending: dict(),
+    latest: dict(),
     covers: null,
   };
   for (const scope of scopes) {

@@ -20,7 +20,7 @@ import type {
 } from "../model/inputs.js";
 import { roleOfProvider } from "../model/provider-roles.js";
 import { scopeOf } from "./scopes.js";
-import { own } from "../own-key.js";
+import { dict, own } from "../own-key.js";
 
 /** Bounds that keep one client's state small whatever a provider sends. */
 export const LIMITS = { pendingContentPerType: 16, contentTypes: 200, buildsInFlight: 32 } as const;
@@ -227,7 +227,7 @@ function observeBuild(scope: ObservationScope, e: ProviderEventObserved): Observ
   if (buildId) delete started[buildId];
   if (e.event_type === "build.failed") return { ...scope, builds: { ...scope.builds, started } };
   const covers = Math.max(scope.builds.covers ?? startedAt, startedAt);
-  const content: ObservationScope["content"] = {};
+  const content: ObservationScope["content"] = dict();
   for (const [type, c] of Object.entries(scope.content))
     content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
   return { ...scope, content, builds: { covers, started } };

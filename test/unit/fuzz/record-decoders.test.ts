@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { desiredToAvro, toInput } from "../../../src/adapters/kafka/records.js";
 import { RECONCILER_INPUTS, topicSpec, type TopicRole } from "../../../src/adapters/kafka/topics.js";
 import { isBlackwellError } from "../../../src/errors.js";
-import { desiredStack } from "../../support/core-spec.js";
+import { applied, desiredStack, resourceEvent, run, summary, t } from "../../support/core-spec.js";
 import { interestingString, jsonValue, pathsOf, runs, schemas, throughCore, withAt } from "./fuzz-support.js";
 
 type AvroSchema = string | AvroSchema[] | AvroNamed;
@@ -314,5 +314,18 @@ describe("fuzz: record decoders", () => {
       ),
     ];
     expect(() => throughCore(desired.desired, inputs)).not.toThrow();
+  });
+
+  // Found with the regression above: a resource named "__proto__" was assigned into the stack's observed view
+  // as its prototype, not as an entry, so its deletion opened no drift.
+  it("regression: a resource named '__proto__' is judged like any other", () => {
+    for (const name of ["__proto__", "site_bucket"]) {
+      const out = run([
+        applied(t(0), { resources: [{ name, arn: "arn:aws:s3:::x", ignore_paths: [] }] }),
+        resourceEvent(t(1), name, "healthy"),
+        resourceEvent(t(2), name, "deleted"),
+      ]);
+      expect(summary(out.transitions)).toEqual([["opened", "resource", name, "deleted"]]);
+    }
   });
 });
