@@ -19,8 +19,10 @@ const h = (headers: Headers, name: string) => {
   const first = Array.isArray(v) ? v[0] : v;
   return first ? first : null;
 };
+// A blank id is no id: the reconciler's decoder dead-letters an event whose event_id is blank, so the gateway
+// must refuse it with a 400 instead of accepting it (found by fuzzing, issue 14 item 18).
 const str = (v: unknown): string | null =>
-  typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null;
+  typeof v === "string" && v.trim() !== "" ? v : typeof v === "number" ? String(v) : null;
 const obj = (v: unknown): Json => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
 
 /** The delivery id, or throws BLACKWELL_ERR_BAD_REQUEST naming what the request lacks. */

@@ -4,6 +4,7 @@
  * what the provider sends; the gateway answers that with 400.
  */
 import { randomUUID } from "node:crypto";
+import { ROLES } from "../core/model/desired.js";
 import { BlackwellError } from "../errors.js";
 import type { Headers } from "./signatures.js";
 import type { WebhookProvider, WebhookSource } from "./webhook-config.js";
@@ -21,9 +22,12 @@ export interface Normalized {
 }
 
 const bad = (message: string) => new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", message);
+// An empty header is no header: `idempotency-key: ""` must not become an empty event_id, which the
+// reconciler's decoder dead-letters (found by fuzzing, issue 14 item 18).
 const h = (headers: Headers, name: string) => {
   const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first ? first : undefined;
 };
 const obj = (v: unknown): Json | null =>
   v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null;
@@ -162,11 +166,15 @@ export function normalize(provider: WebhookProvider, headers: Headers, body: Jso
       if (!GENERIC_TYPES.includes(event_type))
         throw bad(`event_type ${JSON.stringify(body.event_type)} is not one of ${GENERIC_TYPES.join(", ")}`);
       const provider_name = str(body.provider_name);
-      if (!provider_name) throw bad("provider_name is required");
+      if (!provider_name?.trim()) throw bad("provider_name is required");
+      // Refused here, with a 400 the sender sees, rather than accepted and dead-lettered by the reconciler.
+      const provider_role = str(body.provider_role);
+      if (provider_role !== null && !(ROLES as readonly string[]).includes(provider_role))
+        throw bad(`provider_role ${JSON.stringify(provider_role)} is not one of ${ROLES.join(", ")}`);
       return {
         event_type,
         provider_name,
-        provider_role: str(body.provider_role),
+        provider_role,
         content_id: str(body.content_id),
         content_type: str(body.content_type),
         event_id: str(body.event_id) ?? randomUUID(),

@@ -8,6 +8,7 @@ import { ROLES, type DesiredStack } from "../model/desired.js";
 import { defaultSeverity, driftTypeOf, type DriftKind } from "../model/vocabulary.js";
 import { configsMatch, stripIgnored } from "./json-compare.js";
 import type { ObservedView } from "./observed-view.js";
+import { own } from "../own-key.js";
 
 export type { Finding };
 
@@ -41,8 +42,8 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
       findings.push(finding(role === "cms" ? "cms_provider_change" : "provider_change", role, expected, active.name));
       continue;
     }
-    const lastSeen = view.seen[expected];
-    const disconnectedAt = view.disconnected[expected];
+    const lastSeen = own(view.seen, expected);
+    const disconnectedAt = own(view.disconnected, expected);
     const disconnected = disconnectedAt !== undefined && (lastSeen === undefined || disconnectedAt >= lastSeen);
     const silentSince = lastSeen ?? appliedMs;
     if (disconnected || due(silentSince + s.provider_silence_seconds * 1000)) {
@@ -51,7 +52,7 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
   }
 
   for (const resource of desired.resources) {
-    const seen = view.resources[resource.name];
+    const seen = own(view.resources, resource.name);
     if (seen && seen.status !== "healthy") {
       findings.push(finding("resource_unhealthy", resource.name, "healthy", seen.status));
     } else if (due((seen?.at ?? appliedMs) + s.resource_ttl_seconds * 1000)) {
@@ -60,7 +61,7 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
   }
 
   for (const integration of desired.integrations) {
-    const seen = view.integrations[integration.name];
+    const seen = own(view.integrations, integration.name);
     // An integration never reported is not drift: absence of evidence is not a mismatch.
     if (seen?.config && !configsMatch(integration.config, seen.config.value, integration.ignore_paths)) {
       const expected = stripIgnored(integration.config, integration.ignore_paths);
@@ -75,7 +76,7 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     }
   }
 
-  const staleSince = Math.min(...desired.content_types.map((t) => view.pending[t]?.[0] ?? Infinity));
+  const staleSince = Math.min(...desired.content_types.map((t) => own(view.pending, t)?.[0] ?? Infinity));
   if (Number.isFinite(staleSince) && due(staleSince + s.content_grace_seconds * 1000)) {
     const covers = view.covers === null ? null : iso(view.covers);
     const component = desired.build_project ?? "site";

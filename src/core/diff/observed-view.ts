@@ -6,6 +6,7 @@ import type { ActiveProvider, ClientState, IntegrationObservation, ObservationSc
 import type { Role } from "../model/desired.js";
 import type { ResourceStatus } from "../model/inputs.js";
 import { scopesOfStack } from "../fold/scopes.js";
+import { dict, own } from "../own-key.js";
 
 export interface ObservedView {
   active: Partial<Record<Role, ActiveProvider>>;
@@ -29,12 +30,12 @@ export function observedView(client: ClientState, stack_id: string, environment:
     .filter((s): s is ObservationScope => s !== undefined);
   const view: ObservedView = {
     active: {},
-    seen: {},
-    disconnected: {},
-    resources: {},
-    integrations: {},
-    pending: {},
-    latest: {},
+    seen: dict(),
+    disconnected: dict(),
+    resources: dict(),
+    integrations: dict(),
+    pending: dict(),
+    latest: dict(),
     covers: null,
   };
   for (const scope of scopes) {
@@ -42,12 +43,13 @@ export function observedView(client: ClientState, stack_id: string, environment:
       const current = view.active[role];
       if (!current || active.since >= current.since) view.active[role] = active;
     }
-    for (const [name, at] of Object.entries(scope.seen)) view.seen[name] = Math.max(view.seen[name] ?? at, at);
+    for (const [name, at] of Object.entries(scope.seen)) view.seen[name] = Math.max(own(view.seen, name) ?? at, at);
     for (const [name, at] of Object.entries(scope.disconnected))
-      view.disconnected[name] = Math.max(view.disconnected[name] ?? at, at);
-    for (const [name, r] of Object.entries(scope.resources)) view.resources[name] = newer(view.resources[name], r)!;
+      view.disconnected[name] = Math.max(own(view.disconnected, name) ?? at, at);
+    for (const [name, r] of Object.entries(scope.resources))
+      view.resources[name] = newer(own(view.resources, name), r)!;
     for (const [name, i] of Object.entries(scope.integrations)) {
-      const current = view.integrations[name] ?? {};
+      const current = own(view.integrations, name) ?? {};
       view.integrations[name] = { config: newer(current.config, i.config), webhook: newer(current.webhook, i.webhook) };
     }
     if (scope.builds.covers !== null) view.covers = Math.max(view.covers ?? scope.builds.covers, scope.builds.covers);
@@ -55,8 +57,9 @@ export function observedView(client: ClientState, stack_id: string, environment:
   for (const scope of scopes) {
     for (const [type, c] of Object.entries(scope.content)) {
       const unbuilt = c.pending.filter((t) => view.covers === null || t > view.covers);
-      if (unbuilt.length > 0) view.pending[type] = [...(view.pending[type] ?? []), ...unbuilt].sort((a, b) => a - b);
-      if (unbuilt.length > 0) view.latest[type] = Math.max(view.latest[type] ?? c.latest, c.latest);
+      if (unbuilt.length > 0)
+        view.pending[type] = [...(own(view.pending, type) ?? []), ...unbuilt].sort((a, b) => a - b);
+      if (unbuilt.length > 0) view.latest[type] = Math.max(own(view.latest, type) ?? c.latest, c.latest);
     }
   }
   return view;

@@ -20,6 +20,7 @@ import type {
 } from "../model/inputs.js";
 import { roleOfProvider } from "../model/provider-roles.js";
 import { scopeOf } from "./scopes.js";
+import { dict, own } from "../own-key.js";
 
 /** Bounds that keep one client's state small whatever a provider sends. */
 export const LIMITS = { pendingContentPerType: 16, contentTypes: 200, buildsInFlight: 32 } as const;
@@ -29,7 +30,7 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
     case "DesiredStateApplied":
       return applyDesired(state, input);
     case "DesiredStateRemoved": {
-      const stack = state.stacks[input.stack_id];
+      const stack = own(state.stacks, input.stack_id);
       if (!stack || stack.removed) return state;
       return {
         ...state,
@@ -55,7 +56,7 @@ export function evolve(state: ClientState, input: InputRecord): ClientState {
 
 function applyDesired(state: ClientState, input: DesiredStateApplied): ClientState {
   const desired = input.desired;
-  const existing = state.stacks[desired.stack_id];
+  const existing = own(state.stacks, desired.stack_id);
   if (
     existing &&
     existing.desired.desired_hash === desired.desired_hash &&
@@ -87,7 +88,7 @@ function updateDrift(
   change: (d: OpenDrift) => OpenDrift,
 ): ClientState {
   for (const [id, stack] of Object.entries(state.stacks)) {
-    const drift = stack.drifts[drift_id];
+    const drift = own(stack.drifts, drift_id);
     if (!drift || (stack_id && stack_id !== id)) continue;
     const changed = change(drift);
     if (changed === drift) return state;
@@ -115,7 +116,7 @@ function applyCommand(state: ClientState, input: CommandIssued): ClientState {
   for (const [id, stack] of Object.entries(stacks)) {
     if (input.stack_id && input.stack_id !== id) continue;
     if (input.command === "acknowledge") {
-      const drift = input.drift_id ? stack.drifts[input.drift_id] : undefined;
+      const drift = input.drift_id ? own(stack.drifts, input.drift_id) : undefined;
       if (drift && !drift.acknowledged)
         stacks[id] = { ...stack, drifts: { ...stack.drifts, [drift.drift_id]: { ...drift, acknowledged: true } } };
     } else {
@@ -130,7 +131,7 @@ function withScope(
   key: string,
   change: (scope: ObservationScope) => ObservationScope,
 ): ClientState {
-  const scope = state.scopes[key] ?? emptyScope();
+  const scope = own(state.scopes, key) ?? emptyScope();
   return { ...state, scopes: { ...state.scopes, [key]: change(scope) } };
 }
 
@@ -138,9 +139,9 @@ function observeProvider(state: ClientState, scope: ObservationScope, e: Provide
   const next: ObservationScope = { ...scope, seen: { ...scope.seen }, disconnected: { ...scope.disconnected } };
   const name = e.provider_name;
   if (e.event_type === "provider.disconnected") {
-    next.disconnected[name] = Math.max(scope.disconnected[name] ?? e.at, e.at);
+    next.disconnected[name] = Math.max(own(scope.disconnected, name) ?? e.at, e.at);
   } else {
-    next.seen[name] = Math.max(scope.seen[name] ?? e.at, e.at);
+    next.seen[name] = Math.max(own(scope.seen, name) ?? e.at, e.at);
     const role = roleOfProvider(name, e.provider_role);
     const active = role ? scope.active[role] : undefined;
     // Only an explicit connect switches an already-active role, and only if newer:
@@ -176,7 +177,7 @@ function observeProvider(state: ClientState, scope: ObservationScope, e: Provide
 
 function observeIntegration(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
   const name = e.integration!;
-  const current = scope.integrations[name] ?? {};
+  const current = own(scope.integrations, name) ?? {};
   let updated = current;
   if (e.event_type === "integration.configured") {
     if (!current.config || e.at >= current.config.at) {
@@ -202,7 +203,7 @@ function isTracked(state: ClientState, type: string): boolean {
 
 function observeContent(scope: ObservationScope, type: string, at: number, tracked: boolean): ObservationScope {
   const covers = scope.builds.covers;
-  const current = scope.content[type];
+  const current = own(scope.content, type);
   if (!current && Object.keys(scope.content).length >= LIMITS.contentTypes) return scope;
   const latest = Math.max(current?.latest ?? at, at);
   let pending = current?.pending ?? [];
@@ -222,11 +223,11 @@ function observeBuild(scope: ObservationScope, e: ProviderEventObserved): Observ
     if (ids.length > LIMITS.buildsInFlight) delete started[ids.sort((a, b) => started[a]! - started[b]!)[0]!];
     return { ...scope, builds: { ...scope.builds, started } };
   }
-  const startedAt = (buildId ? started[buildId] : undefined) ?? parseTime(e.payload.started_at) ?? e.at;
+  const startedAt = (buildId ? own(started, buildId) : undefined) ?? parseTime(e.payload.started_at) ?? e.at;
   if (buildId) delete started[buildId];
   if (e.event_type === "build.failed") return { ...scope, builds: { ...scope.builds, started } };
   const covers = Math.max(scope.builds.covers ?? startedAt, startedAt);
-  const content: ObservationScope["content"] = {};
+  const content: ObservationScope["content"] = dict();
   for (const [type, c] of Object.entries(scope.content))
     content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
   return { ...scope, content, builds: { covers, started } };
