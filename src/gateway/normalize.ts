@@ -104,7 +104,9 @@ export function normalize(provider: WebhookProvider, headers: Headers, body: Jso
         content_id: str(body.id),
         content_type: resource.replace(/s$/, ""),
         event_id: h(headers, "x-shopify-webhook-id") ?? randomUUID(),
-        at: h(headers, "x-shopify-triggered-at") ?? at,
+        // Not X-Shopify-Triggered-At: Shopify signs only the body, so that header is the sender's to set, and a
+        // claimed time in 2099 would move the stream time of every client on the partition.
+        at,
         payload: { topic },
       };
     }

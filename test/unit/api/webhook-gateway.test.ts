@@ -33,7 +33,7 @@ const post = (signature: string, payload = body) =>
     payload,
     headers: { "content-type": "application/json", "x-blackwell-client": "gamma", "x-blackwell-signature": signature },
   });
-const shopify = (payload: string, topic: string, webhookId: string | null) =>
+const shopify = (payload: string, topic: string, webhookId: string | null, extra: Record<string, string> = {}) =>
   api.app.inject({
     method: "POST",
     url: "/webhooks/shopify",
@@ -44,6 +44,7 @@ const shopify = (payload: string, topic: string, webhookId: string | null) =>
       "x-shopify-topic": topic,
       "x-shopify-hmac-sha256": createHmac("sha256", SHOP_SECRET).update(payload).digest("base64"),
       ...(webhookId ? { "x-shopify-webhook-id": webhookId } : {}),
+      ...extra,
     },
   });
 const counted = async (outcome: string) => {
@@ -69,6 +70,19 @@ describe("webhook gateway", () => {
     expect(api.producer.sent[0]).toMatchObject({ topic: names["provider-events"], key: "gamma" });
     const event = decode("ProviderEvent", api.producer.sent[0]!.value);
     expect(event).toMatchObject({ client_id: "gamma", event_id: "gen-1" });
+  });
+
+  it("takes an event's time from its own receipt clock, not from Shopify's unsigned X-Shopify-Triggered-At", async () => {
+    // A tenant who sets the header to 2099 must not move the stream time of its partition (other clients' deadlines).
+    const before = Date.now();
+    const res = await shopify(JSON.stringify({ id: 7 }), "products/update", "wh-time-1", {
+      "x-shopify-triggered-at": "2099-01-01T00:00:00Z",
+    });
+    expect(res.statusCode).toBe(202);
+    const event = decode("ProviderEvent", api.producer.sent[0]!.value);
+    const at = Date.parse(String(event.timestamp));
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
   });
 
   it("refuses a wrong signature with 401 and the catalog's code, writing nothing", async () => {
