@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ROLES } from "../core/model/desired.js";
+import { PROVIDER_EVENT_TYPES } from "../core/model/inputs.js";
 import { BlackwellError } from "../errors.js";
 import type { Headers } from "./signatures.js";
 import type { WebhookProvider, WebhookSource } from "./webhook-config.js";
@@ -72,21 +73,6 @@ const BUILD_STATUS: Record<string, string> = {
   STOPPED: "build.failed",
   TIMED_OUT: "build.failed",
 };
-const GENERIC_TYPES = [
-  "content.created",
-  "content.updated",
-  "content.deleted",
-  "content.published",
-  "provider.connected",
-  "provider.disconnected",
-  "provider.heartbeat",
-  "webhook.delivered",
-  "webhook.failed",
-  "integration.configured",
-  "build.started",
-  "build.succeeded",
-  "build.failed",
-];
 
 export function normalize(provider: WebhookProvider, headers: Headers, body: Json, now: Date): Normalized {
   const at = now.toISOString();
@@ -165,8 +151,8 @@ export function normalize(provider: WebhookProvider, headers: Headers, body: Jso
     }
     case "generic": {
       const event_type = str(body.event_type) ?? "";
-      if (!GENERIC_TYPES.includes(event_type))
-        throw bad(`event_type ${JSON.stringify(body.event_type)} is not one of ${GENERIC_TYPES.join(", ")}`);
+      if (!(PROVIDER_EVENT_TYPES as readonly string[]).includes(event_type))
+        throw bad(`event_type ${JSON.stringify(body.event_type)} is not one of ${PROVIDER_EVENT_TYPES.join(", ")}`);
       const provider_name = str(body.provider_name);
       if (!provider_name?.trim()) throw bad("provider_name is required");
       // Refused here, with a 400 the sender sees, rather than accepted and dead-lettered by the reconciler.
