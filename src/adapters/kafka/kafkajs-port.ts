@@ -29,7 +29,6 @@ import type {
   KafkaPort,
   OutRecord,
   PartitionEnd,
-  RecordBatch,
   RecordProducer,
   SendResult,
   TopicDescription,
@@ -361,7 +360,6 @@ class KafkaJsGroupConsumer implements GroupConsumer {
     this.consumer.resume(topics.map((topic) => ({ topic })));
   }
 
-  /** Seeks are only honoured by a running consumer; callers use BatchControl.pause(seekTo) within a batch. */
   seek(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset });
   }
@@ -501,5 +499,3 @@ class KafkaJsAdmin implements KafkaAdmin {
     await this.admin.disconnect().catch(() => {});
   }
 }
-
-export type { RecordBatch };
