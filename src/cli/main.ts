@@ -49,11 +49,16 @@ Validates the file (every problem reported with file, line and field), compares
 each stack with the desired-state topic, and publishes the changed stacks with
 the next semantic version (default bump: minor). --prune removes stacks of the
 client that the file no longer declares.`,
-  replay: `usage: blackwell replay [--keep] [--json]
+  replay: `usage: blackwell replay [--keep] [--reorder] [--json]
 
 Replays the input topics from the beginning into a fresh consumer group, empty
-store and throw-away output topics (--keep keeps them), then reports whether
-the rebuilt stack-state and drift transitions equal the live ones. Exit 1 if not.`,
+store and throw-away output topics (--keep keeps them), taking records in the
+order live took them (the task journal), then compares, per partition, the
+ordered drift-events, heal-commands and audit records and the latest
+stack-state with the live ones, and shows the first divergence. Exit 1 if not
+equal. --reorder merges the inputs by timestamp instead: what perfect arrival
+would have produced (differences are the effect of records live took late).
+BLACKWELL_APPLICATION_ID names the reconciler whose journal to follow.`,
   run: `usage: blackwell run <role...>
 
 Roles: reconciler (alias processor), executor, api, notifier, all. Runs until SIGTERM/SIGINT, then stops gracefully.
@@ -127,22 +132,46 @@ async function apply(args: string[]): Promise<number> {
 async function replay(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { keep: { type: "boolean" }, json: { type: "boolean" } },
+    options: { keep: { type: "boolean" }, json: { type: "boolean" }, reorder: { type: "boolean" } },
     strict: true,
   });
+  const applicationId = process.env.BLACKWELL_APPLICATION_ID;
   const report = await withContext((ctx) =>
-    replayAndCompare(ctx, { keep: values.keep ?? false, log: (m) => console.error(`[replay] ${m}`) }),
+    replayAndCompare(ctx, {
+      keep: values.keep ?? false,
+      reorder: values.reorder ?? false,
+      ...(applicationId ? { applicationId } : {}),
+      log: (m) => console.error(`[replay] ${m}`),
+    }),
   );
-  print(values.json ?? false, report, () =>
-    [
-      `replayed ${report.inputRecords} input records in ${(report.ms / 1000).toFixed(1)} s`,
-      `stack-state: ${report.stacks.equal} equal, ${report.stacks.differences.length} different (live ${report.stacks.live}, replayed ${report.stacks.replayed})`,
-      `drift transitions: live ${report.transitions.live}, replayed ${report.transitions.replayed}, ${report.transitions.equal ? "identical" : `first difference ${report.transitions.firstDifference}`}`,
-      ...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`),
-      report.equal ? "EQUAL" : "DIFFERENT",
-    ].join("\n"),
-  );
+  print(values.json ?? false, report, () => replayText(report));
   return report.equal ? EXIT.ok : EXIT.problem;
+}
+
+function replayText(report: Awaited<ReturnType<typeof replayAndCompare>>): string {
+  const lines = [
+    `replayed ${report.inputRecords} input records in ${(report.ms / 1000).toFixed(1)} s, ` +
+      (report.mode === "journal"
+        ? `following ${report.journal.entries} journal entries of ${report.journal.applicationId ?? "no reconciler"}`
+        : "merged by timestamp (--reorder)"),
+    `stack-state: ${report.stacks.equal} equal, ${report.stacks.differences.length} different (live ${report.stacks.live}, replayed ${report.stacks.replayed})`,
+  ];
+  for (const s of report.sequences) {
+    lines.push(`${s.topic}: live ${s.live}, replayed ${s.replayed}, ${s.equal ? "same order" : "DIFFERENT"}`);
+    const d = s.firstDivergence;
+    if (d) {
+      lines.push(`  first divergence: partition ${d.partition}, record ${d.index}`);
+      lines.push(...d.live.map((r) => `    live     ${r}`), ...d.replayed.map((r) => `    replayed ${r}`));
+    }
+  }
+  lines.push(...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`));
+  if (report.liveMovedOn) lines.push("live inputs grew during the replay: only what the replay covered was compared");
+  if (report.mode === "reorder" && !report.equal && report.journal.lateRecords > 0)
+    lines.push(
+      `live took ${report.journal.lateRecords} records late (see late_record in the audit): the differences are their effect`,
+    );
+  lines.push(report.equal ? "EQUAL" : "DIFFERENT");
+  return lines.join("\n");
 }
 
 const ROLES = ["reconciler", "processor", "executor", "api", "notifier", "all"] as const;

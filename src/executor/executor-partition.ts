@@ -94,6 +94,7 @@ export function executorAuditMessage(
     topic: names.audit,
     key: cmd.client_id,
     partition,
+    headers: { "blackwell-writer": "executor" },
     value: serde.encode(
       names.audit,
       "AuditEntry",
@@ -219,6 +220,7 @@ export class ExecutorPartition {
           topic: names.audit,
           key: cmd.client_id,
           partition,
+          headers: { "blackwell-writer": "executor" },
           value: serde.encode(
             names.audit,
             "AuditEntry",

@@ -1,17 +1,36 @@
 /**
  * The reconciler process: one consumer group over the input topics with the
  * co-partitioned assigner; a task per assigned partition number, restored from
- * the changelog before its first batch; a timer that re-evaluates idle tasks.
+ * the changelog before its first batch. Fetched batches are handed to their
+ * task, which takes records in timestamp order across its inputs (or, on
+ * replay, in the journal's order); a timer ticks idle tasks on the wall clock.
  */
 import { join } from "node:path";
 import type { GroupConsumer, KafkaAdmin, KafkaPort, TransactionalProducer } from "../adapters/kafka/port.js";
+import type { InRecord } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { restoreFromChangelog } from "../adapters/store/changelog-restore.js";
 import { TaskStore } from "../adapters/store/task-store.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import type { JournalEntry } from "./merge/journal.js";
+import { JournalOrder } from "./merge/journal-order.js";
+import type { MergeOrder } from "./merge/merge-order.js";
+import { PartitionGroup } from "./merge/partition-group.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
+
+/** Ties between records of equal timestamp go to the input listed first: the declaration before what it judges. */
+export const MERGE_ORDER: readonly TopicRole[] = [
+  "desired-state",
+  "commands",
+  "provider-events",
+  "resource-events",
+  "heal-results",
+];
+
+/** Default of `BLACKWELL_MAX_TASK_IDLE`: how long an empty input with unfetched data holds the others back. */
+export const DEFAULT_MAX_TASK_IDLE_MS = 500;
 
 export interface ReconcilerOptions {
   /** Input topics to consume (default: all of the reconciler's inputs). */
@@ -32,6 +51,13 @@ export interface ReconcilerOptions {
   tickIntervalMs?: number;
   /** A partition counts as idle after this long without records. Default 2000 ms. */
   idleMs?: number;
+  /** How long the merge waits for an input that has unfetched data but nothing buffered. */
+  maxTaskIdleMs?: number;
+  /**
+   * Replay: follow these journal entries per task (partition) instead of merging by arrival; tasks without entries
+   * merge by timestamp, waiting for every input (perfect arrival).
+   */
+  journal?: ReadonlyMap<number, readonly JournalEntry[]>;
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
   onCommitted?: (summary: PassSummary) => void;
@@ -52,28 +78,31 @@ export class ReconcilerRunner {
   private readonly o: ReconcilerOptions;
   private readonly consumer: GroupConsumer;
   private readonly tasks = new Map<number, TaskSlot>();
+  /** Tasks restored and running, for the calls that cannot wait. */
+  private readonly running = new Map<number, ReconcilerTask>();
   private readonly topicRoles: Map<string, TopicRole>;
+  private readonly inputs: readonly TopicRole[];
   private timer: NodeJS.Timeout | null = null;
   private assignment: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
-  /** Last offset handled per `topic:partition` (markers included), for drain detection. */
-  readonly positions = new Map<string, bigint>();
 
   constructor(options: ReconcilerOptions) {
     this.o = options;
-    this.topicRoles = new Map((options.inputs ?? RECONCILER_INPUTS).map((role) => [options.names[role], role]));
+    const wanted = new Set(options.inputs ?? RECONCILER_INPUTS);
+    this.inputs = MERGE_ORDER.filter((r) => wanted.has(r));
+    this.topicRoles = new Map(this.inputs.map((role) => [options.names[role], role]));
     this.consumer = options.kafka.consumer({
       groupId: options.applicationId,
       topics: [...this.topicRoles.keys()],
       coPartitioned: true,
       manualResolve: true,
-      // Tasks work in parallel; each task serializes its own batches (one transaction at a time per producer).
+      // Tasks work in parallel; each task serializes its own passes (one transaction at a time per producer).
       concurrency: options.partitions,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       maxWaitMs: 100,
-      // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per batch.
+      // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per pass.
       // Measured (bench, 1M events): 2 MiB/12 MiB fetches gave 13.6k events/s at 809 MB peak RSS,
       // 4 MiB/32 MiB 17.9k events/s at about the same RSS, so the larger fetches stay.
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -87,8 +116,8 @@ export class ReconcilerRunner {
       onAssigned: (assignment) => {
         const partitions = new Set<number>();
         for (const [topic, ps] of assignment) if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
-        // A consumer that restarts after a crash, or rejoins, forgets its pauses: pause again until the backlog is done.
-        if (this.holdEvents) this.pauseEvents();
+        // A consumer that rejoins forgets its pauses.
+        for (const task of this.running.values()) task.forgetPauses();
         this.assignment = this.assignment
           .then(() => this.reassign(partitions))
           .catch((err: unknown) => {
@@ -96,103 +125,26 @@ export class ReconcilerRunner {
           });
       },
       onPosition: (topic, partition, lastOffset) => {
-        const tp = `${topic}:${partition}`;
-        // A batch handed back unprocessed has not moved the position (drain detection must not count it).
-        if (this.handedBack.delete(tp)) return;
-        this.positions.set(tp, BigInt(lastOffset));
+        const role = this.topicRoles.get(topic);
+        if (role) this.running.get(partition)?.notePosition(role, lastOffset);
       },
       onFatal: (error) => {
         log.error({ err: errorMessage(error) }, "consumer stopped for good");
         if (!this.stopped) this.o.onFatal?.(error);
       },
       eachBatch: async (batch, control) => {
-        if (this.holdEvents && batch.topic !== this.o.names["desired-state"]) {
-          // Fetched before the pause took hold (the fetch loop starts inside start()): hand it back, unprocessed,
-          // for after the backlog.
-          const first = batch.records[0]?.offset;
-          if (first !== undefined) this.consumer.seek(batch.topic, batch.partition, first);
-          this.handedBack.add(`${batch.topic}:${batch.partition}`);
-          return;
-        }
         const task = await this.taskFor(batch.partition, control.heartbeat);
-        await task.processBatch(this.topicRoles.get(batch.topic)!, batch);
-        // The group offset was committed inside the transaction; this only moves the fetch position.
+        task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
+        // Buffered: the fetch position moves on; group offsets are committed with each transaction.
         control.resolveOffset(batch.lastOffset);
+        await task.drain();
         await control.heartbeat();
       },
     });
-    this.desiredStateFirst()
-      .catch((err: unknown) =>
-        log.warn({ err: errorMessage(err) }, "desired-state-first ordering failed; processing all topics"),
-      )
-      .finally(() => {
-        this.holdEvents = false;
-      });
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
     log.info({ group: this.o.applicationId, inputs: [...this.topicRoles.keys()] }, "reconciler started");
-  }
-
-  /**
-   * Processes the desired-state backlog before any event: events are then
-   * judged against the composition that was declared when they happened (as
-   * in live operation), so a replay reproduces the live transitions instead of
-   * depending on how fetches interleave the topics.
-   */
-  /** True while the desired-state backlog goes first: event batches are handed back unprocessed. */
-  private holdEvents = true;
-  private readonly handedBack = new Set<string>();
-
-  private eventTopics(): string[] {
-    return [...this.topicRoles.keys()].filter((t) => t !== this.o.names["desired-state"]);
-  }
-
-  private pauseEvents(): void {
-    try {
-      this.consumer.pause(this.eventTopics());
-    } catch (err) {
-      this.o.log.debug({ err: errorMessage(err) }, "pause skipped");
-    }
-  }
-
-  private async desiredStateFirst(): Promise<void> {
-    const desired = this.o.names["desired-state"];
-    this.pauseEvents();
-    const resume = () => {
-      this.holdEvents = false;
-      // The consumer may be restarting after a crash or already stopped; it then starts unpaused anyway.
-      try {
-        if (!this.stopped) this.consumer.resume(this.eventTopics());
-      } catch (err) {
-        this.o.log.debug({ err: errorMessage(err) }, "resume skipped");
-      }
-    };
-    const deadline = Date.now() + 120_000;
-    try {
-      while (!this.stopped && Date.now() < deadline) {
-        await this.assignment;
-        const assigned = [...this.tasks.keys()];
-        if (assigned.length > 0) {
-          const ends = (await this.o.admin.endOffsets(desired)).filter((o) => assigned.includes(o.partition));
-          const committed = await this.o.admin.committedOffsets(this.o.applicationId, desired);
-          const caughtUp = ends.every((o) => {
-            const high = o.high;
-            const position = this.positions.get(`${desired}:${o.partition}`);
-            return (
-              high === 0n ||
-              (committed.get(o.partition) ?? -1n) >= high ||
-              (position !== undefined && position + 1n >= high)
-            );
-          });
-          if (caughtUp) return;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      if (!this.stopped) this.o.log.warn("desired-state backlog not processed within 120 s; processing events anyway");
-    } finally {
-      resume();
-    }
   }
 
   /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
@@ -221,6 +173,7 @@ export class ReconcilerRunner {
     for (const p of revoked) {
       const slot = this.tasks.get(p)!;
       this.tasks.delete(p);
+      this.running.delete(p);
       await slot.ready.then(
         (t) => t.close(),
         () => {},
@@ -256,25 +209,57 @@ export class ReconcilerRunner {
       applicationId,
     );
     log.info({ tasks: partitions, ...report }, "changelog restored");
+    const starts = await this.startPositions(partitions);
     const tasks = new Map<number, ReconcilerTask>();
     for (const [p, { store, producer }] of opened) {
-      tasks.set(
-        p,
-        new ReconcilerTask({
-          partition: p,
-          partitions: this.o.partitions,
-          producer,
-          store,
-          serde: this.o.serde,
-          names,
-          groupId: applicationId,
-          log: log.child({ task: p }),
-          ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
-          ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
-        }),
-      );
+      const task = new ReconcilerTask({
+        partition: p,
+        partitions: this.o.partitions,
+        inputs: this.inputs,
+        start: starts.get(p)!,
+        order: this.orderFor(p, store.meta().streamTime),
+        producer,
+        store,
+        serde: this.o.serde,
+        names,
+        groupId: applicationId,
+        log: log.child({ task: p }),
+        ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
+        ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
+      });
+      tasks.set(p, task);
+      this.running.set(p, task);
     }
     return tasks;
+  }
+
+  /** Where each gained task starts in each input (the group's committed offset) and how far the input goes. */
+  private async startPositions(partitions: number[]) {
+    const { admin, names, applicationId } = this.o;
+    const starts = new Map<number, Map<TopicRole, { committed: bigint; high: bigint }>>();
+    for (const p of partitions) starts.set(p, new Map());
+    for (const role of this.inputs) {
+      const [committed, ends] = await Promise.all([
+        admin.committedOffsets(applicationId, names[role]),
+        admin.endOffsets(names[role]),
+      ]);
+      for (const p of partitions) {
+        starts.get(p)!.set(role, {
+          committed: committed.get(p) ?? 0n,
+          high: ends.find((e) => e.partition === p)?.high ?? 0n,
+        });
+      }
+    }
+    return starts;
+  }
+
+  private orderFor(partition: number, streamTime: number): MergeOrder<InRecord> {
+    if (this.o.journal) return new JournalOrder<InRecord>(this.inputs, this.o.journal.get(partition) ?? [], streamTime);
+    return new PartitionGroup<InRecord>({
+      inputs: this.inputs,
+      maxIdleMs: this.o.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS,
+      streamTime,
+    });
   }
 
   private ticking = false;
@@ -295,12 +280,14 @@ export class ReconcilerRunner {
     }
   }
 
-  /** True when every input partition has been handled up to `ends` (high watermarks taken earlier). */
+  /** True when every input partition (`topic:partition`) has been processed up to `ends` (high watermarks taken earlier). */
   drainedTo(ends: Map<string, bigint>): boolean {
     for (const [tp, high] of ends) {
       if (high === 0n) continue;
-      const at = this.positions.get(tp);
-      if (at === undefined || at + 1n < high) return false;
+      const cut = tp.lastIndexOf(":");
+      const role = this.topicRoles.get(tp.slice(0, cut));
+      const task = this.running.get(Number(tp.slice(cut + 1)));
+      if (!role || !task || task.handled(role) < high) return false;
     }
     return true;
   }
@@ -322,5 +309,6 @@ export class ReconcilerRunner {
         () => {},
       );
     this.tasks.clear();
+    this.running.clear();
   }
 }

@@ -1,14 +1,15 @@
 /**
  * One task = one partition number of the co-partitioned input topics. It owns
  * a transactional producer (transactionalId = application id + partition, so a
- * successor fences a zombie) and a SQLite store. Each batch is one Kafka
- * transaction: decode -> evolve/decide -> outputs + changelog + input offsets
- * -> commit; the store is written only after the commit.
+ * successor fences a zombie), a SQLite store and the order its inputs are
+ * processed in: fetched records are only buffered; the task takes them in
+ * timestamp order across its inputs (`PartitionGroup`) or, on replay, in the
+ * order live took (`JournalOrder`). Each pass is one Kafka transaction:
+ * decode -> evolve/decide at stream time -> outputs + changelog + journal +
+ * input offsets -> commit; the store is written only after the commit.
  */
-import { decide, type DecideContext } from "../core/lifecycle/decide.js";
-import { evolve } from "../core/fold/evolve.js";
 import { scopeOf } from "../core/fold/scopes.js";
-import { emptyClient, type ClientState } from "../core/model/client-state.js";
+import { derivedId } from "../core/ids.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
 import {
@@ -23,14 +24,23 @@ import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { encodeChangelog } from "../adapters/store/changelog.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
-import type { InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
+import type { BatchControl, InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { JournalBuilder, journalToAvro } from "./merge/journal.js";
+import type { InputView, MergeOrder } from "./merge/merge-order.js";
+import { TaskPass } from "./task-pass.js";
 
 export interface TaskOptions {
   partition: number;
   partitions: number;
+  /** The task's inputs in tie-break order (desired-state first). */
+  inputs: readonly TopicRole[];
+  /** Per input: the committed position (next offset to process) and the high watermark when the task opened. */
+  start: ReadonlyMap<TopicRole, { committed: bigint; high: bigint }>;
+  /** The order records are taken in; its stream time starts at the store's. */
+  order: MergeOrder<InRecord>;
   /** This task's transactional producer (`<application id>-<partition>`). */
   producer: TransactionalProducer;
   store: TaskStore;
@@ -38,6 +48,10 @@ export interface TaskOptions {
   names: TopicNames;
   groupId: string;
   log: Logger;
+  /** Records per transaction at most. Default 10 000. */
+  maxPassRecords?: number;
+  /** Buffered records per input above which its partition is paused until half of them are processed. */
+  maxBuffered?: number;
   /** Called with what each committed pass emitted (metrics, tests). */
   onCommitted?: (summary: PassSummary) => void;
   /** Called when a pass is aborted (it is retried from the same input). */
@@ -48,6 +62,8 @@ export interface PassSummary {
   partition: number;
   records: number;
   dlq: number;
+  /** Records taken older than stream time (processed where they arrived). */
+  late: number;
   outputs: PassOutputs;
   /** From the start of the pass to its commit. */
   durationMs: number;
@@ -55,122 +71,227 @@ export interface PassSummary {
   newestEventAt: number | null;
 }
 
-/** Outputs and dirty clients gathered during one transaction. */
-class Pass {
-  readonly clients = new Map<string, ClientState>();
-  readonly deadlines = new Map<string, number | null>();
-  readonly outputs: PassOutputs = {
-    transitions: [],
-    stackStates: [],
-    audits: [],
-    healCommands: [],
-    reevaluateAt: null,
-  };
-  readonly dlq: OutRecord[] = [];
-  readonly startedAt = Date.now();
-  newestEventAt: number | null = null;
-  records = 0;
-}
+/**
+ * Header naming who wrote an output record: drift-events, heal-commands, audit and stack-state have one writer
+ * each except audit (executors write there too); replay compares the reconciler's records only.
+ */
+export const WRITER_HEADER = "blackwell-writer";
+const WRITER = { [WRITER_HEADER]: "reconciler" };
+
+/** Retries of a failed pass wait 200 ms, doubling up to 30 s. */
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 30_000;
 
 export class ReconcilerTask {
   readonly partition: number;
   private readonly o: TaskOptions;
+  private readonly order: MergeOrder<InRecord>;
   private streamTime: number;
   private lastActivity = Date.now();
   private busy: Promise<unknown> = Promise.resolve();
+  /** Per input: next offset to process, as committed with the last transaction. */
+  private readonly committed = new Map<TopicRole, bigint>();
+  /** Per input: next offset the consumer fetches (everything below was handed over). */
+  private readonly fetchedNext = new Map<TopicRole, bigint>();
+  private readonly high = new Map<TopicRole, bigint>();
+  private readonly resumers = new Map<TopicRole, () => void>();
+  private inPass = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private readonly view: InputView;
 
   constructor(options: TaskOptions) {
     this.o = options;
     this.partition = options.partition;
+    this.order = options.order;
     this.streamTime = options.store.meta().streamTime;
-  }
-
-  /** Serializes work on the task: batches and ticks never overlap. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.busy.then(work, work);
-    this.busy = run.catch(() => {});
-    return run;
-  }
-
-  processBatch(role: TopicRole, batch: RecordBatch): Promise<void> {
-    return this.exclusive(() =>
-      this.rollbackOnError(async () => {
-        const pass = new Pass();
-        for (const message of batch.records) {
-          const input = await this.decode(role, message, pass);
-          if (!input) continue;
-          const now = Math.max(this.streamTime, input.at);
-          const position = `${role}/${batch.partition}@${message.offset}`;
-          const applied = this.applySafely(pass, message, clientOf(input), input, {
-            now,
-            // Deterministic and unique per input record; plain text because every record gets one.
-            reconciliation_id: `recon-${role}-${batch.partition}-${message.offset}`,
-            trigger: position,
-            ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved"
-              ? { scope: scopeOf(input.stack_id, input.environment) }
-              : {}),
-            ...(input.kind === "CommandIssued" ? { command: input } : {}),
-            ...(input.kind === "DesiredStateApplied"
-              ? {
-                  applied: {
-                    stack_id: input.desired.stack_id,
-                    state_version: input.desired.state_version,
-                    applied_by: input.desired.applied_by,
-                  },
-                }
-              : {}),
-          });
-          if (!applied) continue;
-          pass.records++;
-          this.streamTime = now;
-          pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
-        }
-        // Windows that ran out on stream time are judged now, deterministically, as on replay.
-        this.evaluateDue(pass, this.streamTime, "stream-time");
-        const next = (BigInt(batch.lastOffset) + 1n).toString();
-        await this.commit(pass, { topic: batch.topic, offset: next });
-        this.lastActivity = Date.now();
-      }),
-    );
-  }
-
-  /** An aborted transaction leaves the store as it was; in-memory time goes back with it. */
-  private async rollbackOnError<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      this.streamTime = this.o.store.meta().streamTime;
-      this.o.onAborted?.(err);
-      throw err;
+    for (const role of options.inputs) {
+      const s = options.start.get(role) ?? { committed: 0n, high: 0n };
+      this.committed.set(role, s.committed);
+      this.fetchedNext.set(role, s.committed);
+      this.high.set(role, s.high);
     }
+    this.view = {
+      hasMore: (input) => this.fetchedNext.get(input as TopicRole)! < this.high.get(input as TopicRole)!,
+      fetched: (input) => this.fetchedNext.get(input as TopicRole)!,
+    };
   }
 
   /**
-   * Live mode only: when the partition has been idle for `idleMs`, advance its
-   * time to the wall clock and re-evaluate clients whose windows ran out.
+   * Buffers a fetched batch (records already buffered or processed are dropped: after a rejoin the consumer fetches
+   * again from the committed offsets). Pauses the partition when too much of it waits.
    */
-  tick(wallNow: number, idleMs: number): Promise<number> {
-    return this.exclusive(() =>
-      this.rollbackOnError(async () => {
-        if (wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
-        const pass = new Pass();
-        this.evaluateDue(pass, wallNow, "schedule");
-        if (pass.clients.size === 0) return 0;
-        this.streamTime = wallNow;
-        await this.commit(pass, null);
-        return pass.clients.size;
-      }),
-    );
+  enqueue(role: TopicRole, batch: RecordBatch, control?: BatchControl): void {
+    const from = this.fetchedNext.get(role)!;
+    const fresh = [];
+    for (const r of batch.records) {
+      const offset = BigInt(r.offset);
+      if (offset >= from) fresh.push({ input: role, offset, timestamp: r.timestamp, payload: r });
+    }
+    this.order.add(role, fresh);
+    const next = BigInt(batch.lastOffset) + 1n;
+    if (next > from) this.fetchedNext.set(role, next);
+    const high = BigInt(batch.highWatermark);
+    if (high > this.high.get(role)!) this.high.set(role, high);
+    if (control && !this.resumers.has(role) && this.order.size(role) > (this.o.maxBuffered ?? 50_000)) {
+      this.resumers.set(role, control.pause());
+    }
   }
 
-  private evaluateDue(pass: Pass, now: number, trigger: string): void {
-    const due = new Set(this.o.store.due(now));
-    for (const [client, deadline] of pass.deadlines) {
-      if (deadline !== null && deadline <= now) due.add(client);
-      else due.delete(client); // its stored deadline is outdated by this pass
+  /** A fetch that brought only transaction markers (or nothing new) still moves the fetch position. */
+  notePosition(role: TopicRole, lastOffset: string): void {
+    const next = BigInt(lastOffset) + 1n;
+    if (next > this.fetchedNext.get(role)!) this.fetchedNext.set(role, next);
+    if (next > this.high.get(role)!) this.high.set(role, next);
+  }
+
+  /** Where the task is done with `role`: everything below was processed (or is no record). */
+  handled(role: TopicRole): bigint {
+    const committed = this.committed.get(role)!;
+    if (this.inPass || this.order.size(role) > 0) return committed;
+    const fetched = this.fetchedNext.get(role)!;
+    return fetched > committed ? fetched : committed;
+  }
+
+  /** Processes what the order allows, in passes, until it waits for an input or has nothing left. */
+  drain(): Promise<void> {
+    return this.exclusive(async () => {
+      while (!this.closed) {
+        const step = await this.pass();
+        if (step === "more") continue;
+        if (typeof step === "number") this.wake(step);
+        return;
+      }
+    });
+  }
+
+  /**
+   * Live mode only: when the task has been idle for `idleMs` with nothing left to fetch, advance its stream time
+   * to the wall clock and judge the clients whose deadlines that passes. Journaled, so replay ticks there too.
+   */
+  tick(wallNow: number, idleMs: number): Promise<number> {
+    return this.exclusive(async () => {
+      if (this.closed || wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
+      if (this.order.size() > 0 || this.o.inputs.some((r) => this.view.hasMore(r))) return 0;
+      const undo = this.order.checkpoint();
+      const pass = new TaskPass(this.o.store, this.streamTime);
+      try {
+        pass.advance(wallNow, "schedule");
+        if (pass.clients.size === 0) return 0;
+        this.order.advanceTo(wallNow);
+        await this.commit(pass, this.journal(), [], wallNow, Date.now());
+        return pass.clients.size;
+      } catch (err) {
+        undo();
+        this.o.onAborted?.(err);
+        throw err;
+      }
+    });
+  }
+
+  /** One transaction. Returns "more" when it stopped at its size limit, a wall time to come back at, or "done". */
+  private async pass(): Promise<"more" | "done" | number> {
+    const startedAt = Date.now();
+    const undo = this.order.checkpoint();
+    const pass = new TaskPass(this.o.store, this.streamTime);
+    const journal = this.journal();
+    const dlq: OutRecord[] = [];
+    const limit = this.o.maxPassRecords ?? 10_000;
+    let taken = 0;
+    let tick: number | null = null;
+    let result: "more" | "done" | number = "done";
+    this.inPass = true;
+    try {
+      while (taken < limit) {
+        const step = this.order.next(Date.now(), this.view);
+        if (step.kind === "wait") {
+          result = step.until;
+          break;
+        }
+        if (step.kind === "idle") break;
+        if (step.kind === "tick") {
+          pass.advance(step.time, "schedule");
+          tick = step.time;
+          continue;
+        }
+        taken++;
+        if (taken === limit) result = "more";
+        const { record, late } = step;
+        journal.take(record.input, record.offset);
+        if (late) pass.late++;
+        else pass.advance(record.timestamp, "stream-time");
+        await this.processRecord(pass, record.input as TopicRole, record.payload, late, dlq);
+      }
+      if (taken === 0 && tick === null) {
+        this.inPass = false;
+        return result;
+      }
+      await this.commit(pass, journal, dlq, tick, startedAt);
+      this.failures = 0;
+      return result;
+    } catch (err) {
+      undo();
+      this.o.onAborted?.(err);
+      this.failures++;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.failures - 1, 10));
+      this.o.log.error({ err: errorMessage(err), retryInMs: delay }, "pass aborted; retrying from the same input");
+      return Date.now() + delay;
+    } finally {
+      this.inPass = false;
+      this.resumeDrained();
     }
-    for (const client of due) {
-      this.apply(pass, client, null, { now, reconciliation_id: `recon-${trigger}-${this.partition}-${now}`, trigger });
+  }
+
+  private async processRecord(
+    pass: TaskPass,
+    role: TopicRole,
+    message: InRecord,
+    late: boolean,
+    dlq: OutRecord[],
+  ): Promise<void> {
+    const input = await this.decode(role, message, dlq);
+    if (!input) return;
+    const client = clientOf(input);
+    const position = `${role}/${message.partition}@${message.offset}`;
+    const reconciliation_id = `recon-${role}-${message.partition}-${message.offset}`;
+    const applied = this.applySafely(pass, message, client, input, dlq, {
+      now: pass.now,
+      // Deterministic and unique per input record; plain text because every record gets one.
+      reconciliation_id,
+      trigger: position,
+      ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved"
+        ? { scope: scopeOf(input.stack_id, input.environment) }
+        : {}),
+      ...(input.kind === "CommandIssued" ? { command: input } : {}),
+      ...(input.kind === "DesiredStateApplied"
+        ? {
+            applied: {
+              stack_id: input.desired.stack_id,
+              state_version: input.desired.state_version,
+              applied_by: input.desired.applied_by,
+            },
+          }
+        : {}),
+    });
+    if (!applied) return;
+    pass.records++;
+    pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
+    if (late) {
+      pass.outputs.audits.push({
+        audit_id: derivedId("aud", reconciliation_id, "late_record"),
+        at: pass.now,
+        action: "late_record",
+        client_id: client,
+        stack_id: "stack_id" in input ? (input.stack_id ?? null) : null,
+        drift_id: null,
+        triggered_by: position,
+        success: true,
+        changes_made: { record_time: message.timestamp, stream_time: pass.now },
+        approval_required: false,
+        approver: null,
+        reason: `record time ${new Date(message.timestamp).toISOString()} is ${pass.now - message.timestamp} ms before stream time: processed where it arrived`,
+      });
     }
   }
 
@@ -179,9 +300,16 @@ export class ReconcilerTask {
    * it goes to the DLQ with BLACKWELL_ERR_APPLY_FAILED and the pass carries on. The core builds new state objects,
    * so a throw leaves the pass as it was.
    */
-  private applySafely(pass: Pass, message: InRecord, client: string, input: InputRecord, ctx: DecideContext): boolean {
+  private applySafely(
+    pass: TaskPass,
+    message: InRecord,
+    client: string,
+    input: InputRecord,
+    dlq: OutRecord[],
+    ctx: Parameters<TaskPass["apply"]>[2],
+  ): boolean {
     try {
-      this.apply(pass, client, input, ctx);
+      pass.apply(client, input, ctx);
       return true;
     } catch (err) {
       const failure = new BlackwellError(
@@ -191,7 +319,7 @@ export class ReconcilerTask {
           cause: err,
         },
       );
-      pass.dlq.push(dlqRecord(this.o.names.dlq, message, failure));
+      dlq.push(dlqRecord(this.o.names.dlq, message, failure));
       this.o.log.error(
         { topic: message.topic, offset: message.offset, client, err: errorMessage(err) },
         "record could not be applied; sent to the DLQ",
@@ -200,20 +328,8 @@ export class ReconcilerTask {
     }
   }
 
-  private apply(pass: Pass, client_id: string, input: InputRecord | null, ctx: DecideContext): void {
-    const before = pass.clients.get(client_id) ?? this.o.store.get(client_id) ?? emptyClient(client_id);
-    const evolved = input ? evolve(before, input) : before;
-    const decision = decide(evolved, ctx);
-    pass.clients.set(client_id, decision.state);
-    pass.deadlines.set(client_id, decision.outputs.reevaluateAt);
-    pass.outputs.transitions.push(...decision.outputs.transitions);
-    pass.outputs.stackStates.push(...decision.outputs.stackStates);
-    pass.outputs.audits.push(...decision.outputs.audits);
-    pass.outputs.healCommands.push(...decision.outputs.healCommands);
-  }
-
-  /** Decodes and validates; non-retriable failures become DLQ records, retriable ones abort the batch. */
-  private async decode(role: TopicRole, message: InRecord, pass: Pass): Promise<InputRecord | null> {
+  /** Decodes and validates; non-retriable failures become DLQ records, retriable ones abort the pass. */
+  private async decode(role: TopicRole, message: InRecord, dlq: OutRecord[]): Promise<InputRecord | null> {
     const { topic, partition } = message;
     try {
       if (!message.key || message.key.length === 0)
@@ -236,7 +352,7 @@ export class ReconcilerTask {
       return input;
     } catch (err) {
       if (err instanceof BlackwellError && !err.retriable) {
-        pass.dlq.push(dlqRecord(this.o.names.dlq, message, err));
+        dlq.push(dlqRecord(this.o.names.dlq, message, err));
         this.o.log.warn(
           { topic, partition, offset: message.offset, code: err.code, err: err.message },
           "record sent to the DLQ",
@@ -247,25 +363,43 @@ export class ReconcilerTask {
     }
   }
 
-  private async commit(pass: Pass, input: { topic: string; offset: string } | null): Promise<void> {
+  private journal(): JournalBuilder {
+    const { inputs } = this.o;
+    return new JournalBuilder(
+      this.o.groupId,
+      this.partition,
+      inputs,
+      inputs.map((r) => this.committed.get(r)!),
+    );
+  }
+
+  private async commit(
+    pass: TaskPass,
+    journal: JournalBuilder,
+    dlq: OutRecord[],
+    tick: number | null,
+    startedAt: number,
+  ): Promise<void> {
     const { names, serde } = this.o;
     const records: OutRecord[] = [];
     for (const t of pass.outputs.transitions) {
       records.push({
         topic: names["drift-events"],
         key: t.client_id,
+        headers: WRITER,
         value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
       });
     }
     for (const s of pass.outputs.stackStates) {
       const value =
         s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
-      records.push({ topic: names["stack-state"], key: `${s.client_id}/${s.stack_id}`, value });
+      records.push({ topic: names["stack-state"], key: `${s.client_id}/${s.stack_id}`, headers: WRITER, value });
     }
     for (const a of pass.outputs.audits) {
       records.push({
         topic: names.audit,
         key: a.client_id,
+        headers: WRITER,
         value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)),
       });
     }
@@ -273,10 +407,12 @@ export class ReconcilerTask {
       records.push({
         topic: names["heal-commands"],
         key: c.client_id,
+        headers: WRITER,
         value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)),
       });
     }
-    records.push(...pass.dlq);
+    records.push(...dlq);
+    const streamTime = pass.now;
     // Each dirty client's state is serialized once, for the changelog and the store alike.
     const rows: Array<{ client_id: string; json: string; deadline: number | null }> = [];
     for (const [client_id, state] of pass.clients) {
@@ -287,21 +423,38 @@ export class ReconcilerTask {
         topic: names.changelog,
         key: r.client_id,
         partition: this.partition,
-        value: encodeChangelog(r.json, r.deadline, this.streamTime),
+        value: encodeChangelog(r.json, r.deadline, streamTime),
       });
     }
+    const entry = journal.build(streamTime, pass.late, tick);
+    records.push({
+      topic: names["task-journal"],
+      key: `${this.o.groupId}/${this.partition}`,
+      partition: this.partition,
+      value: serde.encode(names["task-journal"], "TaskJournal", journalToAvro(entry)),
+    });
 
     const t0 = Date.now();
-    const offsets = input
-      ? { groupId: this.o.groupId, offsets: [{ topic: input.topic, partition: this.partition, offset: input.offset }] }
-      : undefined;
-    const { ends } = await this.o.producer.commit(records, offsets);
+    const positions = journal.positions();
+    const offsets = [];
+    for (const [role, next] of positions) {
+      if (next !== this.committed.get(role as TopicRole))
+        offsets.push({ topic: names[role as TopicRole], partition: this.partition, offset: next.toString() });
+    }
+    const { ends } = await this.o.producer.commit(
+      records,
+      offsets.length > 0 ? { groupId: this.o.groupId, offsets } : undefined,
+    );
+    for (const [role, next] of positions) this.committed.set(role as TopicRole, next);
+    this.streamTime = streamTime;
+    this.lastActivity = Date.now();
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
-    this.o.store.commitRaw(rows, changelogNext, this.streamTime);
+    this.o.store.commitRaw(rows, changelogNext, streamTime);
     this.o.log.debug(
       {
         records: pass.records,
-        dlq: pass.dlq.length,
+        late: pass.late,
+        dlq: dlq.length,
         clients: rows.length,
         transitions: pass.outputs.transitions.length,
         healCommands: pass.outputs.healCommands.length,
@@ -312,15 +465,61 @@ export class ReconcilerTask {
     this.o.onCommitted?.({
       partition: this.partition,
       records: pass.records,
-      dlq: pass.dlq.length,
+      dlq: dlq.length,
+      late: pass.late,
       outputs: pass.outputs,
-      durationMs: Date.now() - pass.startedAt,
+      durationMs: Date.now() - startedAt,
       newestEventAt: pass.newestEventAt,
     });
   }
 
+  /** The consumer rejoined and fetches every partition again: pauses taken before are gone. */
+  forgetPauses(): void {
+    this.resumers.clear();
+  }
+
+  /** Resumes paused inputs whose buffer has come down to half the bound. */
+  private resumeDrained(): void {
+    const bound = (this.o.maxBuffered ?? 50_000) / 2;
+    for (const [role, resume] of this.resumers) {
+      if (this.order.size(role) <= bound) {
+        this.resumers.delete(role);
+        resume();
+      }
+    }
+  }
+
+  /** Comes back at wall time `at` (an input the merge waits for, or a retry). */
+  private wake(at: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.drain().catch((err: unknown) => this.o.log.error({ err: errorMessage(err) }, "drain failed"));
+      },
+      Math.max(1, at - Date.now()),
+    );
+  }
+
+  /** Serializes work on the task: passes and ticks never overlap. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work, work);
+    this.busy = run.catch(() => {});
+    return run;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     await this.busy;
+    for (const resume of this.resumers.values()) {
+      try {
+        resume();
+      } catch {
+        // the consumer is gone
+      }
+    }
     await this.o.producer.close();
     this.o.store.close();
   }

@@ -1,130 +1,190 @@
 /**
  * `blackwell replay`: rebuilds state from the beginning of the input topics
  * with a fresh consumer group and an empty store, writing to throw-away output
- * topics (never the live ones), then compares the rebuilt stack-state and the
- * drift transitions with the live ones.
+ * topics (never the live ones), then compares what users see, in order: per
+ * partition of drift-events, heal-commands and audit, the whole ordered
+ * sequence of records the reconciler wrote, and the latest stack-state of
+ * every stack. The replay follows the live task journal, so it takes every
+ * record where live took it (late ones included) and every tick at the stream
+ * time live moved to; `reorder` ignores the journal and merges the inputs by
+ * timestamp, showing what perfect arrival would have produced.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { bootstrapTopics } from "../adapters/kafka/bootstrap.js";
-import { RECONCILER_INPUTS, type TopicNames } from "../adapters/kafka/topics.js";
+import type { InRecord } from "../adapters/kafka/port.js";
+import { RECONCILER_INPUTS, type SchemaName, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
+import { BlackwellError } from "../errors.js";
 import type { AppContext } from "./app-context.js";
 import { inputEnds } from "./input-ends.js";
+import { journalFromAvro, type JournalEntry } from "./merge/journal.js";
 import { ReconcilerRunner } from "./reconciler-runner.js";
+import { WRITER_HEADER } from "./reconciler-task.js";
+
+export interface SequenceReport {
+  topic: TopicRole;
+  live: number;
+  replayed: number;
+  equal: boolean;
+  /** The first place the sequences part, with up to two records either side. */
+  firstDivergence: { partition: number; index: number; live: string[]; replayed: string[] } | null;
+}
 
 export interface ReplayReport {
   replayId: string;
   inputRecords: number;
   ms: number;
+  /** `journal`: followed the live journal (with a timestamp merge where it has no entries); `reorder`: merge only. */
+  mode: "journal" | "reorder";
+  journal: { entries: number; tasks: number; lateRecords: number; applicationId: string | null };
   stacks: {
     live: number;
     replayed: number;
     equal: number;
     differences: Array<{ key: string; live: unknown; replayed: unknown }>;
   };
-  transitions: { live: number; replayed: number; equal: boolean; firstDifference: string | null };
-  /** Per phase and task partition: input records processed and transitions written (what to look at when replay differs). */
-  phases: { desired: PhaseCounts; events: PhaseCounts };
+  sequences: SequenceReport[];
+  /** Live inputs grew while the replay ran: live sequences may go on past the replayed ones. */
+  liveMovedOn: boolean;
   equal: boolean;
 }
 
-export type PhaseCounts = Record<number, { records: number; transitions: number }>;
-
-interface StateRecordValue {
-  status: string;
-  state_version: string;
-  observed_state_version: string;
-  desired_hash: string;
-  previous_versions: string[];
-  drift_details: Array<{
-    drift_id: string;
-    type: string;
-    component: string;
-    expected_json: string;
-    observed_json: string;
-    severity: string;
-    acknowledged: boolean;
-  }>;
+export interface ReplayOptions {
+  keep?: boolean;
+  timeoutMs?: number;
+  /** Merge by timestamp instead of following the journal. */
+  reorder?: boolean;
+  /** The live reconciler's application id (whose journal to follow). Default: the only one in the journal. */
+  applicationId?: string;
+  log?: (m: string) => void;
 }
 
-interface DriftEventValue {
-  drift_id: string;
-  transition: string;
-  expected_json: string;
-  observed_json: string;
-  severity: string;
-  stack_id: string;
+const COMPARED: ReadonlyArray<{ role: TopicRole; schema: SchemaName }> = [
+  { role: "drift-events", schema: "DriftEvent" },
+  { role: "heal-commands", schema: "HealCommand" },
+  { role: "audit", schema: "AuditEntry" },
+];
+
+/** The reconciler's records of `topic` in partition order, as canonical JSON (records other writers put there left out). */
+async function sequences(ctx: AppContext, topic: string, schema: SchemaName): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  await ctx.kafka.readToEnd({
+    topic,
+    groupPrefix: "blackwell-replay",
+    onBatch: async (batch) => {
+      const list = out.get(batch.partition) ?? [];
+      out.set(batch.partition, list);
+      for (const m of batch.records) {
+        if (!writtenByReconciler(m) || m.value === null) continue;
+        list.push(JSON.stringify(await ctx.serde.decode(schema, m.value)));
+      }
+    },
+  });
+  return out;
 }
 
-/** What must match between live and replay; times and generated ids are excluded. */
-function comparable(s: StateRecordValue | null): unknown {
-  if (s === null) return null;
-  return {
-    status: s.status,
-    state_version: s.state_version,
-    observed_state_version: s.observed_state_version,
-    desired_hash: s.desired_hash,
-    previous_versions: s.previous_versions,
-    drift_details: s.drift_details.map((d) => [
-      d.drift_id,
-      d.type,
-      d.component,
-      d.expected_json,
-      d.observed_json,
-      d.severity,
-      d.acknowledged,
-    ]),
-  };
+function writtenByReconciler(m: InRecord): boolean {
+  const writer = m.headers[WRITER_HEADER];
+  return writer === undefined || writer.toString("utf8") === "reconciler";
 }
 
-async function latestStates(ctx: AppContext, topic: string): Promise<Map<string, unknown>> {
-  const latest = new Map<string, unknown>();
+async function latestStates(ctx: AppContext, topic: string): Promise<Map<string, string>> {
+  const latest = new Map<string, string | null>();
   await ctx.kafka.readToEnd({
     topic,
     groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
         const key = m.key?.toString("utf8") ?? "";
-        latest.set(
-          key,
-          comparable(m.value === null ? null : await ctx.serde.decode<StateRecordValue>("StateRecord", m.value)),
-        );
+        latest.set(key, m.value === null ? null : JSON.stringify(await ctx.serde.decode("StateRecord", m.value)));
       }
     },
   });
-  for (const [k, v] of latest) if (v === null) latest.delete(k);
-  return latest;
+  const present = new Map<string, string>();
+  for (const [k, v] of latest) if (v !== null) present.set(k, v);
+  return present;
 }
 
-/** Per drift, its sequence of transitions (order across drifts is not defined across partitions). */
-async function transitionsByDrift(ctx: AppContext, topic: string): Promise<Map<string, string[]>> {
-  const byDrift = new Map<string, string[]>();
+/** The live journal per task, for one application id. */
+async function readJournal(
+  ctx: AppContext,
+  wanted: string | undefined,
+): Promise<{ byTask: Map<number, JournalEntry[]>; applicationId: string | null }> {
+  const all: JournalEntry[] = [];
   await ctx.kafka.readToEnd({
-    topic,
+    topic: ctx.names["task-journal"],
     groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
         if (m.value === null) continue;
-        const v = await ctx.serde.decode<DriftEventValue>("DriftEvent", m.value);
-        const list = byDrift.get(v.drift_id) ?? [];
-        list.push(`${v.transition} ${v.severity} ${v.expected_json} -> ${v.observed_json}`);
-        byDrift.set(v.drift_id, list);
+        all.push(journalFromAvro(await ctx.serde.decode("TaskJournal", m.value)));
       }
     },
   });
-  return byDrift;
+  const ids = [...new Set(all.map((e) => e.applicationId))];
+  let applicationId = wanted ?? null;
+  if (applicationId === null && ids.length > 1) {
+    throw new BlackwellError(
+      "BLACKWELL_ERR_USAGE",
+      `the task journal holds several reconcilers (${ids.join(", ")}): name one with BLACKWELL_APPLICATION_ID`,
+    );
+  }
+  applicationId ??= ids[0] ?? null;
+  const byTask = new Map<number, JournalEntry[]>();
+  for (const e of all) {
+    if (e.applicationId !== applicationId) continue;
+    const list = byTask.get(e.task) ?? [];
+    list.push(e);
+    byTask.set(e.task, list);
+  }
+  return { byTask, applicationId };
 }
 
-export async function replayAndCompare(
-  ctx: AppContext,
-  options: { keep?: boolean; timeoutMs?: number; log?: (m: string) => void } = {},
-): Promise<ReplayReport> {
+function compareSequences(
+  role: TopicRole,
+  live: Map<number, string[]>,
+  replayed: Map<number, string[]>,
+  liveMovedOn: boolean,
+): SequenceReport {
+  const count = (m: Map<number, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
+  let firstDivergence: SequenceReport["firstDivergence"] = null;
+  const partitions = [...new Set([...live.keys(), ...replayed.keys()])].sort((a, b) => a - b);
+  for (const p of partitions) {
+    const a = live.get(p) ?? [];
+    const b = replayed.get(p) ?? [];
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    const prefixOnly = i === b.length && i < a.length && liveMovedOn;
+    if ((i < a.length || i < b.length) && !prefixOnly) {
+      firstDivergence = {
+        partition: p,
+        index: i,
+        live: a.slice(Math.max(0, i - 2), i + 3),
+        replayed: b.slice(Math.max(0, i - 2), i + 3),
+      };
+      break;
+    }
+  }
+  return {
+    topic: role,
+    live: count(live),
+    replayed: count(replayed),
+    equal: firstDivergence === null,
+    firstDivergence,
+  };
+}
+
+export async function replayAndCompare(ctx: AppContext, options: ReplayOptions = {}): Promise<ReplayReport> {
   const say = options.log ?? (() => {});
   const replayId = randomUUID().slice(0, 8);
   const prefix = `${ctx.config.topicPrefix}replay-${replayId}.`;
   const started = Date.now();
+  // The journal first, then the input ends: every offset the journal names is below them.
+  const journal = await readJournal(ctx, options.applicationId);
+  const entries = [...journal.byTask.values()].reduce((n, l) => n + l.length, 0);
+  const lateRecords = [...journal.byTask.values()].flat().reduce((n, e) => n + e.late, 0);
   const report = await bootstrapTopics({
     admin: ctx.admin,
     serde: ctx.serde,
@@ -139,81 +199,59 @@ export async function replayAndCompare(
   const ends = await inputEnds(ctx.admin, inputs);
   const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
-  const phases: ReplayReport["phases"] = { desired: {}, events: {} };
-  const runnerFor = (phase: PhaseCounts, inputs?: readonly (typeof RECONCILER_INPUTS)[number][]) =>
-    new ReconcilerRunner({
-      kafka: ctx.kafka,
-      admin: ctx.admin,
-      serde: ctx.serde,
-      names,
-      partitions: ctx.config.partitions,
-      applicationId: `${prefix}reconciler`,
-      stateDir,
-      log: ctx.log,
-      wallClockTicks: false,
-      ...(inputs ? { inputs } : {}),
-      onCommitted: ({ partition, records, outputs }) => {
-        const counts = (phase[partition] ??= { records: 0, transitions: 0 });
-        counts.records += records;
-        counts.transitions += outputs.transitions.length;
-      },
-    });
-  const drain = async (runner: ReconcilerRunner, upTo: Map<string, bigint>, deadline: number) => {
-    while (!runner.drainedTo(upTo)) {
+  const mode = options.reorder ? "reorder" : "journal";
+  say(
+    `replaying ${inputRecords} input records into ${prefix}* ` +
+      (mode === "journal" ? `following ${entries} journal entries` : "merged by timestamp (--reorder)"),
+  );
+  const runner = new ReconcilerRunner({
+    kafka: ctx.kafka,
+    admin: ctx.admin,
+    serde: ctx.serde,
+    names,
+    partitions: ctx.config.partitions,
+    applicationId: `${prefix}reconciler`,
+    stateDir,
+    log: ctx.log,
+    wallClockTicks: false,
+    journal: mode === "journal" ? journal.byTask : new Map(),
+  });
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  try {
+    await runner.start();
+    while (!runner.drainedTo(ends)) {
       if (Date.now() > deadline) throw new Error("replay did not drain the input topics in time");
       await new Promise((r) => setTimeout(r, 200));
     }
-  };
-  say(`replaying ${inputRecords} input records into ${prefix}*`);
-  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
-  const isDesired = (tp: string) => tp.startsWith(`${ctx.names["desired-state"]}:`);
-  try {
-    // Phase 1, the whole desired-state backlog alone, so no event is ever judged before the composition
-    // declared for it, however fetches interleave topics; phase 2 resumes the same group with every input.
-    const desiredOnly = runnerFor(phases.desired, ["desired-state"]);
-    try {
-      await desiredOnly.start();
-      await drain(desiredOnly, new Map([...ends].filter(([tp]) => isDesired(tp))), deadline);
-    } finally {
-      await desiredOnly.stop();
-    }
-    const runner = runnerFor(phases.events);
-    try {
-      await runner.start();
-      // The desired-state backlog is done (its offsets are committed); the events remain.
-      await drain(runner, new Map([...ends].filter(([tp]) => !isDesired(tp))), deadline);
-    } finally {
-      await runner.stop();
-    }
   } finally {
+    await runner.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }
   const ms = Date.now() - started;
   say(`replay drained in ${ms} ms; comparing`);
+  const endsAfter = await inputEnds(ctx.admin, inputs);
+  const liveMovedOn = [...endsAfter].some(([tp, high]) => high !== ends.get(tp));
 
-  const [liveStates, replayStates, liveDrift, replayDrift] = await Promise.all([
+  const [liveStates, replayStates] = await Promise.all([
     latestStates(ctx, ctx.names["stack-state"]),
     latestStates(ctx, names["stack-state"]),
-    transitionsByDrift(ctx, ctx.names["drift-events"]),
-    transitionsByDrift(ctx, names["drift-events"]),
   ]);
   const differences: ReplayReport["stacks"]["differences"] = [];
   const keys = new Set([...liveStates.keys(), ...replayStates.keys()]);
   for (const key of keys) {
-    const live = liveStates.get(key) ?? null,
-      replayed = replayStates.get(key) ?? null;
-    if (JSON.stringify(live) !== JSON.stringify(replayed)) differences.push({ key, live, replayed });
+    const live = liveStates.get(key) ?? null;
+    const replayed = replayStates.get(key) ?? null;
+    if (live !== replayed && !liveMovedOn)
+      differences.push({ key, live: live && JSON.parse(live), replayed: replayed && JSON.parse(replayed) });
   }
-  let firstDifference: string | null = null;
-  for (const id of new Set([...liveDrift.keys(), ...replayDrift.keys()])) {
-    const a = JSON.stringify(liveDrift.get(id) ?? []),
-      b = JSON.stringify(replayDrift.get(id) ?? []);
-    if (a !== b) {
-      firstDifference = `${id}: live ${a} vs replay ${b}`;
-      break;
-    }
+  const compared: SequenceReport[] = [];
+  for (const { role, schema } of COMPARED) {
+    const [live, replayed] = await Promise.all([
+      sequences(ctx, ctx.names[role], schema),
+      sequences(ctx, names[role], schema),
+    ]);
+    compared.push(compareSequences(role, live, replayed, liveMovedOn));
   }
-  const count = (m: Map<string, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
   if (!options.keep) {
     await ctx.admin.deleteTopics(Object.values(report.names)).catch(() => {});
     await ctx.admin.deleteGroups([`${prefix}reconciler`]).catch(() => {});
@@ -222,14 +260,11 @@ export async function replayAndCompare(
     replayId,
     inputRecords,
     ms,
+    mode,
+    journal: { entries, tasks: journal.byTask.size, lateRecords, applicationId: journal.applicationId },
     stacks: { live: liveStates.size, replayed: replayStates.size, equal: keys.size - differences.length, differences },
-    transitions: {
-      live: count(liveDrift),
-      replayed: count(replayDrift),
-      equal: firstDifference === null,
-      firstDifference,
-    },
-    phases,
-    equal: differences.length === 0 && firstDifference === null,
+    sequences: compared,
+    liveMovedOn,
+    equal: differences.length === 0 && compared.every((s) => s.equal),
   };
 }

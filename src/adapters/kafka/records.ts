@@ -35,8 +35,13 @@ import {
 import { clientIdOfKey } from "./partitioner.js";
 import type { TopicRole } from "./topics.js";
 
-/** Event times more than this ahead of the broker's record time are clamped: one bad clock must not make every stack stale. */
+/**
+ * A provider's claimed event time only orders observations of one component; stream time comes from the record
+ * timestamp. Claimed times are clamped to a window around the record time: at most this far ahead...
+ */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** ...and at most this far behind (providers retry deliveries for up to 48 hours). */
+export const MAX_PAST_SKEW_MS = 48 * 60 * 60_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -47,7 +52,7 @@ function invalid(message: string): BlackwellError {
 function time(field: string, value: string, recordTs: number): number {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(value)} is not an ISO8601 time`);
-  return Math.min(ms, recordTs + MAX_FUTURE_SKEW_MS);
+  return Math.max(recordTs - MAX_PAST_SKEW_MS, Math.min(ms, recordTs + MAX_FUTURE_SKEW_MS));
 }
 
 function jsonObject(field: string, text: string): Record<string, unknown> {

@@ -15,6 +15,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   "StateRecord",
   "AuditEntry",
   "ExecutorEffect",
+  "TaskJournal",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */

@@ -15,7 +15,8 @@ export type TopicRole =
   | "dlq"
   | "changelog"
   | "executor-ledger"
-  | "desired-history";
+  | "desired-history"
+  | "task-journal";
 
 export type SchemaName =
   | "DesiredState"
@@ -27,13 +28,20 @@ export type SchemaName =
   | "HealCommand"
   | "StateRecord"
   | "AuditEntry"
-  | "ExecutorEffect";
+  | "ExecutorEffect"
+  | "TaskJournal";
 
 export interface TopicSpec {
   role: TopicRole;
   /** Value schema; none for the DLQ (original bytes) and the changelog (store rows). */
   schema?: SchemaName;
-  key: "client_id" | "client_id/stack_id" | "client_id/command_key" | "client_id/stack_id/state_version" | "original";
+  key:
+    | "client_id"
+    | "client_id/stack_id"
+    | "client_id/command_key"
+    | "client_id/stack_id/state_version"
+    | "application_id/task"
+    | "original";
   configEntries: Record<string, string>;
 }
 
@@ -68,6 +76,9 @@ export const TOPICS: readonly TopicSpec[] = [
     key: "client_id/stack_id/state_version",
     configEntries: compacted,
   },
+  // Per reconciler transaction, which input records it took in what order (or the time a tick moved to):
+  // replay follows it. Retained like the inputs it points into.
+  { role: "task-journal", schema: "TaskJournal", key: "application_id/task", configEntries: retention(30) },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */

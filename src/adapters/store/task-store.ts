@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { ClientState } from "../../core/model/client-state.js";
+import type { ClientLookup } from "../../runtime/task-pass.js";
 
 export interface TaskMeta {
   /** Next changelog offset to restore from. */
@@ -16,12 +17,17 @@ export interface TaskMeta {
   streamTime: number;
 }
 
-export class TaskStore {
+/** SQLite takes 64-bit integers; -Infinity ("from the beginning") becomes the smallest safe one. */
+const bound = (ms: number) =>
+  Number.isFinite(ms) ? Math.trunc(ms) : ms < 0 ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+
+export class TaskStore implements ClientLookup {
   private readonly db: Database.Database;
   private readonly getRow: Database.Statement<[string], { state: string }>;
   private readonly putRow: Database.Statement<[string, string, number | null]>;
   private readonly deleteRow: Database.Statement<[string]>;
-  private readonly dueRows: Database.Statement<[number, number], { client_id: string }>;
+  private readonly dueRange: Database.Statement<[number, number], { client_id: string; deadline: number }>;
+  private readonly nextDue: Database.Statement<[number], { deadline: number | null }>;
   private readonly getMeta: Database.Statement<[string], { value: string }>;
   private readonly putMeta: Database.Statement<[string, string]>;
 
@@ -41,9 +47,10 @@ export class TaskStore {
       "INSERT INTO clients (client_id, state, deadline) VALUES (?, ?, ?) ON CONFLICT(client_id) DO UPDATE SET state = excluded.state, deadline = excluded.deadline",
     );
     this.deleteRow = this.db.prepare("DELETE FROM clients WHERE client_id = ?");
-    this.dueRows = this.db.prepare(
-      "SELECT client_id FROM clients WHERE deadline IS NOT NULL AND deadline <= ? ORDER BY deadline LIMIT ?",
+    this.dueRange = this.db.prepare(
+      "SELECT client_id, deadline FROM clients WHERE deadline IS NOT NULL AND deadline > ? AND deadline <= ? ORDER BY deadline, client_id",
     );
+    this.nextDue = this.db.prepare("SELECT MIN(deadline) AS deadline FROM clients WHERE deadline > ?");
     this.getMeta = this.db.prepare("SELECT value FROM meta WHERE key = ?");
     this.putMeta = this.db.prepare(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -62,9 +69,12 @@ export class TaskStore {
     };
   }
 
-  /** Clients whose deadline is at or before `now`. */
-  due(now: number, limit = 1000): string[] {
-    return this.dueRows.all(now, limit).map((r) => r.client_id);
+  dueBetween(after: number, upTo: number): Array<{ client_id: string; deadline: number }> {
+    return this.dueRange.all(bound(after), bound(upTo));
+  }
+
+  nextDeadlineAfter(after: number): number | null {
+    return this.nextDue.get(bound(after))?.deadline ?? null;
   }
 
   /** Rows already serialized (by the changelog writer or read from the changelog). */

@@ -10,22 +10,22 @@
  * Pure: no clock, no I/O. Time (`now`) and what the consumer knows about each
  * input (`hasMore`) are arguments, so the decisions can be tested and replayed.
  */
+import type { Buffered, InputView, MergeOrder, MergeStep } from "./merge-order.js";
 
-/** One buffered input record. `payload` is whatever the runtime needs back. */
-export interface Buffered<T> {
-  input: string;
-  offset: bigint;
-  timestamp: number;
-  payload: T;
+export type { Buffered, MergeStep } from "./merge-order.js";
+
+/** The merge order: timestamp, then the fixed input rank, then offset. */
+export function mergesBefore(
+  a: { input: string; offset: bigint; timestamp: number },
+  b: { input: string; offset: bigint; timestamp: number },
+  rank: ReadonlyMap<string, number>,
+): boolean {
+  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
+  const ra = rank.get(a.input)!;
+  const rb = rank.get(b.input)!;
+  if (ra !== rb) return ra < rb;
+  return a.offset < b.offset;
 }
-
-/** What the merge says to do next. */
-export type NextStep<T> =
-  | { kind: "record"; record: Buffered<T>; late: boolean }
-  /** An input with unfetched data has nothing buffered: wait for it until `until` (wall clock ms). */
-  | { kind: "wait"; input: string; until: number }
-  /** Nothing buffered (or only inputs that have nothing more to give). */
-  | { kind: "idle" };
 
 export interface PartitionGroupOptions {
   /** The inputs in tie-break order (desired-state first). */
@@ -36,13 +36,15 @@ export interface PartitionGroupOptions {
   streamTime?: number;
 }
 
-export class PartitionGroup<T> {
+export class PartitionGroup<T> implements MergeOrder<T> {
   private readonly queues = new Map<string, Buffered<T>[]>();
   private readonly rank = new Map<string, number>();
   /** Since when (wall clock) each input has been empty while known to have more. */
   private readonly emptySince = new Map<string, number>();
   private time: number;
   private readonly maxIdleMs: number;
+  /** Records taken since the last checkpoint, in the order taken (to put back if the pass fails). */
+  private taken: Buffered<T>[] = [];
 
   constructor(options: PartitionGroupOptions) {
     options.inputs.forEach((input, i) => {
@@ -81,7 +83,8 @@ export class PartitionGroup<T> {
    * The next step at wall-clock `now`. `hasMore(input)`: the consumer knows the input has records not yet fetched
    * (its fetch position is below the high watermark).
    */
-  next(now: number, hasMore: (input: string) => boolean): NextStep<T> {
+  next(now: number, view: Pick<InputView, "hasMore">): MergeStep<T> {
+    const hasMore = (input: string) => view.hasMore(input);
     let best: Buffered<T> | null = null;
     let waitFor: { input: string; until: number } | null = null;
     for (const [input, queue] of this.queues) {
@@ -102,9 +105,24 @@ export class PartitionGroup<T> {
     if (waitFor !== null && best !== null) return { kind: "wait", ...waitFor };
     if (best === null) return waitFor !== null ? { kind: "wait", ...waitFor } : { kind: "idle" };
     this.queue(best.input).shift();
+    this.taken.push(best);
     const late = best.timestamp < this.time;
     if (!late) this.time = best.timestamp;
     return { kind: "record", record: best, late };
+  }
+
+  checkpoint(): () => void {
+    this.taken = [];
+    const time = this.time;
+    return () => {
+      for (let i = this.taken.length - 1; i >= 0; i--) {
+        const r = this.taken[i]!;
+        this.queue(r.input).unshift(r);
+        this.emptySince.delete(r.input);
+      }
+      this.taken = [];
+      this.time = time;
+    };
   }
 
   /** Forgets everything buffered (the partitions are fetched again from their committed offsets). */
@@ -119,11 +137,7 @@ export class PartitionGroup<T> {
   }
 
   private before(a: Buffered<T>, b: Buffered<T>): boolean {
-    if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
-    const ra = this.rank.get(a.input)!;
-    const rb = this.rank.get(b.input)!;
-    if (ra !== rb) return ra < rb;
-    return a.offset < b.offset;
+    return mergesBefore(a, b, this.rank);
   }
 
   private queue(input: string): Buffered<T>[] {

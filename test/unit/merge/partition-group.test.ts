@@ -37,7 +37,7 @@ function runMerge(all: Record<Input, Buffered<string>[]>, schedule: Array<[numbe
   let now = 0;
   const drain = () => {
     for (;;) {
-      const step = group.next(now, hasMore);
+      const step = group.next(now, { hasMore });
       if (step.kind !== "record") return;
       const { payload, timestamp } = step.record;
       out.push({ payload, timestamp, late: step.late, streamTime: group.streamTime });
@@ -104,7 +104,7 @@ describe("the merge of a task's inputs (partition group)", () => {
     group.add("resource-events", [record("resource-events", 0, 20)]);
     const taken: string[] = [];
     const lates: boolean[] = [];
-    for (let step = group.next(0, () => false); step.kind === "record"; step = group.next(0, () => false)) {
+    for (let step = group.next(0, { hasMore: () => false }); step.kind === "record"; step = group.next(0, { hasMore: () => false })) {
       taken.push(step.record.payload);
       lates.push(step.late);
     }
@@ -117,11 +117,11 @@ describe("the merge of a task's inputs (partition group)", () => {
     const group = new PartitionGroup<string>({ inputs: INPUTS, maxIdleMs: 100 });
     group.add("resource-events", [record("resource-events", 0, 20)]);
     const desiredHasMore = (input: string) => input === "desired-state";
-    expect(group.next(1_000, desiredHasMore)).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
-    expect(group.next(1_050, desiredHasMore)).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
-    const step = group.next(1_100, desiredHasMore);
+    expect(group.next(1_000, { hasMore: desiredHasMore })).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
+    expect(group.next(1_050, { hasMore: desiredHasMore })).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
+    const step = group.next(1_100, { hasMore: desiredHasMore });
     expect(step.kind === "record" && step.record.payload).toBe("resource-events@0");
     // The idle time is spent: it does not hold the others back again until it has had data and run dry.
-    expect(group.next(1_200, desiredHasMore)).toEqual({ kind: "idle" });
+    expect(group.next(1_200, { hasMore: desiredHasMore })).toEqual({ kind: "idle" });
   });
 });

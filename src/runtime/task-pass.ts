@@ -1,0 +1,139 @@
+/**
+ * One transaction's worth of a task's work, pure: folds input records into
+ * client states at stream time, and judges every client whose re-evaluation
+ * deadline stream time passes *at that deadline*, in deadline order, before
+ * the record that moved time past it. So outputs depend only on the order of
+ * the records, never on how they were cut into fetches or transactions.
+ * Stored states and deadlines come in through `ClientLookup`; nothing here
+ * does I/O.
+ */
+import { decide, type DecideContext } from "../core/lifecycle/decide.js";
+import { evolve } from "../core/fold/evolve.js";
+import { emptyClient, type ClientState } from "../core/model/client-state.js";
+import type { InputRecord } from "../core/model/inputs.js";
+import type { PassOutputs } from "../core/model/outputs.js";
+
+export interface ClientLookup {
+  get(client_id: string): ClientState | undefined;
+  /** Clients whose stored deadline is in (after, upTo], by deadline then client id. */
+  dueBetween(after: number, upTo: number): Array<{ client_id: string; deadline: number }>;
+  /** The smallest stored deadline after `after`; null when there is none. */
+  nextDeadlineAfter(after: number): number | null;
+}
+
+/** Re-evaluations one advance may run before it stops (a guard against a deadline that never moves on). */
+const MAX_DUE_PER_ADVANCE = 1_000_000;
+
+type Due = [deadline: number, client_id: string, fromStore: boolean];
+
+export class TaskPass {
+  readonly clients = new Map<string, ClientState>();
+  readonly deadlines = new Map<string, number | null>();
+  readonly outputs: PassOutputs = {
+    transitions: [],
+    stackStates: [],
+    audits: [],
+    healCommands: [],
+    reevaluateAt: null,
+  };
+  /** Records applied (DLQ'd ones not counted). */
+  records = 0;
+  /** Records taken that were older than stream time. */
+  late = 0;
+  /** Newest event time among the records applied. */
+  newestEventAt: number | null = null;
+  private readonly heap: Due[] = [];
+  /** Stored deadlines at or before this have been looked at. */
+  private storeCheckedTo = Number.NEGATIVE_INFINITY;
+  /** The next stored deadline after `storeCheckedTo` (undefined: not asked yet). */
+  private storeNext: number | null | undefined;
+
+  constructor(
+    private readonly lookup: ClientLookup,
+    private time: number,
+  ) {}
+
+  /** Stream time. */
+  get now(): number {
+    return this.time;
+  }
+
+  /**
+   * Moves stream time to `to` (never back), first judging, at its deadline, every client whose deadline falls at
+   * or before `to`.
+   */
+  advance(to: number, trigger: string): void {
+    this.loadStoreDue(to);
+    for (let n = 0; n < MAX_DUE_PER_ADVANCE; n++) {
+      const top = this.heap[0];
+      if (!top || top[0] > to) break;
+      pop(this.heap);
+      const [deadline, client_id, fromStore] = top;
+      if (fromStore ? this.deadlines.has(client_id) : this.deadlines.get(client_id) !== deadline) continue;
+      const at = Math.max(deadline, this.time);
+      this.time = at;
+      // A new deadline that does not move past `at` is not queued again here: it waits for the next pass.
+      this.apply(client_id, null, { now: at, reconciliation_id: `recon-due-${client_id}-${deadline}`, trigger });
+    }
+    if (to > this.time) this.time = to;
+  }
+
+  /** Folds one input (or, with null, re-evaluates the client) at `ctx.now`. Throws, leaving the pass as it was. */
+  apply(client_id: string, input: InputRecord | null, ctx: DecideContext): void {
+    const before = this.clients.get(client_id) ?? this.lookup.get(client_id) ?? emptyClient(client_id);
+    const evolved = input ? evolve(before, input) : before;
+    const decision = decide(evolved, ctx);
+    this.clients.set(client_id, decision.state);
+    const deadline = decision.outputs.reevaluateAt;
+    this.deadlines.set(client_id, deadline);
+    if (deadline !== null && deadline > ctx.now) push(this.heap, [deadline, client_id, false]);
+    this.outputs.transitions.push(...decision.outputs.transitions);
+    this.outputs.stackStates.push(...decision.outputs.stackStates);
+    this.outputs.audits.push(...decision.outputs.audits);
+    this.outputs.healCommands.push(...decision.outputs.healCommands);
+  }
+
+  private loadStoreDue(to: number): void {
+    if (to <= this.storeCheckedTo) return;
+    if (this.storeNext === undefined) this.storeNext = this.lookup.nextDeadlineAfter(this.storeCheckedTo);
+    if (this.storeNext !== null && this.storeNext <= to) {
+      for (const { client_id, deadline } of this.lookup.dueBetween(this.storeCheckedTo, to)) {
+        if (!this.deadlines.has(client_id)) push(this.heap, [deadline, client_id, true]);
+      }
+      this.storeNext = undefined;
+    }
+    this.storeCheckedTo = to;
+  }
+}
+
+function less(a: Due, b: Due): boolean {
+  return a[0] !== b[0] ? a[0] < b[0] : a[1] < b[1];
+}
+
+function push(heap: Due[], item: Due): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!less(heap[i]!, heap[parent]!)) break;
+    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    i = parent;
+  }
+}
+
+function pop(heap: Due[]): void {
+  const last = heap.pop()!;
+  if (heap.length === 0) return;
+  heap[0] = last;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+    if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+    if (m === i) return;
+    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+    i = m;
+  }
+}
