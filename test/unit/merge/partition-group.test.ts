@@ -104,7 +104,11 @@ describe("the merge of a task's inputs (partition group)", () => {
     group.add("resource-events", [record("resource-events", 0, 20)]);
     const taken: string[] = [];
     const lates: boolean[] = [];
-    for (let step = group.next(0, { hasMore: () => false }); step.kind === "record"; step = group.next(0, { hasMore: () => false })) {
+    for (
+      let step = group.next(0, { hasMore: () => false });
+      step.kind === "record";
+      step = group.next(0, { hasMore: () => false })
+    ) {
       taken.push(step.record.payload);
       lates.push(step.late);
     }
@@ -117,8 +121,16 @@ describe("the merge of a task's inputs (partition group)", () => {
     const group = new PartitionGroup<string>({ inputs: INPUTS, maxIdleMs: 100 });
     group.add("resource-events", [record("resource-events", 0, 20)]);
     const desiredHasMore = (input: string) => input === "desired-state";
-    expect(group.next(1_000, { hasMore: desiredHasMore })).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
-    expect(group.next(1_050, { hasMore: desiredHasMore })).toEqual({ kind: "wait", input: "desired-state", until: 1_100 });
+    expect(group.next(1_000, { hasMore: desiredHasMore })).toEqual({
+      kind: "wait",
+      input: "desired-state",
+      until: 1_100,
+    });
+    expect(group.next(1_050, { hasMore: desiredHasMore })).toEqual({
+      kind: "wait",
+      input: "desired-state",
+      until: 1_100,
+    });
     const step = group.next(1_100, { hasMore: desiredHasMore });
     expect(step.kind === "record" && step.record.payload).toBe("resource-events@0");
     // The idle time is spent: it does not hold the others back again until it has had data and run dry.
