@@ -8,8 +8,6 @@
  * decode -> evolve/decide at stream time -> outputs + changelog + journal +
  * input offsets -> commit; the store is written only after the commit.
  */
-import { scopeOf } from "../core/fold/scopes.js";
-import { derivedId } from "../core/ids.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
 import {
@@ -219,8 +217,7 @@ export class ReconcilerTask {
         if (taken === limit) result = "more";
         const { record, late } = step;
         journal.take(record.input, record.offset);
-        if (late) pass.late++;
-        else pass.advance(record.timestamp, "stream-time");
+        pass.take(record.timestamp, late);
         await this.processRecord(pass, record.input as TopicRole, record.payload, late, dlq);
       }
       if (taken === 0 && tick === null) {
@@ -252,66 +249,16 @@ export class ReconcilerTask {
   ): Promise<void> {
     const input = await this.decode(role, message, dlq);
     if (!input) return;
-    const client = clientOf(input);
-    const position = `${role}/${message.partition}@${message.offset}`;
-    const reconciliation_id = `recon-${role}-${message.partition}-${message.offset}`;
-    const applied = this.applySafely(pass, message, client, input, dlq, {
-      now: pass.now,
-      // Deterministic and unique per input record; plain text because every record gets one.
-      reconciliation_id,
-      trigger: position,
-      ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved"
-        ? { scope: scopeOf(input.stack_id, input.environment) }
-        : {}),
-      ...(input.kind === "CommandIssued" ? { command: input } : {}),
-      ...(input.kind === "DesiredStateApplied"
-        ? {
-            applied: {
-              stack_id: input.desired.stack_id,
-              state_version: input.desired.state_version,
-              applied_by: input.desired.applied_by,
-            },
-          }
-        : {}),
-    });
-    if (!applied) return;
-    pass.records++;
-    pass.newestEventAt = Math.max(pass.newestEventAt ?? input.at, input.at);
-    if (late) {
-      pass.outputs.audits.push({
-        audit_id: derivedId("aud", reconciliation_id, "late_record"),
-        at: pass.now,
-        action: "late_record",
-        client_id: client,
-        stack_id: "stack_id" in input ? (input.stack_id ?? null) : null,
-        drift_id: null,
-        triggered_by: position,
-        success: true,
-        changes_made: { record_time: message.timestamp, stream_time: pass.now },
-        approval_required: false,
-        approver: null,
-        reason: `record time ${new Date(message.timestamp).toISOString()} is ${pass.now - message.timestamp} ms before stream time: processed where it arrived`,
-      });
-    }
-  }
-
-  /**
-   * A record that decodes but cannot be applied (a contract gap or a bug in the core) must not stall the partition:
-   * it goes to the DLQ with BLACKWELL_ERR_APPLY_FAILED and the pass carries on. The core builds new state objects,
-   * so a throw leaves the pass as it was.
-   */
-  private applySafely(
-    pass: TaskPass,
-    message: InRecord,
-    client: string,
-    input: InputRecord,
-    dlq: OutRecord[],
-    ctx: Parameters<TaskPass["apply"]>[2],
-  ): boolean {
     try {
-      pass.apply(client, input, ctx);
-      return true;
+      pass.applyRecord(
+        input,
+        { role, partition: message.partition, offset: message.offset, timestamp: message.timestamp },
+        late,
+      );
     } catch (err) {
+      // A record that decodes but cannot be applied (a contract gap or a bug in the core) must not stall the
+      // partition: it goes to the DLQ and the pass carries on. The core builds new state objects, so a throw leaves
+      // the pass as it was.
       const failure = new BlackwellError(
         "BLACKWELL_ERR_APPLY_FAILED",
         `applying the record failed: ${errorMessage(err)}`,
@@ -321,10 +268,9 @@ export class ReconcilerTask {
       );
       dlq.push(dlqRecord(this.o.names.dlq, message, failure));
       this.o.log.error(
-        { topic: message.topic, offset: message.offset, client, err: errorMessage(err) },
+        { topic: message.topic, offset: message.offset, client: clientOf(input), err: errorMessage(err) },
         "record could not be applied; sent to the DLQ",
       );
-      return false;
     }
   }
 

@@ -9,8 +9,10 @@
  */
 import { decide, type DecideContext } from "../core/lifecycle/decide.js";
 import { evolve } from "../core/fold/evolve.js";
+import { scopeOf } from "../core/fold/scopes.js";
+import { derivedId } from "../core/ids.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
-import type { InputRecord } from "../core/model/inputs.js";
+import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
 
 export interface ClientLookup {
@@ -19,6 +21,15 @@ export interface ClientLookup {
   dueBetween(after: number, upTo: number): Array<{ client_id: string; deadline: number }>;
   /** The smallest stored deadline after `after`; null when there is none. */
   nextDeadlineAfter(after: number): number | null;
+}
+
+/** Where a record was read: input role, partition, offset. */
+export interface RecordPosition {
+  role: string;
+  partition: number;
+  offset: string;
+  /** Its record timestamp (epoch ms). */
+  timestamp: number;
 }
 
 /** Re-evaluations one advance may run before it stops (a guard against a deadline that never moves on). */
@@ -76,6 +87,58 @@ export class TaskPass {
       this.apply(client_id, null, { now: at, reconciliation_id: `recon-due-${client_id}-${deadline}`, trigger });
     }
     if (to > this.time) this.time = to;
+  }
+
+  /** A record taken from the merge: a late one leaves stream time where it is, any other moves it to its time. */
+  take(timestamp: number, late: boolean): void {
+    if (late) this.late++;
+    else this.advance(timestamp, "stream-time");
+  }
+
+  /**
+   * Folds one decoded input record at stream time. A late record is also audited for its client (`late_record`).
+   * Throws (a record the core cannot apply), leaving the pass as it was.
+   */
+  applyRecord(input: InputRecord, at: RecordPosition, late: boolean): void {
+    const client = clientOf(input);
+    const trigger = `${at.role}/${at.partition}@${at.offset}`;
+    // Deterministic and unique per input record; plain text because every record gets one.
+    const reconciliation_id = `recon-${at.role}-${at.partition}-${at.offset}`;
+    this.apply(client, input, {
+      now: this.time,
+      reconciliation_id,
+      trigger,
+      ...(input.kind === "ProviderEventObserved" || input.kind === "ResourceEventObserved"
+        ? { scope: scopeOf(input.stack_id, input.environment) }
+        : {}),
+      ...(input.kind === "CommandIssued" ? { command: input } : {}),
+      ...(input.kind === "DesiredStateApplied"
+        ? {
+            applied: {
+              stack_id: input.desired.stack_id,
+              state_version: input.desired.state_version,
+              applied_by: input.desired.applied_by,
+            },
+          }
+        : {}),
+    });
+    this.records++;
+    this.newestEventAt = Math.max(this.newestEventAt ?? input.at, input.at);
+    if (!late) return;
+    this.outputs.audits.push({
+      audit_id: derivedId("aud", reconciliation_id, "late_record"),
+      at: this.time,
+      action: "late_record",
+      client_id: client,
+      stack_id: "stack_id" in input ? (input.stack_id ?? null) : null,
+      drift_id: null,
+      triggered_by: trigger,
+      success: true,
+      changes_made: { record_time: at.timestamp, stream_time: this.time },
+      approval_required: false,
+      approver: null,
+      reason: `record time ${new Date(at.timestamp).toISOString()} is ${this.time - at.timestamp} ms before stream time: processed where it arrived`,
+    });
   }
 
   /** Folds one input (or, with null, re-evaluates the client) at `ctx.now`. Throws, leaving the pass as it was. */
