@@ -25,6 +25,7 @@ export async function startReconciler(cfg: ReconcilerConfig) {
     applicationId: cfg.applicationId,
     stateDir: cfg.stateDir,
     wallClockTicks: cfg.wallClockTicks,
+    maxTaskIdleMs: cfg.maxTaskIdleMs,
     ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
     log,
     onCommitted: (pass) => recordPass(processMetrics(), pass),

@@ -18,6 +18,7 @@ export interface Metrics {
   activeReconciliations: Gauge;
   stateConsistency: Gauge;
   eventLag: Histogram;
+  lateRecords: Counter;
   dlqRecords: Counter<"source">;
   webhookRequests: Counter<"provider" | "outcome">;
   replicaLag: Gauge;
@@ -95,6 +96,11 @@ export function createMetrics(): Metrics {
       help: "From an input event's timestamp to its reconciliation being committed",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     }),
+    lateRecords: new Counter({
+      ...r,
+      name: "late_records_total",
+      help: "Input records older than their task's stream time when taken (processed where they arrived; see late_record in the audit)",
+    }),
     dlqRecords: new Counter({
       ...r,
       name: "dlq_records_total",
@@ -134,6 +140,7 @@ export function recordPass(
   pass: {
     records: number;
     dlq: number;
+    late?: number;
     durationMs: number;
     newestEventAt: number | null;
     outputs: {
@@ -147,6 +154,7 @@ export function recordPass(
   m.reconciliationSuccess.inc({ trigger });
   if (pass.newestEventAt !== null) m.eventLag.observe(Math.max(0, (Date.now() - pass.newestEventAt) / 1000));
   if (pass.dlq > 0) m.dlqRecords.inc({ source: "reconciler" }, pass.dlq);
+  if (pass.late) m.lateRecords.inc(pass.late);
   for (const t of pass.outputs.transitions) {
     if (t.transition === "opened") m.driftDetected.inc({ drift_type: t.drift_type, severity: t.severity });
     if (t.transition === "resolved") m.driftResolved.inc({ drift_type: t.drift_type });

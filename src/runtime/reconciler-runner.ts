@@ -17,7 +17,7 @@ import type { Logger } from "../observability/logger.js";
 import type { JournalEntry } from "./merge/journal.js";
 import { JournalOrder } from "./merge/journal-order.js";
 import type { MergeOrder } from "./merge/merge-order.js";
-import { PartitionGroup } from "./merge/partition-group.js";
+import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-group.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
 
 /** Ties between records of equal timestamp go to the input listed first: the declaration before what it judges. */
@@ -28,9 +28,6 @@ export const MERGE_ORDER: readonly TopicRole[] = [
   "resource-events",
   "heal-results",
 ];
-
-/** Default of `BLACKWELL_MAX_TASK_IDLE`: how long an empty input with unfetched data holds the others back. */
-export const DEFAULT_MAX_TASK_IDLE_MS = 500;
 
 export interface ReconcilerOptions {
   /** Input topics to consume (default: all of the reconciler's inputs). */

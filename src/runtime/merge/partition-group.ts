@@ -14,6 +14,9 @@ import type { Buffered, InputView, MergeOrder, MergeStep } from "./merge-order.j
 
 export type { Buffered, MergeStep } from "./merge-order.js";
 
+/** Default of `BLACKWELL_MAX_TASK_IDLE`: how long an empty input with unfetched data holds the others back. */
+export const DEFAULT_MAX_TASK_IDLE_MS = 500;
+
 /** The merge order: timestamp, then the fixed input rank, then offset. */
 export function mergesBefore(
   a: { input: string; offset: bigint; timestamp: number },

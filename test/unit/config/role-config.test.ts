@@ -59,7 +59,7 @@ describe("a role's configuration", () => {
       partitions: 6,
       replicationFactor: 1,
     });
-    expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true });
+    expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true, maxTaskIdleMs: 500 });
     expect(cfg.stateDir).toMatch(/\.blackwell\/state$/);
     expect(cfg.sessionTimeoutMs).toBeUndefined();
     expect(notifierConfigFromEnv(KAFKA).groupId).toBe("blackwell-notifier");
@@ -76,13 +76,19 @@ describe("a role's configuration", () => {
       BLACKWELL_WALL_CLOCK_TICKS: "0",
       BLACKWELL_SESSION_TIMEOUT_MS: "6000",
       BLACKWELL_PARTITIONS: "12",
+      BLACKWELL_MAX_TASK_IDLE: "2s",
     });
     expect(cfg).toMatchObject({
       applicationId: "rec-eu",
       stateDir: "/var/lib/blackwell",
       wallClockTicks: false,
       sessionTimeoutMs: 6000,
+      maxTaskIdleMs: 2000,
     });
+    expect(reconcilerConfigFromEnv({ ...KAFKA, BLACKWELL_MAX_TASK_IDLE: "0" }).maxTaskIdleMs).toBe(0);
+    expect(refusal(() => reconcilerConfigFromEnv({ ...KAFKA, BLACKWELL_MAX_TASK_IDLE: "soon" })).message).toContain(
+      "BLACKWELL_MAX_TASK_IDLE",
+    );
     expect(cfg.kafka.partitions).toBe(12);
   });
 
