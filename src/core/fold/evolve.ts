@@ -136,12 +136,13 @@ function withScope(
 }
 
 function observeProvider(state: ClientState, scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
-  const next: ObservationScope = { ...scope, seen: { ...scope.seen }, disconnected: { ...scope.disconnected } };
+  // Computed keys, never `map[name] = v`: assigning "__proto__" would set the prototype and drop the provider.
+  const next: ObservationScope = { ...scope };
   const name = e.provider_name;
   if (e.event_type === "provider.disconnected") {
-    next.disconnected[name] = Math.max(own(scope.disconnected, name) ?? e.at, e.at);
+    next.disconnected = { ...scope.disconnected, [name]: Math.max(own(scope.disconnected, name) ?? e.at, e.at) };
   } else {
-    next.seen[name] = Math.max(own(scope.seen, name) ?? e.at, e.at);
+    next.seen = { ...scope.seen, [name]: Math.max(own(scope.seen, name) ?? e.at, e.at) };
     const role = roleOfProvider(name, e.provider_role);
     const active = role ? scope.active[role] : undefined;
     // Only an explicit connect switches an already-active role, and only if newer:
@@ -216,7 +217,7 @@ function observeContent(scope: ObservationScope, type: string, at: number, track
 
 function observeBuild(scope: ObservationScope, e: ProviderEventObserved): ObservationScope {
   const buildId = typeof e.payload.build_id === "string" ? e.payload.build_id : null;
-  const started = { ...scope.builds.started };
+  const started: Record<string, number> = Object.assign(dict<number>(), scope.builds.started);
   if (e.event_type === "build.started") {
     if (buildId) started[buildId] = e.at;
     const ids = Object.keys(started);

@@ -31,6 +31,15 @@ describe("provider drift", () => {
     expect(summary(out.transitions)).toEqual([["opened", "provider", "cms", "missing"]]);
   });
 
+  it("tracks a provider whose name is __proto__ like any other (it was dropped from the maps it was assigned into)", () => {
+    const providers = { cms: "__proto__", ecommerce: null, ssg: null };
+    const out = given(
+      applied(t(0), { providers }),
+      providerEvent(t(1), "__proto__", "provider.connected", { provider_role: "cms" }),
+    ).when(providerEvent(t(5), "__proto__", "provider.disconnected", { provider_role: "cms" }));
+    expect(summary(out.transitions)).toEqual([["opened", "provider", "cms", "missing"]]);
+  });
+
   it("treats a disconnect as missing at once", () => {
     const out = given(applied(t(0)), providerEvent(t(1), "sanity", "provider.connected")).when(
       providerEvent(t(5), "sanity", "provider.disconnected"),
