@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionForClient } from "../../src/adapters/kafka/partitioner.js";
 import type { PassSummary } from "../../src/runtime/reconciler-task.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { commandValue, providerEventValue, resourceEventValue } from "../support/events.js";
+import { desiredStack } from "../support/core-spec.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 
 const CLIENT = "globex";
@@ -147,6 +149,25 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
         expect: "BLACKWELL_ERR_UNDECODABLE",
       },
       {
+        // Decodes as Avro, but its content is one blackwell.yaml would refuse: judged by the same validation, it goes
+        // to the DLQ instead of stalling the partition on every retry (issue 14 item 5).
+        topic: names["desired-state"],
+        key: `${CLIENT}/web`,
+        value: serde.encode(
+          names["desired-state"],
+          "DesiredState",
+          desiredToAvro(
+            desiredStack({
+              client_id: CLIENT,
+              stack_id: "web",
+              integrations: [{ name: "hook", config: { url: "https://x" }, ignore_paths: ["foo"] }],
+            }),
+          ),
+        ),
+        partition: p,
+        expect: "BLACKWELL_ERR_INVALID_RECORD",
+      },
+      {
         topic: names["heal-results"],
         key: CLIENT,
         value: Buffer.alloc(0),
@@ -188,6 +209,7 @@ describe("bad input on every input topic goes to the DLQ with its reason; nothin
     // The original bytes are kept for re-drive.
     const garbage = dlq.items.find((i) => i.headers["blackwell.error.message"]!.includes("magic byte is 100"))!;
     expect(Buffer.from(garbage.value!).toString()).toBe("definitely not avro");
+    expect(dlq.items.map((i) => i.headers["blackwell.error.message"]).join("\n")).toContain('JSON pointer "foo"');
     const misrouted = dlq.items.find((i) => i.headers["blackwell.error.message"]!.includes("is on partition"));
     expect(misrouted?.headers["blackwell.error.message"]).toContain(`is on partition ${wrongPartition}, expected ${p}`);
   });
