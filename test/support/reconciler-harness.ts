@@ -17,7 +17,17 @@ export interface Harness {
   config: KafkaConfig;
   stateDir: string;
   startReconciler: (overrides?: Partial<ReconcilerOptions>) => Promise<ReconcilerRunner>;
-  produce: (topic: keyof AppContext["names"], schema: SchemaName, key: string, values: unknown[]) => Promise<void>;
+  /**
+   * Sends `values` under `key`, in order. The record timestamp is the producer's clock unless `options.timestamp`
+   * gives one (an external producer's record time, taken as given by the broker: CreateTime).
+   */
+  produce: (
+    topic: keyof AppContext["names"],
+    schema: SchemaName,
+    key: string,
+    values: unknown[],
+    options?: { timestamp?: number },
+  ) => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -49,9 +59,12 @@ export async function createHarness(partitions = 3): Promise<Harness> {
       runners.push(runner);
       return runner;
     },
-    produce: async (topic, schema, key, values) => {
+    produce: async (topic, schema, key, values, options = {}) => {
       const name = ctx.names[topic];
-      await producer.send(values.map((v) => ({ topic: name, key, value: ctx.serde.encode(name, schema, v) })));
+      const timestamp = options.timestamp !== undefined ? { timestamp: options.timestamp } : {};
+      await producer.send(
+        values.map((v) => ({ topic: name, key, value: ctx.serde.encode(name, schema, v), ...timestamp })),
+      );
     },
     close: async () => {
       for (const r of runners) await r.stop();
