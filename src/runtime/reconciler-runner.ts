@@ -166,7 +166,9 @@ export class ReconcilerRunner {
 
   private async reassign(partitions: Set<number>): Promise<void> {
     const { log } = this.o;
-    const revoked = [...this.tasks.keys()].filter((p) => !partitions.has(p));
+    // A fenced task lost its transactional id to another instance: if the partition is ours again, it is reopened
+    // (restored, with a new producer) like a gained one.
+    const revoked = [...this.tasks.keys()].filter((p) => !partitions.has(p) || this.running.get(p)?.fenced === true);
     for (const p of revoked) {
       const slot = this.tasks.get(p)!;
       this.tasks.delete(p);

@@ -97,6 +97,9 @@ export class ReconcilerTask {
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  private retryAt = 0;
+  /** Another instance opened this task's transactional id: it owns the task now; this one only waits to be closed. */
+  private fencedBy: string | null = null;
   private readonly view: InputView;
 
   constructor(options: TaskOptions) {
@@ -155,7 +158,9 @@ export class ReconcilerTask {
   /** Processes what the order allows, in passes, until it waits for an input or has nothing left. */
   drain(): Promise<void> {
     return this.exclusive(async () => {
-      while (!this.closed) {
+      // A failed pass is retried after its backoff, not on every fetch that comes in meanwhile.
+      if (Date.now() < this.retryAt) return this.wake(this.retryAt);
+      while (!this.closed && this.fencedBy === null) {
         const step = await this.pass();
         if (step === "more") continue;
         if (typeof step === "number") this.wake(step);
@@ -170,7 +175,8 @@ export class ReconcilerTask {
    */
   tick(wallNow: number, idleMs: number): Promise<number> {
     return this.exclusive(async () => {
-      if (this.closed || wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
+      if (this.closed || this.fencedBy !== null) return 0;
+      if (wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
       if (this.order.size() > 0 || this.o.inputs.some((r) => this.view.hasMore(r))) return 0;
       const undo = this.order.checkpoint();
       const pass = new TaskPass(this.o.store, this.streamTime);
@@ -183,6 +189,7 @@ export class ReconcilerTask {
       } catch (err) {
         undo();
         this.o.onAborted?.(err);
+        if (this.fencedOut(err)) return 0;
         throw err;
       }
     });
@@ -215,10 +222,9 @@ export class ReconcilerTask {
         }
         taken++;
         if (taken === limit) result = "more";
-        const { record, late } = step;
+        const { record } = step;
         journal.take(record.input, record.offset);
-        pass.take(record.timestamp, late);
-        await this.processRecord(pass, record.input as TopicRole, record.payload, late, dlq);
+        await this.processRecord(pass, record.input as TopicRole, record.payload, dlq);
       }
       if (taken === 0 && tick === null) {
         this.inPass = false;
@@ -226,29 +232,27 @@ export class ReconcilerTask {
       }
       await this.commit(pass, journal, dlq, tick, startedAt);
       this.failures = 0;
+      this.retryAt = 0;
       return result;
     } catch (err) {
       undo();
       this.o.onAborted?.(err);
+      if (this.fencedOut(err)) return "done";
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.failures - 1, 10));
       this.o.log.error({ err: errorMessage(err), retryInMs: delay }, "pass aborted; retrying from the same input");
-      return Date.now() + delay;
+      this.retryAt = Date.now() + delay;
+      return this.retryAt;
     } finally {
       this.inPass = false;
       this.resumeDrained();
     }
   }
 
-  private async processRecord(
-    pass: TaskPass,
-    role: TopicRole,
-    message: InRecord,
-    late: boolean,
-    dlq: OutRecord[],
-  ): Promise<void> {
+  private async processRecord(pass: TaskPass, role: TopicRole, message: InRecord, dlq: OutRecord[]): Promise<void> {
     const input = await this.decode(role, message, dlq);
     if (!input) return;
+    const late = pass.take(message.timestamp);
     try {
       pass.applyRecord(
         input,
@@ -417,6 +421,19 @@ export class ReconcilerTask {
       durationMs: Date.now() - startedAt,
       newestEventAt: pass.newestEventAt,
     });
+  }
+
+  /** Notes a fencing error: the task stops until the runner closes or reopens it. */
+  private fencedOut(err: unknown): boolean {
+    if (!(err instanceof BlackwellError) || err.code !== "BLACKWELL_ERR_FENCED") return false;
+    this.fencedBy = err.message;
+    this.o.log.warn({ err: err.message }, "task fenced: another instance owns it now; stopping until reassigned");
+    return true;
+  }
+
+  /** True once another instance took the task over (its transactional id): the runner must close it, or reopen it. */
+  get fenced(): boolean {
+    return this.fencedBy !== null;
   }
 
   /** The consumer rejoined and fetches every partition again: pauses taken before are gone. */

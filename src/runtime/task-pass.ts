@@ -89,10 +89,16 @@ export class TaskPass {
     if (to > this.time) this.time = to;
   }
 
-  /** A record taken from the merge: a late one leaves stream time where it is, any other moves it to its time. */
-  take(timestamp: number, late: boolean): void {
+  /**
+   * A decoded record taken from the merge, before it is applied: one older than stream time is late (counted; time
+   * stays), any other moves stream time to its timestamp. Returns whether it is late. Records that go to the DLQ are
+   * not taken: an undecodable record must not move the time every client of the task is judged at.
+   */
+  take(timestamp: number): boolean {
+    const late = timestamp < this.time;
     if (late) this.late++;
     else this.advance(timestamp, "stream-time");
+    return late;
   }
 
   /**

@@ -31,24 +31,36 @@ describe("poison and bad input at volume", () => {
   it("never stalls a partition: every bad record is in the DLQ with its reason, and processed + DLQ = produced", async () => {
     const { names, serde } = h.ctx;
     const base = Date.now() - 3_600_000;
+    // Record times are the times the records claim (as an external producer stamping observation times would):
+    // stream time is the record time, and a report claiming to be an hour older than it would be stale.
     for (const c of CLIENTS) {
-      await h.produce("desired-state", "DesiredState", `${c}/web`, [
-        desiredToAvro(
-          desiredStack({
-            client_id: c,
-            stack_id: "web",
-            applied_at: new Date(base).toISOString(),
-            providers: { cms: null, ecommerce: null, ssg: null },
-            resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:p", ignore_paths: [] }],
-          }),
-        ),
-      ]);
+      await h.produce(
+        "desired-state",
+        "DesiredState",
+        `${c}/web`,
+        [
+          desiredToAvro(
+            desiredStack({
+              client_id: c,
+              stack_id: "web",
+              applied_at: new Date(base).toISOString(),
+              providers: { cms: null, ecommerce: null, ssg: null },
+              resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:p", ignore_paths: [] }],
+            }),
+          ),
+        ],
+        { timestamp: base },
+      );
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    // The desired states are processed before the volume starts (counted apart from it).
+    const settled = Date.now() + 60_000;
+    while (summaries.reduce((n, s) => n + s.records + s.dlq, 0) < CLIENTS.length && Date.now() < settled)
+      await new Promise((r) => setTimeout(r, 100));
     const before = summaries.reduce((n, s) => n + s.records + s.dlq, 0);
+    expect(before).toBe(CLIENTS.length);
     const producer = await h.ctx.kafka.producer();
     const topic = names["resource-events"];
-    type Msg = { key: string | null; value: Buffer; partition: number; bad?: string };
+    type Msg = { key: string | null; value: Buffer; partition: number; timestamp?: number; bad?: string };
     const messages: Msg[] = [];
     let seq = 0;
     for (let i = 0; i < GOOD_PER_CLIENT; i++) {
@@ -57,6 +69,7 @@ describe("poison and bad input at volume", () => {
         messages.push({
           key: c,
           partition: p,
+          timestamp: base + 1000 * (i + 1),
           value: serde.encode(
             topic,
             "ResourceEvent",
@@ -111,7 +124,9 @@ describe("poison and bad input at volume", () => {
       if (partitionForClient(m.key!, 6) === m.partition) m.partition = (m.partition + 1) % 6;
     for (let i = 0; i < messages.length; i += 200)
       await producer.send(
-        messages.slice(i, i + 200).map(({ key, value, partition }) => ({ topic, key, value, partition })),
+        messages
+          .slice(i, i + 200)
+          .map(({ key, value, partition, timestamp }) => ({ topic, key, value, partition, timestamp })),
       );
     await producer.disconnect();
     const badCount = messages.filter((m) => m.bad).length;

@@ -111,7 +111,35 @@ describe("scale-out: one, two, then three reconciler instances sharing partition
     await killing;
     await flips(25, FLIPS);
     const expected = CLIENTS.length * FLIPS;
-    await drift.waitFor((i) => i.length >= expected, 120_000, `${expected} transitions`);
+    // On a timeout: the survivors' warnings and hand-overs, transitions per drift, and how far the group got.
+    await drift
+      .waitFor((i) => i.length >= expected, 120_000, `${expected} transitions`)
+      .catch(async (err: unknown) => {
+        for (const c of [second, third])
+          console.log(
+            c
+              .output()
+              .split("\n")
+              .filter((l) => /"level":(40|50|60)|tasks ready|revocations/.test(l))
+              .join("\n"),
+          );
+        const per = new Map<string, number>();
+        for (const v of drift.values()) per.set(v.drift_id, (per.get(v.drift_id) ?? 0) + 1);
+        console.log(JSON.stringify([...per.values()].sort()));
+        await h.ctx.admin
+          .committedOffsets(`${h.config.topicPrefix}reconciler`, h.ctx.names["resource-events"])
+          .then(async (c: Map<number, bigint>) => {
+            const ends = await h.ctx.admin.endOffsets(h.ctx.names["resource-events"]);
+            console.log(
+              "committed",
+              JSON.stringify([...c].map(([p, o]) => [p, String(o)])),
+              "ends",
+              JSON.stringify(ends.map((e) => [e.partition, String(e.high)])),
+            );
+          });
+
+        throw err;
+      });
     await new Promise((r) => setTimeout(r, 2000));
 
     const ids = drift.values().map((v) => v.event_id);

@@ -4,7 +4,7 @@
  */
 import kafkajs from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { kafkaError } from "../../src/adapters/kafka/kafka-errors.js";
+import { isFenced, kafkaError } from "../../src/adapters/kafka/kafka-errors.js";
 import { BlackwellError, ERRORS } from "../../src/errors.js";
 
 const {
@@ -73,5 +73,14 @@ describe("kafkaError", () => {
   it("passes a BlackwellError through unchanged", () => {
     const own = new BlackwellError("BLACKWELL_ERR_ENCODE", 'Command value is invalid at command="x"');
     expect(kafkaError(own, "writing")).toBe(own);
+  });
+
+  it("tells a fenced transactional producer (the task moved to another instance) from a failure worth retrying", () => {
+    expect(isFenced(protocol("PRODUCER_FENCED", false))).toBe(true);
+    expect(isFenced(protocol("INVALID_PRODUCER_EPOCH", false))).toBe(true);
+    expect(isFenced(bailed(protocol("INVALID_PRODUCER_EPOCH", false)))).toBe(true);
+    expect(isFenced(protocol("NOT_COORDINATOR", true))).toBe(false);
+    expect(isFenced(down)).toBe(false);
+    expect(isFenced(new Error("PRODUCER_FENCED"))).toBe(false);
   });
 });

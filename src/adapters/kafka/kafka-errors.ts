@@ -39,6 +39,19 @@ function isOutage(err: KafkaJSError, depth = 0): boolean {
   return err.retriable;
 }
 
+/** Protocol errors that mean another producer opened the same transactional id. */
+const FENCING = new Set(["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"]);
+
+/** True when `err` (or an error it wraps) says this transactional producer was fenced by a newer one. */
+export function isFenced(err: unknown, depth = 0): boolean {
+  if (err instanceof BlackwellError) return err.code === "BLACKWELL_ERR_FENCED";
+  if (!(err instanceof KafkaJSError)) return false;
+  const type = protocolType(err);
+  if (type !== null && FENCING.has(type)) return true;
+  const cause: unknown = (err as { cause?: unknown }).cause;
+  return depth < MAX_CAUSES && cause !== err && cause !== undefined && isFenced(cause, depth + 1);
+}
+
 /** The protocol error name (e.g. TOPIC_AUTHORIZATION_FAILED) where KafkaJS gives one, for the message. */
 function protocolType(err: KafkaJSError): string | null {
   return err instanceof KafkaJSProtocolError && typeof err.type === "string" ? err.type : null;

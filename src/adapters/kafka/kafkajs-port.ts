@@ -14,6 +14,7 @@ import kafkajs, {
 } from "kafkajs";
 import type { KafkaConfig } from "../../config/config.js";
 import { BlackwellError, errorMessage } from "../../errors.js";
+import { isFenced } from "./kafka-errors.js";
 import { retry, retryPolicy } from "../../runtime/retry.js";
 import { chunkBySize, MAX_REQUEST_BYTES } from "./chunk.js";
 import { coPartitionedAssigner } from "./co-partitioned-assigner.js";
@@ -144,6 +145,12 @@ class KafkaJsPort implements KafkaPort {
       retry: { initialRetryTime: 20, retries: 10 },
     });
     await producer.connect();
+    // KafkaJS registers the transactional id (InitProducerId) only when the first transaction begins. Do it now:
+    // that is what fences an earlier producer with this id and aborts its open transaction, which otherwise blocks
+    // read_committed readers of its partitions (the task's changelog restore) until the transaction times out.
+    // An empty transaction ends on the client, without a request.
+    const init = await producer.transaction();
+    await init.abort();
     return producer;
   }
 
@@ -165,6 +172,7 @@ const REPLACE_POLICY = retryPolicy({ attempts: 10, initialMs: 250, maxMs: 5_000 
 
 class KafkaJsTransactional implements TransactionalProducer {
   private producer: Producer | null = null;
+  private fenced = false;
 
   constructor(
     readonly transactionalId: string,
@@ -179,6 +187,8 @@ class KafkaJsTransactional implements TransactionalProducer {
   }
 
   async commit(records: OutRecord[], input?: { groupId: string; offsets: InputOffset[] }): Promise<CommitResult> {
+    if (this.fenced)
+      throw new BlackwellError("BLACKWELL_ERR_FENCED", `${this.transactionalId} was fenced; open a new producer`);
     if (!this.producer) await this.open();
     const tx = await this.producer!.transaction();
     const ends = new Map<string, bigint>();
@@ -198,6 +208,19 @@ class KafkaJsTransactional implements TransactionalProducer {
       await tx.commit();
       return { ends };
     } catch (err) {
+      // Fenced: another instance opened this transactional id and owns the task now. Replacing the producer would
+      // fence it back (and the two would take turns); the transaction is void, the caller must stop.
+      if (isFenced(err)) {
+        await tx.abort().catch(() => {});
+        await this.producer?.disconnect().catch(() => {});
+        this.producer = null;
+        this.fenced = true;
+        throw new BlackwellError(
+          "BLACKWELL_ERR_FENCED",
+          `${this.transactionalId} was fenced by a newer producer with the same transactional id`,
+          { cause: err },
+        );
+      }
       // A commit can fail on the client after the coordinator committed (e.g. the coordinator's broker died in
       // between). The input offsets are part of the transaction: if they are committed, so is everything else,
       // and redoing the pass would duplicate it.

@@ -76,7 +76,9 @@ export interface CommitResult {
  * whose outcome is unknown is resolved by asking the group's committed
  * offset; a producer whose transaction can be neither committed nor aborted
  * is replaced (the new one fences it). A failed commit throws and leaves
- * nothing visible to read_committed readers.
+ * nothing visible to read_committed readers. Once another producer opened
+ * the same transactional id (the task moved), this one is fenced: that commit
+ * and every later one throw BLACKWELL_ERR_FENCED, and the caller must stop.
  */
 export interface TransactionalProducer {
   readonly transactionalId: string;

@@ -176,9 +176,9 @@ function runTask(
         }
         taken++;
         journal.take(step.record.input, step.record.offset);
-        pass.take(step.record.timestamp, step.late);
         const { payload, input, offset, timestamp } = step.record;
-        pass.applyRecord(payload.value, { role: input, partition: 0, offset: String(offset), timestamp }, step.late);
+        const late = pass.take(timestamp);
+        pass.applyRecord(payload.value, { role: input, partition: 0, offset: String(offset), timestamp }, late);
       }
       if (taken > 0 || tick !== null) {
         store.commit(pass);
