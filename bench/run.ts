@@ -90,7 +90,7 @@ async function context(prefix: string): Promise<AppContext> {
 
 async function produceAll(
   ctx: AppContext,
-  messages: Iterable<{ topic: string; key: string; value: Buffer }>,
+  messages: Iterable<{ topic: string; key: string; value: Buffer; timestamp?: number }>,
 ): Promise<number> {
   const producer = await ctx.kafka.producer();
   let n = 0;
@@ -116,6 +116,9 @@ function* workloadMessages(ctx: AppContext, options: WorkloadOptions, expected: 
       topic,
       key: e.key,
       value: ctx.serde.encode(topic, e.topic === "provider-events" ? "ProviderEvent" : "ResourceEvent", e.value),
+      // Stamped with the time the event claims, as a producer replaying observed history would: stream time is the
+      // record time.
+      timestamp: Date.parse(String(e.value.timestamp)),
     };
   }
 }
@@ -127,6 +130,7 @@ async function desiredMessages(ctx: AppContext, appliedAt: number, clients: numb
     topic,
     key: `${s.client_id}/${s.stack_id}`,
     value: ctx.serde.encode(topic, "DesiredState", desiredToAvro(desiredFor(s, appliedAt))),
+    timestamp: appliedAt,
   }));
 }
 
