@@ -19,6 +19,10 @@ import { JournalOrder } from "./merge/journal-order.js";
 import type { MergeOrder } from "./merge/merge-order.js";
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-group.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
+import { retry, retryPolicy } from "./retry.js";
+
+/** Opening tasks is retried for about a minute. */
+const OPEN_POLICY = retryPolicy({ attempts: 8, initialMs: 500, maxMs: 15_000 });
 
 /** Ties between records of equal timestamp go to the input listed first: the declaration before what it judges. */
 export const MERGE_ORDER: readonly TopicRole[] = [
@@ -82,6 +86,10 @@ export class ReconcilerRunner {
   private timer: NodeJS.Timeout | null = null;
   private assignment: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The partitions of the latest assignment. */
+  private assigned = new Set<number>();
+  /** Last offset each input partition was fetched to in this generation (`topic:partition`). */
+  private readonly fetched = new Map<string, string>();
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
 
@@ -113,8 +121,10 @@ export class ReconcilerRunner {
       onAssigned: (assignment) => {
         const partitions = new Set<number>();
         for (const [topic, ps] of assignment) if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
-        // A consumer that rejoins forgets its pauses.
-        for (const task of this.running.values()) task.forgetPauses();
+        this.assigned = partitions;
+        for (const task of this.running.values()) task.liftPauses();
+        // A new generation fetches from the committed offsets again.
+        this.fetched.clear();
         this.assignment = this.assignment
           .then(() => this.reassign(partitions))
           .catch((err: unknown) => {
@@ -123,7 +133,11 @@ export class ReconcilerRunner {
       },
       onPosition: (topic, partition, lastOffset) => {
         const role = this.topicRoles.get(topic);
-        if (role) this.running.get(partition)?.notePosition(role, lastOffset);
+        if (!role) return;
+        // Kept for tasks still opening: a fetch of only a transaction marker (heal-results are written in
+        // transactions) moves the position without a batch, and the task must know it has nothing more to wait for.
+        this.fetched.set(`${topic}:${partition}`, lastOffset);
+        this.running.get(partition)?.notePosition(role, lastOffset);
       },
       onFatal: (error) => {
         log.error({ err: errorMessage(error) }, "consumer stopped for good");
@@ -134,7 +148,7 @@ export class ReconcilerRunner {
         task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
         // Buffered: the fetch position moves on; group offsets are committed with each transaction.
         control.resolveOffset(batch.lastOffset);
-        await task.drain();
+        await task.drain(control.heartbeat);
         await control.heartbeat();
       },
     });
@@ -166,9 +180,9 @@ export class ReconcilerRunner {
 
   private async reassign(partitions: Set<number>): Promise<void> {
     const { log } = this.o;
-    // A fenced task lost its transactional id to another instance: if the partition is ours again, it is reopened
-    // (restored, with a new producer) like a gained one.
-    const revoked = [...this.tasks.keys()].filter((p) => !partitions.has(p) || this.running.get(p)?.fenced === true);
+    // A stopped task (fenced by another instance, or its store failed) is reopened like a gained one (restored,
+    // with a new producer) if the partition is still ours.
+    const revoked = [...this.tasks.keys()].filter((p) => !partitions.has(p) || this.running.get(p)?.stopped === true);
     for (const p of revoked) {
       const slot = this.tasks.get(p)!;
       this.tasks.delete(p);
@@ -185,7 +199,16 @@ export class ReconcilerRunner {
     }
     this.restoredAt = null;
     const started = Date.now();
-    const opening = this.openTasks(gained);
+    // Opening asks the cluster (producer init, changelog, offsets): a transient failure is retried; one that
+    // persists stops the consumer for good (the process exits and its supervisor restarts it).
+    const opening = retry(() => this.openTasks(gained), OPEN_POLICY, {
+      onRetry: ({ error, attempt }) =>
+        log.warn({ err: errorMessage(error), attempt, tasks: gained }, "opening tasks failed; retrying"),
+    });
+    opening.catch((err: unknown) => {
+      for (const p of gained) this.tasks.delete(p);
+      if (!this.stopped) this.o.onFatal?.(err instanceof Error ? err : new Error(String(err)));
+    });
     for (const p of gained) this.tasks.set(p, { ready: opening.then((tasks) => tasks.get(p)!) });
     await opening;
     this.restoredAt = Date.now();
@@ -225,11 +248,33 @@ export class ReconcilerRunner {
         log: log.child({ task: p }),
         ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
+        onStopped: (partition, reason) => this.reopenLater(partition, reason),
       });
+      for (const role of this.inputs) {
+        const last = this.fetched.get(`${names[role]}:${p}`);
+        if (last !== undefined) task.notePosition(role, last);
+      }
       tasks.set(p, task);
       this.running.set(p, task);
     }
     return tasks;
+  }
+
+  /**
+   * Reopens a stopped task if its partition is still ours. A fenced one waits two session timeouts first: if
+   * another member owns the partition, the rebalance that gave it away revokes it here meanwhile (reopening at
+   * once would fence that member back).
+   */
+  private reopenLater(partition: number, reason: "fenced" | "store"): void {
+    const delay = reason === "fenced" ? 2 * (this.o.sessionTimeoutMs ?? 30_000) : 1000;
+    const timer = setTimeout(() => {
+      if (this.stopped || !this.assigned.has(partition) || this.running.get(partition)?.stopped !== true) return;
+      this.o.log.warn({ partition, reason }, "reopening a stopped task that is still ours");
+      this.assignment = this.assignment
+        .then(() => this.reassign(new Set(this.assigned)))
+        .catch((err: unknown) => this.o.log.error({ err: errorMessage(err) }, "reopening a task failed"));
+    }, delay);
+    timer.unref();
   }
 
   /** Where each gained task starts in each input (the group's committed offset) and how far the input goes. */

@@ -48,12 +48,18 @@ export interface TaskOptions {
   log: Logger;
   /** Records per transaction at most. Default 10 000. */
   maxPassRecords?: number;
-  /** Buffered records per input above which its partition is paused until half of them are processed. */
+  /** Buffered records per input above which its partition is paused until half of them are processed. Default 10 000. */
   maxBuffered?: number;
   /** Called with what each committed pass emitted (metrics, tests). */
   onCommitted?: (summary: PassSummary) => void;
   /** Called when a pass is aborted (it is retried from the same input). */
   onAborted?: (err: unknown) => void;
+  /**
+   * The task stopped and must be reopened (restored from the changelog with a new producer) if the partition is
+   * still this member's: `fenced`, another instance opened its transactional id; `store`, its store could not
+   * take a committed transaction.
+   */
+  onStopped?: (partition: number, reason: "fenced" | "store") => void;
 }
 
 export interface PassSummary {
@@ -75,6 +81,12 @@ export interface PassSummary {
  */
 export const WRITER_HEADER = "blackwell-writer";
 const WRITER = { [WRITER_HEADER]: "reconciler" };
+
+/** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
+const DEFAULT_MAX_BUFFERED = 10_000;
+
+/** How far behind the wall clock a tick moves stream time. */
+const TICK_GRACE_MS = 1000;
 
 /** Retries of a failed pass wait 200 ms, doubling up to 30 s. */
 const RETRY_BASE_MS = 200;
@@ -98,8 +110,8 @@ export class ReconcilerTask {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private retryAt = 0;
-  /** Another instance opened this task's transactional id: it owns the task now; this one only waits to be closed. */
-  private fencedBy: string | null = null;
+  /** Why the task stopped (fenced, or its store failed after a commit): it only waits to be closed or reopened. */
+  private stoppedBy: string | null = null;
   private readonly view: InputView;
 
   constructor(options: TaskOptions) {
@@ -135,7 +147,7 @@ export class ReconcilerTask {
     if (next > from) this.fetchedNext.set(role, next);
     const high = BigInt(batch.highWatermark);
     if (high > this.high.get(role)!) this.high.set(role, high);
-    if (control && !this.resumers.has(role) && this.order.size(role) > (this.o.maxBuffered ?? 50_000)) {
+    if (control && !this.resumers.has(role) && this.order.size(role) > (this.o.maxBuffered ?? DEFAULT_MAX_BUFFERED)) {
       this.resumers.set(role, control.pause());
     }
   }
@@ -156,13 +168,23 @@ export class ReconcilerTask {
   }
 
   /** Processes what the order allows, in passes, until it waits for an input or has nothing left. */
-  drain(): Promise<void> {
+  drain(heartbeat?: () => Promise<void>): Promise<void> {
     return this.exclusive(async () => {
       // A failed pass is retried after its backoff, not on every fetch that comes in meanwhile.
       if (Date.now() < this.retryAt) return this.wake(this.retryAt);
-      while (!this.closed && this.fencedBy === null) {
+      while (!this.closed && this.stoppedBy === null) {
         const step = await this.pass();
-        if (step === "more") continue;
+        if (step === "more") {
+          // A backlog is drained in several passes: the group must not take the consumer for dead meanwhile. A
+          // heartbeat that fails (the group is rebalancing) hands control back; the rest waits for the next drain.
+          try {
+            await heartbeat?.();
+          } catch {
+            this.wake(Date.now() + 100);
+            return;
+          }
+          continue;
+        }
         if (typeof step === "number") this.wake(step);
         return;
       }
@@ -175,16 +197,19 @@ export class ReconcilerTask {
    */
   tick(wallNow: number, idleMs: number): Promise<number> {
     return this.exclusive(async () => {
-      if (this.closed || this.fencedBy !== null) return 0;
-      if (wallNow - this.lastActivity < idleMs || wallNow <= this.streamTime) return 0;
+      if (this.closed || this.stoppedBy !== null) return 0;
+      // A tick stays a second behind the wall clock, so a record produced just before it but fetched just after
+      // it is not late.
+      const target = wallNow - TICK_GRACE_MS;
+      if (wallNow - this.lastActivity < idleMs || target <= this.streamTime) return 0;
       if (this.order.size() > 0 || this.o.inputs.some((r) => this.view.hasMore(r))) return 0;
       const undo = this.order.checkpoint();
       const pass = new TaskPass(this.o.store, this.streamTime);
       try {
-        pass.advance(wallNow, "schedule");
+        pass.advance(target, "schedule");
         if (pass.clients.size === 0) return 0;
-        this.order.advanceTo(wallNow);
-        await this.commit(pass, this.journal(), [], wallNow, Date.now());
+        this.order.advanceTo(target);
+        await this.commit(pass, this.journal(), [], target, Date.now());
         return pass.clients.size;
       } catch (err) {
         undo();
@@ -395,11 +420,18 @@ export class ReconcilerTask {
       records,
       offsets.length > 0 ? { groupId: this.o.groupId, offsets } : undefined,
     );
+    // Committed in Kafka: from here on nothing may undo the pass (retrying it would duplicate its outputs).
     for (const [role, next] of positions) this.committed.set(role as TopicRole, next);
     this.streamTime = streamTime;
     this.lastActivity = Date.now();
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
-    this.o.store.commitRaw(rows, changelogNext, streamTime);
+    try {
+      this.o.store.commitRaw(rows, changelogNext, streamTime);
+    } catch (err) {
+      // The store is only a cache of the changelog, which has these rows: the task is reopened and restored.
+      this.stop("store", `the task store could not take a committed pass: ${errorMessage(err)}`);
+      return;
+    }
     this.o.log.debug(
       {
         records: pass.records,
@@ -412,7 +444,7 @@ export class ReconcilerTask {
       },
       "pass committed",
     );
-    this.o.onCommitted?.({
+    this.notifyCommitted({
       partition: this.partition,
       records: pass.records,
       dlq: dlq.length,
@@ -426,24 +458,48 @@ export class ReconcilerTask {
   /** Notes a fencing error: the task stops until the runner closes or reopens it. */
   private fencedOut(err: unknown): boolean {
     if (!(err instanceof BlackwellError) || err.code !== "BLACKWELL_ERR_FENCED") return false;
-    this.fencedBy = err.message;
-    this.o.log.warn({ err: err.message }, "task fenced: another instance owns it now; stopping until reassigned");
+    this.stop("fenced", err.message);
     return true;
   }
 
-  /** True once another instance took the task over (its transactional id): the runner must close it, or reopen it. */
-  get fenced(): boolean {
-    return this.fencedBy !== null;
+  private stop(reason: "fenced" | "store", message: string): void {
+    if (this.stoppedBy !== null) return;
+    this.stoppedBy = message;
+    this.o.log.warn({ reason, err: message }, "task stopped; it is closed, or reopened from the changelog");
+    this.o.onStopped?.(this.partition, reason);
   }
 
-  /** The consumer rejoined and fetches every partition again: pauses taken before are gone. */
-  forgetPauses(): void {
+  /** True once the task stopped (fenced, or its store failed): the runner must close it, or reopen it. */
+  get stopped(): boolean {
+    return this.stoppedBy !== null;
+  }
+
+  /**
+   * After a rejoin: lift every pause this task took (a crash-restarted consumer forgot them, a rejoined one kept
+   * them). The next fetch of an input still over its bound pauses it again.
+   */
+  liftPauses(): void {
+    for (const resume of this.resumers.values()) {
+      try {
+        resume();
+      } catch (err) {
+        this.o.log.debug({ err: errorMessage(err) }, "resume after rejoin skipped");
+      }
+    }
     this.resumers.clear();
+  }
+
+  private notifyCommitted(summary: PassSummary): void {
+    try {
+      this.o.onCommitted?.(summary);
+    } catch (err) {
+      this.o.log.error({ err: errorMessage(err) }, "a committed-pass listener failed");
+    }
   }
 
   /** Resumes paused inputs whose buffer has come down to half the bound. */
   private resumeDrained(): void {
-    const bound = (this.o.maxBuffered ?? 50_000) / 2;
+    const bound = (this.o.maxBuffered ?? DEFAULT_MAX_BUFFERED) / 2;
     for (const [role, resume] of this.resumers) {
       if (this.order.size(role) <= bound) {
         this.resumers.delete(role);

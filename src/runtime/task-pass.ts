@@ -34,6 +34,8 @@ export interface RecordPosition {
 
 /** Re-evaluations one advance may run before it stops (a guard against a deadline that never moves on). */
 const MAX_DUE_PER_ADVANCE = 1_000_000;
+/** Deadlines of one client judged at their own time within one advance; later ones are judged together at its end. */
+const MAX_JUDGED_PER_ADVANCE = 3;
 
 type Due = [deadline: number, client_id: string, fromStore: boolean];
 
@@ -75,18 +77,32 @@ export class TaskPass {
    */
   advance(to: number, trigger: string): void {
     this.loadStoreDue(to);
+    // A client judged this often within one advance (a long gap: every schedule point of a day) is judged once
+    // more at `to` instead of at each of its remaining deadlines: catching up stays bounded.
+    const judged = new Map<string, number>();
+    const caughtUp = new Set<string>();
     for (let n = 0; n < MAX_DUE_PER_ADVANCE; n++) {
       const top = this.heap[0];
       if (!top || top[0] > to) break;
       pop(this.heap);
       const [deadline, client_id, fromStore] = top;
       if (fromStore ? this.deadlines.has(client_id) : this.deadlines.get(client_id) !== deadline) continue;
+      const count = (judged.get(client_id) ?? 0) + 1;
+      if (count > MAX_JUDGED_PER_ADVANCE) {
+        caughtUp.add(client_id);
+        continue;
+      }
+      judged.set(client_id, count);
       const at = Math.max(deadline, this.time);
       this.time = at;
-      // A new deadline that does not move past `at` is not queued again here: it waits for the next pass.
       this.apply(client_id, null, { now: at, reconciliation_id: `recon-due-${client_id}-${deadline}`, trigger });
     }
     if (to > this.time) this.time = to;
+    for (const client_id of [...caughtUp].sort()) {
+      const deadline = this.deadlines.get(client_id);
+      if (deadline === null || deadline === undefined || deadline > to) continue;
+      this.apply(client_id, null, { now: to, reconciliation_id: `recon-due-${client_id}-${to}`, trigger });
+    }
   }
 
   /**
@@ -153,7 +169,9 @@ export class TaskPass {
     const evolved = input ? evolve(before, input) : before;
     const decision = decide(evolved, ctx);
     this.clients.set(client_id, decision.state);
-    const deadline = decision.outputs.reevaluateAt;
+    // A deadline must lie ahead of the time it was set at, or the client would be judged again and again.
+    const asked = decision.outputs.reevaluateAt;
+    const deadline = asked !== null && asked <= ctx.now ? ctx.now + 1 : asked;
     this.deadlines.set(client_id, deadline);
     if (deadline !== null && deadline > ctx.now) push(this.heap, [deadline, client_id, false]);
     this.outputs.transitions.push(...decision.outputs.transitions);

@@ -27,6 +27,17 @@ describe("topic bootstrap", () => {
     const second = await t.bootstrap();
     expect(second.created).toEqual([]);
     expect(second.schemaIds).toEqual(first.schemaIds);
+
+    // No producer can move stream time into the future: an input record stamped two hours ahead is refused.
+    const producer = await t.kafka.producer({ fastFail: true });
+    try {
+      const ahead = { key: "acme", value: Buffer.from("x"), timestamp: Date.now() + 2 * 3_600_000 };
+      await expect(producer.send([{ topic: names["provider-events"], ...ahead }])).rejects.toThrow(/TIMESTAMP/i);
+      const now = { key: "acme", value: Buffer.from("x"), timestamp: Date.now() };
+      await expect(producer.send([{ topic: names["provider-events"], ...now }])).resolves.toHaveLength(1);
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   it("refuses existing topics whose partition count would break co-partitioning", async () => {

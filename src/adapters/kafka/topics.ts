@@ -49,12 +49,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const retention = (days: number) => ({ "cleanup.policy": "delete", "retention.ms": String(days * DAY_MS) });
 const compacted = { "cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": String(DAY_MS) };
 
+/**
+ * Inputs: the broker refuses a record stamped more than an hour ahead of its clock, so no producer can move a task's
+ * stream time (the largest record timestamp it has taken) into the future.
+ */
+const input = (entries: Record<string, string>) => ({
+  ...entries,
+  "message.timestamp.after.max.ms": String(3_600_000),
+});
+
 export const TOPICS: readonly TopicSpec[] = [
-  { role: "desired-state", schema: "DesiredState", key: "client_id/stack_id", configEntries: compacted },
-  { role: "provider-events", schema: "ProviderEvent", key: "client_id", configEntries: retention(30) },
-  { role: "resource-events", schema: "ResourceEvent", key: "client_id", configEntries: retention(30) },
-  { role: "commands", schema: "Command", key: "client_id", configEntries: retention(30) },
-  { role: "heal-results", schema: "HealResult", key: "client_id", configEntries: retention(30) },
+  { role: "desired-state", schema: "DesiredState", key: "client_id/stack_id", configEntries: input(compacted) },
+  { role: "provider-events", schema: "ProviderEvent", key: "client_id", configEntries: input(retention(30)) },
+  { role: "resource-events", schema: "ResourceEvent", key: "client_id", configEntries: input(retention(30)) },
+  { role: "commands", schema: "Command", key: "client_id", configEntries: input(retention(30)) },
+  { role: "heal-results", schema: "HealResult", key: "client_id", configEntries: input(retention(30)) },
   { role: "drift-events", schema: "DriftEvent", key: "client_id", configEntries: retention(30) },
   { role: "heal-commands", schema: "HealCommand", key: "client_id", configEntries: retention(30) },
   { role: "stack-state", schema: "StateRecord", key: "client_id/stack_id", configEntries: compacted },

@@ -271,14 +271,39 @@ describe("a task's outputs are a function of its input log", () => {
   });
 });
 
+const rec = (input: Input, offset: number, value: InputRecord): Buffered<Rec> => ({
+  input,
+  offset: BigInt(offset),
+  timestamp: value.at,
+  payload: { input, timestamp: value.at, value },
+});
+
 describe("deadlines on stream time", () => {
+  it("catches up a long gap in bounded work: a few schedule points at their time, then one at the end", () => {
+    const scenario = new Map<Input, Buffered<Rec>[]>(INPUTS.map((i) => [i, []]));
+    const staleness = {
+      provider_silence_seconds: 7 * 86_400,
+      resource_ttl_seconds: 7 * 86_400,
+      content_grace_seconds: 60,
+      webhook_failure_threshold: 2,
+    };
+    scenario.get("desired-state")!.push(rec("desired-state", 0, applied(t(0), { staleness })));
+    scenario
+      .get("provider-events")!
+      .push(rec("provider-events", 0, providerEvent(t(1), "sanity", "provider.connected")));
+    // Twelve hours later (144 points of the default 5-minute schedule).
+    scenario
+      .get("provider-events")!
+      .push(rec("provider-events", 1, providerEvent(t(43_200), "sanity", "provider.heartbeat")));
+    const run = runTask(scenario, { fetches: [], passSize: 10 }, patientMerge());
+    expect(run.outputs.stackStates.length).toBeLessThan(10);
+    const times = run.outputs.stackStates.map(
+      (j) => (JSON.parse(j) as { state: { last_verified: number } }).state.last_verified,
+    );
+    expect(times[times.length - 1]).toBe(t(43_200));
+  });
+
   it("judges a deadline at the deadline, before the record that moves stream time past it", () => {
-    const rec = (input: Input, offset: number, value: InputRecord): Buffered<Rec> => ({
-      input,
-      offset: BigInt(offset),
-      timestamp: value.at,
-      payload: { input, timestamp: value.at, value },
-    });
     const scenario = new Map<Input, Buffered<Rec>[]>(INPUTS.map((i) => [i, []]));
     const staleness = {
       provider_silence_seconds: 3600,
