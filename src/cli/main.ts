@@ -165,7 +165,8 @@ function replayText(report: Awaited<ReturnType<typeof replayAndCompare>>): strin
     }
   }
   lines.push(...report.stacks.differences.slice(0, 10).map((d) => `  differs: ${d.key}`));
-  if (report.liveMovedOn) lines.push("live inputs grew during the replay: only what the replay covered was compared");
+  if (!report.exactCut)
+    lines.push("live committed during the cut: only what the replay covered was compared, and live may go on past it");
   if (report.mode === "reorder" && !report.equal && report.journal.lateRecords > 0)
     lines.push(
       `live took ${report.journal.lateRecords} records late (see late_record in the audit): the differences are their effect`,

@@ -59,6 +59,8 @@ export interface ReconcilerOptions {
    * merge by timestamp, waiting for every input (perfect arrival).
    */
   journal?: ReadonlyMap<number, readonly JournalEntry[]>;
+  /** Replay: per task (partition), per input role, the offset the replay stops at (live's committed position). */
+  until?: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
   onCommitted?: (summary: PassSummary) => void;
@@ -298,7 +300,10 @@ export class ReconcilerRunner {
   }
 
   private orderFor(partition: number, streamTime: number): MergeOrder<InRecord> {
-    if (this.o.journal) return new JournalOrder<InRecord>(this.inputs, this.o.journal.get(partition) ?? [], streamTime);
+    if (this.o.journal) {
+      const entries = this.o.journal.get(partition) ?? [];
+      return new JournalOrder<InRecord>(this.inputs, entries, streamTime, this.o.until?.get(partition) ?? null);
+    }
     return new PartitionGroup<InRecord>({
       inputs: this.inputs,
       maxIdleMs: this.o.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS,

@@ -46,8 +46,11 @@ export interface ReplayReport {
     differences: Array<{ key: string; live: unknown; replayed: unknown }>;
   };
   sequences: SequenceReport[];
-  /** Live inputs grew while the replay ran: live sequences may go on past the replayed ones. */
-  liveMovedOn: boolean;
+  /**
+   * The live state compared is one consistent cut (no live transaction committed while it was taken); the replay
+   * stops where live had got to. False on a live system too busy for one: live may then go on past the replay.
+   */
+  exactCut: boolean;
   equal: boolean;
 }
 
@@ -68,7 +71,12 @@ const COMPARED: ReadonlyArray<{ role: TopicRole; schema: SchemaName }> = [
 ];
 
 /** The reconciler's records of `topic` in partition order, as canonical JSON (records other writers put there left out). */
-async function sequences(ctx: AppContext, topic: string, schema: SchemaName): Promise<Map<number, string[]>> {
+async function sequences(
+  ctx: AppContext,
+  topic: string,
+  schema: SchemaName,
+  upTo?: Map<number, bigint>,
+): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
   await ctx.kafka.readToEnd({
     topic,
@@ -77,7 +85,7 @@ async function sequences(ctx: AppContext, topic: string, schema: SchemaName): Pr
       const list = out.get(batch.partition) ?? [];
       out.set(batch.partition, list);
       for (const m of batch.records) {
-        if (!writtenByReconciler(m) || m.value === null) continue;
+        if (!below(m, upTo) || !writtenByReconciler(m) || m.value === null) continue;
         list.push(JSON.stringify(await ctx.serde.decode(schema, m.value)));
       }
     },
@@ -85,18 +93,25 @@ async function sequences(ctx: AppContext, topic: string, schema: SchemaName): Pr
   return out;
 }
 
+/** The record lies before the cut (no cut: every record). */
+function below(m: InRecord, upTo?: Map<number, bigint>): boolean {
+  const end = upTo?.get(m.partition);
+  return upTo === undefined || (end !== undefined && BigInt(m.offset) < end);
+}
+
 function writtenByReconciler(m: InRecord): boolean {
   const writer = m.headers[WRITER_HEADER];
   return writer === undefined || writer.toString("utf8") === "reconciler";
 }
 
-async function latestStates(ctx: AppContext, topic: string): Promise<Map<string, string>> {
+async function latestStates(ctx: AppContext, topic: string, upTo?: Map<number, bigint>): Promise<Map<string, string>> {
   const latest = new Map<string, string | null>();
   await ctx.kafka.readToEnd({
     topic,
     groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
+        if (!below(m, upTo)) continue;
         const key = m.key?.toString("utf8") ?? "";
         latest.set(key, m.value === null ? null : JSON.stringify(await ctx.serde.decode("StateRecord", m.value)));
       }
@@ -111,6 +126,7 @@ async function latestStates(ctx: AppContext, topic: string): Promise<Map<string,
 async function readJournal(
   ctx: AppContext,
   wanted: string | undefined,
+  upTo: Map<number, bigint>,
 ): Promise<{ byTask: Map<number, JournalEntry[]>; applicationId: string | null }> {
   const all: JournalEntry[] = [];
   await ctx.kafka.readToEnd({
@@ -118,7 +134,7 @@ async function readJournal(
     groupPrefix: "blackwell-replay",
     onBatch: async (batch) => {
       for (const m of batch.records) {
-        if (m.value === null) continue;
+        if (m.value === null || !below(m, upTo)) continue;
         all.push(journalFromAvro(await ctx.serde.decode("TaskJournal", m.value)));
       }
     },
@@ -146,7 +162,7 @@ function compareSequences(
   role: TopicRole,
   live: Map<number, string[]>,
   replayed: Map<number, string[]>,
-  liveMovedOn: boolean,
+  exact: boolean,
 ): SequenceReport {
   const count = (m: Map<number, string[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
   let firstDivergence: SequenceReport["firstDivergence"] = null;
@@ -156,7 +172,7 @@ function compareSequences(
     const b = replayed.get(p) ?? [];
     let i = 0;
     while (i < a.length && i < b.length && a[i] === b[i]) i++;
-    const prefixOnly = i === b.length && i < a.length && liveMovedOn;
+    const prefixOnly = i === b.length && i < a.length && !exact;
     if ((i < a.length || i < b.length) && !prefixOnly) {
       firstDivergence = {
         partition: p,
@@ -176,13 +192,59 @@ function compareSequences(
   };
 }
 
+/** End offsets of `topic` per partition. */
+async function endsOf(ctx: AppContext, topic: string): Promise<Map<number, bigint>> {
+  return new Map((await ctx.admin.endOffsets(topic)).map((e) => [e.partition, e.high]));
+}
+
+const sameEnds = (a: Map<number, bigint>, b: Map<number, bigint>) =>
+  a.size === b.size && [...a].every(([p, o]) => b.get(p) === o);
+
+interface Cut {
+  journal: Map<number, bigint>;
+  outputs: Map<TopicRole, Map<number, bigint>>;
+  /** Live's committed input positions, `topic:partition`. */
+  committed: Map<string, bigint> | null;
+  /** No live transaction committed while the cut was taken: live outputs and journal match exactly. */
+  exact: boolean;
+}
+
+/**
+ * One consistent cut of live: the journal's ends, the outputs' ends and the live group's committed input positions,
+ * taken again until no transaction committed in between (every transaction writes a journal record).
+ */
+async function takeCut(ctx: AppContext, applicationId: string | null, inputs: string[]): Promise<Cut> {
+  const journalTopic = ctx.names["task-journal"];
+  const outputRoles: TopicRole[] = ["stack-state", ...COMPARED.map((c) => c.role)];
+  let cut: Cut | null = null;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const journal = await endsOf(ctx, journalTopic);
+    const outputs = new Map<TopicRole, Map<number, bigint>>();
+    for (const role of outputRoles) outputs.set(role, await endsOf(ctx, ctx.names[role]));
+    let committed: Map<string, bigint> | null = null;
+    if (applicationId !== null) {
+      committed = new Map();
+      for (const topic of inputs)
+        for (const [p, o] of await ctx.admin.committedOffsets(applicationId, topic)) committed.set(`${topic}:${p}`, o);
+    }
+    const exact = sameEnds(journal, await endsOf(ctx, journalTopic));
+    cut = { journal, outputs, committed, exact };
+    if (exact) return cut;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cut!;
+}
+
 export async function replayAndCompare(ctx: AppContext, options: ReplayOptions = {}): Promise<ReplayReport> {
   const say = options.log ?? (() => {});
   const replayId = randomUUID().slice(0, 8);
   const prefix = `${ctx.config.topicPrefix}replay-${replayId}.`;
   const started = Date.now();
-  // The journal first, then the input ends: every offset the journal names is below them.
-  const journal = await readJournal(ctx, options.applicationId);
+  const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
+  // Which reconciler's journal: named, or the only one there.
+  const seen = await readJournal(ctx, options.applicationId, await endsOf(ctx, ctx.names["task-journal"]));
+  const cut = await takeCut(ctx, seen.applicationId, inputs);
+  const journal = await readJournal(ctx, seen.applicationId ?? undefined, cut.journal);
   const entries = [...journal.byTask.values()].reduce((n, l) => n + l.length, 0);
   const lateRecords = [...journal.byTask.values()].flat().reduce((n, e) => n + e.late, 0);
   const report = await bootstrapTopics({
@@ -195,9 +257,20 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
   // Inputs are the live topics; outputs go to the replay's own topics.
   const names: TopicNames = { ...report.names };
   for (const role of RECONCILER_INPUTS) names[role] = ctx.names[role];
-  const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
+  // The replay goes as far as live had gone at the cut (its committed positions), or, with no live reconciler, to
+  // the ends of the inputs.
   const ends = await inputEnds(ctx.admin, inputs);
-  const inputRecords = Number([...ends.values()].reduce((a, b) => a + b, 0n));
+  const stops = cut.committed ?? ends;
+  for (const tp of ends.keys()) if (!stops.has(tp)) stops.set(tp, 0n);
+  const until = new Map<number, Map<string, bigint>>();
+  for (const [tp, offset] of stops) {
+    const at = tp.lastIndexOf(":");
+    const role = RECONCILER_INPUTS.find((r) => ctx.names[r] === tp.slice(0, at))!;
+    const p = Number(tp.slice(at + 1));
+    if (!until.has(p)) until.set(p, new Map());
+    until.get(p)!.set(role, offset);
+  }
+  const inputRecords = Number([...stops.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
   const mode = options.reorder ? "reorder" : "journal";
   say(
@@ -215,11 +288,12 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
     log: ctx.log,
     wallClockTicks: false,
     journal: mode === "journal" ? journal.byTask : new Map(),
+    until,
   });
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   try {
     await runner.start();
-    while (!runner.drainedTo(ends)) {
+    while (!runner.drainedTo(stops)) {
       if (Date.now() > deadline) throw new Error("replay did not drain the input topics in time");
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -229,11 +303,9 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
   }
   const ms = Date.now() - started;
   say(`replay drained in ${ms} ms; comparing`);
-  const endsAfter = await inputEnds(ctx.admin, inputs);
-  const liveMovedOn = [...endsAfter].some(([tp, high]) => high !== ends.get(tp));
 
   const [liveStates, replayStates] = await Promise.all([
-    latestStates(ctx, ctx.names["stack-state"]),
+    latestStates(ctx, ctx.names["stack-state"], cut.outputs.get("stack-state")),
     latestStates(ctx, names["stack-state"]),
   ]);
   const differences: ReplayReport["stacks"]["differences"] = [];
@@ -241,16 +313,16 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
   for (const key of keys) {
     const live = liveStates.get(key) ?? null;
     const replayed = replayStates.get(key) ?? null;
-    if (live !== replayed && !liveMovedOn)
+    if (live !== replayed && cut.exact)
       differences.push({ key, live: live && JSON.parse(live), replayed: replayed && JSON.parse(replayed) });
   }
   const compared: SequenceReport[] = [];
   for (const { role, schema } of COMPARED) {
     const [live, replayed] = await Promise.all([
-      sequences(ctx, ctx.names[role], schema),
+      sequences(ctx, ctx.names[role], schema, cut.outputs.get(role)),
       sequences(ctx, names[role], schema),
     ]);
-    compared.push(compareSequences(role, live, replayed, liveMovedOn));
+    compared.push(compareSequences(role, live, replayed, cut.exact));
   }
   if (!options.keep) {
     await ctx.admin.deleteTopics(Object.values(report.names)).catch(() => {});
@@ -264,7 +336,7 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
     journal: { entries, tasks: journal.byTask.size, lateRecords, applicationId: journal.applicationId },
     stacks: { live: liveStates.size, replayed: replayStates.size, equal: keys.size - differences.length, differences },
     sequences: compared,
-    liveMovedOn,
+    exactCut: cut.exact,
     equal: differences.length === 0 && compared.every((s) => s.equal),
   };
 }

@@ -33,10 +33,15 @@ export class JournalOrder<T> implements MergeOrder<T> {
   private time: number;
   private taken: Buffered<T>[] = [];
 
+  /**
+   * `until`: per input, where the replay stops (live's committed positions when the replay started); records from
+   * there on are left alone. Absent: everything.
+   */
   constructor(
     inputs: readonly string[],
     private readonly entries: readonly JournalEntry[],
     streamTime = Number.NEGATIVE_INFINITY,
+    private readonly until: ReadonlyMap<string, bigint> | null = null,
   ) {
     inputs.forEach((input, i) => {
       this.queues.set(input, []);
@@ -82,7 +87,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
         this.cursor = { ...c, phase: "journal" };
         continue;
       }
-      if (c.phase === "after") return this.merge(now, view, null) ?? { kind: "idle" };
+      if (c.phase === "after") return this.merge(now, view, this.until) ?? { kind: "idle" };
       const entry = this.entries[c.entry];
       if (!entry) {
         this.cursor = { ...c, phase: "after" };
@@ -131,7 +136,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
    * The timestamp merge, below `caps` when given. Waits for any input that may still bring a record it needs;
    * null when every input is done (up to its cap).
    */
-  private merge(now: number, view: InputView, caps: Map<string, bigint> | null): MergeStep<T> | null {
+  private merge(now: number, view: InputView, caps: ReadonlyMap<string, bigint> | null): MergeStep<T> | null {
     let best: Buffered<T> | null = null;
     for (const [input, queue] of this.queues) {
       const cap = caps?.get(input);
