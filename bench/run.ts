@@ -271,6 +271,24 @@ async function driftCounts(ctx: AppContext): Promise<{ opened: number; resolved:
   return counts;
 }
 
+/** What the task journal says about the reconciler's transactions: how many, and records taken late. */
+async function journalFigures(ctx: AppContext, appId: string): Promise<{ transactions: number; late: number }> {
+  const out = { transactions: 0, late: 0 };
+  await ctx.kafka.readToEnd({
+    topic: ctx.names["task-journal"],
+    groupPrefix: `${ctx.config.topicPrefix}bench`,
+    onBatch: async (batch) => {
+      for (const m of batch.records) {
+        const v = await ctx.serde.decode<{ application_id: string; late_records: number }>("TaskJournal", m.value);
+        if (v.application_id !== appId) continue;
+        out.transactions++;
+        out.late += v.late_records;
+      }
+    },
+  });
+  return out;
+}
+
 async function throughputRun(): Promise<void> {
   const prefix = `bench-${Date.now()}.`;
   const ctx = await context(prefix);
@@ -324,6 +342,9 @@ async function throughputRun(): Promise<void> {
     fig("sqlite_bytes", bytes / 1_048_576, "MB");
     fig("sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
 
+    const journal = await journalFigures(ctx, proc.appId);
+    fig("reconciler_transactions", journal.transactions, "transactions (task-journal records)");
+    fig("reconciler_late_records", journal.late, "records taken after newer ones (merge gave up waiting)");
     const counts = await driftCounts(ctx);
     figures.drift_opened = { value: counts.opened, unit: `drifts (expected ${expected.opened})` };
     figures.drift_resolved = { value: counts.resolved, unit: `drifts (expected ${expected.resolved})` };

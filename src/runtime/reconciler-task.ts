@@ -29,6 +29,7 @@ import type { Logger } from "../observability/logger.js";
 import { JournalBuilder, journalToAvro } from "./merge/journal.js";
 import type { InputView, MergeOrder } from "./merge/merge-order.js";
 import { TaskPass } from "./task-pass.js";
+import { ClientCache } from "./client-cache.js";
 
 export interface TaskOptions {
   partition: number;
@@ -46,6 +47,8 @@ export interface TaskOptions {
   names: TopicNames;
   groupId: string;
   log: Logger;
+  /** Decoded client states kept between transactions. Default 5 000. */
+  cachedClients?: number;
   /** Records per transaction at most. Default 10 000. */
   maxPassRecords?: number;
   /** Buffered records per input above which its partition is paused until half of them are processed. Default 10 000. */
@@ -85,6 +88,8 @@ const WRITER = { [WRITER_HEADER]: "reconciler" };
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
 const DEFAULT_MAX_BUFFERED = 10_000;
 
+const DEFAULT_CACHED_CLIENTS = 5_000;
+
 /** How far behind the wall clock a tick moves stream time. */
 const TICK_GRACE_MS = 1000;
 
@@ -113,12 +118,15 @@ export class ReconcilerTask {
   /** Why the task stopped (fenced, or its store failed after a commit): it only waits to be closed or reopened. */
   private stoppedBy: string | null = null;
   private readonly view: InputView;
+  /** The store, with the states of recently committed clients kept decoded. */
+  private readonly clients: ClientCache;
 
   constructor(options: TaskOptions) {
     this.o = options;
     this.partition = options.partition;
     this.order = options.order;
     this.streamTime = options.store.meta().streamTime;
+    this.clients = new ClientCache(options.store, options.cachedClients ?? DEFAULT_CACHED_CLIENTS);
     for (const role of options.inputs) {
       const s = options.start.get(role) ?? { committed: 0n, high: 0n };
       this.committed.set(role, s.committed);
@@ -204,7 +212,7 @@ export class ReconcilerTask {
       if (wallNow - this.lastActivity < idleMs || target <= this.streamTime) return 0;
       if (this.order.size() > 0 || this.o.inputs.some((r) => this.view.hasMore(r))) return 0;
       const undo = this.order.checkpoint();
-      const pass = new TaskPass(this.o.store, this.streamTime);
+      const pass = new TaskPass(this.clients, this.streamTime);
       try {
         pass.advance(target, "schedule");
         if (pass.clients.size === 0) return 0;
@@ -224,7 +232,7 @@ export class ReconcilerTask {
   private async pass(): Promise<"more" | "done" | number> {
     const startedAt = Date.now();
     const undo = this.order.checkpoint();
-    const pass = new TaskPass(this.o.store, this.streamTime);
+    const pass = new TaskPass(this.clients, this.streamTime);
     const journal = this.journal();
     const dlq: OutRecord[] = [];
     const limit = this.o.maxPassRecords ?? 10_000;
@@ -427,6 +435,7 @@ export class ReconcilerTask {
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     try {
       this.o.store.commitRaw(rows, changelogNext, streamTime);
+      this.clients.committed(pass.clients);
     } catch (err) {
       // The store is only a cache of the changelog, which has these rows: the task is reopened and restored.
       this.stop("store", `the task store could not take a committed pass: ${errorMessage(err)}`);

@@ -11,7 +11,8 @@
  * Pure: the consumer's knowledge of each input comes in through `InputView`.
  */
 import type { JournalEntry } from "./journal.js";
-import type { Buffered, InputView, MergeOrder, MergeStep } from "./merge-order.js";
+import { byInput, type Buffered, type InputView, type MergeOrder, type MergeStep } from "./merge-order.js";
+import { Fifo } from "./fifo.js";
 import { mergesBefore } from "./partition-group.js";
 
 /** How long a replay waits before asking again for an input that is still being fetched. */
@@ -25,7 +26,7 @@ interface Cursor {
 }
 
 export class JournalOrder<T> implements MergeOrder<T> {
-  private readonly queues = new Map<string, Buffered<T>[]>();
+  private readonly queues = new Map<string, Fifo<Buffered<T>>>();
   private readonly rank = new Map<string, number>();
   /** Positions the first journal entry started from: the pre-journal merge stops there. */
   private readonly caps: Map<string, bigint> | null;
@@ -44,7 +45,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     private readonly until: ReadonlyMap<string, bigint> | null = null,
   ) {
     inputs.forEach((input, i) => {
-      this.queues.set(input, []);
+      this.queues.set(input, new Fifo());
       this.rank.set(input, i);
     });
     const first = entries[0];
@@ -72,7 +73,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
   add(input: string, records: readonly Buffered<T>[]): void {
     const queue = this.queue(input);
     for (const r of records) {
-      const last = queue[queue.length - 1];
+      const last = queue.last();
       if (last && r.offset <= last.offset) throw new Error(`${input}: offset ${r.offset} after ${last.offset}`);
       queue.push(r);
     }
@@ -105,7 +106,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
       }
       const input = entry.inputs[run.input]!.input;
       const queue = this.queue(input);
-      const head = queue[0];
+      const head = queue.peek();
       if (head && head.offset <= run.through) return this.take(queue);
       // Past the run: the rest of it is gone (compacted away) or was never there.
       if (head || view.fetched(input) > run.through) {
@@ -121,7 +122,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     const cursor = { ...this.cursor };
     const time = this.time;
     return () => {
-      for (let i = this.taken.length - 1; i >= 0; i--) this.queue(this.taken[i]!.input).unshift(this.taken[i]!);
+      for (const [input, records] of byInput(this.taken)) this.queue(input).unshiftAll(records);
       this.taken = [];
       this.cursor = cursor;
       this.time = time;
@@ -140,7 +141,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     let best: Buffered<T> | null = null;
     for (const [input, queue] of this.queues) {
       const cap = caps?.get(input);
-      const head = queue[0];
+      const head = queue.peek();
       if (head) {
         if (cap !== undefined && head.offset >= cap) continue;
         if (best === null || mergesBefore(head, best, this.rank)) best = head;
@@ -152,7 +153,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     return best ? this.take(this.queue(best.input)) : null;
   }
 
-  private take(queue: Buffered<T>[]): MergeStep<T> {
+  private take(queue: Fifo<Buffered<T>>): MergeStep<T> {
     const record = queue.shift()!;
     this.taken.push(record);
     const late = record.timestamp < this.time;
@@ -160,7 +161,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     return { kind: "record", record, late };
   }
 
-  private queue(input: string): Buffered<T>[] {
+  private queue(input: string): Fifo<Buffered<T>> {
     const q = this.queues.get(input);
     if (!q) throw new Error(`unknown input ${input}`);
     return q;

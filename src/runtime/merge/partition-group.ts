@@ -10,12 +10,13 @@
  * Pure: no clock, no I/O. Time (`now`) and what the consumer knows about each
  * input (`hasMore`) are arguments, so the decisions can be tested and replayed.
  */
-import type { Buffered, InputView, MergeOrder, MergeStep } from "./merge-order.js";
+import { byInput, type Buffered, type InputView, type MergeOrder, type MergeStep } from "./merge-order.js";
+import { Fifo } from "./fifo.js";
 
 export type { Buffered, MergeStep } from "./merge-order.js";
 
 /** Default of `BLACKWELL_MAX_TASK_IDLE`: how long an empty input with unfetched data holds the others back. */
-export const DEFAULT_MAX_TASK_IDLE_MS = 500;
+export const DEFAULT_MAX_TASK_IDLE_MS = 5_000;
 
 /** The merge order: timestamp, then the fixed input rank, then offset. */
 export function mergesBefore(
@@ -40,7 +41,7 @@ export interface PartitionGroupOptions {
 }
 
 export class PartitionGroup<T> implements MergeOrder<T> {
-  private readonly queues = new Map<string, Buffered<T>[]>();
+  private readonly queues = new Map<string, Fifo<Buffered<T>>>();
   private readonly rank = new Map<string, number>();
   /** Since when (wall clock) each input has been empty while known to have more. */
   private readonly emptySince = new Map<string, number>();
@@ -51,7 +52,7 @@ export class PartitionGroup<T> implements MergeOrder<T> {
 
   constructor(options: PartitionGroupOptions) {
     options.inputs.forEach((input, i) => {
-      this.queues.set(input, []);
+      this.queues.set(input, new Fifo());
       this.rank.set(input, i);
     });
     this.maxIdleMs = options.maxIdleMs;
@@ -75,7 +76,7 @@ export class PartitionGroup<T> implements MergeOrder<T> {
   add(input: string, records: readonly Buffered<T>[]): void {
     const queue = this.queue(input);
     for (const r of records) {
-      const last = queue[queue.length - 1];
+      const last = queue.last();
       if (last && r.offset <= last.offset) throw new Error(`${input}: offset ${r.offset} after ${last.offset}`);
       queue.push(r);
     }
@@ -91,7 +92,7 @@ export class PartitionGroup<T> implements MergeOrder<T> {
     let best: Buffered<T> | null = null;
     let waitFor: { input: string; until: number } | null = null;
     for (const [input, queue] of this.queues) {
-      const head = queue[0];
+      const head = queue.peek();
       if (!head) {
         if (!hasMore(input) || this.maxIdleMs <= 0) {
           this.emptySince.delete(input);
@@ -118,10 +119,9 @@ export class PartitionGroup<T> implements MergeOrder<T> {
     this.taken = [];
     const time = this.time;
     return () => {
-      for (let i = this.taken.length - 1; i >= 0; i--) {
-        const r = this.taken[i]!;
-        this.queue(r.input).unshift(r);
-        this.emptySince.delete(r.input);
+      for (const [input, records] of byInput(this.taken)) {
+        this.queue(input).unshiftAll(records);
+        this.emptySince.delete(input);
       }
       this.taken = [];
       this.time = time;
@@ -130,7 +130,7 @@ export class PartitionGroup<T> implements MergeOrder<T> {
 
   /** Forgets everything buffered (the partitions are fetched again from their committed offsets). */
   clear(): void {
-    for (const q of this.queues.values()) q.length = 0;
+    for (const q of this.queues.values()) q.clear();
     this.emptySince.clear();
   }
 
@@ -143,7 +143,7 @@ export class PartitionGroup<T> implements MergeOrder<T> {
     return mergesBefore(a, b, this.rank);
   }
 
-  private queue(input: string): Buffered<T>[] {
+  private queue(input: string): Fifo<Buffered<T>> {
     const q = this.queues.get(input);
     if (!q) throw new Error(`unknown input ${input}`);
     return q;
