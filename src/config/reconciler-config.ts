@@ -17,7 +17,7 @@ export interface ReconcilerConfig {
   /**
    * How long a task's merge waits for an input partition that has unfetched records but none buffered before it goes
    * on without it (records that then arrive older than stream time are late). `BLACKWELL_MAX_TASK_IDLE`, a duration
-   * (`500ms`, `2s`; `0` never waits), default 500 ms.
+   * (`500ms`, `2s`; `0` never waits), default 1 s.
    */
   maxTaskIdleMs: number;
   /** Consumer group session timeout. `BLACKWELL_SESSION_TIMEOUT_MS`, default the runner's. */

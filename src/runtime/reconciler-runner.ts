@@ -6,7 +6,14 @@
  * replay, in the journal's order); a timer ticks idle tasks on the wall clock.
  */
 import { join } from "node:path";
-import type { GroupConsumer, KafkaAdmin, KafkaPort, TransactionalProducer } from "../adapters/kafka/port.js";
+import type {
+  BatchControl,
+  GroupConsumer,
+  KafkaAdmin,
+  KafkaPort,
+  RecordBatch,
+  TransactionalProducer,
+} from "../adapters/kafka/port.js";
 import type { InRecord } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
@@ -146,18 +153,40 @@ export class ReconcilerRunner {
         if (!this.stopped) this.o.onFatal?.(error);
       },
       eachBatch: async (batch, control) => {
-        const task = await this.taskFor(batch.partition, control.heartbeat);
-        task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
-        // Buffered: the fetch position moves on; group offsets are committed with each transaction.
-        control.resolveOffset(batch.lastOffset);
-        await task.drain(control.heartbeat);
-        await control.heartbeat();
+        if (this.activeBatches++ === 0) this.clockBase += Date.now() - this.freeSince;
+        try {
+          await this.handle(batch, control);
+        } finally {
+          if (--this.activeBatches === 0) this.freeSince = Date.now();
+        }
       },
     });
     if (this.o.wallClockTicks ?? true) {
       this.timer = setInterval(() => void this.tickAll(), this.o.tickIntervalMs ?? 1000);
     }
     log.info({ group: this.o.applicationId, inputs: [...this.topicRoles.keys()] }, "reconciler started");
+  }
+
+  /**
+   * Time during which the consumer was free to fetch (no batch being handled): what a task's merge waits on for an
+   * input with unfetched records. On a busy machine a round of batches can take seconds with no fetch meanwhile:
+   * on wall time the merge would give up on an input that was never asked for.
+   */
+  fetchClock(): number {
+    return this.clockBase + (this.activeBatches === 0 ? Date.now() - this.freeSince : 0);
+  }
+
+  private activeBatches = 0;
+  private clockBase = 0;
+  private freeSince = Date.now();
+
+  private async handle(batch: RecordBatch, control: BatchControl): Promise<void> {
+    const task = await this.taskFor(batch.partition, control.heartbeat);
+    task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
+    // Buffered: the fetch position moves on; group offsets are committed with each transaction.
+    control.resolveOffset(batch.lastOffset);
+    await task.drain(control.heartbeat);
+    await control.heartbeat();
   }
 
   /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
@@ -251,6 +280,7 @@ export class ReconcilerRunner {
         ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
         onStopped: (partition, reason) => this.reopenLater(partition, reason),
+        clock: () => this.fetchClock(),
       });
       for (const role of this.inputs) {
         const last = this.fetched.get(`${names[role]}:${p}`);

@@ -47,6 +47,8 @@ export interface TaskOptions {
   names: TopicNames;
   groupId: string;
   log: Logger;
+  /** The clock the merge's idle wait runs on (the runner's fetch clock). Default: the wall clock. */
+  clock?: () => number;
   /** Decoded client states kept between transactions. Default 5 000. */
   cachedClients?: number;
   /** Records per transaction at most. Default 10 000. */
@@ -193,7 +195,8 @@ export class ReconcilerTask {
           }
           continue;
         }
-        if (typeof step === "number") this.wake(step);
+        // A wait is in clock time (retries are in wall time): either way, look again no later than that.
+        if (typeof step === "number") this.wake(Date.now() + Math.max(1, step - this.now()));
         return;
       }
     });
@@ -242,7 +245,7 @@ export class ReconcilerTask {
     this.inPass = true;
     try {
       while (taken < limit) {
-        const step = this.order.next(Date.now(), this.view);
+        const step = this.order.next(this.now(), this.view);
         if (step.kind === "wait") {
           result = step.until;
           break;
@@ -275,7 +278,7 @@ export class ReconcilerTask {
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.failures - 1, 10));
       this.o.log.error({ err: errorMessage(err), retryInMs: delay }, "pass aborted; retrying from the same input");
       this.retryAt = Date.now() + delay;
-      return this.retryAt;
+      return this.now() + delay;
     } finally {
       this.inPass = false;
       this.resumeDrained();
@@ -515,6 +518,10 @@ export class ReconcilerTask {
         resume();
       }
     }
+  }
+
+  private now(): number {
+    return this.o.clock ? this.o.clock() : Date.now();
   }
 
   /** Comes back at wall time `at` (an input the merge waits for, or a retry). */

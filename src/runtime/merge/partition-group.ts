@@ -16,7 +16,7 @@ import { Fifo } from "./fifo.js";
 export type { Buffered, MergeStep } from "./merge-order.js";
 
 /** Default of `BLACKWELL_MAX_TASK_IDLE`: how long an empty input with unfetched data holds the others back. */
-export const DEFAULT_MAX_TASK_IDLE_MS = 5_000;
+export const DEFAULT_MAX_TASK_IDLE_MS = 1_000;
 
 /** The merge order: timestamp, then the fixed input rank, then offset. */
 export function mergesBefore(

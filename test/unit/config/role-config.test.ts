@@ -59,7 +59,7 @@ describe("a role's configuration", () => {
       partitions: 6,
       replicationFactor: 1,
     });
-    expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true, maxTaskIdleMs: 500 });
+    expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true, maxTaskIdleMs: 1000 });
     expect(cfg.stateDir).toMatch(/\.blackwell\/state$/);
     expect(cfg.sessionTimeoutMs).toBeUndefined();
     expect(notifierConfigFromEnv(KAFKA).groupId).toBe("blackwell-notifier");
