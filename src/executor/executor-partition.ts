@@ -16,7 +16,7 @@
  */
 import { derivedId } from "../core/ids.js";
 import type { HealCommandOutput } from "../core/model/outputs.js";
-import { auditToAvro, healCommandFromAvro } from "../adapters/kafka/records.js";
+import { auditToAvro, healCommandFromAvro, WRITTEN_BY } from "../adapters/kafka/records.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
 import type { InRecord, OutRecord, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
@@ -94,7 +94,7 @@ export function executorAuditMessage(
     topic: names.audit,
     key: cmd.client_id,
     partition,
-    headers: { "blackwell-writer": "executor" },
+    headers: WRITTEN_BY.executor,
     value: serde.encode(
       names.audit,
       "AuditEntry",
@@ -220,7 +220,7 @@ export class ExecutorPartition {
           topic: names.audit,
           key: cmd.client_id,
           partition,
-          headers: { "blackwell-writer": "executor" },
+          headers: WRITTEN_BY.executor,
           value: serde.encode(
             names.audit,
             "AuditEntry",

@@ -16,6 +16,7 @@ import {
   healCommandToAvro,
   stateRecordToAvro,
   toInput,
+  WRITTEN_BY,
 } from "../adapters/kafka/records.js";
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
@@ -79,13 +80,6 @@ export interface PassSummary {
   /** Newest event time in the pass (epoch ms), null for ticks. */
   newestEventAt: number | null;
 }
-
-/**
- * Header naming who wrote an output record: drift-events, heal-commands, audit and stack-state have one writer
- * each except audit (executors write there too); replay compares the reconciler's records only.
- */
-export const WRITER_HEADER = "blackwell-writer";
-const WRITER = { [WRITER_HEADER]: "reconciler" };
 
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
 const DEFAULT_MAX_BUFFERED = 10_000;
@@ -372,20 +366,25 @@ export class ReconcilerTask {
       records.push({
         topic: names["drift-events"],
         key: t.client_id,
-        headers: WRITER,
+        headers: WRITTEN_BY.reconciler,
         value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
       });
     }
     for (const s of pass.outputs.stackStates) {
       const value =
         s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
-      records.push({ topic: names["stack-state"], key: `${s.client_id}/${s.stack_id}`, headers: WRITER, value });
+      records.push({
+        topic: names["stack-state"],
+        key: `${s.client_id}/${s.stack_id}`,
+        headers: WRITTEN_BY.reconciler,
+        value,
+      });
     }
     for (const a of pass.outputs.audits) {
       records.push({
         topic: names.audit,
         key: a.client_id,
-        headers: WRITER,
+        headers: WRITTEN_BY.reconciler,
         value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)),
       });
     }
@@ -393,7 +392,7 @@ export class ReconcilerTask {
       records.push({
         topic: names["heal-commands"],
         key: c.client_id,
-        headers: WRITER,
+        headers: WRITTEN_BY.reconciler,
         value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)),
       });
     }

@@ -21,7 +21,7 @@ import type { AppContext } from "./app-context.js";
 import { inputEnds } from "./input-ends.js";
 import { journalFromAvro, type JournalEntry } from "./merge/journal.js";
 import { ReconcilerRunner } from "./reconciler-runner.js";
-import { WRITER_HEADER } from "./reconciler-task.js";
+import { WRITER_HEADER } from "../adapters/kafka/records.js";
 
 export interface SequenceReport {
   topic: TopicRole;

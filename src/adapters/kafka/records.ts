@@ -43,6 +43,16 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 /** ...and at most this far behind (providers retry deliveries for up to 48 hours). */
 export const MAX_PAST_SKEW_MS = 48 * 60 * 60_000;
 
+/**
+ * Header naming who wrote an output record. The audit topic has two writers (reconciler, executors); replay compares
+ * the reconciler's records only.
+ */
+export const WRITER_HEADER = "blackwell-writer";
+export const WRITTEN_BY = {
+  reconciler: { [WRITER_HEADER]: "reconciler" },
+  executor: { [WRITER_HEADER]: "executor" },
+} as const;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function invalid(message: string): BlackwellError {

@@ -46,9 +46,4 @@ export class Fifo<T> {
       this.head = 0;
     }
   }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
 }

@@ -11,9 +11,9 @@
  * Pure: the consumer's knowledge of each input comes in through `InputView`.
  */
 import type { JournalEntry } from "./journal.js";
-import { byInput, type Buffered, type InputView, type MergeOrder, type MergeStep } from "./merge-order.js";
-import { Fifo } from "./fifo.js";
-import { mergesBefore } from "./partition-group.js";
+import type { Buffered, InputView, MergeOrder, MergeStep } from "./merge-order.js";
+import { InputQueues } from "./input-queues.js";
+import type { Fifo } from "./fifo.js";
 
 /** How long a replay waits before asking again for an input that is still being fetched. */
 const REPLAY_POLL_MS = 1000;
@@ -26,8 +26,7 @@ interface Cursor {
 }
 
 export class JournalOrder<T> implements MergeOrder<T> {
-  private readonly queues = new Map<string, Fifo<Buffered<T>>>();
-  private readonly rank = new Map<string, number>();
+  private readonly queues: InputQueues<T>;
   /** Positions the first journal entry started from: the pre-journal merge stops there. */
   private readonly caps: Map<string, bigint> | null;
   private cursor: Cursor;
@@ -44,10 +43,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     streamTime = Number.NEGATIVE_INFINITY,
     private readonly until: ReadonlyMap<string, bigint> | null = null,
   ) {
-    inputs.forEach((input, i) => {
-      this.queues.set(input, new Fifo());
-      this.rank.set(input, i);
-    });
+    this.queues = new InputQueues(inputs);
     const first = entries[0];
     this.caps = first ? new Map(first.inputs.map((i) => [i.input, i.from])) : null;
     this.cursor = { phase: first ? "before" : "after", entry: 0, run: 0, tickDone: false };
@@ -58,25 +54,12 @@ export class JournalOrder<T> implements MergeOrder<T> {
     return this.time;
   }
 
-  /** Journal entries not yet followed to their end. */
-  get pendingEntries(): number {
-    return this.cursor.phase === "after" ? 0 : this.entries.length - this.cursor.entry;
-  }
-
   size(input?: string): number {
-    if (input !== undefined) return this.queue(input).length;
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
+    return this.queues.size(input);
   }
 
   add(input: string, records: readonly Buffered<T>[]): void {
-    const queue = this.queue(input);
-    for (const r of records) {
-      const last = queue.last();
-      if (last && r.offset <= last.offset) throw new Error(`${input}: offset ${r.offset} after ${last.offset}`);
-      queue.push(r);
-    }
+    this.queues.add(input, records);
   }
 
   next(now: number, view: InputView): MergeStep<T> {
@@ -105,7 +88,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
         continue;
       }
       const input = entry.inputs[run.input]!.input;
-      const queue = this.queue(input);
+      const queue = this.queues.queue(input);
       const head = queue.peek();
       if (head && head.offset <= run.through) return this.take(queue);
       // Past the run: the rest of it is gone (compacted away) or was never there.
@@ -122,7 +105,7 @@ export class JournalOrder<T> implements MergeOrder<T> {
     const cursor = { ...this.cursor };
     const time = this.time;
     return () => {
-      for (const [input, records] of byInput(this.taken)) this.queue(input).unshiftAll(records);
+      this.queues.putBack(this.taken);
       this.taken = [];
       this.cursor = cursor;
       this.time = time;
@@ -139,18 +122,18 @@ export class JournalOrder<T> implements MergeOrder<T> {
    */
   private merge(now: number, view: InputView, caps: ReadonlyMap<string, bigint> | null): MergeStep<T> | null {
     let best: Buffered<T> | null = null;
-    for (const [input, queue] of this.queues) {
+    for (const [input, queue] of this.queues.entries()) {
       const cap = caps?.get(input);
       const head = queue.peek();
       if (head) {
         if (cap !== undefined && head.offset >= cap) continue;
-        if (best === null || mergesBefore(head, best, this.rank)) best = head;
+        if (best === null || this.queues.before(head, best)) best = head;
         continue;
       }
       const pending = cap !== undefined ? view.fetched(input) < cap && view.hasMore(input) : view.hasMore(input);
       if (pending) return { kind: "wait", input, until: now + REPLAY_POLL_MS };
     }
-    return best ? this.take(this.queue(best.input)) : null;
+    return best ? this.take(this.queues.queue(best.input)) : null;
   }
 
   private take(queue: Fifo<Buffered<T>>): MergeStep<T> {
@@ -159,11 +142,5 @@ export class JournalOrder<T> implements MergeOrder<T> {
     const late = record.timestamp < this.time;
     if (!late) this.time = record.timestamp;
     return { kind: "record", record, late };
-  }
-
-  private queue(input: string): Fifo<Buffered<T>> {
-    const q = this.queues.get(input);
-    if (!q) throw new Error(`unknown input ${input}`);
-    return q;
   }
 }

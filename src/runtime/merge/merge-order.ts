@@ -43,14 +43,3 @@ export interface MergeOrder<T> {
   /** Advances stream time (a tick); never backwards. */
   advanceTo(time: number): void;
 }
-
-/** Records grouped by input, each group in the order given (to put taken records back at their queues' heads). */
-export function byInput<T>(records: readonly Buffered<T>[]): Map<string, Buffered<T>[]> {
-  const groups = new Map<string, Buffered<T>[]>();
-  for (const r of records) {
-    const list = groups.get(r.input);
-    if (list) list.push(r);
-    else groups.set(r.input, [r]);
-  }
-  return groups;
-}
