@@ -147,6 +147,12 @@ async function readJournal(
       `the task journal holds several reconcilers (${ids.join(", ")}): name one with BLACKWELL_APPLICATION_ID`,
     );
   }
+  if (applicationId !== null && ids.length > 0 && !ids.includes(applicationId)) {
+    throw new BlackwellError(
+      "BLACKWELL_ERR_USAGE",
+      `the task journal has no reconciler ${applicationId} (it has ${ids.join(", ")}): check BLACKWELL_APPLICATION_ID`,
+    );
+  }
   applicationId ??= ids[0] ?? null;
   const byTask = new Map<number, JournalEntry[]>();
   for (const e of all) {

@@ -65,6 +65,11 @@ describe("replay of a running reconciler", () => {
     expect(replay.sequences.find((s) => s.topic === "drift-events")?.replayed).toBeGreaterThanOrEqual(clients.length);
     expect(replay.equal, JSON.stringify({ sequences: replay.sequences, stacks: replay.stacks.differences })).toBe(true);
 
+    // A reconciler the journal does not know is a mistake to name, not an empty replay to compare.
+    await expect(replayAndCompare(h.ctx, { applicationId: "nobody" })).rejects.toThrow(
+      `no reconciler nobody (it has ${h.config.topicPrefix}reconciler)`,
+    );
+
     // Without the journal, the ticks are not there: nothing moves stream time past the silence windows.
     const reordered = await replayAndCompare(h.ctx, {
       applicationId: `${h.config.topicPrefix}reconciler`,
