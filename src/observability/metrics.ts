@@ -18,6 +18,7 @@ export interface Metrics {
   activeReconciliations: Gauge;
   stateConsistency: Gauge;
   eventLag: Histogram;
+  latencyPhase: Histogram<"phase">;
   lateRecords: Counter;
   dlqRecords: Counter<"source">;
   webhookRequests: Counter<"provider" | "outcome">;
@@ -96,6 +97,13 @@ export function createMetrics(): Metrics {
       help: "From an input event's timestamp to its reconciliation being committed",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
     }),
+    latencyPhase: new Histogram({
+      ...r,
+      name: "reconciler_latency_phase_seconds",
+      help: "Where detection latency goes: fetch (record time to fetched) and queue (fetched to its pass starting) per record; process (pass start to commit) and commit (the transaction commit) per pass",
+      labelNames: ["phase"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    }),
     lateRecords: new Counter({
       ...r,
       name: "late_records_total",
@@ -143,6 +151,7 @@ export function recordPass(
     late?: number;
     durationMs: number;
     newestEventAt: number | null;
+    phases?: { fetch: number[]; queue: number[]; process: number; commit: number };
     outputs: {
       transitions: Array<{ transition: string; drift_type: string; severity: string }>;
       healCommands: Array<{ action: string }>;
@@ -153,6 +162,15 @@ export function recordPass(
   m.reconciliationDuration.observe({ trigger }, pass.durationMs / 1000);
   m.reconciliationSuccess.inc({ trigger });
   if (pass.newestEventAt !== null) m.eventLag.observe(Math.max(0, (Date.now() - pass.newestEventAt) / 1000));
+  if (pass.phases) {
+    const { fetch, queue, process, commit } = pass.phases;
+    const fetched = m.latencyPhase.labels("fetch");
+    for (const ms of fetch) fetched.observe(ms / 1000);
+    const queued = m.latencyPhase.labels("queue");
+    for (const ms of queue) queued.observe(ms / 1000);
+    m.latencyPhase.observe({ phase: "process" }, process / 1000);
+    m.latencyPhase.observe({ phase: "commit" }, commit / 1000);
+  }
   if (pass.dlq > 0) m.dlqRecords.inc({ source: "reconciler" }, pass.dlq);
   if (pass.late) m.lateRecords.inc(pass.late);
   for (const t of pass.outputs.transitions) {

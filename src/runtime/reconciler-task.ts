@@ -79,6 +79,11 @@ export interface PassSummary {
   durationMs: number;
   /** Newest event time in the pass (epoch ms), null for ticks. */
   newestEventAt: number | null;
+  /**
+   * Where the pass's latency went (ms): per record, record time to fetched (`fetch`) and fetched to the pass that took
+   * it starting (`queue`); per pass, its start to the commit (`process`) and the commit itself (`commit`).
+   */
+  phases: { fetch: number[]; queue: number[]; process: number; commit: number };
 }
 
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
@@ -141,10 +146,11 @@ export class ReconcilerTask {
    */
   enqueue(role: TopicRole, batch: RecordBatch, control?: BatchControl): void {
     const from = this.fetchedNext.get(role)!;
+    const arrived = Date.now();
     const fresh = [];
     for (const r of batch.records) {
       const offset = BigInt(r.offset);
-      if (offset >= from) fresh.push({ input: role, offset, timestamp: r.timestamp, payload: r });
+      if (offset >= from) fresh.push({ input: role, offset, timestamp: r.timestamp, payload: r, arrived });
     }
     this.order.add(role, fresh);
     const next = BigInt(batch.lastOffset) + 1n;
@@ -214,7 +220,7 @@ export class ReconcilerTask {
         pass.advance(target, "schedule");
         if (pass.clients.size === 0) return 0;
         this.order.advanceTo(target);
-        await this.commit(pass, this.journal(), [], target, Date.now());
+        await this.commit(pass, this.journal(), [], target, Date.now(), { fetch: [], queue: [] });
         return pass.clients.size;
       } catch (err) {
         undo();
@@ -236,6 +242,7 @@ export class ReconcilerTask {
     let taken = 0;
     let tick: number | null = null;
     let result: "more" | "done" | number = "done";
+    const waits = { fetch: [] as number[], queue: [] as number[] };
     this.inPass = true;
     try {
       while (taken < limit) {
@@ -253,6 +260,10 @@ export class ReconcilerTask {
         taken++;
         if (taken === limit) result = "more";
         const { record } = step;
+        if (record.arrived !== undefined) {
+          waits.fetch.push(Math.max(0, record.arrived - record.timestamp));
+          waits.queue.push(Math.max(0, startedAt - record.arrived));
+        }
         journal.take(record.input, record.offset);
         await this.processRecord(pass, record.input as TopicRole, record.payload, dlq);
       }
@@ -260,7 +271,7 @@ export class ReconcilerTask {
         this.inPass = false;
         return result;
       }
-      await this.commit(pass, journal, dlq, tick, startedAt);
+      await this.commit(pass, journal, dlq, tick, startedAt, waits);
       this.failures = 0;
       this.retryAt = 0;
       return result;
@@ -359,6 +370,7 @@ export class ReconcilerTask {
     dlq: OutRecord[],
     tick: number | null,
     startedAt: number,
+    waits: { fetch: number[]; queue: number[] },
   ): Promise<void> {
     const { names, serde } = this.o;
     const records: OutRecord[] = [];
@@ -430,6 +442,7 @@ export class ReconcilerTask {
       records,
       offsets.length > 0 ? { groupId: this.o.groupId, offsets } : undefined,
     );
+    const committedAt = Date.now();
     // Committed in Kafka: from here on nothing may undo the pass (retrying it would duplicate its outputs).
     for (const [role, next] of positions) this.committed.set(role as TopicRole, next);
     this.streamTime = streamTime;
@@ -451,7 +464,7 @@ export class ReconcilerTask {
         clients: rows.length,
         transitions: pass.outputs.transitions.length,
         healCommands: pass.outputs.healCommands.length,
-        txMs: Date.now() - t0,
+        txMs: committedAt - t0,
       },
       "pass committed",
     );
@@ -463,6 +476,7 @@ export class ReconcilerTask {
       outputs: pass.outputs,
       durationMs: Date.now() - startedAt,
       newestEventAt: pass.newestEventAt,
+      phases: { ...waits, process: t0 - startedAt, commit: committedAt - t0 },
     });
   }
 

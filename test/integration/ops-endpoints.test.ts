@@ -66,6 +66,13 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
     }
     expect(value("drift_detected_total", { drift_type: "resource", severity: "high" })).toBe(1);
     expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(2);
+    // The latency breakdown: every record taken has its fetch and queue wait, every pass its process and commit time.
+    // (read from the text: the parser drops a labelled histogram's counts)
+    const text = await (await fetch(`${url}/metrics`)).text();
+    for (const phase of ["fetch", "queue", "process", "commit"]) {
+      const count = new RegExp(`^reconciler_latency_phase_seconds_count\\{phase="${phase}"\\} (\\d+)$`, "m").exec(text);
+      expect(Number(count?.[1]), phase).toBeGreaterThan(0);
+    }
     expect(
       families
         .find((f) => f.name === "kafka_consumer_group_lag")!

@@ -10,6 +10,8 @@ export interface Buffered<T> {
   offset: bigint;
   timestamp: number;
   payload: T;
+  /** Wall time the record was fetched (for the latency breakdown); absent on replay. */
+  arrived?: number;
 }
 
 /** What the order says to do next. */
