@@ -29,6 +29,7 @@ import type { OutRecord } from "../src/adapters/kafka/port.js";
 import { desiredToAvro } from "../src/adapters/kafka/records.js";
 import { TaskStore } from "../src/adapters/store/task-store.js";
 import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js";
+import { stateCodecOf } from "../src/adapters/store/state-codec.js";
 import { kafkaConfigOrLocalInfra } from "../src/infra/connect.js";
 import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
 import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
@@ -354,11 +355,19 @@ async function throughputRun(): Promise<void> {
 
     say("restore: all task stores from the changelog into empty stores");
     const restoreDir = mkdtempSync(join(tmpdir(), "blackwell-bench-restore-"));
+    const codec = stateCodecOf(ctx.serde);
     const stores = Array.from({ length: PARTITIONS }, (_, p) => ({
       partition: p,
-      store: new TaskStore(join(restoreDir, `task-${p}.db`)),
+      store: new TaskStore(join(restoreDir, `task-${p}.db`), codec),
     }));
-    const report = await restoreFromChangelog(ctx.kafka, ctx.names.changelog, stores, `${prefix}restore`);
+    const report = await restoreFromChangelog(
+      ctx.kafka,
+      ctx.serde,
+      codec,
+      ctx.names.changelog,
+      stores,
+      `${prefix}restore`,
+    );
     for (const s of stores) s.store.close();
     rmSync(restoreDir, { recursive: true, force: true });
     rmSync(proc.stateDir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { restoreFromChangelog } from "../adapters/store/changelog-restore.js";
 import { TaskStore } from "../adapters/store/task-store.js";
+import { stateCodecOf, type StateCodec } from "../adapters/store/state-codec.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { JournalEntry } from "./merge/journal.js";
@@ -26,6 +27,9 @@ import { JournalOrder } from "./merge/journal-order.js";
 import type { MergeOrder } from "./merge/merge-order.js";
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-group.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
+
+/** Heap the decoded client states of a process may take by default (`BLACKWELL_STATE_CACHE_MB`). */
+export const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
 import { retry, retryPolicy } from "./retry.js";
 
 /** Opening tasks is retried for about a minute. */
@@ -70,6 +74,11 @@ export interface ReconcilerOptions {
   until?: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
+  /**
+   * Heap bytes the process's decoded client states may take, shared out per partition (a member owning every
+   * partition gets all of it). Default 256 MiB.
+   */
+  stateCacheBytes?: number;
   onCommitted?: (summary: PassSummary) => void;
   onAborted?: (err: unknown) => void;
   /**
@@ -92,6 +101,7 @@ export class ReconcilerRunner {
   private readonly running = new Map<number, ReconcilerTask>();
   private readonly topicRoles: Map<string, TopicRole>;
   private readonly inputs: readonly TopicRole[];
+  private readonly codec: StateCodec;
   private timer: NodeJS.Timeout | null = null;
   private assignment: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -107,6 +117,7 @@ export class ReconcilerRunner {
     const wanted = new Set(options.inputs ?? RECONCILER_INPUTS);
     this.inputs = MERGE_ORDER.filter((r) => wanted.has(r));
     this.topicRoles = new Map(this.inputs.map((role) => [options.names[role], role]));
+    this.codec = stateCodecOf(options.serde);
     this.consumer = options.kafka.consumer({
       groupId: options.applicationId,
       topics: [...this.topicRoles.keys()],
@@ -251,12 +262,14 @@ export class ReconcilerRunner {
     const { kafka, applicationId, stateDir, names, log } = this.o;
     const opened = new Map<number, { store: TaskStore; producer: TransactionalProducer }>();
     for (const p of partitions) {
-      const store = new TaskStore(join(stateDir, applicationId, `task-${p}.db`));
+      const store = new TaskStore(join(stateDir, applicationId, `task-${p}.db`), this.codec);
       const producer = await kafka.transactionalProducer(`${applicationId}-${p}`);
       opened.set(p, { store, producer });
     }
     const report = await restoreFromChangelog(
       kafka,
+      this.o.serde,
+      this.codec,
       names.changelog,
       partitions.map((p) => ({ partition: p, store: opened.get(p)!.store })),
       applicationId,
@@ -273,6 +286,8 @@ export class ReconcilerRunner {
         order: this.orderFor(p, store.meta().streamTime),
         producer,
         store,
+        codec: this.codec,
+        stateCacheBytes: Math.floor((this.o.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES) / this.o.partitions),
         serde: this.o.serde,
         names,
         groupId: applicationId,

@@ -21,10 +21,12 @@ import {
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { topicSpec, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
-import { encodeChangelog } from "../adapters/store/changelog.js";
+import type { StateCodec } from "../adapters/store/state-codec.js";
+import type { DesiredStack } from "../core/model/desired.js";
+import type { ClientState } from "../core/model/client-state.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
 import type { BatchControl, InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
-import type { TaskStore } from "../adapters/store/task-store.js";
+import type { ClientRow, DesiredRow, TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { JournalBuilder, journalToAvro } from "./merge/journal.js";
@@ -44,14 +46,16 @@ export interface TaskOptions {
   /** This task's transactional producer (`<application id>-<partition>`). */
   producer: TransactionalProducer;
   store: TaskStore;
+  /** Encodes store rows and changelog entries (one encoding for both). */
+  codec: StateCodec;
   serde: AvroSerde;
   names: TopicNames;
   groupId: string;
   log: Logger;
   /** The clock the merge's idle wait runs on (the runner's fetch clock). Default: the wall clock. */
   clock?: () => number;
-  /** Decoded client states kept between transactions. Default 5 000. */
-  cachedClients?: number;
+  /** Heap bytes the task's decoded client states may take between transactions. Default 64 MiB. */
+  stateCacheBytes?: number;
   /** Records per transaction at most. Default 10 000. */
   maxPassRecords?: number;
   /** Buffered records per input above which its partition is paused until half of them are processed. Default 10 000. */
@@ -89,7 +93,7 @@ export interface PassSummary {
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
 const DEFAULT_MAX_BUFFERED = 10_000;
 
-const DEFAULT_CACHED_CLIENTS = 5_000;
+const DEFAULT_TASK_STATE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** How far behind the wall clock a tick moves stream time. */
 const TICK_GRACE_MS = 1000;
@@ -127,7 +131,7 @@ export class ReconcilerTask {
     this.partition = options.partition;
     this.order = options.order;
     this.streamTime = options.store.meta().streamTime;
-    this.clients = new ClientCache(options.store, options.cachedClients ?? DEFAULT_CACHED_CLIENTS);
+    this.clients = new ClientCache(options.store, options.stateCacheBytes ?? DEFAULT_TASK_STATE_CACHE_BYTES);
     for (const role of options.inputs) {
       const s = options.start.get(role) ?? { committed: 0n, high: 0n };
       this.committed.set(role, s.committed);
@@ -410,19 +414,7 @@ export class ReconcilerTask {
     }
     records.push(...dlq);
     const streamTime = pass.now;
-    // Each dirty client's state is serialized once, for the changelog and the store alike.
-    const rows: Array<{ client_id: string; json: string; deadline: number | null }> = [];
-    for (const [client_id, state] of pass.clients) {
-      rows.push({ client_id, json: JSON.stringify(state), deadline: pass.deadlines.get(client_id) ?? null });
-    }
-    for (const r of rows) {
-      records.push({
-        topic: names.changelog,
-        key: r.client_id,
-        partition: this.partition,
-        value: encodeChangelog(r.json, r.deadline, streamTime),
-      });
-    }
+    const { rows, desiredRows, written, sizes } = this.changelogRows(pass, streamTime, records);
     const entry = journal.build(streamTime, pass.late, tick);
     records.push({
       topic: names["task-journal"],
@@ -449,8 +441,8 @@ export class ReconcilerTask {
     this.lastActivity = Date.now();
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     try {
-      this.o.store.commitRaw(rows, changelogNext, streamTime);
-      this.clients.committed(pass.clients);
+      this.o.store.commitRaw(rows, changelogNext, streamTime, desiredRows, written);
+      this.clients.committed(sizes);
     } catch (err) {
       // The store is only a cache of the changelog, which has these rows: the task is reopened and restored.
       this.stop("store", `the task store could not take a committed pass: ${errorMessage(err)}`);
@@ -462,6 +454,7 @@ export class ReconcilerTask {
         late: pass.late,
         dlq: dlq.length,
         clients: rows.length,
+        desiredRows: desiredRows.length,
         transitions: pass.outputs.transitions.length,
         healCommands: pass.outputs.healCommands.length,
         txMs: committedAt - t0,
@@ -478,6 +471,50 @@ export class ReconcilerTask {
       newestEventAt: pass.newestEventAt,
       phases: { ...waits, process: t0 - startedAt, commit: committedAt - t0 },
     });
+  }
+
+  /**
+   * Each changed client's rows, encoded once for the changelog (appended to `records`) and the store alike: its
+   * runtime state always; a stack's desired state only when it is not in the changelog as it is (a new version, or
+   * a state read from a row written before the split); a tombstone for a stack the pass removed.
+   */
+  private changelogRows(pass: TaskPass, streamTime: number, records: OutRecord[]) {
+    const { codec, store, serde, names } = this.o;
+    const topic = names.changelog;
+    const rows: ClientRow[] = [];
+    const desiredRows: DesiredRow[] = [];
+    const written: Array<[DesiredStack, number]> = [];
+    const sizes: Array<[string, ClientState, number]> = [];
+    const emit = (key: string, body: Buffer | null) =>
+      records.push({ topic, key, partition: this.partition, value: body === null ? null : serde.frame(topic, body) });
+    for (const [client_id, state] of pass.clients) {
+      const deadline = pass.deadlines.get(client_id) ?? null;
+      const body = codec.encodeRuntime(state, deadline, streamTime);
+      rows.push({ client_id, body, deadline });
+      emit(client_id, body);
+      let bytes = body.length;
+      for (const stack_id in state.stacks) {
+        const desired = state.stacks[stack_id]!.desired;
+        const known = store.persistedBytes(desired);
+        if (known !== undefined) {
+          bytes += known;
+          continue;
+        }
+        const desiredBody = codec.encodeDesired(desired, streamTime);
+        desiredRows.push({ client_id, stack_id, body: desiredBody });
+        written.push([desired, desiredBody.length]);
+        emit(`${client_id}/${stack_id}`, desiredBody);
+        bytes += desiredBody.length;
+      }
+      const before = pass.before.get(client_id);
+      for (const stack_id in before?.stacks ?? {}) {
+        if (state.stacks[stack_id]) continue;
+        desiredRows.push({ client_id, stack_id, body: null });
+        emit(`${client_id}/${stack_id}`, null);
+      }
+      sizes.push([client_id, state, bytes]);
+    }
+    return { rows, desiredRows, written, sizes };
   }
 
   /** Notes a fencing error: the task stops until the runner closes or reopens it. */

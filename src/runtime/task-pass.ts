@@ -41,6 +41,8 @@ type Due = [deadline: number, client_id: string, fromStore: boolean];
 
 export class TaskPass {
   readonly clients = new Map<string, ClientState>();
+  /** Each changed client's state as the pass found it (undefined: a new client). */
+  readonly before = new Map<string, ClientState | undefined>();
   readonly deadlines = new Map<string, number | null>();
   readonly outputs: PassOutputs = {
     transitions: [],
@@ -165,7 +167,13 @@ export class TaskPass {
 
   /** Folds one input (or, with null, re-evaluates the client) at `ctx.now`. Throws, leaving the pass as it was. */
   apply(client_id: string, input: InputRecord | null, ctx: DecideContext): void {
-    const before = this.clients.get(client_id) ?? this.lookup.get(client_id) ?? emptyClient(client_id);
+    let before = this.clients.get(client_id);
+    if (!before) {
+      const stored = this.lookup.get(client_id);
+      before = stored ?? emptyClient(client_id);
+      // Kept until the commit (a client that throws here is not changed, and not in `clients`).
+      this.before.set(client_id, stored);
+    }
     const evolved = input ? evolve(before, input) : before;
     const decision = decide(evolved, ctx);
     this.clients.set(client_id, decision.state);

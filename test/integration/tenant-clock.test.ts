@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionForClient } from "../../src/adapters/kafka/partitioner.js";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import type { TopicRole } from "../../src/adapters/kafka/topics.js";
-import { decodeChangelog, type ChangelogValue } from "../../src/adapters/store/changelog.js";
+import type { AvroChangelogEntry } from "../../src/adapters/store/state-codec.js";
 import { parseWebhookConfig } from "../../src/gateway/webhook-config.js";
 import type { PassSummary } from "../../src/runtime/reconciler-task.js";
 import { startTestApi, type TestApi } from "../support/api-harness.js";
@@ -128,7 +128,7 @@ describe("a tenant's claimed event times move no other tenant's clock", () => {
   let drifts: Collector<DriftEvent>;
   let states: Collector<StateRecord>;
   let audits: Collector<AuditEntry>;
-  let changelog: Collector<Buffer>;
+  let changelog: Collector<AvroChangelogEntry>;
   let providerEvents: Collector<ProviderEvent>;
   const passes: PassSummary[] = [];
 
@@ -150,7 +150,7 @@ describe("a tenant's claimed event times move no other tenant's clock", () => {
     drifts = await collectTopic<DriftEvent>(kafka, names["drift-events"], "DriftEvent", serde);
     states = await collectTopic<StateRecord>(kafka, names["stack-state"], "StateRecord", serde);
     audits = await collectTopic<AuditEntry>(kafka, names.audit, "AuditEntry", serde);
-    changelog = await collectTopic<Buffer>(kafka, names.changelog, "raw");
+    changelog = await collectTopic<AvroChangelogEntry>(kafka, names.changelog, "ChangelogEntry", serde);
     providerEvents = await collectTopic<ProviderEvent>(kafka, names["provider-events"], "ProviderEvent", serde);
   });
   afterAll(async () => {
@@ -178,8 +178,9 @@ describe("a tenant's claimed event times move no other tenant's clock", () => {
     }
   }
 
-  const rowsOf = (client: string): ChangelogValue[] =>
-    changelog.items.filter((i) => i.key === client && i.value !== null).map((i) => decodeChangelog(i.value!));
+  // The client's runtime entries (its stacks' desired states are under client_id/stack_id).
+  const rowsOf = (client: string): AvroChangelogEntry[] =>
+    changelog.items.filter((i) => i.key === client && i.value !== null).map((i) => i.value!);
   const dbDrifts = (client: string) => drifts.values().filter((d) => d.client_id === client && d.component === "db");
   const post = (provider: string, body: string, headers: Record<string, string>) =>
     api.call("POST", `/webhooks/${provider}`, null, body, { "content-type": "application/json", ...headers });

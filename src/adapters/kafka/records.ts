@@ -12,6 +12,7 @@ import {
   type HealWindow,
   type Role,
   type Severity,
+  type Weekday,
 } from "../../core/model/desired.js";
 import { desiredProblems } from "../../core/model/validate-desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
@@ -182,42 +183,59 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
   const d = v as unknown as AvroDesiredState;
   if (key !== `${d.client_id}/${d.stack_id}`)
     throw invalid(`desired-state key ${JSON.stringify(key)} is not ${d.client_id}/${d.stack_id}`);
-  const integrations = d.integrations.map((i) => {
-    let config: unknown;
+  for (const i of d.integrations) {
     try {
-      config = JSON.parse(i.config_json);
+      JSON.parse(i.config_json);
     } catch {
       throw invalid(`integrations.${i.name}.config_json is not valid JSON`);
     }
-    return { name: i.name, config, ignore_paths: i.ignore_paths };
+  }
+  oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, ["linear", "exponential"] as const);
+  (d.policy.auto_heal.windows ?? []).forEach((w, k) => {
+    if (!isTimeZone(w.timezone))
+      throw invalid(`policy.auto_heal.windows.${k}.timezone ${JSON.stringify(w.timezone)} is not a time zone`);
+    if (![w.start, w.end].every((t) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)))
+      throw invalid(`policy.auto_heal.windows.${k}: start/end must be HH:MM`);
+    oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const);
+    for (const day of w.days) oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS);
   });
-  const desired: DesiredStack = {
+  for (const c of d.policy.notifications.channels)
+    oneOf<Severity>("severity_threshold", c.severity_threshold, SEVERITIES);
+  const desired = desiredStackFromAvro(d);
+  // The same checks as blackwell.yaml and the API: content the core would throw on goes to the DLQ here.
+  const problems = desiredProblems(desired, "record");
+  if (problems.length > 0)
+    throw invalid(`desired state ${key} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
+  return { kind: "DesiredStateApplied", at: time("applied_at", d.applied_at, recordTs), desired };
+}
+
+/**
+ * The core's DesiredStack from its Avro form, without checks: for values checked when they came in (the task store
+ * and its changelog). Input records go through `toInput`, which checks them first.
+ */
+export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
+  return {
     ...d,
-    integrations,
+    integrations: d.integrations.map((i) => ({
+      name: i.name,
+      config: JSON.parse(i.config_json) as unknown,
+      ignore_paths: i.ignore_paths,
+    })),
     policy: {
       ...d.policy,
       auto_heal: {
         ...d.policy.auto_heal,
-        backoff_strategy: oneOf("policy.auto_heal.backoff_strategy", d.policy.auto_heal.backoff_strategy, [
-          "linear",
-          "exponential",
-        ] as const),
-        windows: (d.policy.auto_heal.windows ?? []).map((w, k) => {
-          if (!isTimeZone(w.timezone))
-            throw invalid(`policy.auto_heal.windows.${k}.timezone ${JSON.stringify(w.timezone)} is not a time zone`);
-          if (![w.start, w.end].every((t) => /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/.test(t)))
-            throw invalid(`policy.auto_heal.windows.${k}: start/end must be HH:MM`);
-          return {
-            ...w,
-            action: oneOf(`policy.auto_heal.windows.${k}.action`, w.action, ["allow", "deny"] as const),
-            days: w.days.map((day) => oneOf(`policy.auto_heal.windows.${k}.days`, day, WEEKDAYS)),
-          };
-        }),
+        backoff_strategy: d.policy.auto_heal.backoff_strategy as "linear" | "exponential",
+        windows: (d.policy.auto_heal.windows ?? []).map((w) => ({
+          ...w,
+          action: w.action as "allow" | "deny",
+          days: w.days as Weekday[],
+        })),
       },
       notifications: {
         channels: d.policy.notifications.channels.map((c) => ({
           ...c,
-          severity_threshold: oneOf<Severity>("severity_threshold", c.severity_threshold, SEVERITIES),
+          severity_threshold: c.severity_threshold as Severity,
         })),
       },
     },
@@ -228,11 +246,6 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
       webhook_failure_threshold: d.staleness.webhook_failure_threshold,
     },
   };
-  // The same checks as blackwell.yaml and the API: content the core would throw on goes to the DLQ here.
-  const problems = desiredProblems(desired, "record");
-  if (problems.length > 0)
-    throw invalid(`desired state ${key} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
-  return { kind: "DesiredStateApplied", at: time("applied_at", d.applied_at, recordTs), desired };
 }
 
 /** The Avro DesiredState shape (config as JSON text). */

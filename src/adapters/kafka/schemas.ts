@@ -16,6 +16,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   "AuditEntry",
   "ExecutorEffect",
   "TaskJournal",
+  "ChangelogEntry",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */
@@ -23,11 +24,16 @@ export function schemaText(name: SchemaName, dir = join(projectRoot(), "schemas"
   return readFileSync(join(dir, `${name}.avsc`), "utf8");
 }
 
-/** Parsed avsc types of every contract. Each file is self-contained (no cross-file references). */
+/**
+ * Parsed avsc types of every contract. Each file is self-contained, except that ChangelogEntry names DesiredState
+ * (loaded before it); the registry is sent the whole schema, DesiredState inlined.
+ */
 export function loadSchemas(dir?: string): Map<SchemaName, avro.Type> {
   const types = new Map<SchemaName, avro.Type>();
   for (const name of SCHEMA_NAMES) {
-    types.set(name, avro.Type.forSchema(JSON.parse(schemaText(name, dir)) as avro.Schema));
+    const registry: Record<string, avro.Type> =
+      name === "ChangelogEntry" ? { "io.blackwell.DesiredState": types.get("DesiredState")! } : {};
+    types.set(name, avro.Type.forSchema(JSON.parse(schemaText(name, dir)) as avro.Schema, { registry }));
   }
   return types;
 }

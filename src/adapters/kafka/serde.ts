@@ -51,7 +51,8 @@ export class AvroSerde {
     });
   }
 
-  private type(name: SchemaName): avro.Type {
+  /** Our own (reader and writer) type of a contract. */
+  type(name: SchemaName): avro.Type {
     const type = this.types.get(name);
     if (!type) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `no schema ${name} loaded`);
     return type;
@@ -92,12 +93,26 @@ export class AvroSerde {
         `${schema} value is invalid at ${problems.slice(0, 5).join(", ")}`,
       );
     }
-    const body = type.toBuffer(value);
+    return this.frame(topic, type.toBuffer(value));
+  }
+
+  /**
+   * Wraps an Avro body already encoded with our own type of the schema registered for `topic` (a value encoded once
+   * for two uses, like a store row and its changelog record).
+   */
+  frame(topic: string, body: Buffer): Buffer {
+    const id = this.writerIds.get(topic);
+    if (id === undefined) throw new BlackwellError("BLACKWELL_ERR_CONFIG", `no schema registered for topic ${topic}`);
     const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
     out.writeUInt8(MAGIC_BYTE, 0);
     out.writeInt32BE(id, 1);
     body.copy(out, HEADER_BYTES);
     return out;
+  }
+
+  /** The schema id this process writes `topic` with (registered), or undefined. */
+  writerId(topic: string): number | undefined {
+    return this.writerIds.get(topic);
   }
 
   /** Decodes a wire-format record into the `schema` reader type, or throws a typed, non-retriable error. */

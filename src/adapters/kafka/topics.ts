@@ -29,11 +29,12 @@ export type SchemaName =
   | "StateRecord"
   | "AuditEntry"
   | "ExecutorEffect"
-  | "TaskJournal";
+  | "TaskJournal"
+  | "ChangelogEntry";
 
 export interface TopicSpec {
   role: TopicRole;
-  /** Value schema; none for the DLQ (original bytes) and the changelog (store rows). */
+  /** Value schema; none for the DLQ (original bytes). */
   schema?: SchemaName;
   key:
     | "client_id"
@@ -69,8 +70,9 @@ export const TOPICS: readonly TopicSpec[] = [
   { role: "stack-state", schema: "StateRecord", key: "client_id/stack_id", configEntries: compacted },
   { role: "audit", schema: "AuditEntry", key: "client_id", configEntries: retention(365) },
   { role: "dlq", key: "original", configEntries: retention(30) },
-  // The reconciler's store changelog: one compacted row per stack, restored on start.
-  { role: "changelog", key: "client_id/stack_id", configEntries: compacted },
+  // The reconciler's store changelog, restored on start: per client its runtime state (key client_id), per stack its
+  // desired state as applied (key client_id/stack_id).
+  { role: "changelog", schema: "ChangelogEntry", key: "client_id", configEntries: compacted },
   // The executors' effect ledger: compacted per command, and dropped after the heal-commands retention.
   {
     role: "executor-ledger",

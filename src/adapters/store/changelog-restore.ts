@@ -5,8 +5,10 @@
  * fenced its predecessor, so no transaction is left open on those partitions.
  */
 import type { KafkaPort } from "../kafka/port.js";
-import { decodeChangelog } from "./changelog.js";
-import type { TaskStore } from "./task-store.js";
+import type { AvroSerde } from "../kafka/serde.js";
+import { decodeChangelogRecord } from "./changelog.js";
+import type { StateCodec } from "./state-codec.js";
+import type { ClientRow, DesiredRow, TaskStore } from "./task-store.js";
 
 export interface RestoreTarget {
   partition: number;
@@ -21,6 +23,8 @@ export interface RestoreReport {
 
 export async function restoreFromChangelog(
   kafka: KafkaPort,
+  serde: AvroSerde,
+  codec: StateCodec,
   topic: string,
   targets: RestoreTarget[],
   groupPrefix: string,
@@ -32,23 +36,46 @@ export async function restoreFromChangelog(
     topic,
     groupPrefix,
     from: new Map(targets.map((t) => [t.partition, BigInt(t.store.meta().changelogNext)])),
-    onBatch: (batch) => {
+    onBatch: async (batch) => {
       const store = stores.get(batch.partition)!;
-      const rows: Array<{ client_id: string; json: string | null; deadline: number | null }> = [];
+      const rows: ClientRow[] = [];
+      const desired: DesiredRow[] = [];
       let streamTime = store.meta().streamTime;
       for (const m of batch.records) {
         if (m.key === null) continue;
-        const client_id = m.key.toString("utf8");
-        if (m.value === null) {
-          rows.push({ client_id, json: null, deadline: null });
+        const key = m.key.toString("utf8");
+        // A client_id has no slash; client_id/stack_id is a stack's desired state.
+        const slash = key.indexOf("/");
+        if (slash !== -1) {
+          const row = { client_id: key.slice(0, slash), stack_id: key.slice(slash + 1) };
+          if (m.value === null) desired.push({ ...row, body: null });
+          else {
+            const record = await decodeChangelogRecord(serde, codec, topic, m.value);
+            if (record.kind !== "entry" || !record.entry.desired)
+              throw new Error(`changelog record ${key} at offset ${m.offset} is not a desired state`);
+            desired.push({ ...row, body: record.body });
+            streamTime = Math.max(streamTime, record.entry.stream_time);
+          }
           continue;
         }
-        const value = decodeChangelog(m.value);
-        rows.push({ client_id, json: JSON.stringify(value.state), deadline: value.deadline });
-        streamTime = Math.max(streamTime, value.stream_time);
+        if (m.value === null) {
+          rows.push({ client_id: key, body: null, deadline: null });
+          continue;
+        }
+        const record = await decodeChangelogRecord(serde, codec, topic, m.value);
+        if (record.kind === "legacy") {
+          const v = record.value;
+          rows.push({ client_id: key, body: JSON.stringify(v.state), deadline: v.deadline });
+          streamTime = Math.max(streamTime, v.stream_time);
+        } else {
+          if (!record.entry.client)
+            throw new Error(`changelog record ${key} at offset ${m.offset} is not a client's runtime state`);
+          rows.push({ client_id: key, body: record.body, deadline: record.entry.deadline });
+          streamTime = Math.max(streamTime, record.entry.stream_time);
+        }
       }
-      store.commitRaw(rows, (BigInt(batch.lastOffset) + 1n).toString(), streamTime);
-      records += rows.length;
+      store.commitRaw(rows, (BigInt(batch.lastOffset) + 1n).toString(), streamTime, desired);
+      records += rows.length + desired.length;
     },
   });
   return { records, partitions, ms: Date.now() - started };

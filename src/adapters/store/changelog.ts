@@ -1,22 +1,44 @@
-/** The changelog record of one client: its whole state, compacted by client_id. */
+/**
+ * Changelog records, as restore reads them: `ChangelogEntry` Avro in the wire format (see state-codec.ts), or the
+ * JSON of a whole client written before the state was split (`{"v":1,...}`), still read so an upgrade restores.
+ */
 import type { ClientState } from "../../core/model/client-state.js";
+import type { AvroSerde } from "../kafka/serde.js";
+import type { AvroChangelogEntry, StateCodec } from "./state-codec.js";
 
-export interface ChangelogValue {
+/** A changelog value written before the split: the whole client state as JSON. */
+export interface LegacyChangelogValue {
   v: 1;
   state: ClientState;
   deadline: number | null;
   stream_time: number;
 }
 
-/** Encodes a changelog value around state JSON serialized once (the store keeps the same text). */
-export function encodeChangelog(stateJson: string, deadline: number | null, streamTime: number): Buffer {
-  return Buffer.from(
-    `{"v":1,"deadline":${deadline === null ? "null" : deadline},"stream_time":${streamTime},"state":${stateJson}}`,
-  );
-}
+/** What a changelog value holds, with the store row it becomes. */
+export type ChangelogRecord =
+  { kind: "legacy"; value: LegacyChangelogValue } | { kind: "entry"; entry: AvroChangelogEntry; body: Buffer };
 
-export function decodeChangelog(bytes: Buffer): ChangelogValue {
-  const value = JSON.parse(bytes.toString("utf8")) as ChangelogValue;
-  if (value.v !== 1) throw new Error(`changelog record version ${String(value.v)} is not supported`);
-  return value;
+const JSON_OPEN_BRACE = 0x7b;
+
+/**
+ * Decodes a changelog value. One written with the schema id this process writes (`serde.writerId`) is read with our
+ * own type and its body kept as the store row; any other is resolved through the registry and re-encoded.
+ */
+export async function decodeChangelogRecord(
+  serde: AvroSerde,
+  codec: StateCodec,
+  topic: string,
+  bytes: Buffer,
+): Promise<ChangelogRecord> {
+  if (bytes[0] === JSON_OPEN_BRACE) {
+    const value = JSON.parse(bytes.toString("utf8")) as LegacyChangelogValue;
+    if (value.v !== 1) throw new Error(`changelog record version ${String(value.v)} is not supported`);
+    return { kind: "legacy", value };
+  }
+  if (bytes.length > 5 && bytes[0] === 0 && bytes.readInt32BE(1) === serde.writerId(topic)) {
+    const body = bytes.subarray(5);
+    return { kind: "entry", entry: codec.decodeEntry(body), body };
+  }
+  const entry = await serde.decode<AvroChangelogEntry>("ChangelogEntry", bytes);
+  return { kind: "entry", entry, body: codec.entry.toBuffer(entry) };
 }
