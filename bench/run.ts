@@ -2,7 +2,10 @@
  * `npm run bench` / `make bench`: the project's benchmark. Measures, in one
  * run and against the same topics, the raw KafkaJS ceilings and the
  * reconciler: throughput from a backlog (exactly-once on), detection latency
- * at a fixed offered rate, changelog restore, peak RSS and SQLite size.
+ * at a fixed offered rate (and where it goes, from the reconciler's own
+ * phase histogram), changelog restore, peak RSS and SQLite size. `--repeat N`
+ * measures N rounds in one invocation, each on fresh topics and with the
+ * contenders in alternating order, and reports min / median / max.
  * Prints a table and writes bench/results/<timestamp>.json.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -32,6 +35,7 @@ import { restoreFromChangelog } from "../src/adapters/store/changelog-restore.js
 import { stateCodecOf } from "../src/adapters/store/state-codec.js";
 import { kafkaConfigOrLocalInfra } from "../src/infra/connect.js";
 import { createAppContext, type AppContext } from "../src/runtime/app-context.js";
+import { freePort } from "../src/infra/free-port.js";
 import { RECONCILER_INPUTS } from "../src/adapters/kafka/topics.js";
 import {
   countExpected,
@@ -47,10 +51,13 @@ const ROOT = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
     events: { type: "string", default: "1000000" },
-    clients: { type: "string", default: "10000" },
+    // No default here: --stacks picks the client count, and giving both is refused below.
+    clients: { type: "string" },
+    stacks: { type: "string" },
     partitions: { type: "string", default: "6" },
     rate: { type: "string", default: "2000" },
     "latency-seconds": { type: "string", default: "30" },
+    repeat: { type: "string", default: "1" },
     seed: { type: "string", default: "42" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -61,28 +68,65 @@ const { values: args } = parseArgs({
     help: { type: "boolean", default: false },
   },
 });
+const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--heal-clients N] [--heal-rate PER_S]
+  --clients N   clients of the workload (default 10000; each has 1 or 2 stacks, about 1.5 on average)
+  --stacks N    size by stacks instead: the client count whose workload has about N stacks (e.g. 100000)
+  --repeat N    measure N rounds (fresh topics each, contenders in alternating order) and report min / median / max
+                of every figure; the results JSON keeps every round. The heal run runs once, after the rounds.
+  --heal-clients 0 skips the heal run.
+Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`;
 if (args.help) {
-  console.log(`usage: npm run bench -- [--events N] [--clients N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--seed N] [--out FILE] [--keep] [--profile DIR] [--heal-clients N] [--heal-rate PER_S]
-Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`);
+  console.log(USAGE);
   process.exit(0);
 }
+/** A whole number >= `min` from option `name`, or the usage and exit 2 (a typo must not run an hour-long bench). */
+function wholeNumber(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(raw)}\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+if (args.clients !== undefined && args.stacks !== undefined) {
+  console.error(`give --clients or --stacks, not both\n${USAGE}`);
+  process.exit(2);
+}
 const EVENTS = Number(args.events),
-  CLIENTS = Number(args.clients),
   PARTITIONS = Number(args.partitions),
   RATE = Number(args.rate);
 const LATENCY_SECONDS = Number(args["latency-seconds"]),
-  SEED = Number(args.seed);
+  SEED = Number(args.seed),
+  REPEAT = wholeNumber("repeat", args.repeat, 1);
+const STACKS_ASKED = args.stacks === undefined ? null : wholeNumber("stacks", args.stacks, 1);
+const CLIENTS = STACKS_ASKED === null ? Number(args.clients ?? "10000") : clientsForStacks(STACKS_ASKED, SEED);
 const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
 const log = pino({ level: "warn" }, pino.destination(2));
+
+/**
+ * The client count whose workload has about `stacks` stacks: the clients owning its first `stacks` stacks. Each
+ * client draws its staging stack from the same seeded sequence whatever the client count, so the workload of that
+ * many clients has exactly `stacks` stacks, or one more when the last client also has a staging stack.
+ */
+function clientsForStacks(stacks: number, seed: number): number {
+  return new Set(
+    stacksOf({ clients: stacks, seed })
+      .slice(0, stacks)
+      .map((s) => s.client_id),
+  ).size;
+}
 
 interface Figure {
   value: number;
   unit: string;
 }
-const figures: Record<string, Figure | string> = {};
-const fig = (name: string, value: number, unit: string) => {
-  figures[name] = { value: Math.round(value * 100) / 100, unit };
+/** One round's figures (or the heal run's): name -> value and unit; a few verdicts are strings. */
+type Figures = Record<string, Figure | string>;
+const fig = (into: Figures, name: string, value: number, unit: string) => {
+  into[name] = { value: Math.round(value * 100) / 100, unit };
 };
+const isFigure = (v: unknown): v is Figure =>
+  typeof v === "object" && v !== null && typeof (v as Figure).value === "number";
 
 async function context(prefix: string): Promise<AppContext> {
   const base = await kafkaConfigOrLocalInfra(say);
@@ -189,11 +233,14 @@ interface ReconcilerProcess {
   child: ChildProcess;
   stateDir: string;
   appId: string;
+  /** Where the child serves /metrics (127.0.0.1). */
+  opsPort: number;
   peakRssMb: () => number;
   output: () => string;
 }
 
-function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): ReconcilerProcess {
+/** `opsPort` from `freePort()`, taken by the caller: the heal run starts the reconciler from a synchronous callback. */
+function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPort: number): ReconcilerProcess {
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-bench-state-"));
   const appId = `${ctx.config.topicPrefix}reconciler`;
   let output = "";
@@ -210,6 +257,9 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): Recon
       BLACKWELL_APPLICATION_ID: appId,
       BLACKWELL_STATE_DIR: stateDir,
       BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0",
+      // Its own port (not one from the caller's environment: two children would collide), on loopback.
+      BLACKWELL_OPS_PORT: String(opsPort),
+      BLACKWELL_OPS_HOST: "127.0.0.1",
       LOG_LEVEL: args["child-log"] ? "debug" : "warn",
     },
   });
@@ -235,7 +285,7 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean): Recon
     }
   }, 200);
   child.on("exit", () => clearInterval(sample));
-  return { child, stateDir, appId, peakRssMb: () => peak, output: () => output };
+  return { child, stateDir, appId, opsPort, peakRssMb: () => peak, output: () => output };
 }
 
 async function stopProcess(p: ReconcilerProcess): Promise<void> {
@@ -290,11 +340,50 @@ async function journalFigures(ctx: AppContext, appId: string): Promise<{ transac
   return out;
 }
 
-async function throughputRun(): Promise<void> {
+type Contender = "ceiling_consume_decode" | "ceiling_transactional_loop" | "reconciler";
+
+/** Odd rounds run the ceilings first, even rounds the reconciler first: machine noise does not always hit one contender. */
+function orderOf(round: number): Contender[] {
+  const order: Contender[] = ["ceiling_consume_decode", "ceiling_transactional_loop", "reconciler"];
+  return round % 2 === 1 ? order : order.reverse();
+}
+
+/** The reconciler from the backlog to drained (exactly-once on), then what it left: RSS, SQLite, journal, drifts. */
+async function reconcilerContender(ctx: AppContext, total: number, f: Figures): Promise<ReconcilerProcess> {
+  const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
+  const started = Date.now();
+  const proc = startReconcilerProcess(ctx, false, await freePort());
+  let firstProgress = 0;
+  const deadline = Date.now() + 3_600_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
+    const committed = Number(await groupCommitted(ctx, proc.appId, inputs));
+    if (committed > 0 && !firstProgress) firstProgress = Date.now();
+    if (committed >= total) break;
+    if (Date.now() > deadline) throw new Error("reconciler did not drain within an hour");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const drained = Date.now();
+  fig(f, "reconciler_throughput", total / ((drained - started) / 1000), "events/s");
+  // Small backlogs can drain between two polls: then there is no time after start to divide by, and no figure.
+  if (drained > firstProgress)
+    fig(f, "reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
+  else say("drained before the first poll saw progress: no reconciler_throughput_after_start this round");
+  fig(f, "replay_full_rebuild", (drained - started) / 1000, "s");
+  fig(f, "replay_full_rebuild_events", total, "events");
+  await stopProcess(proc);
+  fig(f, "reconciler_peak_rss", proc.peakRssMb(), "MB");
+  return proc;
+}
+
+/** One round's backlog on fresh topics (`prefix`), the three contenders on it in `order`, and the restore. */
+async function throughputRun(order: Contender[], f: Figures): Promise<void> {
+  // Fresh topics per round: the reconciler writes to its output topics, and counting drifts over reused ones doubles.
   const prefix = `bench-${Date.now()}.`;
   const ctx = await context(prefix);
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
   try {
+    // Same seed every round, so the same backlog and the same expected counts.
     const options: WorkloadOptions = { events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: Date.now() - 3_600_000 };
     const expected: Expected = { opened: 0, resolved: 0 };
     say(`producing backlog: ${CLIENTS} clients, ${EVENTS} events, ${PARTITIONS} partitions (topics ${prefix}*)`);
@@ -302,56 +391,44 @@ async function throughputRun(): Promise<void> {
     const desired = await desiredMessages(ctx, options.baseTime - 1000, CLIENTS, SEED);
     await produceAll(ctx, desired);
     const produced = await produceAll(ctx, workloadMessages(ctx, options, expected));
-    fig("produce_rate", produced / ((Date.now() - t0) / 1000), "events/s");
-    fig("stacks", desired.length, "stacks");
+    // Reported, but no other figure counts it: the clocks below start after it.
+    fig(f, "produce_time", (Date.now() - t0) / 1000, "s (backlog, not in any other figure)");
+    fig(f, "produce_rate", produced / ((Date.now() - t0) / 1000), "events/s");
+    fig(f, "stacks", desired.length, "stacks");
     const total = Number(await totalEnd(ctx, inputs));
     say(
       `backlog ready: ${total} input records; expected drifts opened ${expected.opened}, resolved ${expected.resolved}`,
     );
 
-    say("ceiling 1: plain consumer + Avro decode");
-    const decodeRate = await ceilingDecode(ctx, total);
-    fig("ceiling_consume_decode", decodeRate, "events/s");
-    say("ceiling 2: plain transactional consume -> produce -> sendOffsets loop");
-    const txRate = await ceilingTransactional(ctx, total);
-    fig("ceiling_transactional_loop", txRate, "events/s");
-
-    say("reconciler: from backlog to drained, exactly-once");
-    const started = Date.now();
-    const proc = startReconcilerProcess(ctx, false);
-    let firstProgress = 0;
-    const deadline = Date.now() + 3_600_000;
-    for (;;) {
-      if (proc.child.exitCode !== null)
-        throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
-      const committed = Number(await groupCommitted(ctx, proc.appId, inputs));
-      if (committed > 0 && !firstProgress) firstProgress = Date.now();
-      if (committed >= total) break;
-      if (Date.now() > deadline) throw new Error("reconciler did not drain within an hour");
-      await new Promise((r) => setTimeout(r, 250));
+    let proc: ReconcilerProcess | null = null;
+    for (const contender of order) {
+      if (contender === "ceiling_consume_decode") {
+        say("ceiling 1: plain consumer + Avro decode");
+        fig(f, contender, await ceilingDecode(ctx, total), "events/s");
+      } else if (contender === "ceiling_transactional_loop") {
+        say("ceiling 2: plain transactional consume -> produce -> sendOffsets loop");
+        fig(f, contender, await ceilingTransactional(ctx, total), "events/s");
+      } else {
+        say("reconciler: from backlog to drained, exactly-once");
+        proc = await reconcilerContender(ctx, total, f);
+      }
     }
-    const drained = Date.now();
-    fig("reconciler_throughput", total / ((drained - started) / 1000), "events/s");
-    fig("reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
-    fig("ratio_to_consume_decode", total / ((drained - started) / 1000) / decodeRate, "x");
-    fig("ratio_to_transactional_loop", total / ((drained - started) / 1000) / txRate, "x");
-    fig("replay_full_rebuild", (drained - started) / 1000, "s");
-    fig("replay_full_rebuild_events", total, "events");
-    await stopProcess(proc);
-    fig("reconciler_peak_rss", proc.peakRssMb(), "MB");
-    const bytes = dirBytes(proc.stateDir);
-    fig("sqlite_bytes", bytes / 1_048_576, "MB");
-    fig("sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
+    // From this round's own numbers, whichever order they were measured in.
+    const value = (name: string) => (f[name] as Figure).value;
+    fig(f, "ratio_to_consume_decode", value("reconciler_throughput") / value("ceiling_consume_decode"), "x");
+    fig(f, "ratio_to_transactional_loop", value("reconciler_throughput") / value("ceiling_transactional_loop"), "x");
+    const bytes = dirBytes(proc!.stateDir);
+    fig(f, "sqlite_bytes", bytes / 1_048_576, "MB");
+    fig(f, "sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
 
-    const journal = await journalFigures(ctx, proc.appId);
-    fig("reconciler_transactions", journal.transactions, "transactions (task-journal records)");
-    fig("reconciler_late_records", journal.late, "records taken after newer ones (merge gave up waiting)");
+    const journal = await journalFigures(ctx, proc!.appId);
+    fig(f, "reconciler_transactions", journal.transactions, "transactions (task-journal records)");
+    fig(f, "reconciler_late_records", journal.late, "records taken after newer ones (merge gave up waiting)");
     const counts = await driftCounts(ctx);
-    figures.drift_opened = { value: counts.opened, unit: `drifts (expected ${expected.opened})` };
-    figures.drift_resolved = { value: counts.resolved, unit: `drifts (expected ${expected.resolved})` };
-    figures.drift_counts_match =
-      counts.opened === expected.opened && counts.resolved === expected.resolved ? "yes" : "NO";
-    (figures as Record<string, unknown>).expected = expected;
+    f.drift_opened = { value: counts.opened, unit: `drifts (expected ${expected.opened})` };
+    f.drift_resolved = { value: counts.resolved, unit: `drifts (expected ${expected.resolved})` };
+    f.drift_counts_match = counts.opened === expected.opened && counts.resolved === expected.resolved ? "yes" : "NO";
+    (f as Record<string, unknown>).expected = expected;
 
     say("restore: all task stores from the changelog into empty stores");
     const restoreDir = mkdtempSync(join(tmpdir(), "blackwell-bench-restore-"));
@@ -370,30 +447,33 @@ async function throughputRun(): Promise<void> {
     );
     for (const s of stores) s.store.close();
     rmSync(restoreDir, { recursive: true, force: true });
-    rmSync(proc.stateDir, { recursive: true, force: true });
-    fig("restore_all_partitions", report.ms / 1000, "s");
-    fig("restore_per_partition_avg", report.ms / 1000 / PARTITIONS, "s");
-    fig("restore_changelog_records", report.records, "records");
+    rmSync(proc!.stateDir, { recursive: true, force: true });
+    fig(f, "restore_all_partitions", report.ms / 1000, "s");
+    fig(f, "restore_per_partition_avg", report.ms / 1000 / PARTITIONS, "s");
+    fig(f, "restore_changelog_records", report.records, "records");
   } finally {
     if (!args.keep) await deleteTopics(ctx, prefix);
     await ctx.close();
   }
 }
 
-async function latencyRun(): Promise<void> {
+async function latencyRun(f: Figures): Promise<void> {
   const prefix = `bench-lat-${Date.now()}.`;
   const ctx = await context(prefix);
   try {
     const clients = Math.min(CLIENTS, 10_000);
     // The latency stream uses seed + 1, so its stacks are those of seed + 1.
     await produceAll(ctx, await desiredMessages(ctx, Date.now() - 1000, clients, SEED + 1));
-    const proc = startReconcilerProcess(ctx, true);
+    const proc = startReconcilerProcess(ctx, true, await freePort());
     const inputs = [ctx.names["desired-state"]];
     const desiredTotal = Number(await totalEnd(ctx, inputs));
     while (Number(await groupCommitted(ctx, proc.appId, inputs)) < desiredTotal) {
       if (proc.child.exitCode !== null) throw new Error(`reconciler exited:\n${proc.output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // The desired states were stamped a second before the child started: their fetch phase is not detection latency.
+    // Buckets are cumulative counts, so what the offered stream adds is the end scrape minus this one.
+    const phasesBefore = await scrapePhases(proc);
     const sentAt = new Map<string, number>();
     const histogram = hdr.build({
       lowestDiscernibleValue: 1,
@@ -474,17 +554,136 @@ async function latencyRun(): Promise<void> {
     while (observed < expected.opened && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     await producer.disconnect();
     await watcher.stop();
+    // The records after the last drift-opening one may still be in a pass: the phases should cover the whole stream.
+    const offeredInputs = [ctx.names["provider-events"], ctx.names["resource-events"]];
+    const offeredEnd = Number(await totalEnd(ctx, offeredInputs));
+    const settle = Date.now() + 10_000;
+    while (Number(await groupCommitted(ctx, proc.appId, offeredInputs)) < offeredEnd && Date.now() < settle)
+      await new Promise((r) => setTimeout(r, 200));
+    const phasesAfter = phasesBefore && (await scrapePhases(proc));
     await stopProcess(proc);
     rmSync(proc.stateDir, { recursive: true, force: true });
-    fig("latency_offered_rate", offered, "events/s");
-    fig("latency_p50", histogram.getValueAtPercentile(50) / 1000, "ms");
-    fig("latency_p99", histogram.getValueAtPercentile(99) / 1000, "ms");
-    fig("latency_max", histogram.maxValue / 1000, "ms");
-    figures.latency_samples = { value: observed, unit: `drift-opened records (of ${expected.opened} injected)` };
+    fig(f, "latency_offered_rate", offered, "events/s");
+    fig(f, "latency_p50", histogram.getValueAtPercentile(50) / 1000, "ms");
+    fig(f, "latency_p99", histogram.getValueAtPercentile(99) / 1000, "ms");
+    fig(f, "latency_max", histogram.maxValue / 1000, "ms");
+    f.latency_samples = { value: observed, unit: `drift-opened records (of ${expected.opened} injected)` };
+    if (phasesBefore && phasesAfter) phaseFigures(f, subtractBuckets(phasesAfter, phasesBefore));
   } finally {
     if (!args.keep) await deleteTopics(ctx, prefix);
     await ctx.close();
   }
+}
+
+/** The reconciler's latency phases, in the order a record meets them, and what each one covers. */
+const PHASES = {
+  fetch: "record time -> fetched, per record",
+  queue: "fetched -> its pass starting, per record",
+  process: "pass start -> commit start, per pass",
+  commit: "the transaction commit, per pass",
+} as const;
+
+/** Cumulative counts of reconciler_latency_phase_seconds: phase -> bucket upper bound (s; +Inf too) -> count. */
+type PhaseBuckets = Map<string, Map<number, number>>;
+
+/**
+ * The child's phase histogram from its /metrics. Null, with a warning, if that does not answer within 30 s: the
+ * phases are a breakdown, and losing them must not lose the other figures of a long run.
+ */
+async function scrapePhases(proc: ReconcilerProcess): Promise<PhaseBuckets | null> {
+  const url = `http://127.0.0.1:${proc.opsPort}/metrics`;
+  const until = Date.now() + 30_000;
+  for (;;) {
+    let problem: string;
+    try {
+      // Retried: the child serves /metrics only once its role has started.
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (res.ok) return parsePhaseBuckets(await res.text());
+      problem = `HTTP ${res.status}`;
+    } catch (err) {
+      problem = String(err);
+    }
+    if (Date.now() > until || proc.child.exitCode !== null) {
+      say(`no latency phases: ${url} did not answer (${problem})`);
+      return null;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Parsed here from the text format (parse-prometheus-text-format loses the counts of labelled histograms). Labels are
+ * read by name, not position: prom-client writes `le` before `phase`.
+ */
+function parsePhaseBuckets(text: string): PhaseBuckets {
+  const out: PhaseBuckets = new Map();
+  for (const line of text.split("\n")) {
+    const m = /^reconciler_latency_phase_seconds_bucket\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = new Map([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const phase = labels.get("phase"),
+      le = labels.get("le");
+    if (phase === undefined || le === undefined) continue;
+    const buckets = out.get(phase) ?? new Map<number, number>();
+    buckets.set(le === "+Inf" ? Infinity : Number(le), Number(m[2]));
+    out.set(phase, buckets);
+  }
+  return out;
+}
+
+/** What `after` observed since `before` (a phase absent before had observed nothing). */
+function subtractBuckets(after: PhaseBuckets, before: PhaseBuckets): PhaseBuckets {
+  const out: PhaseBuckets = new Map();
+  for (const [phase, buckets] of after) {
+    const was = before.get(phase);
+    out.set(phase, new Map([...buckets].map(([le, n]) => [le, n - (was?.get(le) ?? 0)])));
+  }
+  return out;
+}
+
+/**
+ * The q-quantile in ms, estimated as Prometheus' histogram_quantile does: the bucket holding the rank, linear inside
+ * it (from 0 for the first). A rank in the +Inf bucket gives the highest finite bound. Null without observations.
+ */
+function bucketQuantile(buckets: Map<number, number>, q: number): number | null {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0,
+    below = 0;
+  for (const [le, count] of sorted) {
+    if (count >= rank) {
+      if (le === Infinity) return lower * 1000;
+      return (lower + ((le - lower) * (rank - below)) / (count - below)) * 1000;
+    }
+    lower = le;
+    below = count;
+  }
+  return lower * 1000;
+}
+
+/**
+ * p50 and p99 of each phase over the offered stream. Each phase's share of the end-to-end p99 is not reported: there
+ * is no honest one. Percentiles of parts do not add up to the percentile of the whole; the histograms do not say which
+ * records had the slow fetches or sat in the slow passes (process and commit count once per pass, whatever its size);
+ * and the end-to-end clock also holds the bench's produce and its watcher's fetch, which no phase covers.
+ */
+function phaseFigures(f: Figures, buckets: PhaseBuckets): void {
+  for (const [phase, what] of Object.entries(PHASES)) {
+    const b = buckets.get(phase) ?? new Map<number, number>();
+    const p50 = bucketQuantile(b, 0.5),
+      p99 = bucketQuantile(b, 0.99);
+    if (p50 === null || p99 === null) {
+      say(`latency phase ${phase}: nothing observed during the offered stream`);
+      continue;
+    }
+    fig(f, `latency_phase_${phase}_p50`, p50, `ms (bucket-estimated; ${what})`);
+    fig(f, `latency_phase_${phase}_p99`, p99, "ms (bucket-estimated)");
+  }
+  const count = (phase: string) => buckets.get(phase)?.get(Infinity) ?? 0;
+  fig(f, "latency_phase_records", count("fetch"), "records (observations of fetch and queue)");
+  fig(f, "latency_phase_passes", count("commit"), "passes (observations of process and commit, ticks included)");
 }
 
 async function deleteTopics(ctx: AppContext, prefix: string): Promise<void> {
@@ -493,23 +692,30 @@ async function deleteTopics(ctx: AppContext, prefix: string): Promise<void> {
     await ctx.admin.deleteTopics(topics).catch((err: unknown) => say(`could not delete bench topics: ${String(err)}`));
 }
 
-function kafkaVersion(): string {
-  if (process.env.KAFKA_BROKERS) return "external (KAFKA_BROKERS)";
-  const pom = readFileSync(join(ROOT, "infra/kafka/pom.xml"), "utf8");
-  return `Apache Kafka ${/<kafka.version>([^<]+)</.exec(pom)?.[1] ?? "?"} (local KRaft, same machine)`;
+interface Round {
+  round: number;
+  order: Contender[];
+  figures: Figures;
 }
 
-const startedAt = new Date();
-const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
-say(
-  `workload: ${EVENTS} events, ${CLIENTS} clients, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve`,
-);
-await throughputRun();
-if (LATENCY_SECONDS > 0) await latencyRun();
-if (Number(args["heal-clients"]) > 0) {
+/** One round: the throughput contenders, the restore and the latency run, each on topics of their own. */
+async function runRound(round: number): Promise<Round> {
+  const order = orderOf(round);
+  say(`round ${round} of ${REPEAT}: ${order.join(", ")}; then restore${LATENCY_SECONDS > 0 ? ", latency" : ""}`);
+  const f: Figures = {};
+  await throughputRun(order, f);
+  if (LATENCY_SECONDS > 0) await latencyRun(f);
+  return { round, order, figures: f };
+}
+
+/** The heal run (once, after the rounds): its figures, or null when --heal-clients is 0. */
+async function runHeal(): Promise<Figures | null> {
+  if (Number(args["heal-clients"]) <= 0) return null;
+  const f: Figures = {};
   const prefix = `bench-heal-${Date.now()}.`;
   const ctx = await context(prefix);
   try {
+    const opsPort = await freePort();
     const heal = await healRun(ctx, {
       root: ROOT,
       clients: Number(args["heal-clients"]),
@@ -531,7 +737,7 @@ if (Number(args["heal-clients"]) > 0) {
         };
       },
       startReconciler: () => {
-        const proc = startReconcilerProcess(ctx, true);
+        const proc = startReconcilerProcess(ctx, true, opsPort);
         return {
           stop: async () => {
             await stopProcess(proc);
@@ -540,21 +746,100 @@ if (Number(args["heal-clients"]) > 0) {
         };
       },
     });
-    fig("heal_command_p50", heal.command_p50_ms, "ms (resource event produced -> heal command readable)");
-    fig("heal_command_p99", heal.command_p99_ms, "ms");
+    fig(f, "heal_command_p50", heal.command_p50_ms, "ms (resource event produced -> heal command readable)");
+    fig(f, "heal_command_p99", heal.command_p99_ms, "ms");
     fig(
+      f,
       "heal_started_p50",
       heal.started_p50_ms,
       "ms (resource event produced -> CodeBuild build started, result readable)",
     );
-    fig("heal_started_p99", heal.started_p99_ms, "ms");
-    fig("heal_started_max", heal.started_max_ms, "ms");
-    figures.heal_counts = `${heal.drifts} drifts, ${heal.commands} commands, ${heal.started} started results, ${heal.builds} CodeBuild builds`;
+    fig(f, "heal_started_p99", heal.started_p99_ms, "ms");
+    fig(f, "heal_started_max", heal.started_max_ms, "ms");
+    f.heal_counts = `${heal.drifts} drifts, ${heal.commands} commands, ${heal.started} started results, ${heal.builds} CodeBuild builds`;
   } finally {
     if (!args.keep) await deleteTopics(ctx, prefix);
     await ctx.close();
   }
+  return f;
 }
+
+interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  unit: string;
+  /** Set when only some rounds have the figure: how many did. */
+  rounds?: number;
+}
+
+/** Middle value; the mean of the two middle ones for an even count. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Every numeric figure over the rounds that have it (ratios included: each round's are from its own numbers). */
+function summarize(rounds: Round[]): Record<string, Spread> {
+  const out: Record<string, Spread> = {};
+  const names = [...new Set(rounds.flatMap((r) => Object.keys(r.figures)))];
+  for (const name of names) {
+    const seen = rounds.map((r) => r.figures[name]).filter(isFigure);
+    if (seen.length === 0) continue;
+    const values = seen.map((v) => v.value);
+    out[name] = {
+      min: Math.min(...values),
+      median: Math.round(median(values) * 100) / 100,
+      max: Math.max(...values),
+      unit: seen[0]!.unit,
+      ...(seen.length < rounds.length ? { rounds: seen.length } : {}),
+    };
+  }
+  return out;
+}
+
+/** How a round's drift counts differ from the generator's, or null when they match. */
+function driftMismatch(r: Round): string | null {
+  if (r.figures.drift_counts_match === "yes") return null;
+  const [opened, resolved] = [r.figures.drift_opened, r.figures.drift_resolved] as Figure[];
+  return `DRIFT COUNTS DIFFER in round ${r.round}: opened ${opened?.value} ${opened?.unit}, resolved ${resolved?.value} ${resolved?.unit}`;
+}
+
+function kafkaVersion(): string {
+  if (process.env.KAFKA_BROKERS) return "external (KAFKA_BROKERS)";
+  const pom = readFileSync(join(ROOT, "infra/kafka/pom.xml"), "utf8");
+  return `Apache Kafka ${/<kafka.version>([^<]+)</.exec(pom)?.[1] ?? "?"} (local KRaft, same machine)`;
+}
+
+const startedAt = new Date();
+const expectedUpFront = countExpected({ events: EVENTS, clients: CLIENTS, seed: SEED, baseTime: 0 });
+say(
+  `workload: ${EVENTS} events, ${CLIENTS} clients${STACKS_ASKED === null ? "" : ` (for about ${STACKS_ASKED} stacks)`}, seed ${SEED}: ${expectedUpFront.opened} drifts open, ${expectedUpFront.resolved} resolve; ${REPEAT} round(s)`,
+);
+const rounds: Round[] = [];
+const mismatches: string[] = [];
+const failedRounds: number[] = [];
+for (let k = 1; k <= REPEAT; k++) {
+  const round = await runRound(k);
+  rounds.push(round);
+  const mismatch = driftMismatch(round);
+  if (mismatch) {
+    // Said at once, and again at the end: a wrong reconciler makes every later figure moot.
+    say(mismatch);
+    mismatches.push(mismatch);
+    failedRounds.push(k);
+  }
+}
+const heal = await runHeal();
+
+const summary = summarize(rounds);
+// The old shape, for existing consumers: the medians, and drift counts that match only if they did in every round.
+const figures: Record<string, unknown> = {};
+for (const [name, s] of Object.entries(summary)) figures[name] = { value: s.median, unit: s.unit };
+figures.drift_counts_match = mismatches.length === 0 ? "yes" : "NO";
+figures.expected = rounds[0]!.figures.expected;
+Object.assign(figures, heal ?? {});
 
 const result = {
   started_at: startedAt.toISOString(),
@@ -568,11 +853,16 @@ const result = {
   options: {
     events: EVENTS,
     clients: CLIENTS,
+    stacks: STACKS_ASKED,
     partitions: PARTITIONS,
     rate: RATE,
     latency_seconds: LATENCY_SECONDS,
     seed: SEED,
+    repeat: REPEAT,
   },
+  rounds,
+  summary,
+  heal,
   figures,
 };
 const out = args.out ?? join(ROOT, "bench/results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
@@ -582,9 +872,26 @@ console.log(
   `\nmachine: ${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memory_gb} GB, node ${result.machine.node}, ${result.machine.kafka}`,
 );
 console.log(`options: ${JSON.stringify(result.options)}\n`);
-for (const [name, v] of Object.entries(figures)) {
-  if (name === "expected") continue;
+printTable(summary);
+const verdict =
+  REPEAT === 1 ? "" : failedRounds.length === 0 ? " (every round)" : ` (round ${failedRounds.join(", ")})`;
+console.log(`${"drift_counts_match".padEnd(36)} ${figures.drift_counts_match}${verdict}`);
+for (const [name, v] of Object.entries(heal ?? {}))
   console.log(`${name.padEnd(36)} ${typeof v === "string" ? v : `${v.value} ${v.unit}`}`);
-}
 console.log(`\nwritten to ${out}`);
-process.exit(figures.drift_counts_match === "yes" ? 0 : 1);
+for (const m of mismatches) console.log(m);
+process.exit(mismatches.length === 0 ? 0 : 1);
+
+/** One round: name, value, unit as before; more: name, min, median, max, unit. */
+function printTable(s: Record<string, Spread>): void {
+  if (REPEAT === 1) {
+    for (const [name, v] of Object.entries(s)) console.log(`${name.padEnd(36)} ${v.median} ${v.unit}`);
+    return;
+  }
+  const num = (x: number) => String(x).padStart(12);
+  console.log(`${"name".padEnd(36)} ${"min".padStart(12)} ${"median".padStart(12)} ${"max".padStart(12)}  unit`);
+  for (const [name, v] of Object.entries(s)) {
+    const some = v.rounds === undefined ? "" : ` (${v.rounds} of ${REPEAT} rounds)`;
+    console.log(`${name.padEnd(36)} ${num(v.min)} ${num(v.median)} ${num(v.max)}  ${v.unit}${some}`);
+  }
+}
