@@ -63,16 +63,18 @@ const { values: args } = parseArgs({
     keep: { type: "boolean", default: false },
     profile: { type: "string" },
     "child-log": { type: "string" },
+    "reconciler-node-options": { type: "string" },
     "heal-clients": { type: "string", default: "300" },
     "heal-rate": { type: "string", default: "20" },
     help: { type: "boolean", default: false },
   },
 });
-const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--heal-clients N] [--heal-rate PER_S]
+const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--reconciler-node-options "FLAGS"] [--heal-clients N] [--heal-rate PER_S]
   --clients N   clients of the workload (default 10000; each has 1 or 2 stacks, about 1.5 on average)
   --stacks N    size by stacks instead: the client count whose workload has about N stacks (e.g. 100000)
   --repeat N    measure N rounds (fresh topics each, contenders in alternating order) and report min / median / max
                 of every figure; the results JSON keeps every round. The heal run runs once, after the rounds.
+  --reconciler-node-options "--max-old-space-size=384"  node flags for the measured reconciler process only
   --heal-clients 0 skips the heal run.
 Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`;
 if (args.help) {
@@ -245,24 +247,29 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPor
   const appId = `${ctx.config.topicPrefix}reconciler`;
   let output = "";
   const profile = args.profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profile)}`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(ROOT, "processors/reconciler/main.ts")], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: ctx.config.brokers.join(","),
-      SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix,
-      BLACKWELL_PARTITIONS: String(PARTITIONS),
-      BLACKWELL_APPLICATION_ID: appId,
-      BLACKWELL_STATE_DIR: stateDir,
-      BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0",
-      // Its own port (not one from the caller's environment: two children would collide), on loopback.
-      BLACKWELL_OPS_PORT: String(opsPort),
-      BLACKWELL_OPS_HOST: "127.0.0.1",
-      LOG_LEVEL: args["child-log"] ? "debug" : "warn",
+  const nodeOptions = (args["reconciler-node-options"] ?? "").split(/\s+/).filter((f) => f !== "");
+  const child = spawn(
+    process.execPath,
+    [...nodeOptions, ...profile, "--import", "tsx", join(ROOT, "processors/reconciler/main.ts")],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: ctx.config.brokers.join(","),
+        SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
+        BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix,
+        BLACKWELL_PARTITIONS: String(PARTITIONS),
+        BLACKWELL_APPLICATION_ID: appId,
+        BLACKWELL_STATE_DIR: stateDir,
+        BLACKWELL_WALL_CLOCK_TICKS: wallClockTicks ? "1" : "0",
+        // Its own port (not one from the caller's environment: two children would collide), on loopback.
+        BLACKWELL_OPS_PORT: String(opsPort),
+        BLACKWELL_OPS_HOST: "127.0.0.1",
+        LOG_LEVEL: args["child-log"] ? "debug" : "warn",
+      },
     },
-  });
+  );
   if (args["child-log"]) {
     const file = createWriteStream(args["child-log"], { flags: "a" });
     child.stdout!.pipe(file);

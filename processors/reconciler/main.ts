@@ -26,6 +26,8 @@ export async function startReconciler(cfg: ReconcilerConfig) {
     stateDir: cfg.stateDir,
     wallClockTicks: cfg.wallClockTicks,
     maxTaskIdleMs: cfg.maxTaskIdleMs,
+    stateCacheBytes: cfg.stateCacheBytes,
+    commitIntervalMs: cfg.commitIntervalMs,
     ...(cfg.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: cfg.sessionTimeoutMs } : {}),
     log,
     onCommitted: (pass) => recordPass(processMetrics(), pass),

@@ -5,6 +5,7 @@ import { readKafkaConfig, type KafkaConfig } from "./config.js";
 import { EnvReader } from "./env-reader.js";
 import { parseDuration } from "../core/duration.js";
 import { DEFAULT_MAX_TASK_IDLE_MS } from "../runtime/merge/partition-group.js";
+import { DEFAULT_STATE_CACHE_BYTES } from "../runtime/client-cache.js";
 
 export interface ReconcilerConfig {
   kafka: KafkaConfig;
@@ -22,6 +23,16 @@ export interface ReconcilerConfig {
   maxTaskIdleMs: number;
   /** Consumer group session timeout. `BLACKWELL_SESSION_TIMEOUT_MS`, default the runner's. */
   sessionTimeoutMs?: number;
+  /**
+   * Heap the decoded client states may take, shared out per partition (least recently used go first; a client not
+   * held is read back from the task store). `BLACKWELL_STATE_CACHE_MB`, default 256.
+   */
+  stateCacheBytes: number;
+  /**
+   * Least wall time between the starts of a task's transactions (Kafka Streams' `commit.interval.ms`).
+   * `BLACKWELL_COMMIT_INTERVAL`, a duration; default 0 (a transaction starts as soon as the last committed).
+   */
+  commitIntervalMs: number;
 }
 
 /** Where every role keeps local state unless `BLACKWELL_STATE_DIR` says otherwise. */
@@ -47,6 +58,16 @@ export function reconcilerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): R
       if (ms === null) throw new Error("must be a duration like 500ms or 2s (0: never wait)");
       return ms;
     }),
+    commitIntervalMs: r.parse("BLACKWELL_COMMIT_INTERVAL", 0, (raw) => {
+      const ms = parseDuration(raw);
+      if (ms === null) throw new Error("must be a duration like 100ms (0: commit as soon as the last commit is done)");
+      return ms;
+    }),
     ...readSessionTimeout(r),
+    stateCacheBytes: r.parse("BLACKWELL_STATE_CACHE_MB", DEFAULT_STATE_CACHE_BYTES, (raw) => {
+      const mb = Number(raw);
+      if (!Number.isInteger(mb) || mb < 1) throw new Error("must be a whole number of megabytes, at least 1");
+      return mb * 1024 * 1024;
+    }),
   });
 }

@@ -10,6 +10,9 @@ import type { ClientLookup } from "./task-pass.js";
 /** Heap bytes a decoded state takes per byte of its Avro rows (measured on the benchmark's states: 4.5). */
 export const HEAP_PER_ROW_BYTE = 5;
 
+/** Heap the decoded client states of a process may take by default (`BLACKWELL_STATE_CACHE_MB`). */
+export const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
+
 export interface SizedLookup extends Omit<ClientLookup, "get"> {
   load(client_id: string): { state: ClientState; bytes: number } | undefined;
 }

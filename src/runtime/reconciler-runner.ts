@@ -27,9 +27,7 @@ import { JournalOrder } from "./merge/journal-order.js";
 import type { MergeOrder } from "./merge/merge-order.js";
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-group.js";
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
-
-/** Heap the decoded client states of a process may take by default (`BLACKWELL_STATE_CACHE_MB`). */
-export const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
+import { DEFAULT_STATE_CACHE_BYTES } from "./client-cache.js";
 import { retry, retryPolicy } from "./retry.js";
 
 /** Opening tasks is retried for about a minute. */
@@ -79,6 +77,8 @@ export interface ReconcilerOptions {
    * partition gets all of it). Default 256 MiB.
    */
   stateCacheBytes?: number;
+  /** Least wall time between the starts of a task's transactions (`ReconcilerTask`'s `commitIntervalMs`). Default 0. */
+  commitIntervalMs?: number;
   onCommitted?: (summary: PassSummary) => void;
   onAborted?: (err: unknown) => void;
   /**
@@ -290,6 +290,7 @@ export class ReconcilerRunner {
         producer,
         store,
         codec: this.codec,
+        ...(this.o.commitIntervalMs ? { commitIntervalMs: this.o.commitIntervalMs } : {}),
         stateCacheBytes: Math.floor((this.o.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES) / this.o.partitions),
         serde: this.o.serde,
         names,

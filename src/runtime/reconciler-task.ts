@@ -58,6 +58,12 @@ export interface TaskOptions {
   stateCacheBytes?: number;
   /** Records per transaction at most. Default 10 000. */
   maxPassRecords?: number;
+  /**
+   * Wall time from the start of one transaction to the start of the next, at least (as Kafka Streams'
+   * `commit.interval.ms`): records arriving meanwhile wait and go in one larger transaction. Default 0: the next
+   * transaction starts as soon as the last one committed (records that arrived during a commit go together anyway).
+   */
+  commitIntervalMs?: number;
   /** Buffered records per input above which its partition is paused until half of them are processed. Default 10 000. */
   maxBuffered?: number;
   /** Called with what each committed pass emitted (metrics, tests). */
@@ -93,6 +99,8 @@ export interface PassSummary {
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
 const DEFAULT_MAX_BUFFERED = 10_000;
 
+const DEFAULT_MAX_PASS_RECORDS = 10_000;
+
 const DEFAULT_TASK_STATE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** How far behind the wall clock a tick moves stream time. */
@@ -120,6 +128,8 @@ export class ReconcilerTask {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private retryAt = 0;
+  /** Wall time the last transaction with records started. */
+  private lastPassAt = 0;
   /** Why the task stopped (fenced, or its store failed after a commit): it only waits to be closed or reopened. */
   private stoppedBy: string | null = null;
   private readonly view: InputView;
@@ -187,6 +197,11 @@ export class ReconcilerTask {
       // A failed pass is retried after its backoff, not on every fetch that comes in meanwhile.
       if (Date.now() < this.retryAt) return this.wake(this.retryAt);
       while (!this.closed && this.stoppedBy === null) {
+        const interval = this.o.commitIntervalMs ?? 0;
+        if (interval > 0 && this.order.size() < (this.o.maxPassRecords ?? DEFAULT_MAX_PASS_RECORDS)) {
+          const due = this.lastPassAt + interval;
+          if (Date.now() < due) return this.wake(due);
+        }
         const step = await this.pass();
         if (step === "more") {
           // A backlog is drained in several passes: the group must not take the consumer for dead meanwhile. A
@@ -242,7 +257,7 @@ export class ReconcilerTask {
     const pass = new TaskPass(this.clients, this.streamTime);
     const journal = this.journal();
     const dlq: OutRecord[] = [];
-    const limit = this.o.maxPassRecords ?? 10_000;
+    const limit = this.o.maxPassRecords ?? DEFAULT_MAX_PASS_RECORDS;
     let taken = 0;
     let tick: number | null = null;
     let result: "more" | "done" | number = "done";
@@ -275,6 +290,7 @@ export class ReconcilerTask {
         this.inPass = false;
         return result;
       }
+      if (taken > 0) this.lastPassAt = startedAt;
       await this.commit(pass, journal, dlq, tick, startedAt, waits);
       this.failures = 0;
       this.retryAt = 0;

@@ -34,6 +34,7 @@ import {
   type HealParamSpec,
 } from "../../core/model/vocabulary.js";
 import { clientIdOfKey } from "./partitioner.js";
+import { Interner } from "./interner.js";
 import type { TopicRole } from "./topics.js";
 
 /**
@@ -221,29 +222,36 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
       config: JSON.parse(i.config_json) as unknown,
       ignore_paths: i.ignore_paths,
     })),
-    policy: {
-      ...d.policy,
-      auto_heal: {
-        ...d.policy.auto_heal,
-        backoff_strategy: d.policy.auto_heal.backoff_strategy as "linear" | "exponential",
-        windows: (d.policy.auto_heal.windows ?? []).map((w) => ({
-          ...w,
-          action: w.action as "allow" | "deny",
-          days: w.days as Weekday[],
-        })),
-      },
-      notifications: {
-        channels: d.policy.notifications.channels.map((c) => ({
-          ...c,
-          severity_threshold: c.severity_threshold as Severity,
-        })),
-      },
-    },
+    policy: POLICIES.intern(JSON.stringify(d.policy), () => policyFromAvro(d.policy)),
     staleness: {
       provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
       resource_ttl_seconds: Number(d.staleness.resource_ttl_seconds),
       content_grace_seconds: Number(d.staleness.content_grace_seconds),
       webhook_failure_threshold: d.staleness.webhook_failure_threshold,
+    },
+  };
+}
+
+/** Policies decoded, shared among the stacks that declare the same one. */
+const POLICIES = new Interner<DesiredStack["policy"]>();
+
+function policyFromAvro(policy: AvroDesiredState["policy"]): DesiredStack["policy"] {
+  return {
+    ...policy,
+    auto_heal: {
+      ...policy.auto_heal,
+      backoff_strategy: policy.auto_heal.backoff_strategy as "linear" | "exponential",
+      windows: (policy.auto_heal.windows ?? []).map((w) => ({
+        ...w,
+        action: w.action as "allow" | "deny",
+        days: w.days as Weekday[],
+      })),
+    },
+    notifications: {
+      channels: policy.notifications.channels.map((c) => ({
+        ...c,
+        severity_threshold: c.severity_threshold as Severity,
+      })),
     },
   };
 }

@@ -50,11 +50,11 @@ export async function restoreFromChangelog(
           const row = { client_id: key.slice(0, slash), stack_id: key.slice(slash + 1) };
           if (m.value === null) desired.push({ ...row, body: null });
           else {
-            const record = await decodeChangelogRecord(serde, codec, topic, m.value);
-            if (record.kind !== "entry" || !record.entry.desired)
+            const record = await decodeChangelogRecord(serde, codec, topic, m.value, true);
+            if (record.kind !== "entry")
               throw new Error(`changelog record ${key} at offset ${m.offset} is not a desired state`);
             desired.push({ ...row, body: record.body });
-            streamTime = Math.max(streamTime, record.entry.stream_time);
+            streamTime = Math.max(streamTime, record.stream_time);
           }
           continue;
         }
@@ -62,16 +62,14 @@ export async function restoreFromChangelog(
           rows.push({ client_id: key, body: null, deadline: null });
           continue;
         }
-        const record = await decodeChangelogRecord(serde, codec, topic, m.value);
+        const record = await decodeChangelogRecord(serde, codec, topic, m.value, false);
         if (record.kind === "legacy") {
           const v = record.value;
           rows.push({ client_id: key, body: JSON.stringify(v.state), deadline: v.deadline });
           streamTime = Math.max(streamTime, v.stream_time);
         } else {
-          if (!record.entry.client)
-            throw new Error(`changelog record ${key} at offset ${m.offset} is not a client's runtime state`);
-          rows.push({ client_id: key, body: record.body, deadline: record.entry.deadline });
-          streamTime = Math.max(streamTime, record.entry.stream_time);
+          rows.push({ client_id: key, body: record.body, deadline: record.deadline });
+          streamTime = Math.max(streamTime, record.stream_time);
         }
       }
       store.commitRaw(rows, (BigInt(batch.lastOffset) + 1n).toString(), streamTime, desired);

@@ -16,19 +16,22 @@ export interface LegacyChangelogValue {
 
 /** What a changelog value holds, with the store row it becomes. */
 export type ChangelogRecord =
-  { kind: "legacy"; value: LegacyChangelogValue } | { kind: "entry"; entry: AvroChangelogEntry; body: Buffer };
+  | { kind: "legacy"; value: LegacyChangelogValue }
+  | { kind: "entry"; stream_time: number; deadline: number | null; body: Buffer };
 
 const JSON_OPEN_BRACE = 0x7b;
 
 /**
- * Decodes a changelog value. One written with the schema id this process writes (`serde.writerId`) is read with our
- * own type and its body kept as the store row; any other is resolved through the registry and re-encoded.
+ * Decodes a changelog value. One written with the schema id this process writes (`serde.writerId`) is kept as the
+ * store row as it is (only its stream time and deadline are read); any other is resolved through the registry and
+ * re-encoded with our own type. The entry must be the kind its key says (`desired` for client_id/stack_id).
  */
 export async function decodeChangelogRecord(
   serde: AvroSerde,
   codec: StateCodec,
   topic: string,
   bytes: Buffer,
+  desired: boolean,
 ): Promise<ChangelogRecord> {
   if (bytes[0] === JSON_OPEN_BRACE) {
     const value = JSON.parse(bytes.toString("utf8")) as LegacyChangelogValue;
@@ -37,8 +40,10 @@ export async function decodeChangelogRecord(
   }
   if (bytes.length > 5 && bytes[0] === 0 && bytes.readInt32BE(1) === serde.writerId(topic)) {
     const body = bytes.subarray(5);
-    return { kind: "entry", entry: codec.decodeEntry(body), body };
+    return { kind: "entry", ...codec.decodeHead(body), body };
   }
   const entry = await serde.decode<AvroChangelogEntry>("ChangelogEntry", bytes);
-  return { kind: "entry", entry, body: codec.entry.toBuffer(entry) };
+  if ((entry.desired !== null) !== desired)
+    throw new Error(`changelog entry is not ${desired ? "a stack's desired state" : "a client's runtime state"}`);
+  return { kind: "entry", stream_time: entry.stream_time, deadline: entry.deadline, body: codec.entry.toBuffer(entry) };
 }

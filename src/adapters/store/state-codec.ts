@@ -7,7 +7,7 @@
  * Values JSON cannot do without (configs, a finding's expected/observed) are JSON text inside the record. Optional
  * fields come back exactly as the core writes them: absent, not null.
  */
-import type avro from "avsc";
+import avro from "avsc";
 import type {
   ClientState,
   HealState,
@@ -260,10 +260,27 @@ function scopeFromAvro(s: AvroScope): ObservationScope {
  * (what the changelog record carries after its 5-byte wire header), so a committed pass encodes each entry once.
  */
 export class StateCodec {
+  /** The first two fields of a ChangelogEntry: all a restore needs of an entry written with our own schema. */
+  private readonly head = avro.Type.forSchema({
+    type: "record",
+    name: "ChangelogEntryHead",
+    fields: [
+      { name: "stream_time", type: "long" },
+      { name: "deadline", type: ["null", "long"], default: null },
+    ],
+  });
+
   constructor(
     readonly entry: avro.Type,
     readonly desiredType: avro.Type,
   ) {}
+
+  /** Stream time and deadline of an entry body, without decoding the rest. */
+  decodeHead(body: Buffer): { stream_time: number; deadline: number | null } {
+    const { value, offset } = this.head.decode(body, 0);
+    if (offset < 0) throw new Error(`changelog entry of ${body.length} bytes is truncated`);
+    return value as { stream_time: number; deadline: number | null };
+  }
 
   encodeRuntime(state: ClientState, deadline: number | null, streamTime: number): Buffer {
     return this.entry.toBuffer({ stream_time: streamTime, deadline, client: runtimeToAvro(state), desired: null });

@@ -59,7 +59,13 @@ describe("a role's configuration", () => {
       partitions: 6,
       replicationFactor: 1,
     });
-    expect(cfg).toMatchObject({ applicationId: "blackwell-reconciler", wallClockTicks: true, maxTaskIdleMs: 1000 });
+    expect(cfg).toMatchObject({
+      applicationId: "blackwell-reconciler",
+      wallClockTicks: true,
+      maxTaskIdleMs: 1000,
+      stateCacheBytes: 256 * 1024 * 1024,
+      commitIntervalMs: 0,
+    });
     expect(cfg.stateDir).toMatch(/\.blackwell\/state$/);
     expect(cfg.sessionTimeoutMs).toBeUndefined();
     expect(notifierConfigFromEnv(KAFKA).groupId).toBe("blackwell-notifier");
@@ -77,8 +83,12 @@ describe("a role's configuration", () => {
       BLACKWELL_SESSION_TIMEOUT_MS: "6000",
       BLACKWELL_PARTITIONS: "12",
       BLACKWELL_MAX_TASK_IDLE: "2s",
+      BLACKWELL_STATE_CACHE_MB: "64",
+      BLACKWELL_COMMIT_INTERVAL: "100ms",
     });
     expect(cfg).toMatchObject({
+      stateCacheBytes: 64 * 1024 * 1024,
+      commitIntervalMs: 100,
       applicationId: "rec-eu",
       stateDir: "/var/lib/blackwell",
       wallClockTicks: false,
@@ -90,6 +100,10 @@ describe("a role's configuration", () => {
       "BLACKWELL_MAX_TASK_IDLE",
     );
     expect(cfg.kafka.partitions).toBe(12);
+    for (const bad of ["0", "1.5", "lots"])
+      expect(refusal(() => reconcilerConfigFromEnv({ ...KAFKA, BLACKWELL_STATE_CACHE_MB: bad })).message).toMatch(
+        /BLACKWELL_STATE_CACHE_MB.*whole number of megabytes/,
+      );
   });
 
   it("names every bad variable in one refusal, so one restart fixes them all", () => {
