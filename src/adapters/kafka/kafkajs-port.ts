@@ -194,16 +194,24 @@ class KafkaJsTransactional implements TransactionalProducer {
     const ends = new Map<string, bigint>();
     let committing = false;
     try {
-      for (const chunk of chunkBySize(byTopic(records), MAX_REQUEST_BYTES)) {
-        const results = await tx.sendBatch({ topicMessages: chunk, acks: -1 });
-        for (const r of results) {
-          const count = explicitCount(chunk, r.topicName, r.partition);
-          if (count > 0) ends.set(`${r.topicName}:${r.partition}`, BigInt(r.baseOffset ?? "0") + BigInt(count));
+      const produce = async () => {
+        for (const chunk of chunkBySize(byTopic(records), MAX_REQUEST_BYTES)) {
+          const results = await tx.sendBatch({ topicMessages: chunk, acks: -1 });
+          for (const r of results) {
+            const count = explicitCount(chunk, r.topicName, r.partition);
+            if (count > 0) ends.set(`${r.topicName}:${r.partition}`, BigInt(r.baseOffset ?? "0") + BigInt(count));
+          }
         }
-      }
-      if (input && input.offsets.length > 0) {
-        await tx.sendOffsets({ consumerGroupId: input.groupId, topics: offsetsByTopic(input.offsets) });
-      }
+      };
+      // The records and the input offsets go to different coordinators and neither waits for the other: sent side
+      // by side, a transaction costs one round of requests less before its commit.
+      const offsets =
+        input && input.offsets.length > 0
+          ? tx.sendOffsets({ consumerGroupId: input.groupId, topics: offsetsByTopic(input.offsets) })
+          : Promise.resolve();
+      const [produced, offsetsSent] = await Promise.allSettled([produce(), offsets]);
+      if (produced.status === "rejected") throw produced.reason;
+      if (offsetsSent.status === "rejected") throw offsetsSent.reason;
       committing = true;
       await tx.commit();
       return { ends };
