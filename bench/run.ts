@@ -69,12 +69,12 @@ const { values: args } = parseArgs({
     help: { type: "boolean", default: false },
   },
 });
-const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--reconciler-node-options "FLAGS"] [--heal-clients N] [--heal-rate PER_S]
+const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--reconciler-node-options="FLAGS"] [--heal-clients N] [--heal-rate PER_S]
   --clients N   clients of the workload (default 10000; each has 1 or 2 stacks, about 1.5 on average)
   --stacks N    size by stacks instead: the client count whose workload has about N stacks (e.g. 100000)
   --repeat N    measure N rounds (fresh topics each, contenders in alternating order) and report min / median / max
                 of every figure; the results JSON keeps every round. The heal run runs once, after the rounds.
-  --reconciler-node-options "--max-old-space-size=384"  node flags for the measured reconciler process only
+  --reconciler-node-options="--max-old-space-size=384"  node flags for the measured reconciler process only
   --heal-clients 0 skips the heal run.
 Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set, else the local Kafka and registry.`;
 if (args.help) {

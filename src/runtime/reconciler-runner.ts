@@ -127,11 +127,11 @@ export class ReconcilerRunner {
       concurrency: options.partitions,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       maxWaitMs: 100,
-      // Bigger fetches from a backlog mean fewer transactions and each client's changelog row written once per pass.
-      // Measured (bench, 1M events): 2 MiB/12 MiB fetches gave 13.6k events/s at 809 MB peak RSS,
-      // 4 MiB/32 MiB 17.9k events/s at about the same RSS, so the larger fetches stay.
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
+      // A fetched record stays in memory until its task processes it, and with it the whole fetch response it was
+      // cut from. Since fetching no longer waits for processing, fetch size no longer sets the transaction size
+      // (the buffered records do): 1 MiB per partition, 8 MiB per fetch.
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
     });
   }
 

@@ -64,7 +64,7 @@ export interface TaskOptions {
    * transaction starts as soon as the last one committed (records that arrived during a commit go together anyway).
    */
   commitIntervalMs?: number;
-  /** Buffered records per input above which its partition is paused until half of them are processed. Default 10 000. */
+  /** Buffered records per input above which its partition is paused until half of them are processed. Default 5 000. */
   maxBuffered?: number;
   /** Called with what each committed pass emitted (metrics, tests). */
   onCommitted?: (summary: PassSummary) => void;
@@ -97,7 +97,7 @@ export interface PassSummary {
 }
 
 /** Records buffered per input of a task before its partition is paused (a fetch is up to 4 MiB). */
-const DEFAULT_MAX_BUFFERED = 10_000;
+const DEFAULT_MAX_BUFFERED = 5_000;
 
 const DEFAULT_MAX_PASS_RECORDS = 10_000;
 
