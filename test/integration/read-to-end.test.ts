@@ -20,7 +20,16 @@ describe("reading a topic to its end while a transaction on it is being decided"
 
   beforeAll(async () => {
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] });
+    // KafkaJS's own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while a busy KRaft controller is still
+    // propagating the topic (a fresh-clone CI run failed here): poll until the leaders answer for their offsets.
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+      if (offsets.length === 2) break;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   });
   afterAll(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
