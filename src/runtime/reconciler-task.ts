@@ -192,7 +192,7 @@ export class ReconcilerTask {
   }
 
   /** Processes what the order allows, in passes, until it waits for an input or has nothing left. */
-  drain(heartbeat?: () => Promise<void>): Promise<void> {
+  drain(): Promise<void> {
     return this.exclusive(async () => {
       // A failed pass is retried after its backoff, not on every fetch that comes in meanwhile.
       if (Date.now() < this.retryAt) return this.wake(this.retryAt);
@@ -203,17 +203,8 @@ export class ReconcilerTask {
           if (Date.now() < due) return this.wake(due);
         }
         const step = await this.pass();
-        if (step === "more") {
-          // A backlog is drained in several passes: the group must not take the consumer for dead meanwhile. A
-          // heartbeat that fails (the group is rebalancing) hands control back; the rest waits for the next drain.
-          try {
-            await heartbeat?.();
-          } catch {
-            this.wake(Date.now() + 100);
-            return;
-          }
-          continue;
-        }
+        // A backlog is drained in several passes; the consumer heartbeats on its own (it no longer waits for them).
+        if (step === "more") continue;
         // A wait is in clock time (retries are in wall time): either way, look again no later than that.
         if (typeof step === "number") this.wake(Date.now() + Math.max(1, step - this.now()));
         return;

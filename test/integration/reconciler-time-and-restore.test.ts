@@ -18,6 +18,30 @@ interface DriftEvent {
   observed_json: string;
 }
 
+/** A stack of `client` whose db is watched, applied a minute ago, and its db reported unhealthy a second later. */
+function dbStack(client: string) {
+  const base = Date.now() - 60_000;
+  const desired = desiredStack({
+    client_id: client,
+    stack_id: "web",
+    applied_at: new Date(base).toISOString(),
+    resources: [{ name: "db", arn: "arn:aws:rds:x", ignore_paths: [] }],
+    staleness: {
+      provider_silence_seconds: 86_400,
+      resource_ttl_seconds: 86_400,
+      content_grace_seconds: 300,
+      webhook_failure_threshold: 3,
+    },
+  });
+  const unhealthy = resourceEventValue({
+    client_id: client,
+    resource_name: "db",
+    status: "unhealthy",
+    at: new Date(base + 1000),
+  });
+  return { base, desired, unhealthy };
+}
+
 describe("reconciler time and state hand-over", () => {
   let h: Harness | undefined;
   let drift: Collector<DriftEvent> | undefined;
@@ -60,25 +84,7 @@ describe("reconciler time and state hand-over", () => {
 
   it("a new instance with an empty disk restores state from the changelog and carries on without re-opening drifts", async () => {
     h = await createHarness(3);
-    const base = Date.now() - 60_000;
-    const desired = desiredStack({
-      client_id: "handover",
-      stack_id: "web",
-      applied_at: new Date(base).toISOString(),
-      resources: [{ name: "db", arn: "arn:aws:rds:x", ignore_paths: [] }],
-      staleness: {
-        provider_silence_seconds: 86_400,
-        resource_ttl_seconds: 86_400,
-        content_grace_seconds: 300,
-        webhook_failure_threshold: 3,
-      },
-    });
-    const unhealthy = resourceEventValue({
-      client_id: "handover",
-      resource_name: "db",
-      status: "unhealthy",
-      at: new Date(base + 1000),
-    });
+    const { base, desired, unhealthy } = dbStack("handover");
     const first = await h.startReconciler();
     drift = await collectTopic<DriftEvent>(h.ctx.kafka, h.ctx.names["drift-events"], "DriftEvent", h.ctx.serde);
     await h.produce("desired-state", "DesiredState", "handover/web", [desiredToAvro(desired)]);
@@ -97,25 +103,7 @@ describe("reconciler time and state hand-over", () => {
   });
   it("restores a changelog written before the state was split (whole clients as JSON), then writes the new form", async () => {
     h = await createHarness(3);
-    const base = Date.now() - 60_000;
-    const desired = desiredStack({
-      client_id: "upgraded",
-      stack_id: "web",
-      applied_at: new Date(base).toISOString(),
-      resources: [{ name: "db", arn: "arn:aws:rds:x", ignore_paths: [] }],
-      staleness: {
-        provider_silence_seconds: 86_400,
-        resource_ttl_seconds: 86_400,
-        content_grace_seconds: 300,
-        webhook_failure_threshold: 3,
-      },
-    });
-    const unhealthy = resourceEventValue({
-      client_id: "upgraded",
-      resource_name: "db",
-      status: "unhealthy",
-      at: new Date(base + 1000),
-    });
+    const { base, desired, unhealthy } = dbStack("upgraded");
     // The state an earlier version kept: the db drift open. Its changelog row was the client's state as JSON.
     const pass = new TaskPass({ get: () => undefined, dueBetween: () => [], nextDeadlineAfter: () => null }, 0);
     for (const [role, key, value, at] of [

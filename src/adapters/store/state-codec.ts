@@ -270,10 +270,7 @@ export class StateCodec {
     ],
   });
 
-  constructor(
-    readonly entry: avro.Type,
-    readonly desiredType: avro.Type,
-  ) {}
+  constructor(readonly entry: avro.Type) {}
 
   /** Stream time and deadline of an entry body, without decoding the rest. */
   decodeHead(body: Buffer): { stream_time: number; deadline: number | null } {
@@ -314,6 +311,6 @@ export class StateCodec {
 }
 
 /** The codec of the contracts `serde` was loaded with. */
-export function stateCodecOf(serde: { type(name: "ChangelogEntry" | "DesiredState"): avro.Type }): StateCodec {
-  return new StateCodec(serde.type("ChangelogEntry"), serde.type("DesiredState"));
+export function stateCodecOf(serde: { type(name: "ChangelogEntry"): avro.Type }): StateCodec {
+  return new StateCodec(serde.type("ChangelogEntry"));
 }
