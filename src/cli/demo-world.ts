@@ -25,9 +25,10 @@ export interface WorldReactions {
   }) => Promise<void>;
 }
 
-/** A stand-in Integration API on a free loopback port. */
+/** A stand-in Integration API, by default on a free loopback port; `GET /healthz` answers 200. */
 export async function startDemoIntegrationApi(
   react: WorldReactions,
+  listen: { host: string; port: number } = { host: "127.0.0.1", port: 0 },
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((req, res) => {
     let raw = "";
@@ -40,6 +41,10 @@ export async function startDemoIntegrationApi(
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
       };
+      if (req.method === "GET" && url.pathname === "/healthz") {
+        answer(200, { status: "ok" });
+        return;
+      }
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(raw) as Record<string, unknown>;
@@ -68,9 +73,10 @@ export async function startDemoIntegrationApi(
       );
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(listen.port, listen.host, () => r()));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  const host = listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host;
+  return { url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** The client's build projects, as they would exist in their AWS account. */

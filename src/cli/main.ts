@@ -67,7 +67,17 @@ BLACKWELL_BUDGET_CODEBUILD[_PER_CLIENT], BLACKWELL_BUDGET_INTEGRATION_API[_PER_C
 AWS_* (standard AWS configuration; \`blackwell up\` prints the local moto server's).
 Kafka: KAFKA_BROKERS and SCHEMA_REGISTRY_URL are required; every setting is checked before any role starts.
 API settings: BLACKWELL_API_TOKENS (comma-separated <name>@<client_id|*>:<token>), BLACKWELL_API_HOST, BLACKWELL_API_PORT.`,
-  demo: "usage: blackwell demo [--exit]\n\nStarts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,\nruns the reconciler, the executors and the API, and plays a scenario: drift is detected, healed\n(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,\ntokens and curl lines; --exit stops after the scenario instead.",
+  demo: `usage: blackwell demo [--exit] | demo --external [--api-url URL] | demo --world HOST:PORT
+
+Starts local Kafka, registry and moto server if needed, applies examples/acme-corp/blackwell.yaml,
+runs the reconciler, the executors and the API, and plays a scenario: drift is detected, healed
+(one heal after an approval) and resolved. Then keeps the API up until Ctrl-C, printing its URL,
+tokens and curl lines; --exit stops after the scenario instead.
+
+--external: the roles already run elsewhere (docker compose up): only apply the example and play the
+scenario through KAFKA_BROKERS, SCHEMA_REGISTRY_URL and AWS_ENDPOINT_URL, then stop (exit 0 when every
+stack ended healthy). --world HOST:PORT: only the scenario's stand-in Integration API, which reports
+what it changed to Kafka (compose's integration-api service).`,
   status:
     "usage: blackwell status [client] [--json]\n\nEvery stack (of one client) with its status, desired and evaluated versions and open drift count,\nread from the stack-state topic. Exit 0 when all are healthy, 1 otherwise.",
   drift:
@@ -273,8 +283,28 @@ export async function main(argv: string[]): Promise<number> {
       case "run":
         return await run(rest);
       case "demo": {
-        const { values } = parseArgs({ args: rest, options: { exit: { type: "boolean" } }, strict: true });
-        return await (await import("./demo.js")).demo({ exitAfter: values.exit ?? false });
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            exit: { type: "boolean" },
+            external: { type: "boolean" },
+            "api-url": { type: "string" },
+            world: { type: "string" },
+          },
+          strict: true,
+        });
+        const demoModule = await import("./demo.js");
+        if (values.world !== undefined) {
+          const at = /^(?<host>[^:]+):(?<port>\d{1,5})$/.exec(values.world);
+          if (!at || Number(at.groups!.port) > 65535)
+            throw new UsageError(`--world needs host:port (e.g. 0.0.0.0:8090), got ${JSON.stringify(values.world)}`);
+          return await demoModule.demoWorld(at.groups!.host!, Number(at.groups!.port));
+        }
+        if (values["api-url"] !== undefined && !values.external) throw new UsageError("--api-url goes with --external");
+        return await demoModule.demo({
+          exitAfter: values.exit ?? false,
+          ...(values.external ? { external: values["api-url"] ? { apiUrl: values["api-url"] } : {} } : {}),
+        });
       }
       case "status":
         return await (await import("./commands/state-commands.js")).status(rest);

@@ -23,6 +23,10 @@ describe("the blackwell command, run as a user runs it", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command frobnicate");
     expect((await blackwell(["apply"], env)).code).toBe(2);
+    const world = await blackwell(["demo", "--world", "8090"], env);
+    expect(world.code).toBe(2);
+    expect(world.stderr).toContain("--world needs host:port");
+    expect((await blackwell(["demo", "--api-url", "http://127.0.0.1:8080"], env)).code).toBe(2);
   });
 
   it("refuses an invalid blackwell.yaml with exit 3, naming file, line and field, and publishes nothing", async () => {

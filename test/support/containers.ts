@@ -1,9 +1,14 @@
 /**
- * The Docker path of the test harness (`BLACKWELL_TEST_CONTAINERS=1`): the
- * same Kafka and registry versions as the no-Docker default, in containers.
- * Loaded only on that path, so the default run needs no Docker at all.
+ * Kafka, the registry and moto as containers through testcontainers, from the images docker-compose.yml builds (the
+ * same pinned versions as the no-Docker default, on the local base images where Docker Hub is out of reach). Loaded
+ * only on the containers paths, so the default run needs no Docker at all.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { freePort } from "../../src/infra/free-port.js";
+import { buildStack, defineStack } from "../../src/infra/containers/compose-stack.js";
+import { prepareContainers } from "../../src/infra/containers/containers-check.js";
 
 export interface StartedInfra {
   brokers: string;
@@ -12,35 +17,43 @@ export interface StartedInfra {
   stop: () => Promise<void>;
 }
 
-export async function startContainers(): Promise<StartedInfra> {
+/** The image docker-compose.yml names for `service`. */
+export function composeImage(root: string, service: string): string {
+  const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8")) as {
+    services: Record<string, { image?: string }>;
+  };
+  const image = compose.services[service]?.image;
+  if (!image) throw new Error(`docker-compose.yml has no image for ${service}`);
+  return image;
+}
+
+/** Makes sure the engine runs and the stack's images exist (a cached rebuild when they do). */
+export async function buildImages(root: string, log: (m: string) => void): Promise<void> {
+  const images = await prepareContainers(root, log);
+  buildStack(await defineStack(root, "blackwell", images), log);
+}
+
+export async function startContainers(root: string): Promise<StartedInfra> {
+  // Ryuk, testcontainers' reaper, is an image from Docker Hub; `stop` removes what we start instead.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
   const { GenericContainer, Wait } = await import("testcontainers");
-  // The broker advertises the host port, so map it one-to-one.
+  // The broker advertises the host port, so it is mapped one-to-one to a free one.
   const port = await freePort();
-  const kafka = await new GenericContainer("apache/kafka:4.1.1")
-    .withExposedPorts({ container: port, host: port })
-    .withEnvironment({
-      KAFKA_NODE_ID: "1",
-      KAFKA_PROCESS_ROLES: "broker,controller",
-      KAFKA_LISTENERS: `PLAINTEXT://0.0.0.0:${port},CONTROLLER://localhost:9093`,
-      KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
-      KAFKA_CONTROLLER_LISTENER_NAMES: "CONTROLLER",
-      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-      KAFKA_CONTROLLER_QUORUM_VOTERS: "1@localhost:9093",
-      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "1",
-      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "1",
-      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: "1",
-      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: "0",
-      KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
-    })
-    .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+  const kafka = await new GenericContainer(composeImage(root, "kafka"))
+    .withExposedPorts({ container: 9092, host: port })
+    .withEnvironment({ KAFKA_ADVERTISED: `127.0.0.1:${port}`, KAFKA_INTERNAL: "127.0.0.1:19092" })
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(180_000)
     .start();
-  const registry = await new GenericContainer("apicurio/apicurio-registry:3.0.9")
+  const registry = await new GenericContainer(composeImage(root, "registry"))
     .withExposedPorts(8080)
-    .withWaitStrategy(Wait.forHttp("/apis/ccompat/v7/subjects", 8080))
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(180_000)
     .start();
-  const moto = await new GenericContainer("motoserver/moto:5.2.5")
+  const moto = await new GenericContainer(composeImage(root, "moto"))
     .withExposedPorts(5000)
-    .withWaitStrategy(Wait.forHttp("/moto-api/data.json", 5000))
+    .withWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(180_000)
     .start();
   return {
     brokers: `127.0.0.1:${port}`,

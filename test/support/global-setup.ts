@@ -1,7 +1,7 @@
 /**
  * One Kafka broker and one schema registry per test run:
  * - `KAFKA_BROKERS` + `SCHEMA_REGISTRY_URL` + `AWS_ENDPOINT_URL` (moto) set: use them;
- * - `BLACKWELL_TEST_CONTAINERS=1` and a Docker engine: testcontainers;
+ * - `BLACKWELL_TEST_CONTAINERS=1`: testcontainers, from the images docker-compose.yml builds;
  * - otherwise: start the local no-Docker pair in a temporary directory
  *   (never the developer's own `.blackwell/local`) and stop it afterwards.
  */
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startLocalInfra, stopLocalInfra } from "../../src/infra/local-infra.js";
-import { startContainers } from "./containers.js";
+import { buildImages, startContainers } from "./containers.js";
 import { localAwsEnv } from "../../src/infra/connect.js";
 import { ensurePromtool } from "../../src/infra/test-tools.js";
 
@@ -31,7 +31,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let awsEndpoint = process.env.AWS_ENDPOINT_URL;
   if (!brokers || !registryUrl || !awsEndpoint) {
     if (process.env.BLACKWELL_TEST_CONTAINERS === "1") {
-      const started = await startContainers();
+      await buildImages(root, (m) => console.log(`[test containers] ${m}`));
+      const started = await startContainers(root);
       brokers = started.brokers;
       registryUrl = started.registryUrl;
       awsEndpoint = started.awsEndpoint;

@@ -44,7 +44,11 @@ export async function readToEnd(
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic === topic) settle(payload.partition, payload.lastOffset);
   });
-  consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+  // KafkaJS restarts a consumer after a retriable crash (a fresh broker's "coordinator is loading" at start-up, seen
+  // crashing every role of a new compose stack once); only a crash it gives up on fails the read.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) fail(payload.error);
+  });
   const timeoutMs = options.timeoutMs ?? 300_000;
   const timer = setTimeout(
     () => fail(new Error(`reading ${topic} to its end did not finish within ${timeoutMs} ms`)),
@@ -69,6 +73,8 @@ export async function readToEnd(
             lastOffset: batch.lastOffset(),
             highWatermark: batch.highWatermark,
           });
+          // A restarted consumer reads from the beginning again: what was handed over is not handed over twice.
+          p.from = BigInt(batch.lastOffset()) + 1n;
         } catch (err) {
           fail(err);
         }
