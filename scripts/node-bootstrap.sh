@@ -48,6 +48,7 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+started=$(date +%s)
 say "installing Node.js $want ($spec from the npm registry, about 50 MB) into .blackwell/tools/"
 if command -v npm >/dev/null 2>&1; then
   # npm pack honours the user's registry, proxy and CA settings.
@@ -73,5 +74,5 @@ fi
 mkdir -p "$root/.blackwell/tools"
 rm -rf "$home"
 mv "$tmp/unpacked" "$home"
-say "Node.js $want ready ($home)"
+say "Node.js $want ready in $(( $(date +%s) - started )) s ($home)"
 printf '%s\n' "$home"

@@ -11,7 +11,18 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, parse, resolve, sep } from "node:path";
 import { createServer } from "node:net";
@@ -78,9 +89,55 @@ export function defaultInfraDir(root: string): string {
  * made from the same poms. Fast and idempotent on re-runs.
  */
 export async function ensureArtifacts(root: string, log: (m: string) => void = () => {}): Promise<void> {
-  fetchOnce(root, KAFKA_POM, "infra/kafka/target/lib", ["dependency:copy-dependencies"], log);
+  await fetchOnce(root, KAFKA_POM, "infra/kafka/target/lib", ["dependency:copy-dependencies"], log);
   await fetchRegistry(root, log);
-  ensureMoto(root, log);
+  await ensureMoto(root, log);
+}
+
+/** Seconds since `t0`, for progress lines. */
+function since(t0: number): string {
+  const s = (Date.now() - t0) / 1000;
+  return s < 10 ? `${s.toFixed(1)} s` : `${Math.round(s)} s`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** How often a long step says it is still at work. */
+const PROGRESS_EVERY_MS = 15_000;
+
+/**
+ * Runs a set-up tool with its output captured: the caller's progress lines say what happens, every `PROGRESS_EVERY_MS`
+ * `progress()` says it is still at work, and the output is shown only when the tool fails.
+ */
+function runQuietly(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  progress: (output: string) => void,
+): Promise<{ ok: boolean; exit: string; output: string }> {
+  return new Promise((res) => {
+    let output = "";
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 1_000_000) output = output.slice(-500_000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const timer = setInterval(() => progress(output), PROGRESS_EVERY_MS);
+    const done = (ok: boolean, exit: string) => {
+      clearInterval(timer);
+      res({ ok, exit, output });
+    };
+    child.once("error", (err) => done(false, err.message));
+    child.once("close", (code, signal) => done(code === 0, String(code ?? signal)));
+  });
+}
+
+function lastLines(output: string, n = 30): string {
+  return output.trimEnd().split("\n").slice(-n).join("\n");
 }
 
 /** moto's command line cannot carry our dir; its program name and port identify it. */
@@ -93,24 +150,40 @@ function motoServer(root: string): string {
 }
 
 /** A Python virtualenv with the pinned moto server (every transitive version locked). */
-function ensureMoto(root: string, log: (m: string) => void): void {
+async function ensureMoto(root: string, log: (m: string) => void): Promise<void> {
   const lock = join(root, MOTO_LOCK);
   const venv = join(root, "infra/moto/target/venv");
   const stamp = join(root, "infra/moto/target/.lock-sha256");
-  const digest = createHash("sha256").update(readFileSync(lock)).digest("hex");
+  const text = readFileSync(lock, "utf8");
+  const digest = createHash("sha256").update(text).digest("hex");
   if (existsSync(motoServer(root)) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
-  log(`installing the moto server pinned in ${MOTO_LOCK} into a virtualenv...`);
+  const packages = text.split("\n").filter((l) => /^[A-Za-z0-9]/.test(l)).length;
+  const t0 = Date.now();
+  log(`installing the moto server (${packages} Python packages pinned in ${MOTO_LOCK}) into a virtualenv...`);
   rmSync(join(root, "infra/moto/target"), { recursive: true, force: true });
   const python = process.env.PYTHON ?? "python3";
   const mk = spawnSync(python, ["-m", "venv", venv], { stdio: "inherit" });
   if (mk.status !== 0)
     throw new Error(`${python} -m venv failed (exit ${mk.status ?? mk.signal}); is Python 3 with venv installed?`);
-  const pip = spawnSync(join(venv, "bin/pip"), ["install", "-q", "--disable-pip-version-check", "-r", lock], {
-    stdio: "inherit",
-  });
-  if (pip.status !== 0 || !existsSync(motoServer(root)))
-    throw new Error(`pip install -r ${MOTO_LOCK} failed (exit ${pip.status ?? pip.signal}); is PyPI reachable?`);
+  // pip says "Collecting <name>" once per package while it resolves and fetches, then installs them all at once.
+  const pip = await runQuietly(
+    join(venv, "bin/pip"),
+    ["install", "--disable-pip-version-check", "--progress-bar", "off", "-r", lock],
+    root,
+    (output) => {
+      const collected = output.match(/^Collecting /gm)?.length ?? 0;
+      const phase = /^Installing collected packages/m.test(output)
+        ? "installing them"
+        : `${Math.min(collected, packages)} of ${packages} packages fetched`;
+      log(`  still installing the moto server: ${phase} (${since(t0)})`);
+    },
+  );
+  if (!pip.ok || !existsSync(motoServer(root)))
+    throw new Error(
+      `pip install -r ${MOTO_LOCK} failed (exit ${pip.exit}); is PyPI reachable? pip said:\n${lastLines(pip.output)}`,
+    );
   writeFileSync(stamp, digest);
+  log(`moto server installed in ${since(t0)}`);
 }
 
 function registryManifest(root: string): RegistryManifest {
@@ -126,39 +199,81 @@ function registryRunner(root: string): string {
 async function fetchRegistry(root: string, log: (m: string) => void): Promise<void> {
   const manifest = registryManifest(root);
   if (existsSync(registryRunner(root))) return;
-  log(`fetching Apicurio Registry ${manifest.version} from Maven Central...`);
+  const t0 = Date.now();
   const res = await fetch(manifest.url);
-  if (!res.ok) throw new Error(`download of ${manifest.url} failed: HTTP ${res.status}`);
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const sha1 = createHash("sha1").update(bytes).digest("hex");
-  if (sha1 !== manifest.sha1)
-    throw new Error(`${manifest.url}: SHA-1 ${sha1} does not match the pinned ${manifest.sha1}`);
+  if (!res.ok || !res.body) throw new Error(`download of ${manifest.url} failed: HTTP ${res.status}`);
+  const total = Number(res.headers.get("content-length")) || 0;
+  log(
+    `fetching Apicurio Registry ${manifest.version} (${total ? megabytes(total) : "about 100 MB"}) from Maven Central...`,
+  );
   const target = join(root, "infra/registry/target", manifest.version);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   const archive = join(target, "dist.tar.gz");
-  writeFileSync(archive, bytes);
+  const hash = createHash("sha1");
+  const fd = openSync(archive, "w");
+  let received = 0;
+  let lastLine = Date.now();
+  let lastTenth = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      writeSync(fd, chunk);
+      received += chunk.length;
+      // A line per tenth, at most one every 3 s (a fast link prints few), and at least one every 10 s.
+      const tenth = total ? Math.floor((received / total) * 10) : 0;
+      const quiet = Date.now() - lastLine;
+      if ((tenth > lastTenth && quiet >= 3_000) || quiet >= 10_000) {
+        const share = total ? `${Math.floor((received / total) * 100)}%, ` : "";
+        log(`  registry download ${share}${megabytes(received)} (${since(t0)})`);
+        lastLine = Date.now();
+        lastTenth = tenth;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const sha1 = hash.digest("hex");
+  if (sha1 !== manifest.sha1) {
+    rmSync(target, { recursive: true, force: true });
+    throw new Error(`${manifest.url}: SHA-1 ${sha1} does not match the pinned ${manifest.sha1}`);
+  }
   const tar = spawnSync("tar", ["xzf", archive, "-C", target], { stdio: "inherit" });
   rmSync(archive);
   if (tar.status !== 0 || !existsSync(registryRunner(root))) throw new Error(`unpacking ${manifest.url} failed`);
+  log(`registry fetched: ${megabytes(received)} in ${since(t0)}`);
 }
 
 /** Runs `goals` on `pom` unless `product` exists and was made from this very pom. */
-function fetchOnce(root: string, pom: string, product: string, goals: string[], log: (m: string) => void): void {
+async function fetchOnce(
+  root: string,
+  pom: string,
+  product: string,
+  goals: string[],
+  log: (m: string) => void,
+): Promise<void> {
   const pomPath = join(root, pom);
   const stamp = join(dirname(pomPath), "target", ".pom-sha256");
   const digest = createHash("sha256").update(readFileSync(pomPath)).digest("hex");
   if (existsSync(join(root, product)) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
-  log(`fetching artifacts pinned in ${pom} from Maven Central...`);
+  const t0 = Date.now();
+  log(`fetching the jars pinned in ${pom} with Maven (about 45 MB on a first run; Maven caches them in ~/.m2)...`);
   // The whole target dir: the dependency plugin's markers would otherwise skip the unpack.
   rmSync(join(dirname(pomPath), "target"), { recursive: true, force: true });
-  const mvn = spawnSync("mvn", ["-q", "-B", "-f", pomPath, ...goals], { cwd: root, stdio: "inherit" });
-  if (mvn.status !== 0) {
+  const mvn = await runQuietly("mvn", ["-q", "-B", "-f", pomPath, ...goals], root, () =>
+    log(`  still fetching with Maven (${since(t0)})`),
+  );
+  if (!mvn.ok) {
     throw new Error(
-      `mvn ${goals.join(" ")} -f ${pom} failed (exit ${mvn.status ?? mvn.signal}); is Maven installed and Maven Central reachable?`,
+      `mvn ${goals.join(" ")} -f ${pom} failed (exit ${mvn.exit}); is Maven installed and Maven Central reachable? Maven said:\n${lastLines(mvn.output)}`,
     );
   }
   writeFileSync(stamp, digest);
+  const jars = existsSync(join(root, product))
+    ? readdirSync(join(root, product)).filter((f) => f.endsWith(".jar"))
+    : [];
+  const bytes = jars.reduce((sum, f) => sum + statSync(join(root, product, f)).size, 0);
+  log(`${jars.length} jars (${megabytes(bytes)}) in ${product} in ${since(t0)}`);
 }
 
 export function javaBinary(): string {
@@ -449,11 +564,22 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
   };
   writeFileSync(infoPath(dir), JSON.stringify(info, null, 2));
   try {
-    log(`starting kafka on ${info.brokers} and registry on ${info.registryUrl}...`);
+    const t0 = Date.now();
+    log(`starting Kafka on ${info.brokers}, the registry and the moto server (logs in ${join(dir, "logs")})...`);
+    const ready = (what: string, wait: Promise<void>) => wait.then(() => log(`  ${what} ready in ${since(t0)}`));
     await Promise.all([
-      waitFor("kafka", timeout, kafkaPid, kafkaLog, () => kafkaAnswers(info.brokers)),
-      waitFor("schema registry", timeout, registryPid, registryLog, () => registryAnswers(info.registryUrl)),
-      waitFor("moto server", timeout, motoPid, motoLog, () => motoAnswers(info.awsEndpoint)),
+      ready(
+        "Kafka",
+        waitFor("kafka", timeout, kafkaPid, kafkaLog, () => kafkaAnswers(info.brokers)),
+      ),
+      ready(
+        "schema registry",
+        waitFor("schema registry", timeout, registryPid, registryLog, () => registryAnswers(info.registryUrl)),
+      ),
+      ready(
+        "moto server",
+        waitFor("moto server", timeout, motoPid, motoLog, () => motoAnswers(info.awsEndpoint)),
+      ),
     ]);
   } catch (err) {
     await stopPids(info);

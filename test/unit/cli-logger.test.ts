@@ -15,7 +15,8 @@ createLogger("blackwell-cli", "info", { to: "${to}" }).warn({ token: "s3cret" },
     execFile(
       process.execPath,
       ["--import", "tsx", "--input-type=module", "-e", code],
-      { cwd: ROOT },
+      // JSON lines whatever the developer's own BLACKWELL_LOG_FORMAT (the output here is a pipe, never a terminal).
+      { cwd: ROOT, env: { ...process.env, BLACKWELL_LOG_FORMAT: "json" } },
       (err, stdout, stderr) => (err ? rej(err) : res({ stdout, stderr })),
     ),
   );
