@@ -301,10 +301,16 @@ export async function main(argv: string[]): Promise<number> {
           return await demoModule.demoWorld(at.groups!.host!, Number(at.groups!.port));
         }
         if (values["api-url"] !== undefined && !values.external) throw new UsageError("--api-url goes with --external");
-        return await demoModule.demo({
-          exitAfter: values.exit ?? false,
-          ...(values.external ? { external: values["api-url"] ? { apiUrl: values["api-url"] } : {} } : {}),
-        });
+        return await demoModule
+          .demo({
+            exitAfter: values.exit ?? false,
+            ...(values.external ? { external: values["api-url"] ? { apiUrl: values["api-url"] } : {} } : {}),
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof demoModule.DemoHeld)) throw err;
+            console.error(`blackwell demo: ${err.message}`);
+            return EXIT.problem;
+          });
       }
       case "status":
         return await (await import("./commands/state-commands.js")).status(rest);

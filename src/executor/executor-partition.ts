@@ -154,10 +154,18 @@ export class ExecutorPartition {
           "outcome unknown: an executor stopped while acting on this command; not repeated, to avoid a double effect",
         details: {},
       };
-      log.warn(
-        { command_key: cmd.command_key, phase: seen.phase },
-        "heal command was interrupted earlier; reporting without acting again",
-      );
+      // With the effect recorded, only its report was left to do (a redelivery after a failed commit); without it,
+      // the outcome is unknown and a person should look.
+      if (seen.outcome)
+        log.info(
+          { command_key: cmd.command_key, phase: seen.phase, status: seen.outcome.status },
+          "heal command's effect was already recorded; reporting it without acting again",
+        );
+      else
+        log.warn(
+          { command_key: cmd.command_key, phase: seen.phase },
+          "heal command was interrupted before its effect was recorded; reporting it failed without acting again",
+        );
     } else {
       const wait = cmd.not_before - this.d.now();
       if (wait > 0) return { kind: "defer", ms: wait, reason: "not_before" };

@@ -146,7 +146,9 @@ describe("executors sharing heal-commands, one killed while acting", () => {
           .map((r) => JSON.parse(r.details_json).build_id),
       ).toEqual(builds);
       expect(await buildsOf(cb, project)).toEqual(builds);
-      expect(survivor.output()).toContain("heal command was interrupted earlier; reporting without acting again");
+      expect(survivor.output()).toContain(
+        "heal command's effect was already recorded; reporting it without acting again",
+      );
       expect(survivor.proc.exitCode).toBeNull(); // it never acted, so its fault never fired
     } finally {
       for (const c of children) await c.kill("SIGKILL");

@@ -19,7 +19,7 @@ export interface StartedInfra {
 
 /** The image docker-compose.yml names for `service`. */
 export function composeImage(root: string, service: string): string {
-  const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8")) as {
+  const compose = parse(readFileSync(join(root, "docker-compose.yml"), "utf8"), { merge: true }) as {
     services: Record<string, { image?: string }>;
   };
   const image = compose.services[service]?.image;

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 
 const root = resolve(import.meta.dirname, "../../..");
 const read = (path: string) => readFileSync(join(root, path), "utf8");
-const compose = parse(read("docker-compose.yml")) as {
+const compose = parse(read("docker-compose.yml"), { merge: true }) as {
   services: Record<string, { image?: string; ports?: string[]; build?: { dockerfile?: string } }>;
 };
 const tag = (service: string) => compose.services[service]?.image?.split(":")[1];
