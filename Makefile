@@ -17,6 +17,7 @@ endif
 DEPS := node_modules/.installed
 
 $(DEPS): package.json package-lock.json .node-version
+	@echo "installing the npm packages pinned in package-lock.json (better-sqlite3 compiles: about a minute)..."
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { projectRoot } from "../adapters/kafka/project-root.js";
 import type { InRecord, RecordProducer } from "../adapters/kafka/port.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
@@ -20,6 +20,7 @@ import { IntegrationApi } from "../executor/integration-api.js";
 import { parseRate, RateBudgets } from "../executor/rate-budget.js";
 import { kafkaConfigFromEnv } from "../config/config.js";
 import { kafkaConfigOrLocalInfra } from "../infra/connect.js";
+import { defaultInfraDir } from "../infra/local-infra.js";
 import { freePort } from "../infra/free-port.js";
 import { TokenAuth } from "../api/auth.js";
 import { Replica } from "../api/replica.js";
@@ -82,6 +83,8 @@ export interface DemoOptions {
 }
 
 interface DemoRoles {
+  /** Where the reconciler's task stores and the API's replica live. */
+  stateDir: string;
   apiUrl: string;
   apiToken: string;
   adminToken: string;
@@ -288,6 +291,16 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   say(`tokens   acme-corp: ${apiToken}   admin: ${adminToken}`);
   say(`try      curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/drift`);
   say(`         curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/history?limit=10`);
+  say(
+    `where    Kafka ${config.brokers.join(",")}, registry ${config.registryUrl}, AWS ${process.env.AWS_ENDPOINT_URL ?? "(standard configuration)"}`,
+  );
+  say(
+    `         reconciler, executors and API in this process; their stores in ${relative(root, roles.stateDir) || "."}`,
+  );
+  if (!process.env.KAFKA_BROKERS)
+    say(
+      `         the local Kafka, registry and moto keep their data and logs in ${relative(root, defaultInfraDir(root))}`,
+    );
   if (options.exitAfter) {
     await shutdown();
     say("stop the local Kafka, registry and moto server with: npm run infra:down");
@@ -375,6 +388,7 @@ async function startRoles(
   });
   say(`Integration API stand-in at ${world.url}`);
   return {
+    stateDir,
     apiUrl,
     apiToken,
     adminToken,

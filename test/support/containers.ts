@@ -36,6 +36,9 @@ export async function buildImages(root: string, log: (m: string) => void): Promi
 export async function startContainers(root: string): Promise<StartedInfra> {
   // Ryuk, testcontainers' reaper, is an image from Docker Hub; `stop` removes what we start instead.
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+  // A local engine publishes on loopback (ours starts dockerd with --ip 127.0.0.1); testcontainers would otherwise
+  // guess the bridge's gateway as the host when it believes itself inside a container.
+  if (!process.env.DOCKER_HOST) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "127.0.0.1";
   const { GenericContainer, Wait } = await import("testcontainers");
   // The broker advertises the host port, so it is mapped one-to-one to a free one.
   const port = await freePort();
