@@ -292,7 +292,12 @@ export class ReconcilerTask {
       if (this.fencedOut(err)) return "done";
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.failures - 1, 10));
-      this.o.log.error({ err: errorMessage(err), retryInMs: delay }, "pass aborted; retrying from the same input");
+      // One aborted pass that the retry repairs (the coordinator still writing the last commit's markers) is routine;
+      // passes that keep failing are what an operator must see.
+      this.o.log[this.failures >= 3 ? "error" : "warn"](
+        { err: errorMessage(err), retryInMs: delay, failures: this.failures },
+        "pass aborted; retrying from the same input",
+      );
       this.retryAt = Date.now() + delay;
       return this.now() + delay;
     } finally {
