@@ -21,8 +21,10 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case "setup": {
+      const t0 = Date.now();
       const images = await prepareContainers(root, log);
       buildStack(await defineStack(root, "blackwell", images), log);
+      log(`containers set up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       return 0;
     }
     case "env": {
