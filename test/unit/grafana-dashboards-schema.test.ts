@@ -53,7 +53,7 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>(["kafka_consumer_group_lag", "up", "ALERTS"]);
   for (const m of await createMetrics().registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (m.type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
+    if (String(m.type) === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
   }
   return names;
 }
@@ -307,7 +307,7 @@ describe("deploy/prometheus/prometheus.yml", () => {
       ["executor", "executor:9464"],
       ["notifier", "notifier:9464"],
       ["api", "api:8080"],
-    ]) {
+    ] as const) {
       expect(
         job(name)?.static_configs.flatMap((s) => s.targets),
         name,
