@@ -1,7 +1,7 @@
 /**
- * Tools the test suite needs beyond Node, Java and Python: promtool (Debian
- * package `prometheus`, pinned by the distribution) for the alert rules.
- * Installed with apt-get when missing and we may; otherwise a clear error.
+ * Tools the test suite needs beyond Node, Java and Python: promtool for the alert rules and the Prometheus server
+ * the dashboards' queries are checked against, both from the Debian package `prometheus` (pinned by the
+ * distribution). Installed with apt-get when missing and we may; otherwise a clear error.
  */
 import { spawnSync } from "node:child_process";
 
@@ -9,27 +9,38 @@ function has(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 
-export function ensurePromtool(log: (m: string) => void = () => {}): void {
-  if (has("promtool")) return;
+/** `binary` from the Debian package `prometheus` (which ships both `prometheus` and `promtool`), for `purpose`. */
+function ensurePrometheusPackage(binary: string, purpose: string, log: (m: string) => void): void {
+  if (has(binary)) return;
   const root = process.getuid?.() === 0;
   if (!root || !has("apt-get")) {
     throw new Error(
-      "promtool is not installed; install the Debian package `prometheus` (sudo apt-get install --no-install-recommends prometheus)",
+      `${binary} is not installed; install the Debian package \`prometheus\` (sudo apt-get install --no-install-recommends prometheus)`,
     );
   }
-  log("installing promtool (Debian package prometheus)...");
+  log(`installing ${binary} (Debian package prometheus)...`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const install = () =>
     spawnSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", "prometheus"], { stdio: "inherit", env })
       .status === 0;
   if (!install()) {
     spawnSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
-    if (!install()) throw new Error("apt-get install prometheus failed; promtool is needed to check the alert rules");
+    if (!install()) throw new Error(`apt-get install prometheus failed; ${binary} is needed ${purpose}`);
   }
-  // The package may start a server where an init system runs; tests need only the binary.
+  // The package may start a server where an init system runs; tests need only the binaries.
   spawnSync(
     "sh",
     ["-c", "command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1 || true"],
     { stdio: "ignore" },
   );
+  if (!has(binary)) throw new Error(`the Debian package prometheus is installed but ${binary} is not on PATH`);
+}
+
+export function ensurePromtool(log: (m: string) => void = () => {}): void {
+  ensurePrometheusPackage("promtool", "to check the alert rules", log);
+}
+
+/** The Prometheus server, for tests that scrape the roles and query what a dashboard shows. */
+export function ensurePrometheus(log: (m: string) => void = () => {}): void {
+  ensurePrometheusPackage("prometheus", "to check the dashboards' queries against a real server", log);
 }

@@ -4,6 +4,8 @@
  * ids.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { SEVERITIES } from "../core/model/desired.js";
+import { DRIFT_TYPES, HEAL_ACTIONS } from "../core/model/vocabulary.js";
 
 export interface Metrics {
   registry: Registry;
@@ -30,7 +32,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const r = { registers: [registry] };
-  return {
+  const metrics: Metrics = {
     registry,
     reconciliationDuration: new Histogram({
       ...r,
@@ -133,6 +135,35 @@ export function createMetrics(): Metrics {
       labelNames: ["channel", "outcome"],
     }),
   };
+  zeroKnownLabels(metrics);
+  return metrics;
+}
+
+/**
+ * Exports every counter's known label sets at 0 from the start. A series that first appears at 1 hides that
+ * increment from rate() and increase(): the first drift of a kind or the first successful heal of a process never
+ * fired BlackwellDriftDetected / BlackwellAutoHealSucceeded and showed as no change on a dashboard. It also gives
+ * failure counters a series (0) before the first failure, so error-rate panels read 0 instead of "no data".
+ * Only bounded sets: the vocabulary's drift types, severities and heal actions, the two triggers, the notifier's
+ * channel types (webhook outcomes are HTTP statuses and stay as they come).
+ */
+function zeroKnownLabels(m: Metrics): void {
+  for (const trigger of ["event", "schedule"]) {
+    m.reconciliationSuccess.inc({ trigger }, 0);
+    m.reconciliationFailure.inc({ trigger }, 0);
+  }
+  for (const drift_type of DRIFT_TYPES) {
+    for (const severity of SEVERITIES) m.driftDetected.inc({ drift_type, severity }, 0);
+    m.driftResolved.inc({ drift_type }, 0);
+  }
+  for (const action of HEAL_ACTIONS) {
+    m.autoHealAttempts.inc({ action }, 0);
+    m.autoHealSuccess.inc({ action }, 0);
+    m.autoHealFailure.inc({ action }, 0);
+  }
+  m.dlqRecords.inc({ source: "reconciler" }, 0);
+  for (const channel of ["slack", "webhook"])
+    for (const outcome of ["sent", "failed"]) m.notificationsSent.inc({ channel, outcome }, 0);
 }
 
 let shared: Metrics | null = null;
