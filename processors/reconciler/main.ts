@@ -9,7 +9,7 @@ import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { runRole } from "../../src/runtime/signals.js";
 import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
-import { processMetrics, recordPass } from "../../src/observability/metrics.js";
+import { countActiveReconciliations, processMetrics, recordPass } from "../../src/observability/metrics.js";
 
 /** Starts the role with `cfg`, read once by the caller (`reconcilerConfigFromEnv`). */
 export async function startReconciler(cfg: ReconcilerConfig) {
@@ -38,6 +38,7 @@ export async function startReconciler(cfg: ReconcilerConfig) {
     },
   });
   await runner.start();
+  const uncount = countActiveReconciliations(() => runner.activePasses);
   const groupId = cfg.applicationId;
   return {
     runner,
@@ -47,6 +48,7 @@ export async function startReconciler(cfg: ReconcilerConfig) {
       ready: () => runner.restoredAt !== null && runner.taskCount > 0,
     },
     stop: async () => {
+      uncount();
       await runner.stop();
       await ctx.close();
     },

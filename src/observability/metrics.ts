@@ -28,6 +28,15 @@ export interface Metrics {
   notificationsSent: Counter<"channel" | "outcome">;
 }
 
+/** Sources of `active_reconciliations`: each running reconciler registers how many of its passes are under way. */
+const activeSources = new Set<() => number>();
+
+/** Counts `source()` into `active_reconciliations` until the returned function is called. */
+export function countActiveReconciliations(source: () => number): () => void {
+  activeSources.add(source);
+  return () => activeSources.delete(source);
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -87,6 +96,10 @@ export function createMetrics(): Metrics {
       ...r,
       name: "active_reconciliations",
       help: "Reconciliation passes in progress",
+      // Read at scrape time from the process's reconcilers (`countActiveReconciliations`); 0 in other roles.
+      collect() {
+        this.set([...activeSources].reduce((n, source) => n + source(), 0));
+      },
     }),
     stateConsistency: new Gauge({
       ...r,

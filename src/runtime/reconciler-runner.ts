@@ -395,6 +395,13 @@ export class ReconcilerRunner {
     return this.tasks.size;
   }
 
+  /** Tasks whose reconciliation pass is under way right now. */
+  get activePasses(): number {
+    let n = 0;
+    for (const task of this.running.values()) if (task.passing) n++;
+    return n;
+  }
+
   /** Graceful stop: finish the batch in flight, leave the group, close stores. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -124,6 +124,11 @@ export class ReconcilerTask {
   private readonly high = new Map<TopicRole, bigint>();
   private readonly resumers = new Map<TopicRole, () => void>();
   private inPass = false;
+
+  /** Whether a pass is under way (`active_reconciliations`). */
+  get passing(): boolean {
+    return this.inPass;
+  }
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
