@@ -288,12 +288,16 @@ export class Replica {
     return row.n;
   }
 
-  /** Share of stacks whose status is healthy (1 when there are none). */
-  consistency(): number {
+  /**
+   * The state consistency score of one client's stacks, or of every stack: the mean of their StateRecords'
+   * `consistency_score` (a record written before the field existed counts 1 when healthy, else 0); 1 when none.
+   */
+  consistency(client_id: string | null = null): number {
     const row = this.q(
-      "SELECT count(*) AS n, sum(json_extract(json, '$.status') = 'healthy') AS ok FROM stacks",
-    ).get() as { n: number; ok: number | null };
-    return row.n === 0 ? 1 : (row.ok ?? 0) / row.n;
+      "SELECT count(*) AS n, sum(coalesce(json_extract(json, '$.consistency_score'), " +
+        "json_extract(json, '$.status') = 'healthy')) AS score FROM stacks WHERE (? IS NULL OR client_id = ?)",
+    ).get(client_id, client_id) as { n: number; score: number | null };
+    return row.n === 0 ? 1 : (row.score ?? 0) / row.n;
   }
 
   /** The audit entry the reconciler wrote for operator command `command_id`, once it has processed it. */

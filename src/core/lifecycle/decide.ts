@@ -5,6 +5,7 @@
  * once, updated only when expected/observed/severity change and resolved only
  * when the observation matches again.
  */
+import { consistencyScore } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
 import { observedView } from "../diff/observed-view.js";
@@ -294,6 +295,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
     created_at: stack.created_ms,
     updated_at: stack.updated_ms,
     status: stackStatus(stack.drifts, desired.policy.auto_heal.max_attempts),
+    consistency_score: consistencyScore(desired, drifts),
     drift_details: drifts.map((d) => ({
       drift_id: d.drift_id,
       type: d.type,

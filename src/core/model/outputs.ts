@@ -42,6 +42,8 @@ export interface StackStateView {
   created_at: number;
   updated_at: number;
   status: StackStatus;
+  /** Share of the declared components verified matching (src/core/lifecycle/consistency.ts), 0..1. */
+  consistency_score: number;
   drift_details: Array<{
     drift_id: string;
     type: DriftType;
