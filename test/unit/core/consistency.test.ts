@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { consistencyScore } from "../../../src/core/lifecycle/consistency.js";
-import { applied, command, desiredStack, given, providerEvent, resourceEvent, t } from "../../support/core-spec.js";
+import {
+  applied,
+  command,
+  desiredStack,
+  given,
+  providerEvent,
+  resourceEvent,
+  t,
+  type Outcome,
+} from "../../support/core-spec.js";
 
 // cms provider + cdn + bucket: three declared components.
 const stack = {
@@ -14,8 +23,7 @@ const stack = {
   ],
 };
 const alive = (at: number) => providerEvent(at, "sanity", "provider.heartbeat");
-const lastScore = (out: { stackStates: Array<{ state: { consistency_score: number } }> }) =>
-  out.stackStates.at(-1)?.state.consistency_score;
+const lastScore = (out: Outcome) => out.stackStates.at(-1)?.state?.consistency_score;
 
 describe("state consistency score", () => {
   it("is 1 while every declared component matches", () => {
