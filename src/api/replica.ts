@@ -85,6 +85,9 @@ export class Replica {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Batches this connection applied; with SQLite's data_version (other connections' writes), the fleet cache key. */
+  private writes = 0;
+  private readonly fleetCache = new Map<string, { at: string; result: FleetResult }>();
 
   /** Each SQL text is prepared once: the replica applies every record and the API polls it. */
   private q(sql: string): Database.Statement {
@@ -180,6 +183,7 @@ export class Replica {
       }
     });
     tx();
+    this.writes++;
   }
 
   private async refreshHigh(): Promise<void> {
@@ -303,7 +307,19 @@ export class Replica {
    * least one stack in that status. Answers the page asked for, the number of matching clients, and the totals of
    * every matching client.
    */
-  fleet(o: FleetQuery): { clients: FleetClient[]; total: number; totals: FleetTotals } {
+  fleet(o: FleetQuery): FleetResult {
+    // Every viewer of the console polls this every few seconds: while nothing was written, the last answer stands.
+    const at = `${this.writes}:${String(this.db.pragma("data_version", { simple: true }))}`;
+    const key = JSON.stringify(o);
+    const hit = this.fleetCache.get(key);
+    if (hit?.at === at) return hit.result;
+    const result = this.countFleet(o);
+    if (this.fleetCache.size >= 64) this.fleetCache.delete(this.fleetCache.keys().next().value!);
+    this.fleetCache.set(key, { at, result });
+    return result;
+  }
+
+  private countFleet(o: FleetQuery): FleetResult {
     const where: string[] = [];
     const args: Record<string, unknown> = {};
     if (o.only !== null) {
@@ -320,25 +336,25 @@ export class Replica {
     }
     const filtered = `
       WITH per_stack AS (
-        SELECT client_id,
-               json_extract(json, '$.status') AS status,
-               (SELECT count(*) FROM json_each(stacks.json, '$.drift_details') d
-                 WHERE json_extract(d.value, '$.severity') = 'low') AS low,
-               (SELECT count(*) FROM json_each(stacks.json, '$.drift_details') d
-                 WHERE json_extract(d.value, '$.severity') = 'medium') AS medium,
-               (SELECT count(*) FROM json_each(stacks.json, '$.drift_details') d
-                 WHERE json_extract(d.value, '$.severity') = 'high') AS high,
-               (SELECT count(*) FROM json_each(stacks.json, '$.drift_details') d
-                 WHERE json_extract(d.value, '$.severity') = 'critical') AS critical,
+        SELECT client_id, json_extract(json, '$.status') AS status,
                json_array_length(json, '$.drift_details') AS drifts
           FROM stacks ${o.only !== null ? "WHERE client_id = @only" : ""}
+      ),
+      drift_rows AS (
+        SELECT s.client_id, json_extract(d.value, '$.severity') AS sev
+          FROM stacks s, json_each(s.json, '$.drift_details') d
+          ${o.only !== null ? "WHERE s.client_id = @only" : ""}
+      ),
+      severities AS (
+        SELECT client_id, sum(sev = 'low') AS low, sum(sev = 'medium') AS medium,
+               sum(sev = 'high') AS high, sum(sev = 'critical') AS critical
+          FROM drift_rows GROUP BY client_id
       ),
       agg AS (
         SELECT client_id, count(*) AS stacks,
                sum(status = 'healthy') AS healthy, sum(status = 'drift_detected') AS drift_detected,
                sum(status = 'reconciling') AS reconciling, sum(status = 'error') AS error,
-               sum(drifts) AS open_drifts, sum(low) AS low, sum(medium) AS medium, sum(high) AS high,
-               sum(critical) AS critical,
+               sum(drifts) AS open_drifts,
                max(CASE status WHEN 'error' THEN 3 WHEN 'drift_detected' THEN 2 WHEN 'reconciling' THEN 1 ELSE 0 END)
                  AS worst_rank
           FROM per_stack GROUP BY client_id
@@ -349,26 +365,37 @@ export class Replica {
         SELECT c.client_id, coalesce(a.stacks, 0) AS stacks, coalesce(d.declared, 0) AS declared,
                coalesce(a.healthy, 0) AS healthy, coalesce(a.drift_detected, 0) AS drift_detected,
                coalesce(a.reconciling, 0) AS reconciling, coalesce(a.error, 0) AS error,
-               coalesce(a.open_drifts, 0) AS open_drifts, coalesce(a.low, 0) AS low,
-               coalesce(a.medium, 0) AS medium, coalesce(a.high, 0) AS high, coalesce(a.critical, 0) AS critical,
+               coalesce(a.open_drifts, 0) AS open_drifts, coalesce(v.low, 0) AS low,
+               coalesce(v.medium, 0) AS medium, coalesce(v.high, 0) AS high, coalesce(v.critical, 0) AS critical,
                a.worst_rank AS worst_rank,
                CASE WHEN coalesce(a.stacks, 0) = 0 THEN 1.0 ELSE 1.0 * a.healthy / a.stacks END AS health
           FROM known c LEFT JOIN agg a ON a.client_id = c.client_id LEFT JOIN declared d ON d.client_id = c.client_id
+               LEFT JOIN severities v ON v.client_id = c.client_id
           ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       )`;
     const order = `${FLEET_SORT[o.sort]} ${o.order === "desc" ? "DESC" : "ASC"}, client_id ASC`;
-    const page = this.q(`${filtered} SELECT * FROM rows ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({
-      ...args,
-      limit: o.limit,
-      offset: o.offset,
-    }) as FleetSqlRow[];
-    const sums = this.q(
-      `${filtered} SELECT count(*) AS clients, coalesce(sum(stacks), 0) AS stacks, coalesce(sum(healthy), 0) AS healthy,
-         coalesce(sum(drift_detected), 0) AS drift_detected, coalesce(sum(reconciling), 0) AS reconciling,
-         coalesce(sum(error), 0) AS error, coalesce(sum(open_drifts), 0) AS open_drifts, coalesce(sum(low), 0) AS low,
-         coalesce(sum(medium), 0) AS medium, coalesce(sum(high), 0) AS high, coalesce(sum(critical), 0) AS critical
-         FROM rows`,
-    ).get(args) as FleetSqlRow & { clients: number };
+    // The page and the totals of every matching client in one pass: the totals as window aggregates on each row.
+    const TOTALS = ["stacks", "healthy", "drift_detected", "reconciling", "error", "open_drifts", "low", "medium"]
+      .concat(["high", "critical"])
+      .map((c) => `coalesce(sum(${c}) OVER (), 0) AS t_${c}`)
+      .join(", ");
+    const page = this.q(
+      `${filtered} SELECT *, count(*) OVER () AS t_clients, ${TOTALS} FROM rows ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+    ).all({ ...args, limit: o.limit, offset: o.offset }) as Array<FleetSqlRow & Record<string, number>>;
+    const sums = page[0]
+      ? (Object.fromEntries(
+          Object.entries(page[0])
+            .filter(([k]) => k.startsWith("t_"))
+            .map(([k, v]) => [k.slice(2), v]),
+        ) as unknown as FleetSqlRow & { clients: number })
+      : // Past the last page: the totals alone.
+        (this.q(
+          `${filtered} SELECT count(*) AS clients, coalesce(sum(stacks), 0) AS stacks, coalesce(sum(healthy), 0) AS healthy,
+             coalesce(sum(drift_detected), 0) AS drift_detected, coalesce(sum(reconciling), 0) AS reconciling,
+             coalesce(sum(error), 0) AS error, coalesce(sum(open_drifts), 0) AS open_drifts, coalesce(sum(low), 0) AS low,
+             coalesce(sum(medium), 0) AS medium, coalesce(sum(high), 0) AS high, coalesce(sum(critical), 0) AS critical
+             FROM rows`,
+        ).get(args) as FleetSqlRow & { clients: number });
     const clients = page.map((r) => ({
       client_id: r.client_id,
       stacks: r.stacks,
@@ -446,6 +473,12 @@ export interface FleetClient {
   worst_status: StackStatus | null;
   /** Share of the client's stacks that are healthy (1 when none). */
   health_score: number;
+}
+export interface FleetResult {
+  clients: FleetClient[];
+  /** Clients matching the filter, on every page. */
+  total: number;
+  totals: FleetTotals;
 }
 export interface FleetTotals {
   stacks: number;

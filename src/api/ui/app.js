@@ -310,7 +310,14 @@ function fleetPage(query) {
         "tr",
         { "data-client": c.client_id },
         h("th", { scope: "row" }, link(["clients", c.client_id], c.client_id)),
-        h("td", { class: "num" }, `${c.stacks}${c.declared_stacks !== c.stacks ? ` / ${c.declared_stacks}` : ""}`),
+        h(
+          "td",
+          { class: "num", title: `${c.declared_stacks} declared, ${c.stacks} evaluated by the reconciler` },
+          String(c.stacks),
+          c.declared_stacks > c.stacks
+            ? h("span", { class: "muted" }, ` (+${c.declared_stacks - c.stacks} not evaluated yet)`)
+            : "",
+        ),
         STATUSES.map((s) => h("td", { class: "num" }, String(c.statuses[s]))),
         h(
           "td",

@@ -150,6 +150,15 @@ describe("ETag revalidation of the read routes", () => {
     const after = await get("/v1/clients/acme-corp/stacks", ACME_TOKEN, { "if-none-match": before });
     expect(after.statusCode).toBe(200);
     expect(after.headers.etag).not.toBe(before);
+    // The fleet's counts are cached until the replica's database changes: a new stack shows at once.
+    const fleet = await get("/v1/clients", ACME_TOKEN);
+    api.stack("acme-corp", stackRow("web-qa", { status: "error", drift_details: [] }));
+    const changed = await get("/v1/clients", ACME_TOKEN, { "if-none-match": fleet.headers.etag as string });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json().clients[0]).toMatchObject({
+      stacks: fleet.json().clients[0].stacks + 1,
+      worst_status: "error",
+    });
   });
 
   it("never answers 304 to a token that may not see the client", async () => {
