@@ -1,5 +1,6 @@
 /** The API's OpenAPI 3.1 document, served at /openapi.json. */
 import { ERRORS } from "../errors.js";
+import { fleetQuerystring } from "./routes/clients.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 const pathParam = (name: string, schema: object = id) => ({ name, in: "path", required: true, schema });
@@ -81,6 +82,28 @@ export function openApiDocument(): object {
       },
       "/metrics": {
         get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } },
+      },
+      "/v1/clients": {
+        get: {
+          ...secured,
+          summary:
+            "the fleet: every client the token may see (all for an admin token, its own for a client token) with its " +
+            "stacks counted by status, its open drifts by severity, its worst status and health score; the totals " +
+            "and fleet health score of every matching client; paginated (limit, offset; next_offset is null on the " +
+            "last page) and filtered (status: clients with a stack in that status; q: part of the client id). " +
+            "Answers an ETag: send it as If-None-Match to get 304 while unchanged",
+          parameters: Object.entries(fleetQuerystring.properties).map(([name, schema]) => ({
+            name,
+            in: "query",
+            schema,
+          })),
+          responses: {
+            "200": json("fleet"),
+            "304": { description: "unchanged since the ETag sent" },
+            "400": error,
+            "401": error,
+          },
+        },
       },
       "/v1/clients/{client}/stacks": {
         get: {

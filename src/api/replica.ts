@@ -85,6 +85,9 @@ export class Replica {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Batches this connection applied; with SQLite's data_version (other connections' writes), the fleet cache key. */
+  private writes = 0;
+  private readonly fleetCache = new Map<string, { at: string; result: FleetResult }>();
 
   /** Each SQL text is prepared once: the replica applies every record and the API polls it. */
   private q(sql: string): Database.Statement {
@@ -180,6 +183,7 @@ export class Replica {
       }
     });
     tx();
+    this.writes++;
   }
 
   private async refreshHigh(): Promise<void> {
@@ -300,6 +304,123 @@ export class Replica {
     return row.n === 0 ? 1 : (row.score ?? 0) / row.n;
   }
 
+  /**
+   * The fleet: one row per known client (a desired state or a stack state), with its stacks counted by status and
+   * its open drifts by severity, counted in SQLite (the stacks' JSON is never loaded into JS). `only` restricts it
+   * to one client (a client token); `q` matches a substring of the client id; `status` keeps the clients with at
+   * least one stack in that status. Answers the page asked for, the number of matching clients, and the totals of
+   * every matching client.
+   */
+  fleet(o: FleetQuery): FleetResult {
+    // Every viewer of the console polls this every few seconds: while nothing was written, the last answer stands.
+    const at = `${this.writes}:${String(this.db.pragma("data_version", { simple: true }))}`;
+    const key = JSON.stringify(o);
+    const hit = this.fleetCache.get(key);
+    if (hit?.at === at) return hit.result;
+    const result = this.countFleet(o);
+    if (this.fleetCache.size >= 64) this.fleetCache.delete(this.fleetCache.keys().next().value!);
+    this.fleetCache.set(key, { at, result });
+    return result;
+  }
+
+  private countFleet(o: FleetQuery): FleetResult {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (o.only !== null) {
+      where.push("c.client_id = @only");
+      args.only = o.only;
+    }
+    if (o.q) {
+      where.push("c.client_id LIKE @q ESCAPE '\\'");
+      args.q = `%${o.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    }
+    if (o.status) {
+      if (!FLEET_STATUSES.includes(o.status)) throw new Error(`unknown stack status ${String(o.status)}`);
+      where.push(`coalesce(a.${o.status}, 0) > 0`);
+    }
+    const filtered = `
+      WITH per_stack AS (
+        SELECT client_id, json_extract(json, '$.status') AS status,
+               json_array_length(json, '$.drift_details') AS drifts
+          FROM stacks ${o.only !== null ? "WHERE client_id = @only" : ""}
+      ),
+      drift_rows AS (
+        SELECT s.client_id, json_extract(d.value, '$.severity') AS sev
+          FROM stacks s, json_each(s.json, '$.drift_details') d
+          ${o.only !== null ? "WHERE s.client_id = @only" : ""}
+      ),
+      severities AS (
+        SELECT client_id, sum(sev = 'low') AS low, sum(sev = 'medium') AS medium,
+               sum(sev = 'high') AS high, sum(sev = 'critical') AS critical
+          FROM drift_rows GROUP BY client_id
+      ),
+      agg AS (
+        SELECT client_id, count(*) AS stacks,
+               sum(status = 'healthy') AS healthy, sum(status = 'drift_detected') AS drift_detected,
+               sum(status = 'reconciling') AS reconciling, sum(status = 'error') AS error,
+               sum(drifts) AS open_drifts,
+               max(CASE status WHEN 'error' THEN 3 WHEN 'drift_detected' THEN 2 WHEN 'reconciling' THEN 1 ELSE 0 END)
+                 AS worst_rank
+          FROM per_stack GROUP BY client_id
+      ),
+      known AS (SELECT client_id FROM desired UNION SELECT client_id FROM stacks),
+      declared AS (SELECT client_id, count(*) AS declared FROM desired GROUP BY client_id),
+      rows AS (
+        SELECT c.client_id, coalesce(a.stacks, 0) AS stacks, coalesce(d.declared, 0) AS declared,
+               coalesce(a.healthy, 0) AS healthy, coalesce(a.drift_detected, 0) AS drift_detected,
+               coalesce(a.reconciling, 0) AS reconciling, coalesce(a.error, 0) AS error,
+               coalesce(a.open_drifts, 0) AS open_drifts, coalesce(v.low, 0) AS low,
+               coalesce(v.medium, 0) AS medium, coalesce(v.high, 0) AS high, coalesce(v.critical, 0) AS critical,
+               a.worst_rank AS worst_rank,
+               CASE WHEN coalesce(a.stacks, 0) = 0 THEN 1.0 ELSE 1.0 * a.healthy / a.stacks END AS health
+          FROM known c LEFT JOIN agg a ON a.client_id = c.client_id LEFT JOIN declared d ON d.client_id = c.client_id
+               LEFT JOIN severities v ON v.client_id = c.client_id
+          ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      )`;
+    const order = `${FLEET_SORT[o.sort]} ${o.order === "desc" ? "DESC" : "ASC"}, client_id ASC`;
+    // The page and the totals of every matching client in one pass: the totals as window aggregates on each row.
+    const TOTALS = ["stacks", "healthy", "drift_detected", "reconciling", "error", "open_drifts", "low", "medium"]
+      .concat(["high", "critical"])
+      .map((c) => `coalesce(sum(${c}) OVER (), 0) AS t_${c}`)
+      .join(", ");
+    const page = this.q(
+      `${filtered} SELECT *, count(*) OVER () AS t_clients, ${TOTALS} FROM rows ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+    ).all({ ...args, limit: o.limit, offset: o.offset }) as Array<FleetSqlRow & Record<string, number>>;
+    const sums = page[0]
+      ? (Object.fromEntries(
+          Object.entries(page[0])
+            .filter(([k]) => k.startsWith("t_"))
+            .map(([k, v]) => [k.slice(2), v]),
+        ) as unknown as FleetSqlRow & { clients: number })
+      : // Past the last page: the totals alone.
+        (this.q(
+          `${filtered} SELECT count(*) AS clients, coalesce(sum(stacks), 0) AS stacks, coalesce(sum(healthy), 0) AS healthy,
+             coalesce(sum(drift_detected), 0) AS drift_detected, coalesce(sum(reconciling), 0) AS reconciling,
+             coalesce(sum(error), 0) AS error, coalesce(sum(open_drifts), 0) AS open_drifts, coalesce(sum(low), 0) AS low,
+             coalesce(sum(medium), 0) AS medium, coalesce(sum(high), 0) AS high, coalesce(sum(critical), 0) AS critical
+             FROM rows`,
+        ).get(args) as FleetSqlRow & { clients: number });
+    const clients = page.map((r) => ({
+      client_id: r.client_id,
+      stacks: r.stacks,
+      declared_stacks: r.declared,
+      statuses: statusCounts(r),
+      open_drifts: driftCounts(r),
+      worst_status: r.worst_rank === null ? null : WORST[r.worst_rank]!,
+      health_score: r.stacks === 0 ? 1 : r.healthy / r.stacks,
+    }));
+    return {
+      clients,
+      total: sums.clients,
+      totals: {
+        stacks: sums.stacks,
+        statuses: statusCounts(sums),
+        open_drifts: driftCounts(sums),
+        health_score: sums.stacks === 0 ? 1 : sums.healthy / sums.stacks,
+      },
+    };
+  }
+
   /** The audit entry the reconciler wrote for operator command `command_id`, once it has processed it. */
   auditOfCommand(client_id: string, command_id: string): Row | null {
     const row = this.q("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as
@@ -313,6 +434,90 @@ export class Replica {
     this.db.close();
   }
 }
+
+export const FLEET_STATUSES = ["healthy", "drift_detected", "reconciling", "error"] as const;
+export type StackStatus = (typeof FLEET_STATUSES)[number];
+/** By rank: the worst status of a client is the highest rank among its stacks. */
+const WORST: StackStatus[] = ["healthy", "reconciling", "drift_detected", "error"];
+/** Sort keys of the fleet and their SQL (whitelisted: never the caller's text). */
+export const FLEET_SORT = {
+  client_id: "client_id",
+  stacks: "stacks",
+  open_drifts: "open_drifts",
+  worst_status: "coalesce(worst_rank, -1)",
+  health: "health",
+} as const;
+
+export interface FleetQuery {
+  /** One client only (a client token), or null for every client. */
+  only: string | null;
+  q?: string | undefined;
+  status?: StackStatus | undefined;
+  sort: keyof typeof FLEET_SORT;
+  order: "asc" | "desc";
+  limit: number;
+  offset: number;
+}
+export interface DriftCounts {
+  total: number;
+  low: number;
+  medium: number;
+  high: number;
+  critical: number;
+}
+export interface FleetClient {
+  client_id: string;
+  /** Stacks the reconciler has evaluated (stack-state). */
+  stacks: number;
+  /** Stacks declared (desired-state). */
+  declared_stacks: number;
+  statuses: Record<StackStatus, number>;
+  open_drifts: DriftCounts;
+  /** null: no stack evaluated yet. */
+  worst_status: StackStatus | null;
+  /** Share of the client's stacks that are healthy (1 when none). */
+  health_score: number;
+}
+export interface FleetResult {
+  clients: FleetClient[];
+  /** Clients matching the filter, on every page. */
+  total: number;
+  totals: FleetTotals;
+}
+export interface FleetTotals {
+  stacks: number;
+  statuses: Record<StackStatus, number>;
+  open_drifts: DriftCounts;
+  health_score: number;
+}
+interface FleetSqlRow {
+  client_id: string;
+  stacks: number;
+  declared: number;
+  healthy: number;
+  drift_detected: number;
+  reconciling: number;
+  error: number;
+  open_drifts: number;
+  low: number;
+  medium: number;
+  high: number;
+  critical: number;
+  worst_rank: number | null;
+}
+const statusCounts = (r: FleetSqlRow): Record<StackStatus, number> => ({
+  healthy: r.healthy,
+  drift_detected: r.drift_detected,
+  reconciling: r.reconciling,
+  error: r.error,
+});
+const driftCounts = (r: FleetSqlRow): DriftCounts => ({
+  total: r.open_drifts,
+  low: r.low,
+  medium: r.medium,
+  high: r.high,
+  critical: r.critical,
+});
 
 function commandIdOf(audit: Row): string | null {
   try {

@@ -18,6 +18,7 @@ export type ReplicaReads = Pick<
   | "freshness"
   | "ready"
   | "consistency"
+  | "fleet"
 >;
 
 export interface RouteDeps {

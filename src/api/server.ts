@@ -19,6 +19,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import type { Replica } from "./replica.js";
 import { requireTokens } from "./route-auth.js";
 import type { RouteDeps } from "./route-deps.js";
+import { clientRoutes } from "./routes/clients.js";
 import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
 import { historyRoutes } from "./routes/history.js";
@@ -28,6 +29,7 @@ import { policyRoutes } from "./routes/policy.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
 import { rollbackRoutes } from "./routes/rollback.js";
 import { stackRoutes } from "./routes/stacks.js";
+import { uiRoutes } from "./routes/ui.js";
 
 export interface ApiOptions {
   ctx: AppContext;
@@ -54,6 +56,8 @@ const JSON_TYPES = ["application/json", "application/merge-patch+json"];
 
 const RESOURCES = [
   opsRoutes,
+  uiRoutes,
+  clientRoutes,
   stackRoutes,
   driftRoutes,
   operatorCommandRoutes,

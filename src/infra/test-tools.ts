@@ -44,3 +44,25 @@ export function ensurePromtool(log: (m: string) => void = () => {}): void {
 export function ensurePrometheus(log: (m: string) => void = () => {}): void {
   ensurePrometheusPackage("prometheus", "to check the dashboards' queries against a real server", log);
 }
+
+/** Debian's Chromium, for the console's browser test (driven by playwright-core). Nothing downloads a browser. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+export function ensureChromium(log: (m: string) => void = () => {}): string {
+  if (has(CHROMIUM)) return CHROMIUM;
+  const root = process.getuid?.() === 0;
+  if (!root || !has("apt-get"))
+    throw new Error(`${CHROMIUM} is missing; install the Debian package \`chromium\` (sudo apt-get install chromium)`);
+  log("installing chromium (Debian package chromium)...");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    spawnSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", "chromium"], { stdio: "inherit", env })
+      .status === 0;
+  if (!install()) {
+    spawnSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+    if (!install())
+      throw new Error("apt-get install chromium failed; Chromium is needed for the console's browser test");
+  }
+  if (!has(CHROMIUM)) throw new Error(`the Debian package chromium is installed but ${CHROMIUM} is missing`);
+  return CHROMIUM;
+}

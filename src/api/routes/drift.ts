@@ -10,6 +10,6 @@ export async function driftRoutes(app: FastifyInstance, { replica }: RouteDeps):
   app.get<{ Params: Params }>("/v1/clients/:client/drift", { schema }, async (req, reply) => {
     const client = visibleClient(req, reply, replica);
     if (!client) return reply;
-    return withFreshness(reply, replica, driftStatus(client, replica.stacks(client)));
+    return withFreshness(req, reply, replica, driftStatus(client, replica.stacks(client)));
   });
 }

@@ -22,6 +22,6 @@ export async function historyRoutes(app: FastifyInstance, { replica }: RouteDeps
     if (!client) return reply;
     const limit = req.query.limit ?? DEFAULT_LIMIT;
     const events = historyView(replica.driftEvents(client, limit), replica.audits(client, limit), limit);
-    return withFreshness(reply, replica, { client_id: client, events });
+    return withFreshness(req, reply, replica, { client_id: client, events });
   });
 }

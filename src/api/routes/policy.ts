@@ -39,7 +39,7 @@ export async function policyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     if (!desired) return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${stack} for client ${client}`);
     const { state_version } = desired;
     const policy = policyView(desired);
-    return withFreshness(reply, replica, { client_id: client, stack_id: stack, state_version, policy });
+    return withFreshness(req, reply, replica, { client_id: client, stack_id: stack, state_version, policy });
   });
 
   app.put<{ Params: Params; Body: unknown }>(url, { schema }, async (req, reply) => {

@@ -12,7 +12,7 @@ export async function stackRoutes(app: FastifyInstance, { replica }: RouteDeps):
   app.get<{ Params: Params }>("/v1/clients/:client/stacks", all, async (req, reply) => {
     const client = visibleClient(req, reply, replica);
     if (!client) return reply;
-    return withFreshness(reply, replica, { client_id: client, stacks: replica.stacks(client).map(stateView) });
+    return withFreshness(req, reply, replica, { client_id: client, stacks: replica.stacks(client).map(stateView) });
   });
 
   app.get<{ Params: Params }>("/v1/clients/:client/stacks/:stack", one, async (req, reply) => {
@@ -23,6 +23,6 @@ export async function stackRoutes(app: FastifyInstance, { replica }: RouteDeps):
       const why = "yet: a stack appears once the reconciler has evaluated it";
       return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${req.params.stack} for client ${client} (${why})`);
     }
-    return withFreshness(reply, replica, stateView(state));
+    return withFreshness(req, reply, replica, stateView(state));
   });
 }

@@ -127,6 +127,8 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
     producer,
     metrics,
     stack: (client: string, row: Row) => insert("stacks", client, String(row.stack_id), row),
+    /** Runs `fill` in one SQLite transaction: thousands of rows in well under a second. */
+    bulk: (fill: () => void) => db.transaction(fill)(),
     desired: (client: string, row: Row) => insert("desired", client, String(row.stack_id), row),
     driftEvent: (row: Row) =>
       db
