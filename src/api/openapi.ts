@@ -88,7 +88,8 @@ export function openApiDocument(): object {
           ...secured,
           summary:
             "the fleet: every client the token may see (all for an admin token, its own for a client token) with its " +
-            "stacks counted by status, its open drifts by severity, its worst status and health score; the totals " +
+            "stacks counted by status, its open drifts by severity, its worst status, health score (share of healthy stacks) and " +
+            "state consistency score (mean of its stacks' consistency_score); the totals " +
             "and fleet health score of every matching client; paginated (limit, offset; next_offset is null on the " +
             "last page) and filtered (status: clients with a stack in that status; q: part of the client id). " +
             "Answers an ETag: send it as If-None-Match to get 304 while unchanged",

@@ -341,7 +341,8 @@ export class Replica {
     const filtered = `
       WITH per_stack AS (
         SELECT client_id, json_extract(json, '$.status') AS status,
-               json_array_length(json, '$.drift_details') AS drifts
+               json_array_length(json, '$.drift_details') AS drifts,
+               coalesce(json_extract(json, '$.consistency_score'), json_extract(json, '$.status') = 'healthy') AS score
           FROM stacks ${o.only !== null ? "WHERE client_id = @only" : ""}
       ),
       drift_rows AS (
@@ -358,7 +359,7 @@ export class Replica {
         SELECT client_id, count(*) AS stacks,
                sum(status = 'healthy') AS healthy, sum(status = 'drift_detected') AS drift_detected,
                sum(status = 'reconciling') AS reconciling, sum(status = 'error') AS error,
-               sum(drifts) AS open_drifts,
+               sum(drifts) AS open_drifts, sum(score) AS score_sum,
                max(CASE status WHEN 'error' THEN 3 WHEN 'drift_detected' THEN 2 WHEN 'reconciling' THEN 1 ELSE 0 END)
                  AS worst_rank
           FROM per_stack GROUP BY client_id
@@ -369,7 +370,7 @@ export class Replica {
         SELECT c.client_id, coalesce(a.stacks, 0) AS stacks, coalesce(d.declared, 0) AS declared,
                coalesce(a.healthy, 0) AS healthy, coalesce(a.drift_detected, 0) AS drift_detected,
                coalesce(a.reconciling, 0) AS reconciling, coalesce(a.error, 0) AS error,
-               coalesce(a.open_drifts, 0) AS open_drifts, coalesce(v.low, 0) AS low,
+               coalesce(a.open_drifts, 0) AS open_drifts, coalesce(a.score_sum, 0) AS score_sum, coalesce(v.low, 0) AS low,
                coalesce(v.medium, 0) AS medium, coalesce(v.high, 0) AS high, coalesce(v.critical, 0) AS critical,
                a.worst_rank AS worst_rank,
                CASE WHEN coalesce(a.stacks, 0) = 0 THEN 1.0 ELSE 1.0 * a.healthy / a.stacks END AS health
@@ -380,7 +381,7 @@ export class Replica {
     const order = `${FLEET_SORT[o.sort]} ${o.order === "desc" ? "DESC" : "ASC"}, client_id ASC`;
     // The page and the totals of every matching client in one pass: the totals as window aggregates on each row.
     const TOTALS = ["stacks", "healthy", "drift_detected", "reconciling", "error", "open_drifts", "low", "medium"]
-      .concat(["high", "critical"])
+      .concat(["high", "critical", "score_sum"])
       .map((c) => `coalesce(sum(${c}) OVER (), 0) AS t_${c}`)
       .join(", ");
     const page = this.q(
@@ -397,7 +398,8 @@ export class Replica {
           `${filtered} SELECT count(*) AS clients, coalesce(sum(stacks), 0) AS stacks, coalesce(sum(healthy), 0) AS healthy,
              coalesce(sum(drift_detected), 0) AS drift_detected, coalesce(sum(reconciling), 0) AS reconciling,
              coalesce(sum(error), 0) AS error, coalesce(sum(open_drifts), 0) AS open_drifts, coalesce(sum(low), 0) AS low,
-             coalesce(sum(medium), 0) AS medium, coalesce(sum(high), 0) AS high, coalesce(sum(critical), 0) AS critical
+             coalesce(sum(medium), 0) AS medium, coalesce(sum(high), 0) AS high, coalesce(sum(critical), 0) AS critical,
+             coalesce(sum(score_sum), 0) AS score_sum
              FROM rows`,
         ).get(args) as FleetSqlRow & { clients: number });
     const clients = page.map((r) => ({
@@ -408,6 +410,7 @@ export class Replica {
       open_drifts: driftCounts(r),
       worst_status: r.worst_rank === null ? null : WORST[r.worst_rank]!,
       health_score: r.stacks === 0 ? 1 : r.healthy / r.stacks,
+      consistency_score: r.stacks === 0 ? 1 : r.score_sum / r.stacks,
     }));
     return {
       clients,
@@ -417,6 +420,7 @@ export class Replica {
         statuses: statusCounts(sums),
         open_drifts: driftCounts(sums),
         health_score: sums.stacks === 0 ? 1 : sums.healthy / sums.stacks,
+        consistency_score: sums.stacks === 0 ? 1 : sums.score_sum / sums.stacks,
       },
     };
   }
@@ -477,6 +481,8 @@ export interface FleetClient {
   worst_status: StackStatus | null;
   /** Share of the client's stacks that are healthy (1 when none). */
   health_score: number;
+  /** Mean of the client's stacks' state consistency scores (docs/architecture.md; 1 when none). */
+  consistency_score: number;
 }
 export interface FleetResult {
   clients: FleetClient[];
@@ -489,6 +495,7 @@ export interface FleetTotals {
   statuses: Record<StackStatus, number>;
   open_drifts: DriftCounts;
   health_score: number;
+  consistency_score: number;
 }
 interface FleetSqlRow {
   client_id: string;
@@ -503,6 +510,7 @@ interface FleetSqlRow {
   medium: number;
   high: number;
   critical: number;
+  score_sum: number;
   worst_rank: number | null;
 }
 const statusCounts = (r: FleetSqlRow): Record<StackStatus, number> => ({

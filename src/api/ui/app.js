@@ -275,6 +275,7 @@ function fleetPage(query) {
         "div",
         { class: "cards" },
         card("Fleet health", pct(t.health_score), "share of healthy stacks", "fleet-health"),
+        card("State consistency", pct(t.consistency_score), "declared components verified matching"),
         card("Clients", String(f.total), "matching the filter"),
         card("Stacks", String(t.stacks), `${t.statuses.healthy} healthy · ${t.statuses.error} in error`),
         card("Open drifts", String(t.open_drifts.total), SEVERITIES.map((s) => `${t.open_drifts[s]} ${s}`).join(" · ")),
@@ -452,6 +453,15 @@ function clientPage(client) {
         "div",
         { class: "cards" },
         card("Stacks", String(list.length), `${healthy} healthy`),
+        card(
+          "State consistency",
+          pct(
+            list.length === 0
+              ? 1
+              : list.reduce((n, s) => n + (s.consistency_score ?? (s.status === "healthy" ? 1 : 0)), 0) / list.length,
+          ),
+          "declared components verified matching",
+        ),
         card("Open drifts", String(list.reduce((n, s) => n + s.drift_details.length, 0)), "across the stacks"),
         card(
           "Replica",

@@ -20,7 +20,8 @@ const drift = (severity: string, n: number) => ({
 beforeAll(async () => {
   api = await startUnitApi();
   // acme-corp: one drifted stack (one high drift), one healthy.
-  api.stack("acme-corp", stackRow("web-prod", { status: "drift_detected" }));
+  // web-prod carries its state consistency score; web-staging is a record from before the field (healthy: 1).
+  api.stack("acme-corp", stackRow("web-prod", { status: "drift_detected", consistency_score: 0.75 }));
   api.stack("acme-corp", stackRow("web-staging", { status: "healthy", drift_details: [] }));
   // other-co: one stack in error with a critical and a low drift.
   api.stack(
@@ -52,6 +53,8 @@ describe("GET /v1/clients (the fleet)", () => {
       worst_status: "drift_detected",
     });
     expect(body.totals).toMatchObject({ stacks: 2, health_score: 0.5, open_drifts: { total: 1 } });
+    expect(body.clients[0].consistency_score).toBeCloseTo(0.875);
+    expect(body.totals.consistency_score).toBeCloseTo(0.875);
     expect(JSON.stringify(body)).not.toContain("other-co");
     const other = (await get("/v1/clients", OTHER_TOKEN)).json();
     expect(other.clients.map((c: { client_id: string }) => c.client_id)).toEqual(["other-co"]);
