@@ -450,6 +450,7 @@ export const FLEET_SORT = {
   open_drifts: "open_drifts",
   worst_status: "coalesce(worst_rank, -1)",
   health: "health",
+  consistency: "CASE WHEN stacks = 0 THEN 1.0 ELSE 1.0 * score_sum / stacks END",
 } as const;
 
 export interface FleetQuery {

@@ -336,6 +336,7 @@ function fleetPage(query) {
         ),
         h("td", {}, badge(c.worst_status)),
         h("td", { class: "num" }, pct(c.health_score)),
+        h("td", { class: "num" }, pct(c.consistency_score)),
       ),
     );
     const end = f.offset + f.clients.length;
@@ -357,9 +358,14 @@ function fleetPage(query) {
             header("open_drifts", "Open drifts", true),
             header("worst_status", "Worst status"),
             header("health", "Health", true),
+            header("consistency", "Consistency", true),
           ),
         ),
-        h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No client matches."))),
+        h(
+          "tbody",
+          {},
+          rows.length ? rows : h("tr", {}, h("td", { colspan: 10, class: "muted" }, "No client matches.")),
+        ),
       ),
       h(
         "div",

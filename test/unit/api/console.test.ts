@@ -96,6 +96,8 @@ describe("GET /v1/clients (the fleet)", () => {
     expect((await get("/v1/clients?q=_", ADMIN_TOKEN)).json().total).toBe(0);
     const worst = (await get("/v1/clients?sort=worst_status&order=desc&limit=2", ADMIN_TOKEN)).json();
     expect(worst.clients.map((c: { worst_status: string }) => c.worst_status)).toEqual(["error", "drift_detected"]);
+    const consistent = (await get("/v1/clients?sort=consistency&order=asc&limit=2", ADMIN_TOKEN)).json();
+    expect(consistent.clients.map((c: { client_id: string }) => c.client_id)).toEqual(["other-co", "acme-corp"]);
     const drifts = (await get("/v1/clients?sort=open_drifts&order=desc&limit=1", ADMIN_TOKEN)).json();
     expect(drifts.clients[0].client_id).toBe("other-co");
     // A client token's filter never widens its scope.
