@@ -12,7 +12,7 @@ import type { TestProject } from "vitest/node";
 import { startLocalInfra, stopLocalInfra } from "../../src/infra/local-infra.js";
 import { buildImages, startContainers } from "./containers.js";
 import { localAwsEnv } from "../../src/infra/connect.js";
-import { ensurePromtool } from "../../src/infra/test-tools.js";
+import { ensureChromium, ensurePromtool } from "../../src/infra/test-tools.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -25,6 +25,8 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = resolve(import.meta.dirname, "../..");
   ensurePromtool((m) => console.log(`[test tools] ${m}`));
+  // Installed here, outside any test's timeout: the console's browser test (test/e2e/console.test.ts) drives it.
+  ensureChromium((m) => console.log(`[test tools] ${m}`));
   let teardown = async () => {};
   let brokers = process.env.KAFKA_BROKERS;
   let registryUrl = process.env.SCHEMA_REGISTRY_URL;
