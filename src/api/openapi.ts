@@ -1,6 +1,7 @@
 /** The API's OpenAPI 3.1 document, served at /openapi.json. */
 import { ERRORS } from "../errors.js";
 import { fleetQuerystring } from "./routes/clients.js";
+import { reconciliationQuerystring } from "./routes/reconciliation.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 const pathParam = (name: string, schema: object = id) => ({ name, in: "path", required: true, schema });
@@ -103,6 +104,28 @@ export function openApiDocument(): object {
             "304": { description: "unchanged since the ETag sent" },
             "400": error,
             "401": error,
+          },
+        },
+      },
+      "/v1/reconciliation": {
+        get: {
+          ...secured,
+          summary:
+            "reconciliation over a window (1h, 6h, 24h default, 7d) cut into 24 aligned buckets: drifts opened and " +
+            "resolved per bucket, heals succeeded and failed with the success rate (null when none finished), time to " +
+            "resolve in seconds (p50, p90, p99, null when none; count) of the drifts resolved in the window, and the " +
+            "drifts open now. Every client the token may see, or one (client); another client is a 404. Answers an " +
+            "ETag: send it as If-None-Match to get 304 while unchanged",
+          parameters: Object.entries(reconciliationQuerystring.properties).map(([name, schema]) => ({
+            name,
+            in: "query",
+            schema,
+          })),
+          responses: {
+            "200": json("reconciliation"),
+            "304": { description: "unchanged since the ETag sent" },
+            "400": error,
+            ...common,
           },
         },
       },

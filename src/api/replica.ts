@@ -66,6 +66,8 @@ export class Replica {
       CREATE TABLE IF NOT EXISTS desired (client_id TEXT, stack_id TEXT, json TEXT NOT NULL, PRIMARY KEY (client_id, stack_id));
       CREATE TABLE IF NOT EXISTS drift_events (event_id TEXT PRIMARY KEY, client_id TEXT, stack_id TEXT, drift_id TEXT, transition TEXT, at TEXT, json TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS drift_events_client ON drift_events (client_id, at);
+      CREATE INDEX IF NOT EXISTS drift_events_moment ON drift_events (json_extract(json, '$.timestamp'));
+      CREATE INDEX IF NOT EXISTS drift_events_drift ON drift_events (client_id, drift_id);
       CREATE TABLE IF NOT EXISTS audit (audit_id TEXT PRIMARY KEY, client_id TEXT, stack_id TEXT, action TEXT, at TEXT, command_id TEXT, json TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS audit_client ON audit (client_id, at);
       CREATE INDEX IF NOT EXISTS audit_command ON audit (command_id) WHERE command_id IS NOT NULL;
@@ -425,6 +427,65 @@ export class Replica {
     };
   }
 
+  /**
+   * Reconciliation over a window, counted in SQLite: per bucket the drifts `opened` and `resolved` (by the
+   * transition's own time, the DriftEvent's `timestamp`: the `at` column holds `detected_at`, when the drift
+   * opened), the heals that finished (`<action>:succeeded` / `<action>:failed` audits), the time to resolve of the
+   * drifts resolved in the window (the resolution's time minus the latest `opened` of that drift_id before it, or the
+   * event's `detected_at` when the opening is not in the replica) as nearest-rank percentiles, and the drifts open
+   * now (the stacks' drift_details). `only`: one client, or null for every client.
+   */
+  reconciliation(o: { only: string | null; startMs: number; bucketMs: number; buckets: number }): ReconciliationCounts {
+    const start = new Date(o.startMs).toISOString();
+    const end = new Date(o.startMs + o.bucketMs * o.buckets).toISOString();
+    const args = { only: o.only, start, end, startMs: o.startMs, bucketMs: o.bucketMs };
+    const epochMs = (col: string) => `round((julianday(${col}) - 2440587.5) * 86400000.0)`;
+    const moment = "json_extract(e.json, '$.timestamp')";
+    const buckets = this.q(
+      `SELECT max(0, min(@last, CAST((${epochMs(moment)} - @startMs) / @bucketMs AS INTEGER))) AS b,
+              sum(e.transition = 'opened') AS opened, sum(e.transition = 'resolved') AS resolved
+         FROM drift_events e
+        WHERE ${moment} >= @start AND ${moment} < @end AND e.transition IN ('opened', 'resolved')
+          AND (@only IS NULL OR e.client_id = @only)
+        GROUP BY b`,
+    ).all({ ...args, last: o.buckets - 1 }) as Array<{ b: number; opened: number; resolved: number }>;
+    const actions = HEAL_ACTIONS.flatMap((a) => [`${a}:succeeded`, `${a}:failed`]);
+    const heals = this.q(
+      `SELECT coalesce(sum(action LIKE '%:succeeded'), 0) AS succeeded, coalesce(sum(action LIKE '%:failed'), 0) AS failed
+         FROM audit WHERE at >= @start AND at < @end AND (@only IS NULL OR client_id = @only)
+          AND action IN (${actions.map((a) => `'${a.replace(/'/g, "''")}'`).join(", ")})`,
+    ).get(args) as { succeeded: number; failed: number };
+    const ttr = this.q(
+      `WITH resolved AS (
+         SELECT (${epochMs(moment)} - ${epochMs(`coalesce((
+                  SELECT max(json_extract(o.json, '$.timestamp')) FROM drift_events o
+                   WHERE o.client_id = e.client_id AND o.drift_id = e.drift_id AND o.transition = 'opened'
+                     AND json_extract(o.json, '$.timestamp') <= ${moment}), e.at)`)}) / 1000.0 AS s
+           FROM drift_events e
+          WHERE ${moment} >= @start AND ${moment} < @end AND e.transition = 'resolved'
+            AND (@only IS NULL OR e.client_id = @only)
+       ),
+       ranked AS (SELECT s, row_number() OVER (ORDER BY s) AS rn, count(*) OVER () AS n FROM resolved)
+       SELECT count(*) AS n, min(CASE WHEN rn * 100 >= 50 * n THEN s END) AS p50,
+              min(CASE WHEN rn * 100 >= 90 * n THEN s END) AS p90, min(CASE WHEN rn * 100 >= 99 * n THEN s END) AS p99
+         FROM ranked`,
+    ).get(args) as { n: number; p50: number | null; p90: number | null; p99: number | null };
+    const open = this.q(
+      "SELECT coalesce(sum(json_array_length(json, '$.drift_details')), 0) AS n FROM stacks WHERE (@only IS NULL OR client_id = @only)",
+    ).get({ only: o.only }) as { n: number };
+    const byBucket = new Map(buckets.map((r) => [r.b, r]));
+    return {
+      buckets: Array.from({ length: o.buckets }, (_, i) => ({
+        start: new Date(o.startMs + i * o.bucketMs).toISOString(),
+        opened: byBucket.get(i)?.opened ?? 0,
+        resolved: byBucket.get(i)?.resolved ?? 0,
+      })),
+      heals,
+      time_to_resolve: { count: ttr.n, p50: ttr.p50, p90: ttr.p90, p99: ttr.p99 },
+      open_drifts: open.n,
+    };
+  }
+
   /** The audit entry the reconciler wrote for operator command `command_id`, once it has processed it. */
   auditOfCommand(client_id: string, command_id: string): Row | null {
     const row = this.q("SELECT json FROM audit WHERE command_id = ? AND client_id = ?").get(command_id, client_id) as
@@ -437,6 +498,14 @@ export class Replica {
     await this.consumer.stop();
     this.db.close();
   }
+}
+
+export interface ReconciliationCounts {
+  buckets: Array<{ start: string; opened: number; resolved: number }>;
+  heals: { succeeded: number; failed: number };
+  /** Seconds; null when no drift was resolved in the window. */
+  time_to_resolve: { count: number; p50: number | null; p90: number | null; p99: number | null };
+  open_drifts: number;
 }
 
 export const FLEET_STATUSES = ["healthy", "drift_detected", "reconciling", "error"] as const;

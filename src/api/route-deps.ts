@@ -19,6 +19,7 @@ export type ReplicaReads = Pick<
   | "ready"
   | "consistency"
   | "fleet"
+  | "reconciliation"
 >;
 
 export interface RouteDeps {

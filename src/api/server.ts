@@ -20,6 +20,7 @@ import type { Replica } from "./replica.js";
 import { requireTokens } from "./route-auth.js";
 import type { RouteDeps } from "./route-deps.js";
 import { clientRoutes } from "./routes/clients.js";
+import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
 import { historyRoutes } from "./routes/history.js";
@@ -58,6 +59,7 @@ const RESOURCES = [
   opsRoutes,
   uiRoutes,
   clientRoutes,
+  reconciliationRoutes,
   stackRoutes,
   driftRoutes,
   operatorCommandRoutes,
