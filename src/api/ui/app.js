@@ -110,6 +110,7 @@ const api = {
   history: (c, limit) => `/v1/clients/${encodeURIComponent(c)}/history?limit=${limit}`,
   decision: (c, d, action) => `/v1/clients/${encodeURIComponent(c)}/drifts/${encodeURIComponent(d)}/${action}`,
   reconcile: (c) => `/v1/clients/${encodeURIComponent(c)}/reconcile`,
+  reconciliation: (p) => `/v1/reconciliation?${new URLSearchParams(p).toString()}`,
 };
 
 function errorText(r) {
@@ -808,6 +809,185 @@ function driftPage(client, driftId) {
 
 // ---------------------------------------------------------------- routing
 
+// ---------------------------------------------------------------- reconciliation
+
+const WINDOWS = ["1h", "6h", "24h", "7d"];
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element; attribute values and text are set as values, never parsed as markup. */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) el.setAttribute(k, String(v));
+  for (const c of children.flat(Infinity))
+    if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+/** Seconds as a short duration. */
+function duration(s) {
+  if (s === null || s === undefined) return "—";
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86400).toFixed(1)} d`;
+}
+
+/** Opened vs resolved per bucket, as paired bars in an inline SVG (scaled to the largest count). */
+function bucketChart(buckets, bucketSeconds) {
+  const W = 24 * Math.max(1, buckets.length);
+  const H = 120;
+  const top = Math.max(1, ...buckets.map((b) => Math.max(b.opened, b.resolved)));
+  const bar = (i, n, offset, cls, label) => {
+    const height = (n / top) * (H - 4);
+    return svg(
+      "rect",
+      { class: cls, x: i * 24 + offset, y: H - height, width: 9, height: Math.max(height, n > 0 ? 1 : 0) },
+      svg("title", {}, label),
+    );
+  };
+  const chart = svg(
+    "svg",
+    {
+      class: "chart",
+      viewBox: `0 0 ${W} ${H + 1}`,
+      preserveAspectRatio: "none",
+      role: "img",
+      "aria-label": `Drifts opened and resolved per ${duration(bucketSeconds)}; highest bar ${top}`,
+    },
+    svg("line", { class: "axis", x1: 0, y1: H + 0.5, x2: W, y2: H + 0.5 }),
+    buckets.map((b, i) => [
+      bar(i, b.opened, 2, "opened", `${when(b.start)}: ${b.opened} opened`),
+      bar(i, b.resolved, 12, "resolved", `${when(b.start)}: ${b.resolved} resolved`),
+    ]),
+  );
+  const first = buckets[0]?.start;
+  const last = buckets[buckets.length - 1]?.start;
+  return h(
+    "figure",
+    { class: "chart-box", id: "recon-chart" },
+    h(
+      "figcaption",
+      {},
+      h("span", { class: "key opened" }, "opened"),
+      " ",
+      h("span", { class: "key resolved" }, "resolved"),
+      ` · max ${top} per ${duration(bucketSeconds)}`,
+    ),
+    chart,
+    h(
+      "div",
+      { class: "chart-axis muted" },
+      h("span", {}, when(first)),
+      h("span", {}, `${when(last)} (+${duration(bucketSeconds)})`),
+    ),
+  );
+}
+
+function reconciliationPage(query) {
+  const state = {
+    window: WINDOWS.includes(query.get("window")) ? query.get("window") : "24h",
+    client: query.get("client") ?? "",
+  };
+  let admin = state.client !== "";
+  const params = () => (state.client ? { window: state.window, client: state.client } : { window: state.window });
+  const body = h("div", { id: "recon" }, h("p", { class: "muted" }, "Loading…"));
+  const windowSelect = h(
+    "select",
+    { id: "r-window" },
+    WINDOWS.map((w) => h("option", { value: w, selected: w === state.window }, w)),
+  );
+  const clientInput = h("input", {
+    id: "r-client",
+    type: "search",
+    value: state.client,
+    placeholder: "every client",
+    pattern: "[a-z0-9][a-z0-9._\\-]{0,62}",
+  });
+  const clientFilter = h("label", { for: "r-client", hidden: !admin }, "Client", clientInput);
+  let view = null;
+  const restart = () => {
+    history.replaceState(null, "", `#/reconciliation?${new URLSearchParams(params()).toString()}`);
+    view?.stop();
+    view = live(async () => [await getJSON(api.reconciliation(params()))], render);
+  };
+  windowSelect.addEventListener("change", () => {
+    state.window = windowSelect.value;
+    restart();
+  });
+  let debounce = null;
+  clientInput.addEventListener("input", () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      const v = clientInput.value.trim().toLowerCase();
+      if (v !== "" && !clientInput.checkValidity()) return;
+      state.client = v;
+      restart();
+    }, 400);
+  });
+
+  function render([r]) {
+    if (r.status === 404) {
+      replace(body, notVisible());
+      return;
+    }
+    if (r.status !== 200) {
+      replace(body, h("p", { class: "error", role: "alert" }, errorText(r)));
+      return;
+    }
+    const x = r.body;
+    // Only an admin token is answered for the whole fleet (client null): it gets the client filter.
+    if (x.client === null) admin = true;
+    clientFilter.hidden = !admin;
+    const ttr = x.time_to_resolve;
+    const opened = x.buckets.reduce((n, b) => n + b.opened, 0);
+    const resolved = x.buckets.reduce((n, b) => n + b.resolved, 0);
+    replace(
+      body,
+      h(
+        "div",
+        { class: "cards" },
+        card(
+          "Heal success rate",
+          x.heals.success_rate === null ? "—" : pct(x.heals.success_rate),
+          "heals finished in the window",
+          "recon-rate",
+        ),
+        card("Heals", `${x.heals.succeeded} / ${x.heals.failed}`, "succeeded / failed", "recon-heals"),
+        card("Time to resolve p50", duration(ttr.p50), `${ttr.count} drift(s) resolved`, "recon-p50"),
+        card("p90 / p99", `${duration(ttr.p90)} / ${duration(ttr.p99)}`, "time to resolve", "recon-p90"),
+        card("Open drifts", String(x.open_drifts), "now", "recon-open"),
+        card("Detected / resolved", `${opened} / ${resolved}`, `in the last ${x.window}`, "recon-trend"),
+      ),
+      h(
+        "h2",
+        {},
+        `Drifts opened and resolved, ${when(x.from)} – ${when(x.to)}`,
+        x.client ? ` · ${x.client}` : " · all clients",
+      ),
+      bucketChart(x.buckets, x.bucket_seconds),
+    );
+  }
+
+  replace(
+    main,
+    h("h1", {}, "Reconciliation"),
+    h(
+      "form",
+      { class: "filters", onsubmit: (e) => e.preventDefault() },
+      h("label", { for: "r-window" }, "Window", windowSelect),
+      clientFilter,
+    ),
+    body,
+  );
+  restart();
+  return {
+    stop() {
+      clearTimeout(debounce);
+      view?.stop();
+    },
+  };
+}
+
 let currentView = null;
 
 function signOut(message) {
@@ -835,6 +1015,7 @@ function route() {
   else if (parts[0] === "clients" && parts[2] === "drifts" && parts.length === 4)
     currentView = driftPage(parts[1], parts[3]);
   else if (parts[0] === "fleet") currentView = fleetPage(new URLSearchParams(search ?? ""));
+  else if (parts[0] === "reconciliation") currentView = reconciliationPage(new URLSearchParams(search ?? ""));
   else {
     location.hash = "#/fleet";
     return;

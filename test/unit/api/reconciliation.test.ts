@@ -174,4 +174,13 @@ describe("GET /v1/reconciliation", () => {
     const doc = openApiDocument() as { paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }> };
     expect(doc.paths["/v1/reconciliation"]?.get?.parameters?.map((p) => p.name)).toEqual(["window", "client"]);
   });
+
+  it("has a console page linked beside Fleet, built without innerHTML", async () => {
+    const page = await get("/ui/index.html", null);
+    expect(page.body).toMatch(/href="#\/fleet">Fleet<\/a>\s*<a href="#\/reconciliation">Reconciliation<\/a>/);
+    const js = (await get("/ui/app.js", null)).body;
+    expect(js).toContain("/v1/reconciliation?");
+    expect(js).toContain("createElementNS");
+    expect(js).not.toContain("innerHTML");
+  });
 });
