@@ -196,6 +196,17 @@ describe("the web console in Chromium, on the real broker", () => {
     expect(await page.evaluate(() => performance.getEntriesByType("navigation").length)).toBe(1);
     await shot(page, "4-drift-after-approval");
 
+    // The reconciliation view counts the client's drifts of the window, read live from the replica.
+    await page.click('nav a[href="#/reconciliation"]');
+    await page.waitForSelector("#recon-chart svg", WAIT);
+    await page.waitForFunction(
+      () => Number(document.querySelector("#recon-trend .value")?.textContent?.split(" / ")[0] ?? 0) >= 1,
+      undefined,
+      WAIT,
+    );
+    expect(await page.textContent("#recon-open .value")).toMatch(/^\d+$/);
+    await shot(page, "8-reconciliation");
+
     // Another client's pages, reached by URL: not found, and nothing of it shown.
     await page.goto(`${api.url}/ui/#/clients/other-co`);
     await page.waitForSelector("[role=alert]", WAIT);
