@@ -145,6 +145,17 @@ export function openApiDocument(): object {
           responses: { "200": json("StateRecord"), ...common },
         },
       },
+      "/v1/clients/{client}/stacks/{stack}/components": {
+        get: {
+          ...secured,
+          summary:
+            "every declared component of the stack (provider roles, resources, integrations, the site build) with what " +
+            "the desired state says and whether it was verified matching at last_verified (no open drift on it), the " +
+            "per-component view of consistency_score. Answers an ETag",
+          parameters: [pathParam("client"), pathParam("stack")],
+          responses: { "200": json("components"), "304": { description: "unchanged since the ETag sent" }, ...common },
+        },
+      },
       "/v1/clients/{client}/drift": {
         get: {
           ...secured,

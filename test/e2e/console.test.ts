@@ -158,6 +158,14 @@ describe("the web console in Chromium, on the real broker", () => {
     await page.waitForSelector(`tr[data-drift="${cmsDrift}"]`, WAIT);
     await page.waitForSelector("table.timeline", WAIT);
     expect(await page.locator("section[data-stack]").count()).toBe(2);
+    // The declared components: the CMS role drifts (Contentful connected), the rest verified matching.
+    await page.waitForSelector('section[data-stack="cms-ecom-prod"] tr[data-component="provider:cms"]', WAIT);
+    expect(await page.textContent('section[data-stack="cms-ecom-prod"] tr[data-component="provider:cms"]')).toContain(
+      cmsDrift,
+    );
+    expect(
+      await page.textContent('section[data-stack="cms-ecom-prod"] tr[data-component="resource:site_bucket"]'),
+    ).toContain("matching");
     await shot(page, "2-client-health");
 
     await page.click(`tr[data-drift="${cmsDrift}"] a`);

@@ -1,5 +1,8 @@
 /** A client's stacks: every StateRecord, or one (getState). */
 import type { FastifyInstance } from "fastify";
+import { desiredStackFromAvro, type AvroDesiredState } from "../../adapters/kafka/records.js";
+import { componentStates } from "../../core/lifecycle/consistency.js";
+import type { DriftType } from "../../core/model/vocabulary.js";
 import { visibleClient, withFreshness } from "../client-scope.js";
 import { fail } from "../error-reply.js";
 import type { RouteDeps } from "../route-deps.js";
@@ -24,5 +27,29 @@ export async function stackRoutes(app: FastifyInstance, { replica }: RouteDeps):
       return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${req.params.stack} for client ${client} (${why})`);
     }
     return withFreshness(req, reply, replica, stateView(state));
+  });
+
+  // Each declared component with what the desired state says and whether it was verified matching at the stack's
+  // last evaluation (no open drift on it): the per-component view of the state consistency score.
+  app.get<{ Params: Params }>("/v1/clients/:client/stacks/:stack/components", one, async (req, reply) => {
+    const client = visibleClient(req, reply, replica);
+    if (!client) return reply;
+    const { stack } = req.params;
+    const desired = replica.desired(client, stack);
+    if (!desired) return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${stack} for client ${client}`);
+    const state = replica.stack(client, stack);
+    const drifts = (
+      (state?.drift_details as Array<{ drift_id: string; type: DriftType; component: string }>) ?? []
+    ).map((d) => ({ drift_id: d.drift_id, type: d.type, component: d.component }));
+    const components = componentStates(desiredStackFromAvro(desired as unknown as AvroDesiredState), drifts);
+    return withFreshness(req, reply, replica, {
+      client_id: client,
+      stack_id: stack,
+      state_version: desired.state_version,
+      // Null until the reconciler has evaluated this version: nothing is verified yet.
+      last_verified: state && state.state_version === desired.state_version ? state.last_verified : null,
+      consistency_score: state?.consistency_score ?? null,
+      components,
+    });
   });
 }

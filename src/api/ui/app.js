@@ -108,6 +108,7 @@ const api = {
   fleet: (p) => `/v1/clients?${new URLSearchParams(p).toString()}`,
   stacks: (c) => `/v1/clients/${encodeURIComponent(c)}/stacks`,
   history: (c, limit) => `/v1/clients/${encodeURIComponent(c)}/history?limit=${limit}`,
+  components: (c, st) => `/v1/clients/${encodeURIComponent(c)}/stacks/${encodeURIComponent(st)}/components`,
   decision: (c, d, action) => `/v1/clients/${encodeURIComponent(c)}/drifts/${encodeURIComponent(d)}/${action}`,
   reconcile: (c) => `/v1/clients/${encodeURIComponent(c)}/reconcile`,
   reconciliation: (p) => `/v1/reconciliation?${new URLSearchParams(p).toString()}`,
@@ -446,7 +447,7 @@ function decisionOf(events, drift_id) {
 function clientPage(client) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, body);
-  const render = ([stacks, hist]) => {
+  const render = ([stacks, hist, ...components]) => {
     if (stacks.status === 404 || hist.status === 404) return replace(body, h("h1", {}, "Client"), notVisible());
     if (stacks.status !== 200) return replace(body, h("p", { class: "error" }, errorText(stacks)));
     const events = hist.status === 200 ? hist.body.events : [];
@@ -476,15 +477,67 @@ function clientPage(client) {
           `as of ${when(stacks.body.replica.as_of)}`,
         ),
       ),
-      list.map((s) => stackPanel(client, s, events)),
+      list.map((s) =>
+        stackPanel(client, s, events, components.find((c) => c.status === 200 && c.body.stack_id === s.stack_id)?.body),
+      ),
       h("h2", {}, "Timeline"),
       timeline(client, events),
     );
   };
-  return live(async () => Promise.all([getJSON(api.stacks(client)), getJSON(api.history(client, 200))]), render);
+  return live(async () => {
+    const [stacks, hist] = await Promise.all([getJSON(api.stacks(client)), getJSON(api.history(client, 200))]);
+    const names = stacks.status === 200 ? stacks.body.stacks.map((st) => st.stack_id) : [];
+    const components = await Promise.all(names.map((st) => getJSON(api.components(client, st))));
+    return [stacks, hist, ...components];
+  }, render);
 }
 
-function stackPanel(client, s, events) {
+/** Each declared component: what the desired state says, and whether it was verified matching at last_verified. */
+function componentsTable(client, c) {
+  if (!c) return h("p", { class: "muted" }, "Declared components not available.");
+  if (c.components.length === 0) return h("p", { class: "muted" }, "This stack declares no component.");
+  const verified = c.last_verified ? `verified ${when(c.last_verified)}` : "not evaluated yet";
+  return h(
+    "table",
+    { class: "components" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Component", "Kind", "Desired", "Observed"].map((x) => h("th", { scope: "col" }, x)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      c.components.map((x) =>
+        h(
+          "tr",
+          { "data-component": `${x.kind}:${x.name}` },
+          h("th", { scope: "row" }, x.name),
+          h("td", {}, x.kind),
+          h("td", {}, h("code", {}, typeof x.desired === "string" ? x.desired : JSON.stringify(x.desired))),
+          h(
+            "td",
+            {},
+            x.matching
+              ? `matching (${verified})`
+              : h(
+                  "span",
+                  {},
+                  "drift: ",
+                  x.drift_ids.map((d) => link(["clients", client, "drifts", d], d)),
+                ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function stackPanel(client, s, events, components) {
   const policy = s.reconciliation_policy ?? {};
   const resources = Object.entries(s.resources ?? {});
   return h(
@@ -516,6 +569,8 @@ function stackPanel(client, s, events) {
         fact("Alert channels", (s.observability?.alert_channels ?? []).join(", ") || "—"),
       ),
     ),
+    h("h3", {}, "Components (desired vs observed)"),
+    componentsTable(client, components),
     h("h3", {}, "Resources (observed)"),
     resources.length
       ? h(

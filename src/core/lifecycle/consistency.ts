@@ -25,25 +25,46 @@ function componentKey(type: DriftType, component: string): string {
   }
 }
 
-function declaredComponents(desired: DesiredStack): Set<string> {
-  const keys = new Set<string>();
-  for (const [role, name] of Object.entries(desired.providers)) if (name) keys.add(`provider:${role}`);
-  for (const r of desired.resources) keys.add(`resource:${r.name}`);
-  for (const i of desired.integrations) keys.add(`integration:${i.name}`);
-  if (desired.content_types.length > 0) keys.add("site");
-  return keys;
+/** One declared component of a stack and whether it was verified matching (no open drift on it). */
+export interface ComponentState {
+  kind: "provider" | "resource" | "integration" | "site";
+  /** The provider role, resource or integration name, or the build project (`site` when none). */
+  name: string;
+  /** What the desired state declares for it. */
+  desired: unknown;
+  matching: boolean;
+  /** The open drifts on it. */
+  drift_ids: string[];
+}
+
+/** Every declared component of `desired`, in declaration order, with the open drifts on it. */
+export function componentStates(
+  desired: DesiredStack,
+  openDrifts: Iterable<{ drift_id: string; type: DriftType; component: string }>,
+): ComponentState[] {
+  const components = new Map<string, ComponentState>();
+  const add = (key: string, kind: ComponentState["kind"], name: string, value: unknown) =>
+    components.set(key, { kind, name, desired: value, matching: true, drift_ids: [] });
+  for (const [role, name] of Object.entries(desired.providers))
+    if (name) add(`provider:${role}`, "provider", role, name);
+  for (const r of desired.resources) add(`resource:${r.name}`, "resource", r.name, { arn: r.arn, status: "healthy" });
+  for (const i of desired.integrations) add(`integration:${i.name}`, "integration", i.name, i.config);
+  if (desired.content_types.length > 0)
+    add("site", "site", desired.build_project ?? "site", { content_types: desired.content_types });
+  for (const d of openDrifts) {
+    const c = components.get(componentKey(d.type, d.component));
+    if (!c) continue;
+    c.matching = false;
+    c.drift_ids.push(d.drift_id);
+  }
+  return [...components.values()];
 }
 
 export function consistencyScore(
   desired: DesiredStack,
-  openDrifts: Iterable<{ type: DriftType; component: string }>,
+  openDrifts: Iterable<{ drift_id: string; type: DriftType; component: string }>,
 ): number {
-  const declared = declaredComponents(desired);
-  if (declared.size === 0) return 1;
-  const drifting = new Set<string>();
-  for (const d of openDrifts) {
-    const key = componentKey(d.type, d.component);
-    if (declared.has(key)) drifting.add(key);
-  }
-  return (declared.size - drifting.size) / declared.size;
+  const components = componentStates(desired, openDrifts);
+  if (components.length === 0) return 1;
+  return components.filter((c) => c.matching).length / components.length;
 }

@@ -3,7 +3,7 @@
  * Given/when/then through the pure core, as an operator reads it off stack-state.
  */
 import { describe, expect, it } from "vitest";
-import { consistencyScore } from "../../../src/core/lifecycle/consistency.js";
+import { componentStates, consistencyScore } from "../../../src/core/lifecycle/consistency.js";
 import {
   applied,
   command,
@@ -58,12 +58,30 @@ describe("state consistency score", () => {
       providers: { cms: null, ecommerce: null, ssg: null },
       integrations: [{ name: "shop", config: {}, ignore_paths: [] } as never],
     });
-    expect(
-      consistencyScore(desired, [
-        { type: "integration", component: "shop" },
-        { type: "integration", component: "shop/webhook" },
-      ]),
-    ).toBe(0);
+    const drifts = [
+      { drift_id: "d1", type: "integration" as const, component: "shop" },
+      { drift_id: "d2", type: "integration" as const, component: "shop/webhook" },
+    ];
+    expect(consistencyScore(desired, drifts)).toBe(0);
+    expect(componentStates(desired, drifts)).toEqual([
+      { kind: "integration", name: "shop", desired: {}, matching: false, drift_ids: ["d1", "d2"] },
+    ]);
     expect(consistencyScore(desiredStack({ providers: { cms: null, ecommerce: null, ssg: null } }), [])).toBe(1);
+  });
+
+  it("lists every declared component with what is declared and whether it matches", () => {
+    const desired = desiredStack({
+      ...stack,
+      content_types: ["post"],
+      build_project: "site-build",
+    });
+    const states = componentStates(desired, [{ drift_id: "d9", type: "resource", component: "bucket" }]);
+    expect(states.map((c) => [c.kind, c.name, c.matching])).toEqual([
+      ["provider", "cms", true],
+      ["resource", "cdn", true],
+      ["resource", "bucket", false],
+      ["site", "site-build", true],
+    ]);
+    expect(states[0]!.desired).toBe("sanity");
   });
 });
