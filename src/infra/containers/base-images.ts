@@ -22,7 +22,7 @@ export interface BaseImages {
 const seconds = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-export function nodeVersion(root: string): string {
+function nodeVersion(root: string): string {
   return readFileSync(join(root, ".node-version"), "utf8").trim();
 }
 

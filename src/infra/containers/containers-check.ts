@@ -18,8 +18,7 @@ import {
   LONG_RUNNING,
   type ComposeStack,
 } from "./compose-stack.js";
-import { ensureDockerTools, ensureEngine, imageExists, type Log } from "./docker-engine.js";
-import { DEBIAN_IMAGE } from "./base-images.js";
+import { ensureDockerTools, ensureEngine, type Log } from "./docker-engine.js";
 
 /** The token compose's API service accepts for acme-corp when BLACKWELL_API_TOKENS is not set. */
 export const COMPOSE_ACME_TOKEN = "acme-local-token-0001";
@@ -28,7 +27,6 @@ export const COMPOSE_ACME_TOKEN = "acme-local-token-0001";
 export async function prepareContainers(root: string, log: Log): Promise<BaseImages> {
   ensureDockerTools(log, true);
   await ensureEngine(join(root, ".blackwell", "docker"), log);
-  if (!imageExists(DEBIAN_IMAGE)) log("no local Debian base yet");
   return ensureBaseImages(root, log);
 }
 
