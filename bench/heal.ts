@@ -64,23 +64,27 @@ export async function healRun(
     })),
   );
   const reconciler = options.startReconciler();
-  const executor = spawn(process.execPath, ["--import", "tsx", join(root, "processors/executor/main.ts")], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: ctx.config.brokers.join(","),
-      SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
-      BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix,
-      BLACKWELL_PARTITIONS: String(ctx.config.partitions),
-      BLACKWELL_EXECUTOR_GROUP: `${ctx.config.topicPrefix}executor`,
-      // The figure is latency, not guards: budgets and the global breaker high enough never to defer.
-      BLACKWELL_BUDGET_CODEBUILD: "100000/min",
-      BLACKWELL_BUDGET_CODEBUILD_PER_CLIENT: "1000/min",
-      BLACKWELL_GLOBAL_BREAKER_MAX_HEALS: "1000000",
-      LOG_LEVEL: "warn",
+  const executor = spawn(
+    process.execPath,
+    ["--import", join(root, "bin/ts-hooks.mjs"), join(root, "processors/executor/main.ts")],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: ctx.config.brokers.join(","),
+        SCHEMA_REGISTRY_URL: ctx.config.registryUrl,
+        BLACKWELL_TOPIC_PREFIX: ctx.config.topicPrefix,
+        BLACKWELL_PARTITIONS: String(ctx.config.partitions),
+        BLACKWELL_EXECUTOR_GROUP: `${ctx.config.topicPrefix}executor`,
+        // The figure is latency, not guards: budgets and the global breaker high enough never to defer.
+        BLACKWELL_BUDGET_CODEBUILD: "100000/min",
+        BLACKWELL_BUDGET_CODEBUILD_PER_CLIENT: "1000/min",
+        BLACKWELL_GLOBAL_BREAKER_MAX_HEALS: "1000000",
+        LOG_LEVEL: "warn",
+      },
     },
-  });
+  );
   const sentAt = new Map<string, number>();
   const toCommand = hdr.build({
     lowestDiscernibleValue: 1,

@@ -250,7 +250,13 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPor
   const nodeOptions = (args["reconciler-node-options"] ?? "").split(/\s+/).filter((f) => f !== "");
   const child = spawn(
     process.execPath,
-    [...nodeOptions, ...profile, "--import", "tsx", join(ROOT, "processors/reconciler/main.ts")],
+    [
+      ...nodeOptions,
+      ...profile,
+      "--import",
+      join(ROOT, "bin/ts-hooks.mjs"),
+      join(ROOT, "processors/reconciler/main.ts"),
+    ],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `blackwell` command. Runs the TypeScript sources through tsx, so no build step is needed.
+// The `blackwell` command. Runs the TypeScript sources through ./ts-hooks.mjs, so no build step is needed.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
@@ -24,7 +24,6 @@ if (major(process.versions.node) !== major(pinned)) {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1)));
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
+  await import("./ts-hooks.mjs");
   await import("../src/cli/main.ts");
 }

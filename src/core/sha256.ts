@@ -14,23 +14,36 @@ const K = new Uint32Array([
 ]);
 
 const encoder = new TextEncoder();
+/** Scratch space reused by every call (ids are derived on every pass: allocating per call showed up as garbage). */
+const W = new Uint32Array(64);
+const H = new Uint32Array(8);
+let scratch = new Uint8Array(256);
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`. */
 export function sha256Hex(text: string): string {
-  const data = encoder.encode(text);
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 0x100000000));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
+  // Room for the text's UTF-8 (at most 3 bytes per UTF-16 unit) plus padding and the length.
+  const needed = (((text.length * 3 + 9 + 63) >> 6) << 6) + 64;
+  if (scratch.length < needed) scratch = new Uint8Array(needed * 2);
+  const { written } = encoder.encodeInto(text, scratch);
+  const length = ((written + 9 + 63) >> 6) << 6;
+  scratch.fill(0, written, length);
+  scratch[written] = 0x80;
+  const view = new DataView(scratch.buffer, 0, length);
+  const bitLength = written * 8;
+  view.setUint32(length - 8, Math.floor(bitLength / 0x100000000));
+  view.setUint32(length - 4, bitLength >>> 0);
 
-  const h = new Uint32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
-  const w = new Uint32Array(64);
-  for (let offset = 0; offset < padded.length; offset += 64) {
+  const h = H,
+    w = W;
+  h[0] = 0x6a09e667;
+  h[1] = 0xbb67ae85;
+  h[2] = 0x3c6ef372;
+  h[3] = 0xa54ff53a;
+  h[4] = 0x510e527f;
+  h[5] = 0x9b05688c;
+  h[6] = 0x1f83d9ab;
+  h[7] = 0x5be0cd19;
+  for (let offset = 0; offset < length; offset += 64) {
     for (let i = 0; i < 16; i++) w[i] = view.getUint32(offset + i * 4);
     for (let i = 16; i < 64; i++) {
       const a = w[i - 15]!,
@@ -39,7 +52,14 @@ export function sha256Hex(text: string): string {
       const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
       w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
     }
-    let [a, b, c, d, e, f, g, hh] = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!];
+    let a: number = h[0]!,
+      b: number = h[1]!,
+      c: number = h[2]!,
+      d: number = h[3]!,
+      e: number = h[4]!,
+      f: number = h[5]!,
+      g: number = h[6]!,
+      hh: number = h[7]!;
     for (let i = 0; i < 64; i++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);
@@ -66,6 +86,9 @@ export function sha256Hex(text: string): string {
     h[7] = (h[7]! + hh) | 0;
   }
   let out = "";
-  for (const word of h) out += (word >>> 0).toString(16).padStart(8, "0");
+  for (let i = 0; i < 8; i++)
+    out += HEX[h[i]! >>> 24]! + HEX[(h[i]! >>> 16) & 0xff]! + HEX[(h[i]! >>> 8) & 0xff]! + HEX[h[i]! & 0xff]!;
   return out;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -7,7 +7,11 @@
 import { afterAll, expect } from "vitest";
 
 const warnings: string[] = [];
-process.on("warning", (warning) => warnings.push(`${warning.name}: ${warning.message}`));
+process.on("warning", (warning) => {
+  warnings.push(`${warning.name}: ${warning.message}`);
+  // Where it came from, for whoever has to chase it (the assertion keeps only the message).
+  console.error(`runtime warning while testing: ${warning.stack ?? warning.message}`);
+});
 
 afterAll(() => {
   expect(warnings, "Node.js runtime warnings emitted while this file ran").toEqual([]);

@@ -76,7 +76,11 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     }
   }
 
-  const staleSince = Math.min(...desired.content_types.map((t) => own(view.pending, t)?.[0] ?? Infinity));
+  let staleSince = Infinity;
+  for (const type of desired.content_types) {
+    const oldest = own(view.pending, type)?.[0];
+    if (oldest !== undefined && oldest < staleSince) staleSince = oldest;
+  }
   if (Number.isFinite(staleSince) && due(staleSince + s.content_grace_seconds * 1000)) {
     const covers = view.covers === null ? null : iso(view.covers);
     const component = desired.build_project ?? "site";

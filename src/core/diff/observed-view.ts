@@ -25,9 +25,6 @@ const newer = <T extends { at: number }>(a: T | undefined, b: T | undefined): T 
   !a ? b : !b ? a : b.at >= a.at ? b : a;
 
 export function observedView(client: ClientState, stack_id: string, environment: string): ObservedView {
-  const scopes = scopesOfStack(stack_id, environment)
-    .map((k) => client.scopes[k])
-    .filter((s): s is ObservationScope => s !== undefined);
   const view: ObservedView = {
     active: {},
     seen: dict(),
@@ -38,29 +35,47 @@ export function observedView(client: ClientState, stack_id: string, environment:
     latest: dict(),
     covers: null,
   };
+  // Asked for every stack an input touches: plain loops over own keys, no arrays of entries.
+  const scopes: ObservationScope[] = [];
+  for (const key of scopesOfStack(stack_id, environment)) {
+    const scope = own(client.scopes, key);
+    if (scope !== undefined) scopes.push(scope);
+  }
   for (const scope of scopes) {
-    for (const [role, active] of Object.entries(scope.active) as Array<[Role, ActiveProvider]>) {
+    for (const role of Object.keys(scope.active) as Role[]) {
+      const active = scope.active[role]!;
       const current = view.active[role];
       if (!current || active.since >= current.since) view.active[role] = active;
     }
-    for (const [name, at] of Object.entries(scope.seen)) view.seen[name] = Math.max(own(view.seen, name) ?? at, at);
-    for (const [name, at] of Object.entries(scope.disconnected))
-      view.disconnected[name] = Math.max(own(view.disconnected, name) ?? at, at);
-    for (const [name, r] of Object.entries(scope.resources))
-      view.resources[name] = newer(own(view.resources, name), r)!;
-    for (const [name, i] of Object.entries(scope.integrations)) {
+    maxInto(view.seen, scope.seen);
+    maxInto(view.disconnected, scope.disconnected);
+    for (const name of Object.keys(scope.resources))
+      view.resources[name] = newer(own(view.resources, name), scope.resources[name])!;
+    for (const name of Object.keys(scope.integrations)) {
+      const i = scope.integrations[name]!;
       const current = own(view.integrations, name) ?? {};
       view.integrations[name] = { config: newer(current.config, i.config), webhook: newer(current.webhook, i.webhook) };
     }
     if (scope.builds.covers !== null) view.covers = Math.max(view.covers ?? scope.builds.covers, scope.builds.covers);
   }
   for (const scope of scopes) {
-    for (const [type, c] of Object.entries(scope.content)) {
+    for (const type of Object.keys(scope.content)) {
+      const c = scope.content[type]!;
       const unbuilt = c.pending.filter((t) => view.covers === null || t > view.covers);
-      if (unbuilt.length > 0)
-        view.pending[type] = [...(own(view.pending, type) ?? []), ...unbuilt].sort((a, b) => a - b);
-      if (unbuilt.length > 0) view.latest[type] = Math.max(own(view.latest, type) ?? c.latest, c.latest);
+      if (unbuilt.length === 0) continue;
+      const before = own(view.pending, type);
+      view.pending[type] = (before === undefined ? unbuilt : [...before, ...unbuilt]).sort((a, b) => a - b);
+      view.latest[type] = Math.max(own(view.latest, type) ?? c.latest, c.latest);
     }
   }
   return view;
+}
+
+/** Newest time per name, of `into` and `from`. */
+function maxInto(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const name of Object.keys(from)) {
+    const at = from[name]!;
+    const current = own(into, name);
+    into[name] = current === undefined || at > current ? at : current;
+  }
 }

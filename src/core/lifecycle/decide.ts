@@ -19,6 +19,7 @@ import { autoHealEligible } from "../policy/eligibility.js";
 import { healStep, stackStatus } from "./heal-step.js";
 import { healActionFor } from "../model/vocabulary.js";
 import { sha256Hex } from "../sha256.js";
+import { own } from "../own-key.js";
 
 export interface DecideContext {
   /** Stream time of this pass (epoch ms). */
@@ -57,9 +58,7 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
     }
     const affected =
       ctx.scope === undefined ||
-      ctx.scope === "*" ||
-      ctx.scope === `env:${stack.desired.environment}` ||
-      ctx.scope === `stack:${stack_id}` ||
+      seesScope(ctx.scope, stack_id, stack.desired.environment) ||
       (stack.deadline !== null && stack.deadline <= ctx.now);
     const next = affected ? reconcileStack(state, stack_id, stack, ctx, outputs) : stack;
     stacks[stack_id] = next;
@@ -67,6 +66,15 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
   }
   auditInputs(state, ctx, outputs);
   return { state: { ...state, stacks }, outputs };
+}
+
+/** Whether a stack sees observations of `scope` (`*`, `env:<its environment>`, `stack:<its id>`), without building the keys. */
+function seesScope(scope: string, stack_id: string, environment: string): boolean {
+  return scope === "*" || isScope(scope, "env:", environment) || isScope(scope, "stack:", stack_id);
+}
+
+function isScope(scope: string, prefix: string, name: string): boolean {
+  return scope.length === prefix.length + name.length && scope.startsWith(prefix) && scope.endsWith(name);
 }
 
 function reconcileStack(
@@ -146,15 +154,17 @@ function reconcileStack(
     if (!found.has(id)) emit(open, "resolved");
   }
 
-  const latest = Object.entries(view.latest)
-    .filter(([type]) => desired.content_types.includes(type))
-    .map(([, at]) => at);
+  let latestContentAt: number | null = null;
+  for (const type of desired.content_types) {
+    const at = own(view.latest, type);
+    if (at !== undefined && (latestContentAt === null || at > latestContentAt)) latestContentAt = at;
+  }
   const heal = healStep(stack, drifts, {
     client_id: client.client_id,
     stack_id,
     now: ctx.now,
     reconciliation_id: ctx.reconciliation_id,
-    latestContentAt: latest.length > 0 ? Math.max(...latest) : null,
+    latestContentAt,
   });
   outputs.healCommands.push(...heal.commands);
   outputs.audits.push(...heal.audits);
@@ -167,15 +177,23 @@ function reconcileStack(
   // schedule (the scheduled full re-evaluation that refreshes last_verified).
   const schedule = parseDuration(desired.policy.schedule.interval) ?? DEFAULT_SCHEDULE_MS;
   // Guard memory is kept only while it holds something: most stacks never heal, and the changelog carries every stack.
-  const { heal_log: _l, breaker_opened_at: _b, flaps: _f, ...rest } = stack;
+  // Field by field, not `{ ...rest }` of a destructured stack: that copy was the costliest line of a judgment. A new
+  // optional field of StackEntry must be carried over here too.
   let next: StackEntry = {
-    ...rest,
-    drifts: heal.drifts,
+    desired,
+    applied_ms: stack.applied_ms,
+    created_ms: stack.created_ms,
+    updated_ms: stack.updated_ms,
     last_verified_ms: ctx.now,
-    ...(heal.heal_log.length > 0 ? { heal_log: heal.heal_log } : {}),
-    ...(heal.breaker_opened_at !== null ? { breaker_opened_at: heal.breaker_opened_at } : {}),
-    ...(Object.keys(flaps).length > 0 ? { flaps } : {}),
+    drifts: heal.drifts,
+    paused: stack.paused,
+    removed: stack.removed,
+    deadline: stack.deadline,
+    emitted: stack.emitted,
   };
+  if (heal.heal_log.length > 0) next.heal_log = heal.heal_log;
+  if (heal.breaker_opened_at !== null) next.breaker_opened_at = heal.breaker_opened_at;
+  if (Object.keys(flaps).length > 0) next.flaps = flaps;
   const print = stateFingerprint(next);
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
