@@ -46,6 +46,7 @@ export async function startApi(cfg: ApiConfig) {
     metrics: processMetrics(),
     producer,
     log,
+    reconcilerGroup: cfg.reconcilerGroup,
     ...(webhooks ? { webhooks } : {}),
   });
   const address = await app.listen({ host: cfg.host, port });

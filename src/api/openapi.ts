@@ -107,6 +107,18 @@ export function openApiDocument(): object {
           },
         },
       },
+      "/v1/system": {
+        get: {
+          ...secured,
+          summary:
+            "admin tokens only (a client token gets 403): the reconciler's consumer lag in records, input records " +
+            "arriving and processed per second over the last samples (null until two samples 15 s apart exist), the " +
+            "dead-letter topic's records (retained, ever written, added in the window), the fleet's health, this " +
+            "API's replica lag, and the alerts those fire (ReconcilerStalled, ReconcilerBehind, StacksInError, " +
+            "CriticalDriftOpen, DeadLettersArriving, ReplicaBehind). Kafka is asked at most every 5 s",
+          responses: { "200": json("system"), "401": error, "403": error, "503": error },
+        },
+      },
       "/v1/reconciliation": {
         get: {
           ...secured,

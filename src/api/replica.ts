@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { GroupConsumer, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
+import type { GroupConsumer, InRecord, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import type { SchemaName, TopicNames, TopicRole } from "../adapters/kafka/topics.js";
 import { HEAL_ACTIONS } from "../core/model/vocabulary.js";
@@ -23,6 +23,14 @@ const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
   ["drift-events", "DriftEvent"],
   ["audit", "AuditEntry"],
 ];
+
+/** How long dead letters are kept (the dlq topic's retention, topics.ts). */
+const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
+
+export interface DeadLetters {
+  total: number;
+  reasons: Array<{ source_topic: string; code: string; count: number; last_at: string; last_message: string }>;
+}
 
 export interface Freshness {
   /** Records on the replicated topics not yet in the replica (at the last check). */
@@ -72,6 +80,9 @@ export class Replica {
       CREATE INDEX IF NOT EXISTS audit_client ON audit (client_id, at);
       CREATE INDEX IF NOT EXISTS audit_command ON audit (command_id) WHERE command_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS dead_letters (partition INTEGER, offset INTEGER, source_topic TEXT NOT NULL, code TEXT NOT NULL, at INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (partition, offset));
+      CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (source_topic, code, at);
+      CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (at);
     `);
     // The group's committed offsets belong to this database file: a new (or lost) file gets a new group, which reads from the beginning.
     this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('generation', ?)").run(randomUUID().slice(0, 8));
@@ -80,7 +91,7 @@ export class Replica {
     this.groupId = `${o.groupId}-${generation}`;
     this.consumer = o.kafka.consumer({
       groupId: this.groupId,
-      topics: REPLICATED.map(([role]) => o.names[role]),
+      topics: [...REPLICATED.map(([role]) => o.names[role]), o.names.dlq],
       autoCommit: true,
       maxWaitMs: 100,
     });
@@ -116,6 +127,11 @@ export class Replica {
         this.next.set(`${topic}:${partition}`, BigInt(lastOffset) + 1n);
       },
       eachBatch: async (batch) => {
+        if (batch.topic === names.dlq) {
+          this.applyDeadLetters(batch.records);
+          this.asOf = Date.now();
+          return;
+        }
         const { role, schema } = roleOf.get(batch.topic)!;
         const decoded: Array<{ key: string; value: Row | null }> = [];
         for (const m of batch.records) {
@@ -188,9 +204,44 @@ export class Replica {
     this.writes++;
   }
 
+  /**
+   * Dead letters by where they came from and why (the headers dlq.ts writes), one row per DLQ record so a batch read
+   * again after a restart counts once; rows older than the topic's retention go, as the records do.
+   */
+  private applyDeadLetters(records: InRecord[]): void {
+    const header = (r: InRecord, name: string) => r.headers[name]?.toString("utf8") ?? "";
+    const tx = this.db.transaction(() => {
+      for (const r of records) {
+        this.q("INSERT OR IGNORE INTO dead_letters VALUES (?, ?, ?, ?, ?, ?)").run(
+          r.partition,
+          Number(r.offset),
+          header(r, "blackwell.source.topic") || "unknown",
+          header(r, "blackwell.error.code") || "unknown",
+          r.timestamp,
+          header(r, "blackwell.error.message").slice(0, 1000),
+        );
+      }
+      this.q("DELETE FROM dead_letters WHERE at < ?").run(Date.now() - DEAD_LETTER_RETENTION_MS);
+    });
+    tx();
+    this.writes++;
+  }
+
+  /** Dead letters held (within the DLQ topic's retention): how many, and per source topic and error code. */
+  deadLetters(): DeadLetters {
+    const rows = this.q(
+      `SELECT source_topic, code, COUNT(*) AS count, MAX(at) AS last_at,
+              (SELECT message FROM dead_letters d2 WHERE d2.source_topic = d.source_topic AND d2.code = d.code ORDER BY at DESC LIMIT 1) AS last_message
+         FROM dead_letters d GROUP BY source_topic, code ORDER BY count DESC, source_topic, code`,
+    ).all() as Array<{ source_topic: string; code: string; count: number; last_at: number; last_message: string }>;
+    return {
+      total: rows.reduce((n, r) => n + r.count, 0),
+      reasons: rows.map((r) => ({ ...r, last_at: new Date(r.last_at).toISOString() })),
+    };
+  }
+
   private async refreshHigh(): Promise<void> {
-    for (const [role] of REPLICATED) {
-      const topic = this.o.names[role];
+    for (const topic of [...REPLICATED.map(([role]) => this.o.names[role]), this.o.names.dlq]) {
       for (const o of await this.o.admin.endOffsets(topic)) this.high.set(`${topic}:${o.partition}`, o.high);
     }
     if (this.lag() === 0) {

@@ -3,6 +3,7 @@ import type { RecordProducer } from "../adapters/kafka/port.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { AppContext } from "../runtime/app-context.js";
 import type { Replica } from "./replica.js";
+import type { SystemStatus } from "./system-status.js";
 
 /** The replica's read side: all the routes ask of it. */
 export type ReplicaReads = Pick<
@@ -20,6 +21,7 @@ export type ReplicaReads = Pick<
   | "consistency"
   | "fleet"
   | "reconciliation"
+  | "deadLetters"
 >;
 
 export interface RouteDeps {
@@ -30,4 +32,6 @@ export interface RouteDeps {
   metrics: Metrics;
   /** How long a write waits for the reconciler's answer before answering 202, in ms. */
   waitMs: number;
+  /** The reconciler's lag and the dead-letter topic, from Kafka's offsets. */
+  system: Pick<SystemStatus, "read">;
 }

@@ -30,6 +30,8 @@ import { policyRoutes } from "./routes/policy.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
 import { rollbackRoutes } from "./routes/rollback.js";
 import { stackRoutes } from "./routes/stacks.js";
+import { systemRoutes } from "./routes/system.js";
+import { SystemStatus } from "./system-status.js";
 import { uiRoutes } from "./routes/ui.js";
 
 export interface ApiOptions {
@@ -44,12 +46,16 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** How long a write waits for the reconciler's answer before answering 202. Default 15 s. */
   waitMs?: number;
+  /** The reconciler's consumer group (its `BLACKWELL_APPLICATION_ID`), whose lag `/v1/system` reports. */
+  reconcilerGroup?: string;
   /** Serve `POST /webhooks/:provider` with this configuration and producer. Default: no webhook gateway. */
   webhooks?: { config: WebhookConfig; producer: RecordProducer };
 }
 
 const DEFAULT_BODY_LIMIT = 256 * 1024;
 const DEFAULT_WAIT_MS = 15_000;
+/** The reconciler's default application id (reconciler-config.ts). */
+const DEFAULT_RECONCILER_GROUP = "blackwell-reconciler";
 /** Bodies that arrive as text: blackwell.yaml and policy documents. */
 const TEXT_TYPES = ["application/yaml", "application/x-yaml", "text/yaml", "text/plain"];
 /** JSON bodies; merge-patch+json is the body of `PATCH /policy` (RFC 7386). */
@@ -59,6 +65,7 @@ const RESOURCES = [
   opsRoutes,
   uiRoutes,
   clientRoutes,
+  systemRoutes,
   reconciliationRoutes,
   stackRoutes,
   driftRoutes,
@@ -99,6 +106,12 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     producer: o.producer,
     metrics: o.metrics,
     waitMs: o.waitMs ?? DEFAULT_WAIT_MS,
+    system: new SystemStatus({
+      admin: o.ctx.admin,
+      names: o.ctx.names,
+      reconcilerGroup: o.reconcilerGroup ?? DEFAULT_RECONCILER_GROUP,
+      deadLetters: () => o.replica.deadLetters().total,
+    }),
   };
   for (const resource of RESOURCES) await app.register(resource, deps);
   if (o.webhooks) {

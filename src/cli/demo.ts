@@ -381,6 +381,7 @@ async function startRoles(
     metrics,
     producer,
     log,
+    reconcilerGroup: `${groupPrefix}-reconciler`,
   });
   const apiUrl = await api.listen({
     host: "127.0.0.1",

@@ -19,6 +19,8 @@ export interface ApiConfig {
   stateDir: string;
   /** Names this instance's replica group and file. `BLACKWELL_API_INSTANCE`, default the host name. */
   instance: string;
+  /** The reconciler's consumer group, whose lag the console shows: `BLACKWELL_APPLICATION_ID` (the reconciler's setting), default `blackwell-reconciler`. */
+  reconcilerGroup: string;
   /** The webhook gateway's sources from `BLACKWELL_WEBHOOKS_FILE`; null (gateway off) when unset. */
   webhooks: WebhookConfig | null;
 }
@@ -48,6 +50,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     stateDir: r.string("BLACKWELL_STATE_DIR", defaultStateDir()),
     // The instance name becomes part of a file name and a consumer group id.
     instance: r.string("BLACKWELL_API_INSTANCE", hostname()).replace(/[^A-Za-z0-9._-]/g, "_"),
+    reconcilerGroup: r.string("BLACKWELL_APPLICATION_ID", "blackwell-reconciler"),
     webhooks: r.parse<WebhookConfig | null>("BLACKWELL_WEBHOOKS_FILE", null, (file) =>
       parseWebhookConfig(readFileSync(file, "utf8"), file, env),
     ),

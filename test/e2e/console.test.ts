@@ -81,7 +81,7 @@ describe("the web console in Chromium, on the real broker", () => {
     browser = await startBrowser();
     h = await createHarness(3);
     await h.startReconciler();
-    api = await startTestApi(h, TOKENS);
+    api = await startTestApi(h, TOKENS, { reconcilerGroup: `${h.config.topicPrefix}reconciler` });
     const yaml = { "content-type": "application/yaml" };
     expect((await api.call("POST", "/v1/clients/acme-corp/desired-state", ACME, EXAMPLE, yaml)).status).toBe(200);
     const other = EXAMPLE.replace("client_id: acme-corp", "client_id: other-co");
@@ -153,6 +153,10 @@ describe("the web console in Chromium, on the real broker", () => {
     await shot(page, "1-fleet-client-token");
     expect(await page.locator("#fleet tbody tr[data-client]").count()).toBe(1);
     expect(await page.textContent("body")).not.toContain("other-co");
+    // Lag, dead letters and alerts are fleet-wide: a client token is told so, and shown none of them.
+    await page.waitForSelector("#system-box p", WAIT);
+    expect(await page.textContent("#system-box")).toContain("need an admin token");
+    expect(await page.locator("#system").count()).toBe(0);
 
     await page.click('#fleet a[href="#/clients/acme-corp"]');
     await page.waitForSelector(`tr[data-drift="${cmsDrift}"]`, WAIT);
@@ -238,6 +242,24 @@ describe("the web console in Chromium, on the real broker", () => {
       .locator("#fleet tbody tr[data-client]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-client")));
     expect(clients).toEqual(["acme-corp", "other-co"]);
+    // The system panel: the reconciler's lag and throughput, dead letters, and the alerts the API says are firing.
+    await page.waitForSelector("#system #event-lag .value", WAIT);
+    expect(await page.textContent("#event-lag .value")).toMatch(/^\d+ records$/);
+    expect(await page.textContent("#dead-letters .value")).toBe("0");
+    // The same alerts as the API answers (read again while a heal may still change them).
+    const agree = async () => {
+      const firing = (await api.call("GET", "/v1/system", ADMIN)).body.alerts.map((a: { alert: string }) => a.alert);
+      const shown = await page
+        .locator("#system [data-alert]")
+        .evaluateAll((items) => items.map((i) => i.getAttribute("data-alert")));
+      return { shown, expected: firing.length > 0 ? firing : ["none"] };
+    };
+    const alerts = await eventually(
+      "the console's alerts to match the API's",
+      agree,
+      (a) => JSON.stringify(a.shown) === JSON.stringify(a.expected),
+    );
+    expect(alerts.shown).toEqual(alerts.expected);
     await shot(page, "6-fleet-admin");
     await page.click("#logout");
     await page.waitForSelector("#token", WAIT);

@@ -27,7 +27,13 @@ export interface TestApi {
 export async function startTestApi(
   h: Harness,
   tokens: string,
-  options: { bodyLimit?: number; waitMs?: number; metrics?: Metrics; webhooks?: WebhookConfig } = {},
+  options: {
+    bodyLimit?: number;
+    waitMs?: number;
+    metrics?: Metrics;
+    webhooks?: WebhookConfig;
+    reconcilerGroup?: string;
+  } = {},
 ): Promise<TestApi> {
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const replica = new Replica({

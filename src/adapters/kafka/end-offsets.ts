@@ -17,7 +17,9 @@ async function tryEnds(admin: Admin, topic: string): Promise<PartitionEnd[] | nu
   ]);
   const count = metadata.topics[0]?.partitions.length ?? 0;
   // KafkaJS lists offsets only for the partitions in its cached metadata; a partial list would read as "empty".
-  return offsets.length === count ? offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high) })) : null;
+  return offsets.length === count
+    ? offsets.map((o) => ({ partition: o.partition, high: BigInt(o.high), low: BigInt(o.low) }))
+    : null;
 }
 
 /**

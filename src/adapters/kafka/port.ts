@@ -146,6 +146,8 @@ export interface GroupConsumer {
 export interface PartitionEnd {
   partition: number;
   high: bigint;
+  /** Its log start offset: records below it were deleted by retention. */
+  low: bigint;
 }
 
 export interface TopicDescription {

@@ -112,6 +112,7 @@ const api = {
   decision: (c, d, action) => `/v1/clients/${encodeURIComponent(c)}/drifts/${encodeURIComponent(d)}/${action}`,
   reconcile: (c) => `/v1/clients/${encodeURIComponent(c)}/reconcile`,
   reconciliation: (p) => `/v1/reconciliation?${new URLSearchParams(p).toString()}`,
+  system: "/v1/system",
 };
 
 function errorText(r) {
@@ -220,6 +221,8 @@ function fleetPage(query) {
     return p;
   };
   const summary = h("div", { id: "fleet-summary" });
+  // Its own loop: the fleet's rows never wait for Kafka's offsets.
+  const systemBox = h("div", { id: "system-box" });
   const table = h("div", { id: "fleet-table" }, h("p", { class: "muted" }, "Loading the fleet…"));
   const q = h("input", { id: "f-q", type: "search", value: state.q, placeholder: "client id contains…" });
   const status = h(
@@ -234,6 +237,14 @@ function fleetPage(query) {
     PAGE_SIZES.map((n) => h("option", { value: n, selected: n === state.limit }, String(n))),
   );
   let view = null;
+  // The system view is fleet-wide (admin tokens): after one 403 this token is not asked again.
+  let systemAllowed = true;
+  const system = async () => {
+    if (!systemAllowed) return { status: 403, body: null, changed: false };
+    const r = await getJSON(api.system);
+    if (r.status === 403) systemAllowed = false;
+    return r;
+  };
   const restart = () => {
     history.replaceState(null, "", `#/fleet?${new URLSearchParams(params()).toString()}`);
     view?.stop();
@@ -286,11 +297,6 @@ function fleetPage(query) {
           f.replica.caught_up ? "caught up" : `${f.replica.lag_records} behind`,
           `as of ${when(f.replica.as_of)}`,
         ),
-      ),
-      h(
-        "p",
-        { class: "muted" },
-        "Errors: stacks in status error (above). Dead-letter counts are not shown: the API's replica does not read the DLQ topics.",
       ),
     );
     const header = (key, label, num = false) =>
@@ -405,6 +411,7 @@ function fleetPage(query) {
     main,
     h("h1", {}, "Fleet"),
     summary,
+    systemBox,
     h(
       "form",
       { class: "filters", role: "search", onsubmit: (e) => e.preventDefault() },
@@ -415,12 +422,101 @@ function fleetPage(query) {
     table,
   );
   restart();
+  const systemView = live(
+    async () => [await system()],
+    ([sys]) => replace(systemBox, systemPanel(sys)),
+  );
   return {
     stop() {
       clearTimeout(debounce);
       view?.stop();
+      systemView.stop();
     },
   };
+}
+
+/** The fleet page's system panel: alerts firing, the reconciler's lag and throughput, dead letters by reason. */
+function systemPanel(sys) {
+  if (sys.status === 403)
+    return h("p", { class: "muted" }, "Event lag, dead letters and alerts are fleet-wide: they need an admin token.");
+  if (sys.status !== 200) return h("p", { class: "error", role: "alert" }, `System view: ${errorText(sys)}`);
+  const s = sys.body;
+  const rate = (x) => (x === null ? "measuring…" : `${x < 10 ? x.toFixed(1) : Math.round(x)}/s`);
+  const alerts = s.alerts.length
+    ? h(
+        "ul",
+        { class: "alerts" },
+        s.alerts.map((a) =>
+          h(
+            "li",
+            { class: `alert alert-${a.severity}`, "data-alert": a.alert },
+            h("strong", {}, a.alert),
+            ` ${a.summary}`,
+          ),
+        ),
+      )
+    : h("p", { class: "muted", "data-alert": "none" }, "No alert firing.");
+  const reasons = s.dead_letters.reasons.length
+    ? h(
+        "table",
+        { class: "dead-letters" },
+        h("caption", {}, "Dead letters by source and reason"),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Source topic", "Code", "Records", "Last", "Last message"].map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          s.dead_letters.reasons.map((d) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, d.source_topic),
+              h("td", {}, d.code),
+              h("td", { class: "num" }, String(d.count)),
+              h("td", {}, when(d.last_at)),
+              h("td", { class: "message" }, d.last_message),
+            ),
+          ),
+        ),
+      )
+    : null;
+  const window = s.reconciler.window_seconds === null ? "" : ` over ${Math.round(s.reconciler.window_seconds)} s`;
+  return h(
+    "section",
+    { id: "system", "aria-label": "System" },
+    h("h2", {}, `Alerts firing (${s.alerts.length})`),
+    alerts,
+    h(
+      "div",
+      { class: "cards" },
+      card(
+        "Event lag",
+        `${s.reconciler.lag_records} records`,
+        "input records the reconciler has not committed",
+        "event-lag",
+      ),
+      card(
+        "Throughput",
+        rate(s.reconciler.processed_per_second),
+        `processed${window} · arriving ${rate(s.reconciler.ingest_per_second)}`,
+        "throughput",
+      ),
+      card(
+        "Dead letters",
+        String(s.dead_letters.total),
+        s.dead_letters.in_window === null ? "held (last 30 days)" : `held · ${s.dead_letters.in_window} new${window}`,
+        "dead-letters",
+      ),
+    ),
+    reasons,
+  );
 }
 
 function card(label, value, sub, id) {

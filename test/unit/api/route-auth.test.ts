@@ -64,6 +64,18 @@ describe("authentication on the matched route", () => {
     expect(ready.json().ready).toBe(false);
   });
 
+  it("keeps the fleet-wide system view from client tokens (403) and from callers without one (401)", async () => {
+    const client = await api.app.inject({ url: "/v1/system", headers: bearer(ACME_TOKEN) });
+    expect(client.statusCode).toBe(403);
+    expect(client.json()).toEqual({
+      error: {
+        code: "BLACKWELL_ERR_FORBIDDEN",
+        message: "the system view is fleet-wide: it needs an admin token",
+      },
+    });
+    expect((await api.app.inject({ url: "/v1/system" })).statusCode).toBe(401);
+  });
+
   it("answers an unknown route 404 in the catalog's error shape", async () => {
     const res = await api.app.inject({ url: "/v2/clients/acme-corp/stacks", headers: bearer(ACME_TOKEN) });
     expect(res.statusCode).toBe(404);
