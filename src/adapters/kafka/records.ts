@@ -325,6 +325,7 @@ export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
     last_verified: iso(s.last_verified),
     created_at: iso(s.created_at),
     updated_at: iso(s.updated_at),
+    component_observed_at: Object.fromEntries(Object.entries(s.component_observed_at).map(([k, t]) => [k, iso(t)])),
     drift_details: s.drift_details.map((d) => ({
       drift_id: d.drift_id,
       type: d.type,

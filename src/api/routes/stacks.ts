@@ -1,7 +1,7 @@
 /** A client's stacks: every StateRecord, or one (getState). */
 import type { FastifyInstance } from "fastify";
 import { desiredStackFromAvro, type AvroDesiredState } from "../../adapters/kafka/records.js";
-import { componentStates } from "../../core/lifecycle/consistency.js";
+import { componentStates, declaredKey } from "../../core/lifecycle/consistency.js";
 import type { DriftType } from "../../core/model/vocabulary.js";
 import { visibleClient, withFreshness } from "../client-scope.js";
 import { fail } from "../error-reply.js";
@@ -41,13 +41,22 @@ export async function stackRoutes(app: FastifyInstance, { replica }: RouteDeps):
     const drifts = (
       (state?.drift_details as Array<{ drift_id: string; type: DriftType; component: string }>) ?? []
     ).map((d) => ({ drift_id: d.drift_id, type: d.type, component: d.component }));
-    const components = componentStates(desiredStackFromAvro(desired as unknown as AvroDesiredState), drifts);
+    // Null until the reconciler has evaluated this version: nothing is verified yet.
+    const current = state && state.state_version === desired.state_version ? state : null;
+    const observedAt = (current?.component_observed_at ?? {}) as Record<string, string>;
+    const components = componentStates(desiredStackFromAvro(desired as unknown as AvroDesiredState), drifts).map(
+      (c) => ({
+        ...c,
+        observed_at: Object.hasOwn(observedAt, declaredKey(c.kind, c.name))
+          ? observedAt[declaredKey(c.kind, c.name)]
+          : null,
+      }),
+    );
     return withFreshness(req, reply, replica, {
       client_id: client,
       stack_id: stack,
       state_version: desired.state_version,
-      // Null until the reconciler has evaluated this version: nothing is verified yet.
-      last_verified: state && state.state_version === desired.state_version ? state.last_verified : null,
+      last_verified: current ? current.last_verified : null,
       consistency_score: state?.consistency_score ?? null,
       components,
     });

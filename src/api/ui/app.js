@@ -602,7 +602,7 @@ function componentsTable(client, c) {
       h(
         "tr",
         {},
-        ["Component", "Kind", "Desired", "Observed"].map((x) => h("th", { scope: "col" }, x)),
+        ["Component", "Kind", "Desired", "Observed", "Last observed"].map((x) => h("th", { scope: "col" }, x)),
       ),
     ),
     h(
@@ -627,6 +627,7 @@ function componentsTable(client, c) {
                   x.drift_ids.map((d) => link(["clients", client, "drifts", d], d)),
                 ),
           ),
+          h("td", { class: "observed-at" }, x.observed_at ? when(x.observed_at) : "never"),
         ),
       ),
     ),

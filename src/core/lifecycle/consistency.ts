@@ -6,8 +6,10 @@
  * resource whose report aged past its TTL, a webhook that keeps failing, and a site whose build falls behind its
  * content. 1 when nothing is declared. Pure: the reconciler computes it into every StateRecord.
  */
+import type { ObservedView } from "../diff/observed-view.js";
 import type { DesiredStack } from "../model/desired.js";
 import type { DriftType } from "../model/vocabulary.js";
+import { own } from "../own-key.js";
 
 /** The declared component a drift of `type` on `component` belongs to. */
 function componentKey(type: DriftType, component: string): string {
@@ -23,6 +25,11 @@ function componentKey(type: DriftType, component: string): string {
     default:
       return `other:${component}`;
   }
+}
+
+/** The key of a declared component: `provider:<role>`, `resource:<name>`, `integration:<name>` or `site`. */
+export function declaredKey(kind: ComponentState["kind"], name: string): string {
+  return kind === "site" ? "site" : `${kind}:${name}`;
 }
 
 /** One declared component of a stack and whether it was verified matching (no open drift on it). */
@@ -43,14 +50,19 @@ export function componentStates(
   openDrifts: Iterable<{ drift_id: string; type: DriftType; component: string }>,
 ): ComponentState[] {
   const components = new Map<string, ComponentState>();
-  const add = (key: string, kind: ComponentState["kind"], name: string, value: unknown) =>
-    components.set(key, { kind, name, desired: value, matching: true, drift_ids: [] });
-  for (const [role, name] of Object.entries(desired.providers))
-    if (name) add(`provider:${role}`, "provider", role, name);
-  for (const r of desired.resources) add(`resource:${r.name}`, "resource", r.name, { arn: r.arn, status: "healthy" });
-  for (const i of desired.integrations) add(`integration:${i.name}`, "integration", i.name, i.config);
+  const add = (kind: ComponentState["kind"], name: string, value: unknown) =>
+    components.set(kind === "site" ? "site" : declaredKey(kind, name), {
+      kind,
+      name,
+      desired: value,
+      matching: true,
+      drift_ids: [],
+    });
+  for (const [role, name] of Object.entries(desired.providers)) if (name) add("provider", role, name);
+  for (const r of desired.resources) add("resource", r.name, { arn: r.arn, status: "healthy" });
+  for (const i of desired.integrations) add("integration", i.name, i.config);
   if (desired.content_types.length > 0)
-    add("site", "site", desired.build_project ?? "site", { content_types: desired.content_types });
+    add("site", desired.build_project ?? "site", { content_types: desired.content_types });
   for (const d of openDrifts) {
     const c = components.get(componentKey(d.type, d.component));
     if (!c) continue;
@@ -58,6 +70,32 @@ export function componentStates(
     c.drift_ids.push(d.drift_id);
   }
   return [...components.values()];
+}
+
+/**
+ * When each declared component was last observed, by the key `componentStates` joins on: the expected provider of a
+ * role last heard from (any event, a disconnect included), a resource's last report, an integration's last config or
+ * webhook report, the newest build covering the content. A component never observed has no entry.
+ */
+export function componentObservedAt(desired: DesiredStack, view: ObservedView): Record<string, number> {
+  const at: Record<string, number> = {};
+  const newest = (...times: Array<number | undefined>) => {
+    const known = times.filter((t): t is number => t !== undefined);
+    return known.length > 0 ? Math.max(...known) : undefined;
+  };
+  // Every key has a prefix, so no input name can be "__proto__" here.
+  const put = (key: string, time: number | undefined) => {
+    if (time !== undefined) at[key] = time;
+  };
+  for (const [role, name] of Object.entries(desired.providers))
+    if (name) put(declaredKey("provider", role), newest(own(view.seen, name), own(view.disconnected, name)));
+  for (const r of desired.resources) put(declaredKey("resource", r.name), own(view.resources, r.name)?.at);
+  for (const i of desired.integrations) {
+    const seen = own(view.integrations, i.name);
+    put(declaredKey("integration", i.name), newest(seen?.config?.at, seen?.webhook?.at));
+  }
+  if (desired.content_types.length > 0) put(declaredKey("site", "site"), view.covers ?? undefined);
+  return at;
 }
 
 export function consistencyScore(

@@ -5,10 +5,10 @@
  * once, updated only when expected/observed/severity change and resolved only
  * when the observation matches again.
  */
-import { consistencyScore } from "./consistency.js";
+import { componentObservedAt, consistencyScore } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
-import { observedView } from "../diff/observed-view.js";
+import { observedView, type ObservedView } from "../diff/observed-view.js";
 import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
 import { emptyHeal, type ClientState, type OpenDrift, type StackEntry } from "../model/client-state.js";
@@ -292,7 +292,7 @@ function transitionOf(
   };
 }
 
-function stateView(client_id: string, stack_id: string, stack: StackEntry, observed: unknown): StackStateView {
+function stateView(client_id: string, stack_id: string, stack: StackEntry, observed: ObservedView): StackStateView {
   const { desired } = stack;
   const drifts = Object.values(stack.drifts).sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1));
   return {
@@ -314,6 +314,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
     updated_at: stack.updated_ms,
     status: stackStatus(stack.drifts, desired.policy.auto_heal.max_attempts),
     consistency_score: consistencyScore(desired, drifts),
+    component_observed_at: componentObservedAt(desired, observed),
     drift_details: drifts.map((d) => ({
       drift_id: d.drift_id,
       type: d.type,

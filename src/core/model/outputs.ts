@@ -44,6 +44,8 @@ export interface StackStateView {
   status: StackStatus;
   /** Share of the declared components verified matching (src/core/lifecycle/consistency.ts), 0..1. */
   consistency_score: number;
+  /** Per declared component key (`provider:<role>`, `resource:<name>`, ...), its newest observation time. */
+  component_observed_at: Record<string, number>;
   drift_details: Array<{
     drift_id: string;
     type: DriftType;

@@ -26,7 +26,14 @@ beforeAll(async () => {
   // The evaluated state: the site bucket's drift open (stackRow's one drift), verified at a known time.
   api.stack(
     "acme-corp",
-    stackRow("cms-ecom-prod", { last_verified: "2026-01-01T00:05:00.000Z", consistency_score: 6 / 7 }),
+    stackRow("cms-ecom-prod", {
+      last_verified: "2026-01-01T00:05:00.000Z",
+      consistency_score: 6 / 7,
+      component_observed_at: {
+        "provider:cms": "2026-01-01T00:04:30.000Z",
+        "resource:site_bucket": "2026-01-01T00:03:00.000Z",
+      },
+    }),
   );
 });
 afterAll(async () => api.close());
@@ -50,6 +57,10 @@ describe("a stack's declared components", () => {
     expect(bucket.drift_ids).toEqual([DRIFT_ID]);
     const cms = body.components.find((c: { name: string }) => c.name === "cms");
     expect(cms.desired).toBe("sanity");
+    // When each was last observed, as of last_verified; a component never observed says null.
+    expect(cms.observed_at).toBe("2026-01-01T00:04:30.000Z");
+    expect(bucket.observed_at).toBe("2026-01-01T00:03:00.000Z");
+    expect(body.components.find((c: { name: string }) => c.name === "site_distribution").observed_at).toBeNull();
     expect(body.consistency_score).toBeCloseTo(6 / 7);
   });
 

@@ -69,6 +69,20 @@ describe("state consistency score", () => {
     expect(consistencyScore(desiredStack({ providers: { cms: null, ecommerce: null, ssg: null } }), [])).toBe(1);
   });
 
+  it("says when each declared component was last observed, as of the StateRecord, and nothing for one never seen", () => {
+    // Given the stack, a heartbeat of its CMS and one report of the CDN (the bucket never reports)
+    const out = given(applied(t(0), stack), alive(t(1)), resourceEvent(t(2), "cdn", "healthy")).when(
+      // When the CMS is heard from again and an operator forces a reconcile (a StateRecord goes out)
+      alive(t(7)),
+      command(t(9), "reconcile"),
+    );
+    // Then the record says the CMS at its newest heartbeat and the CDN at its report; the bucket is absent
+    expect(out.stackStates.at(-1)?.state?.component_observed_at).toEqual({
+      "provider:cms": t(7),
+      "resource:cdn": t(2),
+    });
+  });
+
   it("lists every declared component with what is declared and whether it matches", () => {
     const desired = desiredStack({
       ...stack,
