@@ -505,7 +505,9 @@ function systemPanel(sys) {
       card(
         "Throughput",
         rate(s.reconciler.processed_per_second),
-        `processed${window} · arriving ${rate(s.reconciler.ingest_per_second)}`,
+        s.reconciler.processed_per_second === null
+          ? "input records processed per second: needs two samples 15 s apart"
+          : `processed${window} · arriving ${rate(s.reconciler.ingest_per_second)}`,
         "throughput",
       ),
       card(
