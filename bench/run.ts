@@ -361,11 +361,44 @@ function orderOf(round: number): Contender[] {
   return round % 2 === 1 ? order : order.reverse();
 }
 
+/** Asks `url` every 200 ms until stopped; answers the response times (ms) of the probes that got an answer. */
+function pollHealth(url: string): { stop: () => Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+        await res.arrayBuffer();
+        if (res.ok) times.push(performance.now() - t0);
+      } catch {
+        // not listening yet, or gone
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
 /** The reconciler from the backlog to drained (exactly-once on), then what it left: RSS, SQLite, journal, drifts. */
 async function reconcilerContender(ctx: AppContext, total: number, f: Figures): Promise<ReconcilerProcess> {
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
   const started = Date.now();
   const proc = startReconcilerProcess(ctx, false, await freePort());
+  // Its health check, asked every 200 ms while it drains: how long an orchestrator's probe waits on a busy reconciler.
+  const health = pollHealth(`http://127.0.0.1:${proc.opsPort}/healthz`);
   let firstProgress = 0;
   const deadline = Date.now() + 3_600_000;
   for (;;) {
@@ -377,6 +410,16 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
     await new Promise((r) => setTimeout(r, 250));
   }
   const drained = Date.now();
+  const probes = await health.stop();
+  if (probes.length > 0) {
+    fig(
+      f,
+      "healthz_during_backlog_p99",
+      quantile(probes, 0.99),
+      `ms (GET /healthz every 200 ms while draining, ${probes.length} answers)`,
+    );
+    fig(f, "healthz_during_backlog_max", Math.max(...probes), "ms");
+  }
   fig(f, "reconciler_throughput", total / ((drained - started) / 1000), "events/s");
   // Small backlogs can drain between two polls: then there is no time after start to divide by, and no figure.
   if (drained > firstProgress)

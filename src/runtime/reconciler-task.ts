@@ -106,6 +106,14 @@ const DEFAULT_TASK_STATE_CACHE_BYTES = 64 * 1024 * 1024;
 /** How far behind the wall clock a tick moves stream time. */
 const TICK_GRACE_MS = 1000;
 
+/**
+ * Longest stretch a pass keeps the event loop before it lets I/O through: decoding and folding only chain promises,
+ * so without a yield a backlog's passes (six tasks, interleaved) held it for seconds, and health checks, consumer
+ * heartbeats and fetches waited (GET /healthz took up to 2.6 s draining the benchmark's backlog).
+ */
+const YIELD_EVERY_MS = 20;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Retries of a failed pass wait 200 ms, doubling up to 30 s. */
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
@@ -258,9 +266,14 @@ export class ReconcilerTask {
     let tick: number | null = null;
     let result: "more" | "done" | number = "done";
     const waits = { fetch: [] as number[], queue: [] as number[] };
+    let yieldedAt = performance.now();
     this.inPass = true;
     try {
       while (taken < limit) {
+        if (performance.now() - yieldedAt >= YIELD_EVERY_MS) {
+          await yieldToEventLoop();
+          yieldedAt = performance.now();
+        }
         const step = this.order.next(this.now(), this.view);
         if (step.kind === "wait") {
           result = step.until;
