@@ -12,7 +12,10 @@ export interface SystemSample {
   /** Sum over the reconciler's input partitions: high watermarks, and what its group has committed. */
   inputHigh: number;
   inputCommitted: number;
-  /** Records the group has not committed (a partition it never committed counts from its log start). */
+  /**
+   * Records the group has not committed (a partition it never committed counts from its log start); a partition one
+   * offset behind counts as caught up, since that offset is a transaction's commit marker.
+   */
   lagRecords: number;
   /** Dead-letter records held (the replica's count, within the topic's retention). */
   deadLetters: number;
@@ -43,6 +46,9 @@ export interface SystemStatusOptions {
   minWindowMs?: number;
   now?: () => number;
 }
+
+/** Offsets a partition may trail its high watermark by and still count as caught up (a commit marker). */
+const TRAILING_MARKER = 1;
 
 export class SystemStatus {
   private readonly samples: SystemSample[] = [];
@@ -81,7 +87,11 @@ export class SystemStatus {
           const done = committed.get(end.partition) ?? end.low;
           inputHigh += Number(end.high);
           inputCommitted += Number(done);
-          lagRecords += Math.max(0, Number(end.high - (done > end.low ? done : end.low)));
+          const behind = Number(end.high - (done > end.low ? done : end.low));
+          // A transaction's commit marker takes the offset after its last record, and the reconciler commits the
+          // offset after the last record it processed: a caught-up partition of a transactionally written input
+          // (heal-results) sits one below its high watermark for good.
+          if (behind > TRAILING_MARKER) lagRecords += behind;
         }
       }),
     );
