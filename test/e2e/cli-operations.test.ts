@@ -194,6 +194,9 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     const table = await blackwell(["dlq", "list", "--code", "BLACKWELL_ERR_UNDECODABLE"], env);
     expect(table.stdout).toMatch(/^DLQ\s+SOURCE\s+KEY\s+CODE\s+REASON/);
     expect((await blackwell(["dlq", "redrive"], env)).code).toBe(2);
+    const unknownSource = await blackwell(["dlq", "list", "--source", "provider-event"], env);
+    expect(unknownSource.code).toBe(2);
+    expect(unknownSource.stderr).toContain('--source "provider-event" is neither a topic role');
     const dry = await blackwell(["dlq", "redrive", "--at", letter.dlq, "--dry-run"], env);
     expect(dry.stdout).toContain("would re-drive 1 record(s)");
     const redrive = await blackwell(["dlq", "redrive", "--at", letter.dlq], env);

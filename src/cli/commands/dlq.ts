@@ -6,6 +6,7 @@
  * events idempotently, and a record that is still bad returns to the DLQ.
  */
 import { parseArgs } from "node:util";
+import { ERRORS } from "../../errors.js";
 import { readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
 
@@ -39,12 +40,26 @@ export async function dlq(args: string[]): Promise<number> {
       "dry-run": { type: "boolean" },
     },
   });
+  // A selection that cannot match (a typo) would list or re-drive nothing and exit 0: refuse it instead.
+  for (const at of values.at ?? []) {
+    if (!/^\d+:\d+$/.test(at))
+      throw new UsageError(`--at ${JSON.stringify(at)} is not <dlq-partition>:<dlq-offset> (as \`dlq list\` shows it)`);
+  }
+  if (values.code !== undefined && !Object.hasOwn(ERRORS, values.code))
+    throw new UsageError(`--code ${JSON.stringify(values.code)} is not an error code (e.g. BLACKWELL_ERR_UNDECODABLE)`);
+  if (values.limit !== undefined && !/^[1-9]\d*$/.test(values.limit))
+    throw new UsageError(`--limit must be a whole number >= 1, got ${JSON.stringify(values.limit)}`);
   if (sub === "redrive" && !values.all && !values.at?.length && !values.code && !values.source && !values.client) {
     throw new UsageError(
       "redrive needs a selection: --at <dlq-partition>:<dlq-offset> (repeatable), --code, --source, --client, or --all",
     );
   }
   return withContext(async (ctx) => {
+    const topics = Object.values(ctx.names) as string[];
+    if (values.source !== undefined && !Object.hasOwn(ctx.names, values.source) && !topics.includes(values.source))
+      throw new UsageError(
+        `--source ${JSON.stringify(values.source)} is neither a topic role (provider-events, resource-events, ...) nor one of our topics`,
+      );
     const all = await readRecords<never>(ctx, "dlq", null, { decode: false });
     const letters = all
       .map((r) => ({
