@@ -98,6 +98,24 @@ export function componentObservedAt(desired: DesiredStack, view: ObservedView): 
   return at;
 }
 
+/**
+ * How many declared components have been observed at all. Part of a stack's emission fingerprint: a StateRecord goes
+ * out when a component is observed for the first time, so no component reads "never observed" (until the schedule)
+ * once it has been.
+ */
+export function observedComponents(desired: DesiredStack, view: ObservedView): number {
+  let n = 0;
+  for (const name of Object.values(desired.providers))
+    if (name && (own(view.seen, name) !== undefined || own(view.disconnected, name) !== undefined)) n++;
+  for (const r of desired.resources) if (own(view.resources, r.name) !== undefined) n++;
+  for (const i of desired.integrations) {
+    const seen = own(view.integrations, i.name);
+    if (seen?.config !== undefined || seen?.webhook !== undefined) n++;
+  }
+  if (desired.content_types.length > 0 && view.covers !== null) n++;
+  return n;
+}
+
 export function consistencyScore(
   desired: DesiredStack,
   openDrifts: Iterable<{ drift_id: string; type: DriftType; component: string }>,

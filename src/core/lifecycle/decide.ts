@@ -5,7 +5,7 @@
  * once, updated only when expected/observed/severity change and resolved only
  * when the observation matches again.
  */
-import { componentObservedAt, consistencyScore } from "./consistency.js";
+import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
 import { observedView, type ObservedView } from "../diff/observed-view.js";
@@ -194,7 +194,7 @@ function reconcileStack(
   if (heal.heal_log.length > 0) next.heal_log = heal.heal_log;
   if (heal.breaker_opened_at !== null) next.breaker_opened_at = heal.breaker_opened_at;
   if (Object.keys(flaps).length > 0) next.flaps = flaps;
-  const print = stateFingerprint(next);
+  const print = `${stateFingerprint(next)}|observed:${observedComponents(desired, view)}`;
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
     // The full view (with its observed hash) is built only when a StateRecord goes out.

@@ -73,22 +73,27 @@ describe("drift lifecycle", () => {
   it("publishes a StateRecord with status and the desired version it was computed against", () => {
     const out = run([withDb(t(0)), alive(t(1)), resourceEvent(t(2), "db", "unhealthy"), withDb(t(3), "v1.1.0", "h2")]);
     const states = out.stackStates.map((s) => s.state!);
+    // Applied; the CMS heard from for the first time (a component observed at all goes out); the db drifts; v1.1.0.
     expect(states.map((s) => [s.status, s.state_version, s.observed_state_version])).toEqual([
+      ["healthy", "v1.0.0", "v1.0.0"],
       ["healthy", "v1.0.0", "v1.0.0"],
       ["drift_detected", "v1.0.0", "v1.0.0"],
       ["drift_detected", "v1.1.0", "v1.1.0"],
     ]);
-    expect(states[1]!.drift_details).toMatchObject([
+    expect(states[1]!.component_observed_at).toEqual({ "provider:cms": t(1) });
+    expect(states[2]!.drift_details).toMatchObject([
       { type: "resource", component: "db", observed: "unhealthy", severity: "high" },
     ]);
   });
 
   it("does not publish a StateRecord for events that change nothing, but refreshes it on the schedule", () => {
+    // The last StateRecord of the history went out at t2, when the db was first reported: the schedule runs from there.
     const history = given(withDb(t(0)), alive(t(1)), resourceEvent(t(2), "db", "healthy"));
     expect(history.when(alive(t(10)), resourceEvent(t(11), "db", "healthy")).stackStates).toEqual([]);
-    const refreshed = history.when(alive(t(290)), resourceEvent(t(300), "db", "healthy"));
+    expect(history.when(alive(t(290)), resourceEvent(t(301), "db", "healthy")).stackStates).toEqual([]);
+    const refreshed = history.when(alive(t(290)), resourceEvent(t(302), "db", "healthy"));
     expect(refreshed.stackStates).toHaveLength(1);
-    expect(refreshed.stackStates[0]!.state!.last_verified).toBe(t(300));
+    expect(refreshed.stackStates[0]!.state!.last_verified).toBe(t(302));
   });
 
   it("removing the stack resolves its drifts and tombstones its state", () => {
@@ -110,8 +115,9 @@ describe("drift lifecycle", () => {
   });
 
   it("asks to be re-evaluated at the scheduled full re-evaluation or when the nearest window runs out", () => {
-    // schedule 5m from the last StateRecord (t0) comes before the windows (db t650, sanity t700)
-    expect(run([withDb(t(0)), alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(300));
+    // schedule 5m from the last StateRecord (t100: the CMS, then the db, observed for the first time) comes before
+    // the windows (db t650, sanity t700)
+    expect(run([withDb(t(0)), alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(400));
     const hourly = applied(t(0), {
       resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }],
       policy: { ...desiredStack().policy, schedule: { interval: "1h", timezone: "UTC" } },
