@@ -41,6 +41,20 @@ export function print(json: boolean, value: unknown, human: () => string): void 
   console.log(json ? JSON.stringify(value, null, 2) : human());
 }
 
+/**
+ * Two long values cut to `width` characters each where they differ, not at their start: an expected and an observed
+ * configuration that share a long prefix (a webhook URL) otherwise read as the same text.
+ */
+export function clipDifference(a: string, b: string, width: number): [string, string] {
+  if (a.length <= width && b.length <= width) return [a, b];
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const start = Math.max(0, Math.min(i - Math.floor(width / 4), Math.max(a.length, b.length) - width));
+  const clip = (s: string) =>
+    `${start > 0 ? "…" : ""}${s.slice(start, start + width)}${s.length > start + width ? "…" : ""}`;
+  return [clip(a), clip(b)];
+}
+
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows

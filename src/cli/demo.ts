@@ -30,6 +30,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import { createAppContext, type AppContext } from "../runtime/app-context.js";
 import { applyDesired } from "../runtime/apply-desired.js";
 import { ReconcilerRunner } from "../runtime/reconciler-runner.js";
+import { clipDifference } from "./cli-kit.js";
 import { DemoEvents } from "./demo-events.js";
 import { ensureBuildProjects, startDemoIntegrationApi } from "./demo-world.js";
 
@@ -139,10 +140,10 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
       if (v.transition === "resolved")
         say(`  ✓ drift resolved ${what}: observed state matches the desired state again`);
       else if (v.transition === "note") say(`  ! drift note     ${what}: ${v.note ?? ""}`);
-      else
-        say(
-          `  ! drift ${v.transition.padEnd(8)} ${what} expected ${v.expected_json.slice(0, 50)} observed ${v.observed_json.slice(0, 50)}`,
-        );
+      else {
+        const [expected, observed] = clipDifference(v.expected_json, v.observed_json, 50);
+        say(`  ! drift ${v.transition.padEnd(8)} ${what} expected ${expected} observed ${observed}`);
+      }
     } else if (topic === names["heal-commands"]) {
       const v = await serde.decode<HealCommandValue>("HealCommand", message.value);
       say(
@@ -287,10 +288,16 @@ export async function demo(options: DemoOptions = {}): Promise<number> {
   }
   const { apiUrl, apiToken, adminToken } = roles;
   say("");
-  say(`API      ${apiUrl}   (OpenAPI ${apiUrl}/openapi.json, metrics ${apiUrl}/metrics, readiness ${apiUrl}/readyz)`);
-  say(`tokens   acme-corp: ${apiToken}   admin: ${adminToken}`);
-  say(`try      curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/drift`);
-  say(`         curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/history?limit=10`);
+  // With --exit the API stops with the demo: its address and tokens would only mislead.
+  if (!options.exitAfter) {
+    say(
+      `console  ${apiUrl}/ui/   (sign in with a token below; the admin token also sees lag, dead letters and alerts)`,
+    );
+    say(`API      ${apiUrl}   (OpenAPI ${apiUrl}/openapi.json, metrics ${apiUrl}/metrics, readiness ${apiUrl}/readyz)`);
+    say(`tokens   acme-corp: ${apiToken}   admin: ${adminToken}`);
+    say(`try      curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/drift`);
+    say(`         curl -s -H 'Authorization: Bearer ${apiToken}' ${apiUrl}/v1/clients/${CLIENT}/history?limit=10`);
+  }
   say(
     `where    Kafka ${config.brokers.join(",")}, registry ${config.registryUrl}, AWS ${process.env.AWS_ENDPOINT_URL ?? "(standard configuration)"}`,
   );

@@ -55,6 +55,10 @@ describe("the main job (`blackwell demo`, what `make demo` runs)", () => {
       // The printed curl line works.
       const curl = /curl -s -H 'Authorization: Bearer (\S+)' (\S+\/drift)/.exec(stdout);
       expect(curl).not.toBeNull();
+      // So does the console's address.
+      const ui = /console +(\S+\/ui\/)/.exec(stdout);
+      expect(ui, stdout).not.toBeNull();
+      expect((await fetch(ui![1]!)).status).toBe(200);
       const res = await fetch(curl![2]!, { headers: { authorization: `Bearer ${curl![1]}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { client_id: string; has_drift: boolean; stacks: Record<string, string> };
