@@ -8,6 +8,7 @@
 // --profile`. Nothing in the product reads a function's name, so the names are not kept.
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { readdir, stat, unlink, writeFile } from "node:fs/promises";
 import { registerHooks, setSourceMapsSupport } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,25 @@ const cacheUsable = (() => {
     return false;
   }
 })();
+
+/** Transpiled modules not written for this long are deleted (each edit of a source file leaves its old entry). */
+const MAX_AGE_MS = 30 * 86_400_000;
+const PRUNE_EVERY_MS = 86_400_000;
+
+/** At most once a day, in the background: a start never waits for it, and a failure only leaves files behind. */
+async function prune() {
+  const marker = join(CACHE, ".pruned");
+  const last = await stat(marker).catch(() => null);
+  if (last && Date.now() - last.mtimeMs < PRUNE_EVERY_MS) return;
+  await writeFile(marker, "", { mode: 0o600 });
+  for (const name of await readdir(CACHE)) {
+    if (!name.endsWith(".mjs") && !name.endsWith(".tmp")) continue;
+    const path = join(CACHE, name);
+    const s = await stat(path).catch(() => null);
+    if (s && Date.now() - s.mtimeMs > MAX_AGE_MS) await unlink(path).catch(() => {});
+  }
+}
+if (cacheUsable) prune().catch(() => {});
 
 function transpiled(file, source) {
   const key = createHash("sha256").update(SALT).update("\0").update(file).update("\0").update(source).digest("hex");

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -64,6 +64,23 @@ describe("bin/ts-hooks.mjs, how the product loads its TypeScript", () => {
     // What the cache holds is what runs: a second start does not transpile again.
     for (const f of files) writeFileSync(join(cache, f), 'console.log("from the cache");');
     expect(run(cache).stdout.trim()).toBe("from the cache");
+  });
+
+  it("deletes cached modules not written for over 30 days, at most once a day", () => {
+    const cache = join(dir, "cache-old");
+    mkdirSync(cache, { mode: 0o700 });
+    const old = join(cache, "0".repeat(64) + ".mjs");
+    writeFileSync(old, "// a module transpiled from a source edited since");
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    utimesSync(old, longAgo, longAgo);
+    expect(run(cache).stdout.trim()).toBe("42");
+    expect(existsSync(old)).toBe(false);
+    expect(readdirSync(cache).filter((f) => f.endsWith(".mjs"))).toHaveLength(2);
+    // Within the day, another start leaves even an old file alone.
+    writeFileSync(old, "// again");
+    utimesSync(old, longAgo, longAgo);
+    run(cache);
+    expect(existsSync(old)).toBe(true);
   });
 
   it("never runs code from a cache directory that others can write to", () => {
