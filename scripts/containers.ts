@@ -23,7 +23,7 @@ async function main(command: string | undefined): Promise<number> {
     case "setup": {
       const t0 = Date.now();
       const images = await prepareContainers(root, log);
-      buildStack(await defineStack(root, "blackwell", images), log);
+      await buildStack(await defineStack(root, "blackwell", images), log);
       log(`containers set up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       return 0;
     }

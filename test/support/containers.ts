@@ -30,7 +30,7 @@ export function composeImage(root: string, service: string): string {
 /** Makes sure the engine runs and the stack's images exist (a cached rebuild when they do). */
 export async function buildImages(root: string, log: (m: string) => void): Promise<void> {
   const images = await prepareContainers(root, log);
-  buildStack(await defineStack(root, "blackwell", images), log);
+  await buildStack(await defineStack(root, "blackwell", images), log);
 }
 
 export async function startContainers(root: string): Promise<StartedInfra> {

@@ -96,7 +96,7 @@ export async function runContainersCheck(root: string, log: Log): Promise<CheckR
   const tPrepared = Date.now();
   const stack = await defineStack(root, `blackwell-check-${process.pid}`, images);
   try {
-    buildStack(stack, log);
+    await buildStack(stack, log);
     const tBuilt = Date.now();
     await upAndHealthy(stack, log);
     const tUp = Date.now();
@@ -105,11 +105,11 @@ export async function runContainersCheck(root: string, log: Log): Promise<CheckR
     const tDemo = Date.now();
     if (demo.code !== 0)
       throw new Error(
-        `the demo against the stack exited ${demo.code}:\n${demo.output}\n${logs(stack, [...LONG_RUNNING])}`,
+        `the demo against the stack exited ${demo.code}:\n${demo.output}\n${await logs(stack, [...LONG_RUNNING])}`,
       );
     const stacks = await stacksFromApi(stack);
     return {
-      images: imageSizes(stack),
+      images: await imageSizes(stack),
       demo,
       stacks,
       seconds: {
@@ -122,6 +122,6 @@ export async function runContainersCheck(root: string, log: Log): Promise<CheckR
     };
   } finally {
     log("taking the stack down (containers, network, volumes)...");
-    downStack(stack);
+    await downStack(stack);
   }
 }

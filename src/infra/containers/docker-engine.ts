@@ -89,6 +89,45 @@ export function imageExists(image: string): boolean {
   return runs("docker", ["image", "inspect", image]);
 }
 
+/**
+ * Runs a command without blocking the event loop (a test worker blocked for a minute by a synchronous `compose down`
+ * missed its own RPC deadline to vitest); answers its exit status and output, of which only the last `keepBytes`.
+ */
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; inherit?: boolean; keepBytes?: number } = {},
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; output: string }> {
+  const keep = options.keepBytes ?? 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: options.inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let output = "";
+    const add = (text: string, both: boolean) => {
+      output = (output + text).slice(-keep);
+      if (both) stdout = (stdout + text).slice(-keep);
+    };
+    child.stdout?.on("data", (d: Buffer) => add(d.toString("utf8"), true));
+    child.stderr?.on("data", (d: Buffer) => add(d.toString("utf8"), false));
+    child.on("error", reject);
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, output }));
+  });
+}
+
+/** `must`, without blocking the event loop. */
+export async function mustAsync(
+  command: string,
+  args: string[],
+  what: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const r = await runAsync(command, args, { ...options, inherit: true });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${command} ${args.join(" ")}`);
+}
+
 /** Runs a docker (or compose) command with its output on ours; throws with `what` when it fails. */
 export function must(command: string, args: string[], what: string, options: { env?: NodeJS.ProcessEnv } = {}): void {
   const r = spawnSync(command, args, { stdio: "inherit", env: options.env ?? process.env });
