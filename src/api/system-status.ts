@@ -6,6 +6,7 @@
  */
 import type { KafkaAdmin } from "../adapters/kafka/port.js";
 import { RECONCILER_INPUTS, type TopicNames } from "../adapters/kafka/topics.js";
+import type { SystemFigures } from "./system-alerts.js";
 
 export interface SystemSample {
   at: number;
@@ -132,4 +133,21 @@ export class SystemStatus {
   private now(): number {
     return this.o.now ? this.o.now() : Date.now();
   }
+}
+
+/** What the alerts are judged on: a sample, its rates, and what the fleet and the replica say. */
+export function figuresOf(
+  sample: SystemSample,
+  rates: SystemRates,
+  fleet: { stacksInError: number; openCriticalDrifts: number; replicaLagRecords: number },
+): SystemFigures {
+  return {
+    lagRecords: sample.lagRecords,
+    ingestPerSecond: rates.ingestPerSecond,
+    processedPerSecond: rates.processedPerSecond,
+    windowSeconds: rates.windowSeconds,
+    lagAtWindowStart: rates.lagAtWindowStart,
+    deadLettersInWindow: rates.deadLettersInWindow,
+    ...fleet,
+  };
 }

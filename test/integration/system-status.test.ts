@@ -3,7 +3,7 @@
  * dead-letter topic, and the alerts they fire, on the real broker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SystemStatus } from "../../src/api/system-status.js";
+import { figuresOf, SystemStatus } from "../../src/api/system-status.js";
 import { firingAlerts } from "../../src/api/system-alerts.js";
 import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { providerEventValue } from "../support/events.js";
@@ -41,17 +41,8 @@ describe("the system status of the fleet page, on the real broker", () => {
     });
     const figures = async () => {
       const { sample, rates } = await status.read();
-      const alerts = firingAlerts({
-        lagRecords: sample.lagRecords,
-        ingestPerSecond: rates.ingestPerSecond,
-        processedPerSecond: rates.processedPerSecond,
-        windowSeconds: rates.windowSeconds,
-        lagAtWindowStart: rates.lagAtWindowStart,
-        deadLettersInWindow: rates.deadLettersInWindow,
-        stacksInError: 0,
-        openCriticalDrifts: 0,
-        replicaLagRecords: 0,
-      }).map((a) => a.alert);
+      const fleet = { stacksInError: 0, openCriticalDrifts: 0, replicaLagRecords: 0 };
+      const alerts = firingAlerts(figuresOf(sample, rates, fleet)).map((a) => a.alert);
       return { sample, rates, alerts };
     };
 

@@ -8,6 +8,7 @@ import { fail } from "../error-reply.js";
 import { principalOf } from "../route-auth.js";
 import type { RouteDeps } from "../route-deps.js";
 import { firingAlerts } from "../system-alerts.js";
+import { figuresOf } from "../system-status.js";
 
 export async function systemRoutes(app: FastifyInstance, { replica, system }: RouteDeps): Promise<void> {
   app.get("/v1/system", async (req, reply) => {
@@ -16,17 +17,13 @@ export async function systemRoutes(app: FastifyInstance, { replica, system }: Ro
     const { sample, rates } = await system.read();
     const { totals } = replica.fleet({ only: null, sort: "client_id", order: "asc", limit: 1, offset: 0 });
     const freshness = replica.freshness();
-    const alerts = firingAlerts({
-      lagRecords: sample.lagRecords,
-      ingestPerSecond: rates.ingestPerSecond,
-      processedPerSecond: rates.processedPerSecond,
-      windowSeconds: rates.windowSeconds,
-      lagAtWindowStart: rates.lagAtWindowStart,
-      deadLettersInWindow: rates.deadLettersInWindow,
-      stacksInError: totals.statuses.error,
-      openCriticalDrifts: totals.open_drifts.critical,
-      replicaLagRecords: freshness.lag_records,
-    });
+    const alerts = firingAlerts(
+      figuresOf(sample, rates, {
+        stacksInError: totals.statuses.error,
+        openCriticalDrifts: totals.open_drifts.critical,
+        replicaLagRecords: freshness.lag_records,
+      }),
+    );
     return withFreshness(req, reply, replica, {
       as_of: new Date(sample.at).toISOString(),
       reconciler: {

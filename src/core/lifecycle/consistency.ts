@@ -73,46 +73,44 @@ export function componentStates(
 }
 
 /**
- * When each declared component was last observed, by the key `componentStates` joins on: the expected provider of a
- * role last heard from (any event, a disconnect included), a resource's last report, an integration's last config or
- * webhook report, the newest build covering the content. A component never observed has no entry.
+ * Calls `visit` with each declared component's key and the time of its newest observation (the expected provider of a
+ * role last heard from, a disconnect included; a resource's last report; an integration's last config or webhook
+ * report; the newest build covering the content), skipping components never observed.
  */
-export function componentObservedAt(desired: DesiredStack, view: ObservedView): Record<string, number> {
-  const at: Record<string, number> = {};
-  const newest = (...times: Array<number | undefined>) => {
-    const known = times.filter((t): t is number => t !== undefined);
-    return known.length > 0 ? Math.max(...known) : undefined;
+function eachObserved(desired: DesiredStack, view: ObservedView, visit: (key: string, at: number) => void): void {
+  const newest = (a: number | undefined, b: number | undefined) =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  const put = (key: string, at: number | undefined) => {
+    if (at !== undefined) visit(key, at);
   };
-  // Every key has a prefix, so no input name can be "__proto__" here.
-  const put = (key: string, time: number | undefined) => {
-    if (time !== undefined) at[key] = time;
-  };
-  for (const [role, name] of Object.entries(desired.providers))
+  for (const role of Object.keys(desired.providers) as Array<keyof DesiredStack["providers"]>) {
+    const name = desired.providers[role];
     if (name) put(declaredKey("provider", role), newest(own(view.seen, name), own(view.disconnected, name)));
+  }
   for (const r of desired.resources) put(declaredKey("resource", r.name), own(view.resources, r.name)?.at);
   for (const i of desired.integrations) {
     const seen = own(view.integrations, i.name);
     put(declaredKey("integration", i.name), newest(seen?.config?.at, seen?.webhook?.at));
   }
   if (desired.content_types.length > 0) put(declaredKey("site", "site"), view.covers ?? undefined);
+}
+
+/** When each declared component was last observed, by the key `componentStates` joins on; a component never observed has no entry. */
+export function componentObservedAt(desired: DesiredStack, view: ObservedView): Record<string, number> {
+  const at: Record<string, number> = {};
+  // Every key has a prefix, so no input name can be "__proto__" here.
+  eachObserved(desired, view, (key, time) => (at[key] = time));
   return at;
 }
 
 /**
  * How many declared components have been observed at all. Part of a stack's emission fingerprint: a StateRecord goes
  * out when a component is observed for the first time, so no component reads "never observed" (until the schedule)
- * once it has been.
+ * once it has been. Counted on every judgment, so no map is built.
  */
 export function observedComponents(desired: DesiredStack, view: ObservedView): number {
   let n = 0;
-  for (const name of Object.values(desired.providers))
-    if (name && (own(view.seen, name) !== undefined || own(view.disconnected, name) !== undefined)) n++;
-  for (const r of desired.resources) if (own(view.resources, r.name) !== undefined) n++;
-  for (const i of desired.integrations) {
-    const seen = own(view.integrations, i.name);
-    if (seen?.config !== undefined || seen?.webhook !== undefined) n++;
-  }
-  if (desired.content_types.length > 0 && view.covers !== null) n++;
+  eachObserved(desired, view, () => n++);
   return n;
 }
 
