@@ -19,6 +19,7 @@ export function stateView(r: Row): Row {
     severity: d.severity,
     detected_at: d.detected_at,
     acknowledged: d.acknowledged,
+    confidence: d.confidence ?? null,
   }));
   return { ...r, drift_details: details };
 }
@@ -80,6 +81,7 @@ export function policyView(desired: Row): Row {
       ...(ah.content_quiet_period_seconds !== undefined
         ? { content_quiet_period: `${String(ah.content_quiet_period_seconds)}s` }
         : {}),
+      ...(typeof ah.min_confidence === "number" && ah.min_confidence > 0 ? { min_confidence: ah.min_confidence } : {}),
     },
     notifications: {
       channels: p.notifications.channels.map((c) =>
@@ -107,6 +109,7 @@ export function historyView(drifts: Row[], audits: Row[], limit: number): Row[] 
       observed: parse(d.observed_json),
       auto_heal_eligible: d.auto_heal_eligible,
       auto_heal_attempted: d.auto_heal_attempted,
+      confidence: d.confidence ?? null,
       note: d.note ?? null,
     })),
     ...audits.map((a) => ({

@@ -291,6 +291,7 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
         flap_detection: ah.flap_detection ?? DEFAULT_GUARDS.flap_detection,
         windows: ah.windows ?? [],
         content_quiet_period_seconds: ah.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds,
+        min_confidence: ah.min_confidence ?? 0,
       },
     },
   };
@@ -314,6 +315,7 @@ export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
     auto_heal_eligible: t.auto_heal_eligible,
     auto_heal_attempted: t.auto_heal_attempted,
     state_version: t.state_version,
+    confidence: t.confidence,
     note: t.note,
   };
 }
@@ -335,6 +337,7 @@ export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
       severity: d.severity,
       detected_at: iso(d.detected_at),
       acknowledged: d.acknowledged,
+      confidence: d.confidence,
     })),
   };
 }

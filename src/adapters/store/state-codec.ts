@@ -10,6 +10,7 @@
 import avro from "avsc";
 import type {
   ClientState,
+  DriftConfidence,
   HealState,
   IntegrationObservation,
   ObservationScope,
@@ -63,6 +64,7 @@ interface AvroDrift {
   ack_emitted: boolean;
   transitions: number;
   heal: AvroHeal | null;
+  confidence: DriftConfidence | null;
 }
 
 interface AvroHeal {
@@ -152,6 +154,7 @@ function driftToAvro(d: OpenDrift): AvroDrift {
           escalated_from: d.heal.escalated_from ?? null,
         }
       : null,
+    confidence: d.confidence ?? null,
   };
 }
 
@@ -232,6 +235,7 @@ function driftFromAvro(d: AvroDrift): OpenDrift {
     if (d.heal.escalated_from !== null) heal.escalated_from = d.heal.escalated_from as Severity;
     drift.heal = heal;
   }
+  if (d.confidence) drift.confidence = { ...d.confidence };
   return drift;
 }
 

@@ -117,6 +117,17 @@ class Reader {
     return v;
   }
 
+  /** A number from 0 to 1, or undefined when absent. */
+  fraction(path: Path): number | undefined {
+    const v = this.get(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 1) {
+      this.fail(path, `must be a number from 0 to 1, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
   /** Seconds from `15m`, `30s`, `2h` or a number of seconds. */
   seconds(path: Path, fallback: number): number {
     const v = this.get(path);
@@ -406,9 +417,11 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
     "flap_detection",
     "content_quiet_period",
     "windows",
+    "min_confidence",
   ]);
   r.only(p("auto_heal", "circuit_breaker"), ["max_heals", "window"]);
   r.only(p("auto_heal", "flap_detection"), ["max_flips", "window"]);
+  const minConfidence = r.fraction(p("auto_heal", "min_confidence"));
   const windows = (() => {
     const path = p("auto_heal", "windows");
     if (r.get(path) === undefined || r.get(path) === null) return [];
@@ -515,6 +528,8 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
         p("auto_heal", "content_quiet_period"),
         DEFAULT_GUARDS.content_quiet_period_seconds,
       ),
+      // Only when declared: a policy that does not name it keeps its desired hash.
+      ...(minConfidence !== undefined ? { min_confidence: minConfidence } : {}),
     },
     notifications: { channels },
     observability: {

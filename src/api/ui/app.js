@@ -694,7 +694,7 @@ function stackPanel(client, s, events, components) {
             h(
               "tr",
               {},
-              ["Drift", "Type", "Component", "Severity", "Age", "Acknowledged", "Policy decision"].map((x) =>
+              ["Drift", "Type", "Component", "Severity", "Confidence", "Age", "Acknowledged", "Policy decision"].map((x) =>
                 h("th", { scope: "col" }, x),
               ),
             ),
@@ -710,6 +710,7 @@ function stackPanel(client, s, events, components) {
                 h("td", {}, d.type),
                 h("td", {}, d.component),
                 h("td", {}, badge(d.severity, "sev")),
+                h("td", {}, confidenceText(d.confidence)),
                 h("td", { title: when(d.detected_at) }, age(d.detected_at)),
                 h("td", {}, d.acknowledged ? "yes" : "no"),
                 h("td", {}, decisionOf(events, d.drift_id)),
@@ -719,6 +720,11 @@ function stackPanel(client, s, events, components) {
         )
       : h("p", { class: "muted" }, "No open drift."),
   );
+}
+
+/** A drift's confidence as a percentage; "—" for drifts recorded before confidence existed. */
+function confidenceText(confidence) {
+  return typeof confidence === "number" ? `${Math.round(confidence * 100)}%` : "—";
 }
 
 function fact(label, value) {
@@ -903,6 +909,7 @@ function driftPage(client, driftId) {
         fact("Type", current.type),
         fact("Component", current.component),
         fact("Severity", badge(current.severity, "sev")),
+        fact("Confidence", confidenceText(open ? open.confidence : latest?.confidence)),
         fact("Detected", `${when(current.detected_at ?? first?.at)} (${age(current.detected_at ?? first?.at)} ago)`),
         fact("Acknowledged", open ? (open.acknowledged ? "yes" : "no") : "—"),
         fact("Policy decision", decisionOf(events, driftId)),

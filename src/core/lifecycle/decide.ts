@@ -5,6 +5,7 @@
  * once, updated only when expected/observed/severity change and resolved only
  * when the observation matches again.
  */
+import { nextWeighing, weigh } from "./confidence.js";
 import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
@@ -104,9 +105,13 @@ function reconcileStack(
     if (recent.length > 0) flaps[id] = recent;
   }
   const notes: Array<{ drift_id: string; note: string; transition?: "note" | "updated" }> = [];
+  let weighAgainAt: number | null = null;
 
   for (const [id, finding] of found) {
     const open = stack.drifts[id];
+    const confidence = weigh(finding.evidence, ctx.now, open?.confidence);
+    const again = nextWeighing(finding.evidence, confidence);
+    if (again !== null) weighAgainAt = Math.min(weighAgainAt ?? again, again);
     if (!open) {
       const openings = [...(flaps[id] ?? []), ctx.now];
       flaps[id] = openings;
@@ -132,6 +137,7 @@ function reconcileStack(
         acknowledged: false,
         ack_emitted: false,
         transitions: 0,
+        confidence,
         ...(flapping ? { heal: { ...emptyHeal(), flapping } } : {}),
       };
       drifts[id] = emit(opened, "opened");
@@ -140,9 +146,12 @@ function reconcileStack(
       // An escalated severity stays escalated for this opening.
       const severity = open.heal?.escalated_from ? open.severity : finding.severity;
       drifts[id] = emit(
-        { ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity },
+        { ...open, kind: finding.kind, expected: finding.expected, observed: finding.observed, severity, confidence },
         "updated",
       );
+    } else if (!sameConfidence(open.confidence, confidence)) {
+      // More evidence of the same finding: carried by the state and the next transition, not a transition of its own.
+      drifts[id] = { ...open, confidence };
     } else {
       drifts[id] = open;
     }
@@ -208,6 +217,7 @@ function reconcileStack(
   const deadlines = [next.emitted!.at + schedule];
   if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
   if (heal.deadline !== null) deadlines.push(heal.deadline);
+  if (weighAgainAt !== null) deadlines.push(weighAgainAt);
   return { ...next, deadline: Math.min(...deadlines) };
 }
 
@@ -244,6 +254,10 @@ function removeStack(
       null,
     ),
   );
+}
+
+function sameConfidence(a: OpenDrift["confidence"], b: NonNullable<OpenDrift["confidence"]>): boolean {
+  return a !== undefined && a.value === b.value && a.observations === b.observations && a.evidence_at === b.evidence_at;
 }
 
 function sameFinding(
@@ -288,6 +302,7 @@ function transitionOf(
     auto_heal_eligible: autoHealEligible(stack.desired.policy, drift.kind),
     auto_heal_attempted: (drift.heal?.attempts ?? 0) > 0,
     state_version: stack.desired.state_version,
+    confidence: drift.confidence?.value ?? null,
     note,
   };
 }
@@ -324,6 +339,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
       severity: d.severity,
       detected_at: d.detected_at,
       acknowledged: d.acknowledged,
+      confidence: d.confidence?.value ?? null,
     })),
     reconciliation_policy: {
       auto_heal: desired.policy.auto_heal.enabled,
@@ -343,7 +359,7 @@ function stateFingerprint(stack: StackEntry): string {
   const drifts = Object.values(stack.drifts);
   const head = `${stack.desired.desired_hash}|${stack.desired.state_version}|${stackStatus(stack.drifts, stack.desired.policy.auto_heal.max_attempts)}`;
   if (drifts.length === 0) return head;
-  return `${head}|${canonicalJson(drifts.sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1)).map((d) => [d.drift_id, d.expected, d.observed, d.severity, d.acknowledged]))}`;
+  return `${head}|${canonicalJson(drifts.sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1)).map((d) => [d.drift_id, d.expected, d.observed, d.severity, d.acknowledged, d.confidence?.value ?? null]))}`;
 }
 
 function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutputs): void {

@@ -109,6 +109,7 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
       approvedBy: heal.approved_by,
       rejected: heal.rejected,
       flapping: heal.flapping ?? null,
+      ...(drift.confidence ? { confidence: drift.confidence.value } : {}),
     };
     const quiet = ctx.latestContentAt != null ? ctx.latestContentAt + quietMs : null;
     const decision = decideHeal(policy, drift.kind, history, {

@@ -42,6 +42,27 @@ export interface IntegrationObservation {
   webhook?: { failures: number; first_failure: number | null; at: number };
 }
 
+/**
+ * What a finding rests on (src/core/lifecycle/confidence.ts): an observation
+ * made at `at` (`every_ms` null), or a window of `every_ms` that ran out at `at`
+ * with nothing heard; `base` is the weight of one piece of it.
+ */
+export interface Evidence {
+  at: number;
+  base: number;
+  every_ms: number | null;
+}
+
+/** How sure the reconciler is of an open drift, and the evidence counted for it. */
+export interface DriftConfidence {
+  /** In [0, 1]. */
+  value: number;
+  /** Independent pieces of evidence counted for this opening (bounded). */
+  observations: number;
+  /** Time of the newest piece counted. */
+  evidence_at: number;
+}
+
 /** What the diff says about one component that does not match. */
 export interface Finding {
   type: DriftType;
@@ -51,10 +72,11 @@ export interface Finding {
   expected: unknown;
   observed: unknown;
   severity: Severity;
+  evidence: Evidence;
 }
 
 /** A drift the reconciler has opened and not yet seen resolved. */
-export interface OpenDrift extends Finding {
+export interface OpenDrift extends Omit<Finding, "evidence"> {
   drift_id: string;
   detected_at: number;
   acknowledged: boolean;
@@ -64,6 +86,8 @@ export interface OpenDrift extends Finding {
   transitions: number;
   /** Healing of this opening of the drift (absent in states written before healing existed). */
   heal?: HealState;
+  /** Absent in states written before confidence existed; set again on the next pass that judges the stack. */
+  confidence?: DriftConfidence;
 }
 
 export interface HealState {

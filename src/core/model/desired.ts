@@ -69,6 +69,8 @@ export interface ReconciliationPolicy {
     flap_detection?: { max_flips: number; window_seconds: number };
     windows?: HealWindow[];
     content_quiet_period_seconds?: number;
+    /** Least confidence (0..1) a drift needs before it is healed without an approval; absent or 0: any. */
+    min_confidence?: number;
   };
   notifications: { channels: NotificationChannel[] };
   observability: { metrics_retention: string; detailed_logging: boolean; performance_tracking: boolean };

@@ -22,6 +22,8 @@ export interface DriftTransition {
   auto_heal_eligible: boolean;
   auto_heal_attempted: boolean;
   state_version: string;
+  /** How sure the reconciler is of the drift, in [0, 1] (src/core/lifecycle/confidence.ts); null for states written before it existed. */
+  confidence: number | null;
   note: string | null;
 }
 
@@ -55,6 +57,7 @@ export interface StackStateView {
     severity: Severity;
     detected_at: number;
     acknowledged: boolean;
+    confidence: number | null;
   }>;
   reconciliation_policy: {
     auto_heal: boolean;

@@ -71,6 +71,8 @@ export function policyProblems(policy: ReconciliationPolicy): DesiredProblem[] {
       report("auto_heal.flap_detection.max_flips", `must be an integer of at least 2`);
     positive(report, "auto_heal.flap_detection.window_seconds", ah.flap_detection.window_seconds);
   }
+  if (ah.min_confidence !== undefined && !(ah.min_confidence >= 0 && ah.min_confidence <= 1))
+    report("auto_heal.min_confidence", `must be a number from 0 to 1, got ${ah.min_confidence}`);
   if (ah.content_quiet_period_seconds !== undefined && !(ah.content_quiet_period_seconds >= 0))
     report("auto_heal.content_quiet_period_seconds", "must not be negative");
   (ah.windows ?? []).forEach((w, k) => {

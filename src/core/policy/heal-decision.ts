@@ -2,7 +2,8 @@
  * The policy engine: for one open drift, alert only, wait for approval, wait
  * for the backoff, give up, or heal now. Pure: time, attempts and approvals
  * are inputs. Order: off/paused/rejected/flapping -> approval -> allowed ->
- * attempts and backoff -> heal window -> circuit breaker -> content quiet period.
+ * confidence (unless approved) -> attempts and backoff -> heal window ->
+ * circuit breaker -> content quiet period.
  */
 import type { ReconciliationPolicy } from "../model/desired.js";
 import { DEFAULT_GUARDS } from "../model/desired.js";
@@ -21,11 +22,14 @@ export interface HealHistory {
   rejected: boolean;
   /** Why this drift is considered flapping (alert only), if it is. */
   flapping?: string | null;
+  /** How sure the reconciler is of the drift, 0..1 (absent: not known, which no min_confidence accepts). */
+  confidence?: number;
 }
 
 export type HealDecision =
   | { decision: "alert_only"; reason: string }
   | { decision: "await_approval"; reason: string }
+  | { decision: "wait_confidence"; reason: string }
   | { decision: "wait_backoff"; reason: string; notBefore: number }
   | { decision: "wait_window" | "wait_breaker" | "wait_quiet"; reason: string; notBefore: number }
   | { decision: "exhausted"; reason: string }
@@ -58,6 +62,13 @@ export function decideHeal(
     return { decision: "await_approval", reason: `${kind} requires approval` };
   if (!needsApproval && !p.allowed_drift_types.includes(kind))
     return { decision: "alert_only", reason: `${kind} is not in allowed_drift_types` };
+  // An approval is a person's judgment that the drift is real; without one, the evidence has to be strong enough.
+  const minConfidence = p.min_confidence ?? 0;
+  if (!needsApproval && minConfidence > 0 && (history.confidence ?? 0) < minConfidence)
+    return {
+      decision: "wait_confidence",
+      reason: `confidence ${history.confidence ?? "unknown"} is below the policy's min_confidence ${minConfidence}: waits for more evidence`,
+    };
   const attempt = history.attempts + 1;
   if (history.attempts >= p.max_attempts) {
     // The last attempt gets the same verification window as any other before we give up.

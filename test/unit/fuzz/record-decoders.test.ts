@@ -45,6 +45,8 @@ function avro(schema: AvroSchema, field = ""): fc.Arbitrary<unknown> {
       return fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
     case "long":
       return fc.oneof(fc.integer({ min: -5, max: 100_000 }), fc.maxSafeInteger());
+    case "double":
+      return fc.oneof(fc.double({ min: -1, max: 2 }), fc.double());
     case "string":
       return field.endsWith("_json") ? jsonText() : interestingString();
     case "array":
