@@ -138,6 +138,29 @@ describe("blackwell.yaml", () => {
     expect(list.map((p) => p.path)).toContain("sepc");
   });
 
+  it("reads auto_heal.min_confidence, refuses one outside 0..1, and leaves the hash alone when it is not declared", () => {
+    const declared = (value: string) =>
+      EXAMPLE.replace(
+        "        content_quiet_period: 2m\n",
+        `        content_quiet_period: 2m\n        min_confidence: ${value}\n`,
+      );
+    expect(declared("0.9")).toContain("min_confidence: 0.9");
+    const [prod] = parseBlackwellYaml(declared("0.9"), "c.yaml").stacks;
+    expect(prod!.policy.auto_heal.min_confidence).toBe(0.9);
+    const [plain] = parseBlackwellYaml(EXAMPLE, "c.yaml").stacks;
+    expect(plain!.policy.auto_heal).not.toHaveProperty("min_confidence");
+    expect(prod!.desired_hash).not.toBe(plain!.desired_hash);
+    for (const bad of ["1.5", "-0.1", "high"]) {
+      const { list } = problems(declared(bad));
+      expect(list).toContainEqual(
+        expect.objectContaining({
+          path: expect.stringContaining("auto_heal.min_confidence"),
+          message: expect.stringContaining("must be a number from 0 to 1"),
+        }),
+      );
+    }
+  });
+
   // Issue 14 item 6: "Cannot access 'policyTimezone' before initialization" when a window had no timezone.
   it("puts a heal window without a timezone in UTC, whatever the schedule's zone", () => {
     const text = EXAMPLE.replace(
