@@ -316,6 +316,7 @@ export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
     auto_heal_attempted: t.auto_heal_attempted,
     state_version: t.state_version,
     confidence: t.confidence,
+    evidence_at: t.evidence_at === null ? null : iso(t.evidence_at),
     note: t.note,
   };
 }

@@ -92,9 +92,11 @@ function reconcileStack(
   for (const f of diff.findings) found.set(driftId(client.client_id, stack_id, f.type, f.component), f);
 
   const drifts: Record<string, OpenDrift> = {};
-  const emit = (drift: OpenDrift, transition: TransitionKind, note: string | null = null) => {
+  const emit = (drift: OpenDrift, transition: TransitionKind, note: string | null = null, evidenceAt?: number) => {
     const numbered = { ...drift, transitions: drift.transitions + 1 };
-    outputs.transitions.push(transitionOf(client.client_id, stack_id, stack, numbered, transition, ctx, note));
+    outputs.transitions.push(
+      transitionOf(client.client_id, stack_id, stack, numbered, transition, ctx, note, evidenceAt ?? null),
+    );
     return numbered;
   };
 
@@ -140,7 +142,7 @@ function reconcileStack(
         confidence,
         ...(flapping ? { heal: { ...emptyHeal(), flapping } } : {}),
       };
-      drifts[id] = emit(opened, "opened");
+      drifts[id] = emit(opened, "opened", null, finding.evidence.at);
       if (flapping) notes.push({ drift_id: id, note: flapping });
     } else if (!sameFinding({ ...open, severity: open.heal?.escalated_from ?? open.severity }, finding)) {
       // An escalated severity stays escalated for this opening.
@@ -283,6 +285,7 @@ function transitionOf(
   transition: TransitionKind,
   ctx: DecideContext,
   note: string | null,
+  evidenceAt: number | null = null,
 ): DriftTransition {
   return {
     event_id: derivedId("evt", drift.drift_id, drift.detected_at, drift.transitions, transition),
@@ -303,6 +306,7 @@ function transitionOf(
     auto_heal_attempted: (drift.heal?.attempts ?? 0) > 0,
     state_version: stack.desired.state_version,
     confidence: drift.confidence?.value ?? null,
+    evidence_at: evidenceAt,
     note,
   };
 }

@@ -24,6 +24,11 @@ export interface DriftTransition {
   state_version: string;
   /** How sure the reconciler is of the drift, in [0, 1] (src/core/lifecycle/confidence.ts); null for states written before it existed. */
   confidence: number | null;
+  /**
+   * On `opened`: when the first evidence was there (the report's event time, or the end of the window that ran out),
+   * so time to detection is `at - evidence_at`. Null on other transitions.
+   */
+  evidence_at: number | null;
   note: string | null;
 }
 
