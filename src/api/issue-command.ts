@@ -14,6 +14,8 @@ export interface CommandFields {
   stack_id?: string | null;
   drift_id?: string | null;
   reason?: string | null;
+  /** The command's parameters (Command.params_json). */
+  params?: Record<string, unknown>;
 }
 
 export interface CommandOutcome {
@@ -44,7 +46,7 @@ export async function issueCommand(
     issued_by: principalOf(req).name,
     issued_at: new Date().toISOString(),
     reason: fields.reason ?? null,
-    params_json: "{ }",
+    params_json: JSON.stringify(fields.params ?? {}),
   });
   await producer.send([{ topic, key: client, value }]).catch((err: unknown) => {
     throw kafkaError(err, `writing the ${command} command`);

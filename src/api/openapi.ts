@@ -2,6 +2,8 @@
 import { ERRORS } from "../errors.js";
 import { fleetQuerystring } from "./routes/clients.js";
 import { reconciliationQuerystring } from "./routes/reconciliation.js";
+import { reportQuerystring } from "./routes/report.js";
+import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
 const pathParam = (name: string, schema: object = id) => ({ name, in: "path", required: true, schema });
@@ -15,24 +17,17 @@ const json = (description: string, schema: object = { type: "object" }) => ({
 });
 const secured = { security: [{ bearer: [] }] };
 const common = { "401": error, "404": error };
-const reason = {
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        additionalProperties: false,
-        properties: { reason: { type: "string", maxLength: 1000 } },
-      },
-    },
-  },
-};
+/** Query parameters from a route's querystring schema. */
+const queryParams = (querystring: { properties: Record<string, object> }) =>
+  Object.entries(querystring.properties).map(([name, schema]) => ({ name, in: "query", schema }));
+const body = (schema: object) => ({ content: { "application/json": { schema } } });
 
 export function openApiDocument(): object {
-  const commandOp = (summary: string) => ({
+  const commandOp = (summary: string, schema: object = reasonBody) => ({
     ...secured,
     summary,
     parameters: [pathParam("client"), pathParam("drift", { type: "string", pattern: "^drift-[0-9a-f]{24}$" })],
-    requestBody: reason,
+    requestBody: body(schema),
     responses: {
       "200": json("processed by the reconciler; the audit entry is included"),
       "202": json("accepted; not processed within the wait"),
@@ -178,7 +173,31 @@ export function openApiDocument(): object {
       },
       "/v1/clients/{client}/drifts/{drift}/acknowledge": { post: commandOp("acknowledgeDrift") },
       "/v1/clients/{client}/drifts/{drift}/approve": { post: commandOp("approve the pending heal of a drift") },
-      "/v1/clients/{client}/drifts/{drift}/reject": { post: commandOp("reject healing a drift (alert only)") },
+      "/v1/clients/{client}/drifts/{drift}/reject": {
+        post: commandOp(
+          "reject healing a drift (alert only); false_positive: true records that the drift was not real (the compliance report counts it)",
+          rejectBody,
+        ),
+      },
+      "/v1/clients/{client}/report": {
+        get: {
+          ...secured,
+          summary:
+            "the compliance report of the client over a window: time to detection and to recovery (mean, p95), auto-heal " +
+            "success rate, false-positive rate, manual interventions, configuration compliance per stack, and every heal " +
+            "with its approver and outcome; as JSON (default), Markdown (format=md) or CSV (format=csv)",
+          parameters: [pathParam("client"), ...queryParams(reportQuerystring)],
+          responses: { "200": json("ComplianceReport"), "400": error, ...common },
+        },
+      },
+      "/v1/report": {
+        get: {
+          ...secured,
+          summary: "the compliance report of every client and the fleet (admin tokens only); as for a client's",
+          parameters: queryParams(reportQuerystring),
+          responses: { "200": json("ComplianceReport"), "400": error, "403": error, "401": error },
+        },
+      },
       "/v1/clients/{client}/reconcile": {
         post: {
           ...secured,

@@ -333,6 +333,19 @@ export class Replica {
   }
 
   /**
+   * Every drift transition of openings before `until` and every audit entry before it (ISO 8601 times), of one
+   * client or all, in the order the topics hold them: what the compliance report is computed from.
+   */
+  reportRecords(client_id: string | null, until: string): { drifts: Row[]; audits: Row[] } {
+    const rows = (table: "drift_events" | "audit") =>
+      (client_id === null
+        ? this.q(`SELECT json FROM ${table} WHERE at < ? ORDER BY rowid`).all(until)
+        : this.q(`SELECT json FROM ${table} WHERE client_id = ? AND at < ? ORDER BY rowid`).all(client_id, until)
+      ).map((r) => JSON.parse((r as { json: string }).json) as Row);
+    return { drifts: rows("drift_events"), audits: rows("audit") };
+  }
+
+  /**
    * Heals the executors audited as succeeded (`<action>:succeeded`) for `client_id`, on `stack_id` or any
    * stack when null, with a time after `after` (exclusive; null: from the start) up to `until` (inclusive).
    */

@@ -22,6 +22,7 @@ export type ReplicaReads = Pick<
   | "fleet"
   | "reconciliation"
   | "deadLetters"
+  | "reportRecords"
 >;
 
 export interface RouteDeps {

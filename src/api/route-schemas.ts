@@ -21,3 +21,10 @@ export const reasonBody = {
   additionalProperties: false,
   properties: { reason: { type: "string", maxLength: 1000 } },
 } as const;
+
+/** Body of a rejection: a reason, and whether the operator says the drift was not real (a false positive). */
+export const rejectBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { reason: { type: "string", maxLength: 1000 }, false_positive: { type: "boolean" } },
+} as const;

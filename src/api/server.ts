@@ -23,6 +23,7 @@ import { clientRoutes } from "./routes/clients.js";
 import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
+import { reportRoutes } from "./routes/report.js";
 import { historyRoutes } from "./routes/history.js";
 import { operatorCommandRoutes } from "./routes/operator-commands.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -72,6 +73,7 @@ const RESOURCES = [
   operatorCommandRoutes,
   reconcileRoutes,
   historyRoutes,
+  reportRoutes,
   policyRoutes,
   rollbackRoutes,
   desiredStateRoutes,

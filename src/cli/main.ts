@@ -31,6 +31,7 @@ commands:
   status [client]     stacks and their status (exit 1 if any is not healthy)
   drift [client]      open drifts (exit 1 if there are any)
   history <client>    drift transitions and audit entries, newest first
+  report [client]     the spec's KPIs and every heal with its approver over a window (md, json, csv)
   ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
   rollback <client> <stack> --to <version>  publish an earlier desired state as the next version
@@ -84,11 +85,13 @@ what it changed to Kafka (compose's integration-api service).`,
     "usage: blackwell drift [client] [--json]\n\nOpen drifts with id, component, severity, expected and observed. Exit 0 when there are none, 1 otherwise.",
   history:
     "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
+  report:
+    "usage: blackwell report [client] [--from T] [--to T] [--transient D] [--format md|json|csv]\n\nThe spec's KPIs per client and fleet-wide over the window, read from the drift-events and audit\ntopics: time to detection (first evidence to opened) and to recovery (opened to resolved), mean and\np95; auto-heal success rate; false-positive rate (drifts rejected with --false-positive, and drifts\nthat resolved within --transient, default 2m, with no heal and no operator decision); manual\ninterventions; configuration compliance (share of each stack's time with no open drift); and every\nheal with its approver and outcome. T is an ISO 8601 time or a duration ago (30d, 12h); --to\ndefaults to now, --from to 30 days before --to. Default format md; --json is --format json.",
   ack: "usage: blackwell ack <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nAcknowledges a drift. Waits (default 15 s) for the reconciler's audit: exit 0 done, 1 refused or no answer.",
   approve:
     "usage: blackwell approve <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nApproves the pending heal of a drift whose kind requires approval.",
   reject:
-    "usage: blackwell reject <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nRejects healing a drift: it stays alert-only until it resolves.",
+    "usage: blackwell reject <client> <drift-id> [--false-positive] [--reason text] [--by name] [--wait seconds] [--json]\n\nRejects healing a drift: it stays alert-only until it resolves. --false-positive records that the\ndrift was not real (counted by blackwell report).",
   pause:
     "usage: blackwell pause <client> [stack] [--reason text] [--by name] [--json]\n\nStops issuing heal commands for the client's stacks (or one stack) until resume.",
   resume:
@@ -318,6 +321,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./commands/state-commands.js")).drift(rest);
       case "history":
         return await (await import("./commands/state-commands.js")).history(rest);
+      case "report":
+        return await (await import("./commands/report.js")).report(rest);
       case "ack":
       case "approve":
       case "reject":

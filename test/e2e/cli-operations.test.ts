@@ -101,7 +101,8 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     const open = (JSON.parse(drifts.stdout) as Array<{ drift_id: string; component: string }>).find(
       (d) => d.component === "site_bucket",
     )!;
-    const reject = await blackwell(["reject", "acme-corp", open.drift_id], env);
+    expect((await blackwell(["approve", "acme-corp", open.drift_id, "--false-positive"], env)).code).toBe(2);
+    const reject = await blackwell(["reject", "acme-corp", open.drift_id, "--false-positive"], env);
     expect(reject.code, reject.stdout + reject.stderr).toBe(0);
     const approve = await blackwell(["approve", "acme-corp", open.drift_id], env);
     expect(approve.code).toBe(1);
@@ -115,6 +116,38 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     const known = await blackwell(["reconcile", "acme-corp", "cms-ecom-prod"], env);
     expect(known.code, known.stdout + known.stderr).toBe(0);
     expect(known.stdout).toContain("reconcile cms-ecom-prod: done");
+
+    // The rejection as a false positive, in the compliance report read from the topics.
+    const window = ["--from", "1h", "--to", new Date(Date.now() + 3_600_000).toISOString()];
+    const report = await blackwell(["report", "acme-corp", ...window, "--json"], env);
+    expect(report.code, report.stderr).toBe(0);
+    const kpis = (
+      JSON.parse(report.stdout) as {
+        clients: Array<{
+          client_id: string;
+          kpis: {
+            false_positives: { rejected_as_false: number };
+            manual_interventions: { by_action: Record<string, number> };
+          };
+        }>;
+      }
+    ).clients[0]!;
+    expect(kpis.client_id).toBe("acme-corp");
+    expect(kpis.kpis.false_positives.rejected_as_false).toBe(1);
+    expect(kpis.kpis.manual_interventions.by_action.heal_rejected).toBe(1);
+    const csv = await blackwell(["report", "acme-corp", ...window, "--format", "csv"], env);
+    expect(
+      csv.stdout
+        .split("\r\n")
+        .filter(Boolean)
+        .map((l) => l.split(",")[0]),
+    ).toEqual(["client_id", "acme-corp", "*"]);
+    const md = await blackwell(["report", ...window], env);
+    expect(md.stdout).toContain("## Client acme-corp");
+    expect((await blackwell(["report", "--format", "pdf"], env)).code).toBe(2);
+    const backwards = await blackwell(["report", "--from", "2026-01-02", "--to", "2026-01-01"], env);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain("must be before to");
   });
 
   // Issue 14 item 13: `replay --json` printed log lines and `dlq redrive --json` a KafkaJS warning before the JSON.
@@ -133,6 +166,7 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
       [["status", "acme-corp"]],
       [["drift", "acme-corp"]],
       [["history", "acme-corp", "--limit", "3"]],
+      [["report", "acme-corp"]],
       [["ack", "acme-corp", driftId]],
       [["approve", "acme-corp", driftId]],
       [["reject", "acme-corp", driftId]],

@@ -121,6 +121,8 @@ describe("the HTTP API over real HTTP, on the real broker", () => {
       expected: "healthy",
       observed: "deleted",
       severity: "high",
+      // One report that the bucket is deleted: observed evidence, seen once.
+      confidence: 0.75,
     });
     expect(state.body.replica).toMatchObject({ caught_up: expect.any(Boolean), lag_records: expect.any(Number) });
     expect(state.headers.get("x-blackwell-replica-lag")).toMatch(/^\d+$/);
@@ -165,6 +167,73 @@ describe("the HTTP API over real HTTP, on the real broker", () => {
     expect(approve.body).toMatchObject({ status: "done", audit: { action: "heal_approved", approver: "acme-ops" } });
     const reject = await api.call("POST", `/v1/clients/acme-corp/drifts/${driftId}/reject`, ADMIN, {});
     expect(reject.body).toMatchObject({ status: "done", audit: { action: "heal_rejected", triggered_by: "root" } });
+  });
+
+  it("records a rejection as a false positive and reports the client's KPIs, heals and approvers over a window", async () => {
+    const reject = await api.call("POST", `/v1/clients/acme-corp/drifts/${driftId}/reject`, ACME, {
+      reason: "the bucket was never gone",
+      false_positive: true,
+    });
+    expect(reject.body).toMatchObject({ status: "done", audit: { action: "heal_rejected", success: true } });
+    expect(JSON.parse(reject.body.audit.changes_made_json)).toMatchObject({ false_positive: true });
+    const bad = await api.call("POST", `/v1/clients/acme-corp/drifts/${driftId}/reject`, ACME, {
+      false_positive: "yes",
+    });
+    expect(bad.status).toBe(400);
+    expect(
+      (await api.call("POST", `/v1/clients/acme-corp/drifts/${driftId}/approve`, ACME, { false_positive: true }))
+        .status,
+    ).toBe(400);
+
+    const window = `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}`;
+    const report = await eventually(
+      "the rejection in the report",
+      () => api.call("GET", `/v1/clients/acme-corp/report?${window}`, ACME),
+      (r) => r.status === 200 && r.body.fleet.false_positives.rejected_as_false === 1,
+    );
+    const acme = report.body.clients.find((c: { client_id: string }) => c.client_id === "acme-corp");
+    expect(report.body.clients).toHaveLength(1);
+    expect(acme.kpis).toMatchObject({
+      drifts_opened: 1,
+      drifts_resolved: 0,
+      // The bucket's report opened the drift in the same pass: no time passed between evidence and detection.
+      time_to_detection: { count: 1, mean_seconds: 0, p95_seconds: 0 },
+      false_positives: { rejected_as_false: 1, transient: 0, rate: 1 },
+      manual_interventions: { by_action: { drift_acknowledged: 1, heal_approved: 1, heal_rejected: 2 } },
+    });
+    // The policy auto-heals the bucket: one rebuild, issued by the policy, no executor here to report its outcome.
+    expect(acme.heals).toEqual([
+      expect.objectContaining({
+        stack_id: "cms-ecom-prod",
+        drift_id: driftId,
+        action: "resource.rebuild",
+        approver: null,
+        outcome: "no outcome yet",
+      }),
+    ]);
+    expect(acme.stacks.map((s: { stack_id: string }) => s.stack_id).sort()).toEqual([
+      "cms-ecom-prod",
+      "cms-ecom-staging",
+    ]);
+    expect(acme.stacks.find((s: { stack_id: string }) => s.stack_id === "cms-ecom-staging").healthy_share).toBe(1);
+
+    const md = await api.call("GET", `/v1/clients/acme-corp/report?${window}&format=md`, ACME);
+    expect(md.headers.get("content-type")).toContain("text/markdown");
+    expect(md.body).toContain("| False-positive rate | 100.0% (1 rejected as false, 0 transient) |");
+    const csv = await api.call("GET", `/v1/clients/acme-corp/report?${window}&format=csv`, ACME);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    expect(csv.body.split("\r\n")[0]).toMatch(/^client_id,from,to,drifts_opened,/);
+    expect(csv.body.split("\r\n")[1]).toMatch(/^acme-corp,/);
+
+    const wrong = await api.call("GET", "/v1/clients/acme-corp/report?from=yesterday", ACME);
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.message).toContain("from must be an ISO 8601 time");
+    expect((await api.call("GET", "/v1/clients/acme-corp/report?format=pdf", ACME)).status).toBe(400);
+    expect((await api.call("GET", "/v1/clients/acme-corp/report", OTHER)).status).toBe(404);
+    expect((await api.call("GET", "/v1/report", ACME)).status).toBe(403);
+    const fleet = await api.call("GET", `/v1/report?${window}`, ADMIN);
+    expect(fleet.status).toBe(200);
+    expect(fleet.body.clients.map((c: { client_id: string }) => c.client_id)).toEqual(["acme-corp", "other-co"]);
   });
 
   it("triggers a reconciliation and answers its ReconciliationResult", async () => {

@@ -147,7 +147,12 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
     }
     case "commands": {
       const v = value as Avro & Record<string, string | null>;
-      jsonObject("params_json", v.params_json!);
+      const params = jsonObject("params_json", v.params_json!);
+      const falsePositive = params.false_positive;
+      if (falsePositive !== undefined && typeof falsePositive !== "boolean")
+        throw invalid(`params_json.false_positive must be true or false, got ${JSON.stringify(falsePositive)}`);
+      if (falsePositive === true && v.command !== "reject")
+        throw invalid(`params_json.false_positive goes with a reject command, not ${JSON.stringify(v.command)}`);
       return {
         kind: "CommandIssued",
         at: time("issued_at", v.issued_at!, recordTs),
@@ -158,6 +163,7 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
         drift_id: v.drift_id ?? null,
         issued_by: nonEmpty("issued_by", v.issued_by!),
         reason: v.reason ?? null,
+        ...(falsePositive === true ? { false_positive: true } : {}),
       };
     }
     case "heal-results": {

@@ -5,22 +5,27 @@ import { fail } from "../error-reply.js";
 import { issueCommand } from "../issue-command.js";
 import type { Row } from "../replica.js";
 import type { RouteDeps } from "../route-deps.js";
-import { params, reasonBody, type Params } from "../route-schemas.js";
+import { params, reasonBody, rejectBody, type Params } from "../route-schemas.js";
 
 export const DRIFT_DECISIONS = ["acknowledge", "approve", "reject"] as const;
 
 export async function operatorCommandRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const { replica } = deps;
-  const schema = { params: params("client", "drift"), body: reasonBody };
   for (const action of DRIFT_DECISIONS) {
-    type Req = { Params: Params; Body: { reason?: string } | undefined };
+    const schema = { params: params("client", "drift"), body: action === "reject" ? rejectBody : reasonBody };
+    type Req = { Params: Params; Body: { reason?: string; false_positive?: boolean } | undefined };
     app.post<Req>(`/v1/clients/:client/drifts/:drift/${action}`, { schema }, async (req, reply) => {
       const client = visibleClient(req, reply, replica);
       if (!client) return reply;
       const drift = req.params.drift;
       const open = replica.stacks(client).find((s) => (s.drift_details as Row[]).some((d) => d.drift_id === drift));
       if (!open) return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no open drift ${drift} for client ${client}`);
-      const fields = { stack_id: String(open.stack_id), drift_id: drift, reason: req.body?.reason ?? null };
+      const fields = {
+        stack_id: String(open.stack_id),
+        drift_id: drift,
+        reason: req.body?.reason ?? null,
+        ...(req.body?.false_positive ? { params: { false_positive: true } } : {}),
+      };
       const out = await issueCommand(deps, req, client, action, fields);
       return reply.code(out.status).send(out.body);
     });

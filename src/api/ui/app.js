@@ -694,8 +694,8 @@ function stackPanel(client, s, events, components) {
             h(
               "tr",
               {},
-              ["Drift", "Type", "Component", "Severity", "Confidence", "Age", "Acknowledged", "Policy decision"].map((x) =>
-                h("th", { scope: "col" }, x),
+              ["Drift", "Type", "Component", "Severity", "Confidence", "Age", "Acknowledged", "Policy decision"].map(
+                (x) => h("th", { scope: "col" }, x),
               ),
             ),
           ),

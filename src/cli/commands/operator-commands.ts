@@ -75,6 +75,7 @@ export async function operatorCommand(name: string, args: string[]): Promise<num
       by: { type: "string" },
       json: { type: "boolean" },
       wait: { type: "string" },
+      "false-positive": { type: "boolean" },
     },
   });
   const command = COMMAND_OF[name]!;
@@ -84,6 +85,7 @@ export async function operatorCommand(name: string, args: string[]): Promise<num
   if (byDrift && (!target || !/^drift-[0-9a-f]{24}$/.test(target)))
     throw new UsageError(`${name} needs a drift id (drift-<24 hex>, see \`blackwell drift ${client}\`)`);
   if (!byDrift && target && !ID.test(target)) throw new UsageError(`${JSON.stringify(target)} is not a stack id`);
+  if (values["false-positive"] && command !== "reject") throw new UsageError("--false-positive goes with reject");
   const waitMs = Number(values.wait ?? 15) * 1000;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new UsageError("--wait takes seconds");
   const value = {
@@ -95,7 +97,7 @@ export async function operatorCommand(name: string, args: string[]): Promise<num
     issued_by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
     issued_at: new Date().toISOString(),
     reason: values.reason ?? null,
-    params_json: "{ }",
+    params_json: values["false-positive"] ? JSON.stringify({ false_positive: true }) : "{ }",
   };
   const audit = await withContext((ctx) => issueAndWait(ctx, value, waitMs));
   const result = { command_id: value.command_id, command, client_id: client, processed: audit !== null, audit };

@@ -481,7 +481,9 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
           target?.[0] ?? command.stack_id,
           command.drift_id,
           refusal === null,
-          { command_id: command.command_id },
+          command.false_positive
+            ? { command_id: command.command_id, false_positive: true }
+            : { command_id: command.command_id },
           refusal ?? command.reason,
           command.issued_by,
           command.command === "approve" && refusal === null ? command.issued_by : null,

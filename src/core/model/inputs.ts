@@ -102,6 +102,8 @@ export interface CommandIssued {
   drift_id: string | null;
   issued_by: string;
   reason: string | null;
+  /** On `reject`: the operator says the drift was not real (a false positive, counted by the compliance report). */
+  false_positive?: boolean;
 }
 
 export interface HealResultReported {
