@@ -29,6 +29,7 @@ export async function startApi(cfg: ApiConfig) {
     log,
     path: join(cfg.stateDir, "api", `${instance}.db`),
     groupId: `${prefix}-api-${instance}`,
+    ...(ctx.config.retention ? { retention: ctx.config.retention } : {}),
   });
   await replica.start();
   const producer = await ctx.kafka.producer();

@@ -12,7 +12,13 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { GroupConsumer, InRecord, KafkaAdmin, KafkaPort } from "../adapters/kafka/port.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
-import type { SchemaName, TopicNames, TopicRole } from "../adapters/kafka/topics.js";
+import {
+  retentionOf,
+  type Retention,
+  type SchemaName,
+  type TopicNames,
+  type TopicRole,
+} from "../adapters/kafka/topics.js";
 import { HEAL_ACTIONS } from "../core/model/vocabulary.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -25,7 +31,10 @@ const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
 ];
 
 /** How long dead letters are kept (the dlq topic's retention, topics.ts). */
-const DEAD_LETTER_RETENTION_MS = 30 * 86_400_000;
+/** Pruning to the topics' retention runs at most this often. */
+const PRUNE_EVERY_MS = 60_000;
+/** The audit action of an offboarded client: the replica forgets the client's rows when it reads it. */
+export const CLIENT_OFFBOARDED = "client_offboarded";
 
 export interface DeadLetters {
   total: number;
@@ -64,6 +73,8 @@ export class Replica {
       path: string;
       groupId: string;
       log: Logger;
+      /** The topics' configured retentions: the replica keeps drift events, audit entries and dead letters as long. */
+      retention?: Retention;
     },
   ) {
     if (o.path !== ":memory:") mkdirSync(dirname(o.path), { recursive: true });
@@ -184,6 +195,8 @@ export class Replica {
               );
             break;
           case "audit":
+            if (value?.action === CLIENT_OFFBOARDED && value.success === true)
+              this.forgetClient(String(value.client_id));
             if (value)
               this.q("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(
                 value.audit_id,
@@ -202,6 +215,40 @@ export class Replica {
     });
     tx();
     this.writes++;
+    this.pruneDue();
+  }
+
+  /** Every row of an offboarded client (its offboarding audit, written after this, stays). */
+  private forgetClient(client_id: string): void {
+    for (const table of ["stacks", "desired", "drift_events", "audit"])
+      this.q(`DELETE FROM ${table} WHERE client_id = ?`).run(client_id);
+  }
+
+  private prunedAt = 0;
+
+  private pruneDue(): void {
+    const now = Date.now();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    this.prune(now);
+  }
+
+  /**
+   * Drops what the topics no longer hold: drift events, audit entries and dead letters older than their topic's
+   * retention at `now` (the configured one, or the topic's default). Returns the rows removed per table.
+   */
+  prune(now: number): { drift_events: number; audit: number; dead_letters: number } {
+    const cutoff = (role: TopicRole) => now - retentionOf(role, this.o.retention)!;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const removed = this.db.transaction(() => ({
+      drift_events: this.q("DELETE FROM drift_events WHERE json_extract(json, '$.timestamp') < ?").run(
+        iso(cutoff("drift-events")),
+      ).changes,
+      audit: this.q("DELETE FROM audit WHERE at < ?").run(iso(cutoff("audit"))).changes,
+      dead_letters: this.q("DELETE FROM dead_letters WHERE at < ?").run(cutoff("dlq")).changes,
+    }))();
+    if (removed.drift_events + removed.audit + removed.dead_letters > 0) this.writes++;
+    return removed;
   }
 
   /**
@@ -221,10 +268,10 @@ export class Replica {
           header(r, "blackwell.error.message").slice(0, 1000),
         );
       }
-      this.q("DELETE FROM dead_letters WHERE at < ?").run(Date.now() - DEAD_LETTER_RETENTION_MS);
     });
     tx();
     this.writes++;
+    this.pruneDue();
   }
 
   /** Dead letters held (within the DLQ topic's retention): how many, and per source topic and error code. */

@@ -379,6 +379,7 @@ async function startRoles(
     log,
     path: join(stateDir, "api", "demo.db"),
     groupId: `${groupPrefix}-api-demo`,
+    ...(ctx.config.retention ? { retention: ctx.config.retention } : {}),
   });
   await replica.start();
   const api = await buildApi({

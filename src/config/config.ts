@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { errorMessage } from "../errors.js";
 import { EnvReader } from "./env-reader.js";
+import { RETAINED_ROLES, retentionProblems, type Retention, type TopicRole } from "../adapters/kafka/topics.js";
+import { parseDuration } from "../core/duration.js";
 
 /** Where to find Kafka and the registry, and how our topics are laid out. */
 export interface KafkaConfig {
@@ -25,6 +27,49 @@ export interface KafkaConfig {
   ssl?: { ca?: string; rejectUnauthorized: boolean };
   /** Registry basic auth from `SCHEMA_REGISTRY_USERNAME`, `SCHEMA_REGISTRY_PASSWORD[_FILE]`. */
   registryAuth?: { username: string; password: string };
+  /**
+   * Retention of the topics whose records age out, from `BLACKWELL_RETENTION` (`audit=730d,provider-events=14d`):
+   * applied when a topic is created and changed on an existing one by the topic bootstrap. Roles not named keep
+   * their defaults (30 days, audit 365 days) and are never changed on an existing topic.
+   */
+  retention?: Retention;
+}
+
+/** The least retention a topic may be given: shorter loses records before a stopped role is back. */
+const MIN_RETENTION_MS = 3_600_000;
+
+function retentionFrom(r: EnvReader): Retention | undefined {
+  const raw = r.optional("BLACKWELL_RETENTION");
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const retention: Retention = {};
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [role, duration, extra] = part.split("=").map((x) => x.trim());
+    if (!role || duration === undefined || extra !== undefined) {
+      r.problem("BLACKWELL_RETENTION", `${JSON.stringify(part)} is not <topic>=<duration> (e.g. audit=730d)`);
+      continue;
+    }
+    if (!(RETAINED_ROLES as readonly string[]).includes(role)) {
+      r.problem(
+        "BLACKWELL_RETENTION",
+        `${JSON.stringify(role)} is not a topic whose records age out (one of ${RETAINED_ROLES.join(", ")})`,
+      );
+      continue;
+    }
+    const ms = parseDuration(duration);
+    if (ms === null || ms < MIN_RETENTION_MS) {
+      r.problem(
+        "BLACKWELL_RETENTION",
+        `${role}: ${JSON.stringify(duration)} must be a duration of at least 1h (e.g. 30d)`,
+      );
+      continue;
+    }
+    retention[role as TopicRole] = ms;
+  }
+  for (const problem of retentionProblems(retention)) r.problem("BLACKWELL_RETENTION", problem);
+  return retention;
 }
 
 const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
@@ -88,6 +133,7 @@ export function readKafkaConfig(r: EnvReader): KafkaConfig {
   const ssl = sslFrom(r);
   const registryPassword = r.secret("SCHEMA_REGISTRY_PASSWORD");
   const registryUser = r.optional("SCHEMA_REGISTRY_USERNAME");
+  const retention = retentionFrom(r);
   return {
     brokers,
     registryUrl,
@@ -100,6 +146,7 @@ export function readKafkaConfig(r: EnvReader): KafkaConfig {
     ...(registryUser && registryPassword
       ? { registryAuth: { username: registryUser, password: registryPassword } }
       : {}),
+    ...(retention ? { retention } : {}),
   };
 }
 

@@ -33,7 +33,17 @@ export async function createAppContext(config: KafkaConfig, log: Logger): Promis
     prefix: config.topicPrefix,
     partitions: config.partitions,
     replicationFactor: config.replicationFactor,
+    ...(config.retention ? { retention: config.retention } : {}),
   });
   if (report.created.length > 0) log.info({ created: report.created }, "topics created");
+  for (const change of report.retentionChanged) {
+    const days = (ms: number | null) => (ms === null ? "unknown" : `${Math.round((ms / 86_400_000) * 100) / 100}d`);
+    // A shorter retention deletes records the broker held: say it louder.
+    const shorter = change.from_ms === null || change.to_ms < change.from_ms;
+    log[shorter ? "warn" : "info"](
+      { topic: change.topic, from_ms: change.from_ms, to_ms: change.to_ms },
+      `topic retention changed from ${days(change.from_ms)} to ${days(change.to_ms)} (BLACKWELL_RETENTION)`,
+    );
+  }
   return { config, kafka, admin: kafka.admin, serde, names: report.names, log, close: () => kafka.close() };
 }

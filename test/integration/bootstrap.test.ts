@@ -51,4 +51,39 @@ describe("topic bootstrap", () => {
       }),
     ).rejects.toThrow(/has 4 partitions, expected 6/);
   });
+
+  it("changes the retention of existing topics to the configured one, says what changed and keeps their other settings", async () => {
+    const names = topicNames(t.config.topicPrefix);
+    const DAY = 86_400_000;
+    const run = (retention: Record<string, number>) =>
+      bootstrapTopics({
+        admin: t.admin,
+        serde: t.serde,
+        prefix: t.config.topicPrefix,
+        partitions: 4,
+        replicationFactor: 1,
+        retention,
+      });
+    const changed = await run({ audit: 730 * DAY, "provider-events": 14 * DAY });
+    expect(changed.retentionChanged).toEqual([
+      { topic: names["provider-events"], from_ms: 30 * DAY, to_ms: 14 * DAY },
+      { topic: names.audit, from_ms: 365 * DAY, to_ms: 730 * DAY },
+    ]);
+    const described = await t.admin.describeTopics(
+      [names.audit, names["provider-events"]],
+      ["retention.ms", "cleanup.policy", "message.timestamp.after.max.ms"],
+    );
+    const config = Object.fromEntries(described.map((d) => [d.name, d.config]));
+    expect(config[names.audit]).toMatchObject({ "retention.ms": String(730 * DAY), "cleanup.policy": "delete" });
+    expect(config[names["provider-events"]]).toMatchObject({
+      "retention.ms": String(14 * DAY),
+      "cleanup.policy": "delete",
+      "message.timestamp.after.max.ms": "3600000",
+    });
+    // Applied once: the same configuration changes nothing the next time, and a role not named is left alone.
+    expect((await run({ audit: 730 * DAY, "provider-events": 14 * DAY })).retentionChanged).toEqual([]);
+    expect((await run({})).retentionChanged).toEqual([]);
+    const [audit] = await t.admin.describeTopics([names.audit], ["retention.ms"]);
+    expect(audit!.config!["retention.ms"]).toBe(String(730 * DAY));
+  });
 });

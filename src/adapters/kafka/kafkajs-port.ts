@@ -41,6 +41,9 @@ import type {
 import { inRecord } from "./in-record.js";
 import { readToEnd } from "./read-to-end.js";
 
+/** DescribeConfigs' source of a setting made on the topic itself (KIP-226). */
+const DYNAMIC_TOPIC_CONFIG = 1;
+
 export interface PortLogger {
   warn(fields: Record<string, unknown>, message: string): void;
   debug(fields: Record<string, unknown>, message: string): void;
@@ -499,6 +502,29 @@ class KafkaJsAdmin implements KafkaAdmin {
         replicationFactor: t.replicationFactor,
         configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
       })),
+    });
+  }
+
+  async alterTopicConfig(topic: string, entries: Record<string, string>): Promise<void> {
+    // AlterConfigs (the only form KafkaJS speaks) replaces every topic-level setting: send the ones the topic has.
+    const described = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    const current: Record<string, string> = {};
+    for (const e of described.resources[0]?.configEntries ?? []) {
+      if (e.configSource === DYNAMIC_TOPIC_CONFIG && e.configValue !== null) current[e.configName] = e.configValue;
+    }
+    const merged = { ...current, ...entries };
+    await this.admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: Object.entries(merged).map(([name, value]) => ({ name, value })),
+        },
+      ],
     });
   }
 

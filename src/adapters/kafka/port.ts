@@ -179,6 +179,11 @@ export interface KafkaAdmin {
   createTopics(
     topics: Array<{ name: string; partitions: number; replicationFactor: number; config: Record<string, string> }>,
   ): Promise<void>;
+  /**
+   * Sets `entries` on an existing topic, keeping its other topic-level settings (what the topic was created with
+   * or an operator set since).
+   */
+  alterTopicConfig(topic: string, entries: Record<string, string>): Promise<void>;
   /** Resolves once every partition of `topics` has a leader that serves it. */
   waitForLeaders(topics: string[], timeoutMs?: number): Promise<void>;
   disconnect(): Promise<void>;

@@ -110,6 +110,54 @@ export function topicNames(prefix: string): TopicNames {
   return names;
 }
 
+/** Retention per topic role (ms), set in configuration (`BLACKWELL_RETENTION`); roles not named keep their default. */
+export type Retention = Partial<Record<TopicRole, number>>;
+
+/** Topics whose records age out (their cleanup policy deletes): the ones a retention may be set for. */
+export const RETAINED_ROLES: readonly TopicRole[] = TOPICS.filter(
+  (t) => t.configEntries["retention.ms"] !== undefined,
+).map((t) => t.role);
+
+/** The retention of `role` (ms) under `retention`; null for a compacted topic (records live until replaced). */
+export function retentionOf(role: TopicRole, retention: Retention = {}): number | null {
+  const own = retention[role];
+  if (own !== undefined) return own;
+  const configured = topicSpec(role).configEntries["retention.ms"];
+  return configured === undefined ? null : Number(configured);
+}
+
+/** The topic's configuration at creation, with the configured retention. */
+export function topicConfig(role: TopicRole, retention: Retention = {}): Record<string, string> {
+  const entries = { ...topicSpec(role).configEntries };
+  const own = retention[role];
+  if (own !== undefined) entries["retention.ms"] = String(own);
+  return entries;
+}
+
+/**
+ * What a set of retentions would break: replay follows the task journal into the inputs, so the journal must be
+ * kept at least as long as every input; an executor's ledger must outlive the heal commands it guards.
+ */
+export function retentionProblems(retention: Retention): string[] {
+  const problems: string[] = [];
+  const days = (ms: number) => `${Math.round((ms / DAY_MS) * 100) / 100}d`;
+  const journal = retentionOf("task-journal", retention)!;
+  for (const input of RECONCILER_INPUTS) {
+    const kept = retentionOf(input, retention);
+    if (kept !== null && kept > journal)
+      problems.push(
+        `task-journal (${days(journal)}) must be kept at least as long as ${input} (${days(kept)}): replay follows the journal into the inputs`,
+      );
+  }
+  const ledger = retentionOf("executor-ledger", retention)!;
+  const commands = retentionOf("heal-commands", retention)!;
+  if (ledger < commands)
+    problems.push(
+      `executor-ledger (${days(ledger)}) must be kept at least as long as heal-commands (${days(commands)}): a command redelivered after its ledger entry aged out would be acted on again`,
+    );
+  return problems;
+}
+
 export function topicSpec(role: TopicRole): TopicSpec {
   const spec = TOPICS.find((t) => t.role === role);
   if (!spec) throw new Error(`unknown topic role ${role}`);

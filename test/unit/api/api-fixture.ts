@@ -20,7 +20,7 @@ import type {
 } from "../../../src/adapters/kafka/port.js";
 import { loadSchemas } from "../../../src/adapters/kafka/schemas.js";
 import { AvroSerde } from "../../../src/adapters/kafka/serde.js";
-import type { SchemaName } from "../../../src/adapters/kafka/topics.js";
+import type { Retention, SchemaName } from "../../../src/adapters/kafka/topics.js";
 import { topicNames } from "../../../src/adapters/kafka/topics.js";
 import { TokenAuth } from "../../../src/api/auth.js";
 import { Replica, type Row } from "../../../src/api/replica.js";
@@ -54,7 +54,7 @@ export class RecordingProducer implements RecordProducer {
   async disconnect(): Promise<void> {}
 }
 
-export async function startUnitApi(options: { waitMs?: number; webhooks?: WebhookConfig } = {}) {
+export async function startUnitApi(options: { waitMs?: number; webhooks?: WebhookConfig; retention?: Retention } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "blackwell-api-unit-"));
   const path = join(dir, "replica.db");
   const kafka = createKafkaPort({
@@ -104,7 +104,16 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
   const ctx = { names, serde, kafka: port, config: { partitions: 1 } } as unknown as AppContext;
   // The replica decodes only in start(), which a unit test never calls: its serde never reaches the registry.
   const replicaSerde = AvroSerde.forUrl("http://127.0.0.1:1", types);
-  const replica = new Replica({ kafka, admin: kafka.admin, serde: replicaSerde, names, path, groupId: "unit", log });
+  const replica = new Replica({
+    kafka,
+    admin: kafka.admin,
+    serde: replicaSerde,
+    names,
+    path,
+    groupId: "unit",
+    log,
+    ...(options.retention ? { retention: options.retention } : {}),
+  });
   const db = new Database(path);
   const metrics = createMetrics();
   const webhooks = options.webhooks ? { webhooks: { config: options.webhooks, producer } } : {};
@@ -126,6 +135,7 @@ export async function startUnitApi(options: { waitMs?: number; webhooks?: Webhoo
     app,
     producer,
     metrics,
+    replica,
     stack: (client: string, row: Row) => insert("stacks", client, String(row.stack_id), row),
     /** Runs `fill` in one SQLite transaction: thousands of rows in well under a second. */
     bulk: (fill: () => void) => db.transaction(fill)(),

@@ -120,6 +120,24 @@ describe("a role's configuration", () => {
     expect(message).toContain("BLACKWELL_SESSION_TIMEOUT_MS must be a number of milliseconds");
   });
 
+  it("reads topic retentions, and refuses a compacted topic, a bad duration and a journal shorter than its inputs", () => {
+    const DAY = 86_400_000;
+    const cfg = kafkaConfigFromEnv({ ...KAFKA, BLACKWELL_RETENTION: "audit=730d, provider-events=14d" });
+    expect(cfg.retention).toEqual({ audit: 730 * DAY, "provider-events": 14 * DAY });
+    expect(kafkaConfigFromEnv(KAFKA)).not.toHaveProperty("retention");
+    const { message } = refusal(() =>
+      kafkaConfigFromEnv({
+        ...KAFKA,
+        BLACKWELL_RETENTION: "stack-state=7d,audit=soon,drift-events=10m,commands=90d,nonsense",
+      }),
+    );
+    expect(message).toContain('"stack-state" is not a topic whose records age out');
+    expect(message).toContain('audit: "soon" must be a duration of at least 1h');
+    expect(message).toContain('drift-events: "10m" must be a duration of at least 1h');
+    expect(message).toContain("task-journal (30d) must be kept at least as long as commands (90d)");
+    expect(message).toContain('"nonsense" is not <topic>=<duration>');
+  });
+
   it("of the api names a bad port, missing tokens and an unreadable webhook file, never echoing a token", () => {
     const missing = refusal(() =>
       apiConfigFromEnv({ ...KAFKA, BLACKWELL_API_PORT: "99999", BLACKWELL_WEBHOOKS_FILE: "/nonexistent.yaml" }),
