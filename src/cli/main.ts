@@ -35,6 +35,7 @@ commands:
   ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
   rollback <client> <stack> --to <version>  publish an earlier desired state as the next version
+  client offboard <client> --yes           remove a client from every compacted topic and store, audited
   produce <topic>     publish events from JSON (provider-events, resource-events, commands)
   dlq list|redrive    what the DLQ holds and why; send records back after a fix
   run <role...>       run roles in this process: reconciler (alias: processor), executor, api, notifier, all
@@ -85,6 +86,8 @@ what it changed to Kafka (compose's integration-api service).`,
     "usage: blackwell drift [client] [--json]\n\nOpen drifts with id, component, severity, expected and observed. Exit 0 when there are none, 1 otherwise.",
   history:
     "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
+  client:
+    "usage: blackwell client offboard <client> [--yes] [--reason text] [--by name] [--wait seconds] [--json]\n\nRemoves the client: the reconciler resolves its open drifts, tombstones its StateRecords and\nchangelog entries, deletes it from its store and audits client_offboarded (API replicas then forget\nthe client); then its desired-state, desired-history and executor-ledger records are tombstoned.\nEvents, drift events and audit entries age out with their topics' retention. Without --yes it\nprints what it would remove and does nothing (exit 1). Stop the client's event sources first: a\nlater event starts a new, empty state.",
   report:
     "usage: blackwell report [client] [--from T] [--to T] [--transient D] [--format md|json|csv]\n\nThe spec's KPIs per client and fleet-wide over the window, read from the drift-events and audit\ntopics: time to detection (first evidence to opened) and to recovery (opened to resolved), mean and\np95; auto-heal success rate; false-positive rate (drifts rejected with --false-positive, and drifts\nthat resolved within --transient, default 2m, with no heal and no operator decision); manual\ninterventions; configuration compliance (share of each stack's time with no open drift); and every\nheal with its approver and outcome. T is an ISO 8601 time or a duration ago (30d, 12h); --to\ndefaults to now, --from to 30 days before --to. Default format md; --json is --format json.",
   ack: "usage: blackwell ack <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nAcknowledges a drift. Waits (default 15 s) for the reconciler's audit: exit 0 done, 1 refused or no answer.",
@@ -321,6 +324,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./commands/state-commands.js")).drift(rest);
       case "history":
         return await (await import("./commands/state-commands.js")).history(rest);
+      case "client":
+        return await (await import("./commands/offboard.js")).clientCommand(rest);
       case "report":
         return await (await import("./commands/report.js")).report(rest);
       case "ack":

@@ -53,6 +53,14 @@ export class ClientCache implements ClientLookup {
     for (const [client_id, state, bytes] of states) this.remember(client_id, state, bytes);
   }
 
+  /** A client whose state was deleted (offboarded). */
+  forget(client_id: string): void {
+    const old = this.states.get(client_id);
+    if (!old) return;
+    this.used -= old.cost;
+    this.states.delete(client_id);
+  }
+
   /** Decoded states held, and their estimated heap bytes. */
   get size(): { clients: number; bytes: number } {
     return { clients: this.states.size, bytes: this.used };

@@ -473,6 +473,7 @@ export class ReconcilerTask {
     try {
       this.o.store.commitRaw(rows, changelogNext, streamTime, desiredRows, written);
       this.clients.committed(sizes);
+      for (const client_id of pass.forgotten) this.clients.forget(client_id);
     } catch (err) {
       // The store is only a cache of the changelog, which has these rows: the task is reopened and restored.
       this.stop("store", `the task store could not take a committed pass: ${errorMessage(err)}`);
@@ -518,6 +519,16 @@ export class ReconcilerTask {
     const emit = (key: string, body: Buffer | null) =>
       records.push({ topic, key, partition: this.partition, value: body === null ? null : serde.frame(topic, body) });
     for (const [client_id, state] of pass.clients) {
+      if (pass.forgotten.has(client_id)) {
+        // Offboarded: a tombstone for its runtime entry and for every stack's desired entry it had.
+        rows.push({ client_id, body: null, deadline: null });
+        emit(client_id, null);
+        for (const stack_id in pass.before.get(client_id)?.stacks ?? {}) {
+          desiredRows.push({ client_id, stack_id, body: null });
+          emit(`${client_id}/${stack_id}`, null);
+        }
+        continue;
+      }
       const deadline = pass.deadlines.get(client_id) ?? null;
       const body = codec.encodeRuntime(state, deadline, streamTime);
       rows.push({ client_id, body, deadline });

@@ -44,6 +44,8 @@ export class TaskPass {
   /** Each changed client's state as the pass found it (undefined: a new client). */
   readonly before = new Map<string, ClientState | undefined>();
   readonly deadlines = new Map<string, number | null>();
+  /** Clients offboarded by this pass (and not brought back by a later input of it): deleted, not stored. */
+  readonly forgotten = new Set<string>();
   readonly outputs: PassOutputs = {
     transitions: [],
     stackStates: [],
@@ -168,6 +170,12 @@ export class TaskPass {
   /** Folds one input (or, with null, re-evaluates the client) at `ctx.now`. Throws, leaving the pass as it was. */
   apply(client_id: string, input: InputRecord | null, ctx: DecideContext): void {
     let before = this.clients.get(client_id);
+    if (input?.kind === "DesiredStateRemoved") {
+      // Removing a stack the client does not have changes nothing; for an offboarded client (whose desired state
+      // is tombstoned after it), judging it would store an empty state again.
+      const known = (before ?? this.lookup.get(client_id))?.stacks[input.stack_id];
+      if (!known) return;
+    }
     if (!before) {
       const stored = this.lookup.get(client_id);
       before = stored ?? emptyClient(client_id);
@@ -177,6 +185,8 @@ export class TaskPass {
     const evolved = input ? evolve(before, input) : before;
     const decision = decide(evolved, ctx);
     this.clients.set(client_id, decision.state);
+    if (decision.outputs.forget) this.forgotten.add(client_id);
+    else this.forgotten.delete(client_id);
     // A deadline must lie ahead of the time it was set at, or the client would be judged again and again.
     const asked = decision.outputs.reevaluateAt;
     const deadline = asked !== null && asked <= ctx.now ? ctx.now + 1 : asked;

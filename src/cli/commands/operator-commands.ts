@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import type { AppContext } from "../../runtime/app-context.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 
-interface Audit {
+export interface Audit {
   action: string;
   success: boolean;
   reason: string | null;
@@ -29,7 +29,11 @@ const COMMAND_OF: Record<string, string> = {
 };
 
 /** Produces the command and waits up to `waitMs` for its audit entry. */
-async function issueAndWait(ctx: AppContext, value: Record<string, unknown>, waitMs: number): Promise<Audit | null> {
+export async function issueAndWait(
+  ctx: AppContext,
+  value: Record<string, unknown>,
+  waitMs: number,
+): Promise<Audit | null> {
   const topic = ctx.names.audit;
   const groupId = `blackwell-cli-wait-${randomUUID()}`;
   const consumer = ctx.kafka.consumer({ groupId, topics: [topic], fromEnd: [topic], maxWaitMs: 100 });

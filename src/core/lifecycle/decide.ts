@@ -12,7 +12,7 @@ import { findDrifts, type Finding } from "../diff/find-drifts.js";
 import { observedView, type ObservedView } from "../diff/observed-view.js";
 import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
-import { emptyHeal, type ClientState, type OpenDrift, type StackEntry } from "../model/client-state.js";
+import { emptyClient, emptyHeal, type ClientState, type OpenDrift, type StackEntry } from "../model/client-state.js";
 import { DEFAULT_GUARDS } from "../model/desired.js";
 import type { CommandIssued } from "../model/inputs.js";
 import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, TransitionKind } from "../model/outputs.js";
@@ -50,6 +50,7 @@ export interface Decision {
 }
 
 export function decide(state: ClientState, ctx: DecideContext): Decision {
+  if (ctx.command?.command === "offboard") return offboard(state, ctx, ctx.command);
   const outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
   const stacks: Record<string, StackEntry> = {};
   for (const [stack_id, stack] of Object.entries(state.stacks)) {
@@ -67,6 +68,46 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
   }
   auditInputs(state, ctx, outputs);
   return { state: { ...state, stacks }, outputs };
+}
+
+/**
+ * Offboarding: every stack goes as if its desired state were removed (open drifts resolved, StateRecord
+ * tombstoned), and the client's whole state is forgotten; audited once, with the stacks it had.
+ */
+function offboard(state: ClientState, ctx: DecideContext, command: CommandIssued): Decision {
+  const outputs: PassOutputs = {
+    transitions: [],
+    stackStates: [],
+    audits: [],
+    healCommands: [],
+    reevaluateAt: null,
+    forget: true,
+  };
+  const stacks = Object.keys(state.stacks).sort();
+  for (const stack_id of stacks) {
+    const stack = state.stacks[stack_id]!;
+    for (const open of Object.values(stack.drifts)) {
+      const numbered = { ...open, transitions: open.transitions + 1 };
+      outputs.transitions.push(
+        transitionOf(state.client_id, stack_id, stack, numbered, "resolved", ctx, "client offboarded"),
+      );
+    }
+    outputs.stackStates.push({ client_id: state.client_id, stack_id, state: null });
+  }
+  outputs.audits.push(
+    audit(
+      ctx,
+      "client_offboarded",
+      state.client_id,
+      null,
+      null,
+      true,
+      { command_id: command.command_id, stacks },
+      command.reason,
+      command.issued_by,
+    ),
+  );
+  return { state: emptyClient(state.client_id), outputs };
 }
 
 /** Whether a stack sees observations of `scope` (`*`, `env:<its environment>`, `stack:<its id>`), without building the keys. */

@@ -81,7 +81,8 @@ export interface ResourceEventObserved {
   source: string;
 }
 
-export type OperatorCommand = "acknowledge" | "approve" | "reject" | "reconcile" | "pause" | "resume" | "rollback";
+export type OperatorCommand =
+  "acknowledge" | "approve" | "reject" | "reconcile" | "pause" | "resume" | "rollback" | "offboard";
 export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   "acknowledge",
   "approve",
@@ -90,6 +91,7 @@ export const OPERATOR_COMMANDS: readonly OperatorCommand[] = [
   "pause",
   "resume",
   "rollback",
+  "offboard",
 ];
 
 export interface CommandIssued {

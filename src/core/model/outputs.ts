@@ -122,4 +122,6 @@ export interface PassOutputs {
   healCommands: HealCommandOutput[];
   /** Re-evaluate this client at this stream time even if no event arrives (null: no deadline). */
   reevaluateAt: number | null;
+  /** The client was offboarded: its state is to be deleted (tombstoned), not stored. */
+  forget?: boolean;
 }
