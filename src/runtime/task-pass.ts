@@ -196,6 +196,7 @@ export class TaskPass {
     this.outputs.stackStates.push(...decision.outputs.stackStates);
     this.outputs.audits.push(...decision.outputs.audits);
     this.outputs.healCommands.push(...decision.outputs.healCommands);
+    if (decision.outputs.predictions) (this.outputs.predictions ??= []).push(...decision.outputs.predictions);
   }
 
   private loadStoreDue(to: number): void {

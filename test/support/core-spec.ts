@@ -21,6 +21,7 @@ import type {
   AuditOutput,
   DriftTransition,
   HealCommandOutput,
+  PredictionTransition,
   StackStateOutput,
 } from "../../src/core/model/outputs.js";
 
@@ -41,13 +42,22 @@ export interface Outcome {
   stackStates: StackStateOutput[];
   audits: AuditOutput[];
   reevaluateAt: number | null;
+  predictions: PredictionTransition[];
   state: ClientState;
 }
 
 export function run(steps: Step[], start: { state?: ClientState; now?: number } = {}): Outcome & { now: number } {
   let state = start.state ?? emptyClient(CLIENT);
   let now = start.now ?? 0;
-  const out: Outcome = { transitions: [], healCommands: [], stackStates: [], audits: [], reevaluateAt: null, state };
+  const out: Outcome = {
+    transitions: [],
+    healCommands: [],
+    stackStates: [],
+    audits: [],
+    reevaluateAt: null,
+    predictions: [],
+    state,
+  };
   steps.forEach((step, i) => {
     now = Math.max(now, step.at);
     if (step.kind !== "Tick") state = evolve(state, step);
@@ -74,6 +84,7 @@ export function run(steps: Step[], start: { state?: ClientState; now?: number } 
     out.stackStates.push(...decision.outputs.stackStates);
     out.audits.push(...decision.outputs.audits);
     out.healCommands.push(...decision.outputs.healCommands);
+    out.predictions.push(...(decision.outputs.predictions ?? []));
     out.reevaluateAt = decision.outputs.reevaluateAt;
   });
   return { ...out, state, now };

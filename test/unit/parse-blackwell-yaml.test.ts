@@ -217,11 +217,10 @@ describe("blackwell.yaml", () => {
           .fill(`*a${i - 1}`)
           .join(", ")}]`,
       );
+    // 10^9 nodes if expanded: refused by counting, so the test's own timeout would catch an expansion.
     const text = `apiVersion: blackwell.io/v1\n${levels.join("\n")}\n`;
-    const started = Date.now();
     const { message } = problems(text);
     expect(message).toContain("expands to more than 100000 nodes");
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("refuses a file larger than the size cap before parsing it", () => {

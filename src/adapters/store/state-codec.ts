@@ -15,6 +15,7 @@ import type {
   IntegrationObservation,
   ObservationScope,
   OpenDrift,
+  OpenPrediction,
   StackEntry,
 } from "../../core/model/client-state.js";
 import type { DesiredStack, Role, Severity } from "../../core/model/desired.js";
@@ -49,6 +50,13 @@ interface AvroStackRuntime {
   heal_log: number[];
   breaker_opened_at: number | null;
   flaps: Record<string, number[]>;
+  openings: Record<string, { kind: string; component: string; times: number[] }>;
+  predictions: Record<string, AvroPrediction>;
+}
+
+interface AvroPrediction extends Omit<OpenPrediction, "type" | "kind"> {
+  type: string;
+  kind: string;
 }
 
 interface AvroDrift {
@@ -91,7 +99,8 @@ interface AvroScope {
     }
   >;
   content: Record<string, { pending: number[]; latest: number }>;
-  builds: { covers: number | null; started: Record<string, number> };
+  builds: { covers: number | null; started: Record<string, number>; durations: number[] };
+  beats: Record<string, number[]>;
 }
 
 const mapValues = <A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> => {
@@ -126,6 +135,8 @@ function stackToAvro(s: StackEntry): AvroStackRuntime {
     heal_log: s.heal_log ?? [],
     breaker_opened_at: s.breaker_opened_at ?? null,
     flaps: s.flaps ?? {},
+    openings: s.openings ?? {},
+    predictions: s.predictions ?? {},
   };
 }
 
@@ -169,7 +180,8 @@ function scopeToAvro(s: ObservationScope): AvroScope {
       webhook: i.webhook ?? null,
     })),
     content: s.content,
-    builds: s.builds,
+    builds: { covers: s.builds.covers, started: s.builds.started, durations: s.builds.durations ?? [] },
+    beats: s.beats ?? {},
   };
 }
 
@@ -203,6 +215,18 @@ function stackFromAvro(s: AvroStackRuntime, desired: DesiredStack): StackEntry {
   if (s.heal_log.length > 0) entry.heal_log = [...s.heal_log];
   if (s.breaker_opened_at !== null) entry.breaker_opened_at = s.breaker_opened_at;
   if (Object.keys(s.flaps).length > 0) entry.flaps = mapValues(s.flaps, (t) => [...t]);
+  if (Object.keys(s.openings).length > 0)
+    entry.openings = mapValues(s.openings, (o) => ({
+      kind: o.kind as DriftKind,
+      component: o.component,
+      times: [...o.times],
+    }));
+  if (Object.keys(s.predictions).length > 0)
+    entry.predictions = mapValues(s.predictions, (p) => ({
+      ...p,
+      type: p.type as DriftType,
+      kind: p.kind as DriftKind,
+    }));
   return entry;
 }
 
@@ -255,7 +279,12 @@ function scopeFromAvro(s: AvroScope): ObservationScope {
       return out;
     }),
     content: mapValues(s.content, (c) => ({ pending: [...c.pending], latest: c.latest })),
-    builds: { covers: s.builds.covers, started: { ...s.builds.started } },
+    builds: {
+      covers: s.builds.covers,
+      started: { ...s.builds.started },
+      ...(s.builds.durations.length > 0 ? { durations: [...s.builds.durations] } : {}),
+    },
+    ...(Object.keys(s.beats).length > 0 ? { beats: mapValues(s.beats, (t) => [...t]) } : {}),
   };
 }
 

@@ -23,7 +23,15 @@ import { scopeOf } from "./scopes.js";
 import { dict, own } from "../own-key.js";
 
 /** Bounds that keep one client's state small whatever a provider sends. */
-export const LIMITS = { pendingContentPerType: 16, contentTypes: 200, buildsInFlight: 32 } as const;
+export const LIMITS = {
+  pendingContentPerType: 16,
+  contentTypes: 200,
+  buildsInFlight: 32,
+  /** Event times kept per provider, for the gaps between them. */
+  beatsPerProvider: 4,
+  /** Build durations kept, for how long the next build takes. */
+  buildDurations: 5,
+} as const;
 
 export function evolve(state: ClientState, input: InputRecord): ClientState {
   switch (input.kind) {
@@ -142,7 +150,13 @@ function observeProvider(state: ClientState, scope: ObservationScope, e: Provide
   if (e.event_type === "provider.disconnected") {
     next.disconnected = { ...scope.disconnected, [name]: Math.max(own(scope.disconnected, name) ?? e.at, e.at) };
   } else {
-    next.seen = { ...scope.seen, [name]: Math.max(own(scope.seen, name) ?? e.at, e.at) };
+    const last = own(scope.seen, name);
+    next.seen = { ...scope.seen, [name]: Math.max(last ?? e.at, e.at) };
+    // Gaps between a provider's events are the predictor's sign of one falling silent: newer events only.
+    if (last === undefined || e.at > last) {
+      const beats = own(scope.beats ?? {}, name) ?? [];
+      next.beats = { ...scope.beats, [name]: [...beats, e.at].slice(-LIMITS.beatsPerProvider) };
+    }
     const role = roleOfProvider(name, e.provider_role);
     const active = role ? scope.active[role] : undefined;
     // Only an explicit connect switches an already-active role, and only if newer:
@@ -231,7 +245,11 @@ function observeBuild(scope: ObservationScope, e: ProviderEventObserved): Observ
   const content: ObservationScope["content"] = dict();
   for (const [type, c] of Object.entries(scope.content))
     content[type] = { ...c, pending: c.pending.filter((t) => t > covers) };
-  return { ...scope, content, builds: { covers, started } };
+  const builds: ObservationScope["builds"] = { covers, started };
+  const durations = scope.builds.durations ?? [];
+  if (e.at > startedAt) builds.durations = [...durations, e.at - startedAt].slice(-LIMITS.buildDurations);
+  else if (durations.length > 0) builds.durations = durations;
+  return { ...scope, content, builds };
 }
 
 function parseTime(value: unknown): number | undefined {

@@ -6,6 +6,8 @@
  * when the observation matches again.
  */
 import { nextWeighing, weigh } from "./confidence.js";
+import { findPrecursors } from "../predict/precursors.js";
+import { predictionStep } from "../predict/prediction-step.js";
 import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
@@ -149,6 +151,7 @@ function reconcileStack(
   }
   const notes: Array<{ drift_id: string; note: string; transition?: "note" | "updated" }> = [];
   let weighAgainAt: number | null = null;
+  const opened = new Set<string>();
 
   for (const [id, finding] of found) {
     const open = stack.drifts[id];
@@ -168,7 +171,7 @@ function reconcileStack(
         healable && openings.length >= flapPolicy.max_flips
           ? `flapping: opened ${openings.length} times within ${flapPolicy.window_seconds}s (limit ${flapPolicy.max_flips}); healing this drift is switched to alert-only until it stays resolved for that long`
           : null;
-      const opened: OpenDrift = {
+      const openedDrift: OpenDrift = {
         drift_id: id,
         type: finding.type,
         kind: finding.kind,
@@ -183,7 +186,8 @@ function reconcileStack(
         confidence,
         ...(flapping ? { heal: { ...emptyHeal(), flapping } } : {}),
       };
-      drifts[id] = emit(opened, "opened", null, finding.evidence.at);
+      drifts[id] = emit(openedDrift, "opened", null, finding.evidence.at);
+      opened.add(id);
       if (flapping) notes.push({ drift_id: id, note: flapping });
     } else if (!sameFinding({ ...open, severity: open.heal?.escalated_from ?? open.severity }, finding)) {
       // An escalated severity stays escalated for this opening.
@@ -246,6 +250,19 @@ function reconcileStack(
   if (heal.heal_log.length > 0) next.heal_log = heal.heal_log;
   if (heal.breaker_opened_at !== null) next.breaker_opened_at = heal.breaker_opened_at;
   if (Object.keys(flaps).length > 0) next.flaps = flaps;
+  const openings = recordOpenings(stack.openings, opened, heal.drifts, ctx.now);
+  if (openings) next.openings = openings;
+  const precursors = findPrecursors(client, stack_id, { ...stack, openings: openings ?? {} }, view, ctx.now);
+  const predicted = predictionStep(stack.predictions ?? {}, precursors.candidates, {
+    client_id: client.client_id,
+    stack_id,
+    now: ctx.now,
+    reconciliation_id: ctx.reconciliation_id,
+    opened,
+    open: new Set(Object.keys(heal.drifts)),
+  });
+  if (predicted.transitions.length > 0) (outputs.predictions ??= []).push(...predicted.transitions);
+  if (Object.keys(predicted.predictions).length > 0) next.predictions = predicted.predictions;
   const print = `${stateFingerprint(next)}|observed:${observedComponents(desired, view)}`;
   const forced = ctx.command?.command === "reconcile";
   if (forced || !stack.emitted || stack.emitted.fingerprint !== print || ctx.now - stack.emitted.at >= schedule) {
@@ -261,7 +278,35 @@ function reconcileStack(
   if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
   if (heal.deadline !== null) deadlines.push(heal.deadline);
   if (weighAgainAt !== null) deadlines.push(weighAgainAt);
+  if (precursors.nextAt !== null) deadlines.push(precursors.nextAt);
+  if (predicted.nextAt !== null) deadlines.push(predicted.nextAt);
   return { ...next, deadline: Math.min(...deadlines) };
+}
+
+/** Openings kept per drift, and for how long: enough to see a schedule, bounded. */
+const OPENINGS_KEPT = 6;
+const OPENINGS_FOR_MS = 30 * 86_400_000;
+
+/** The stack's opening history with this pass's openings added (undefined when it holds none). */
+function recordOpenings(
+  before: StackEntry["openings"],
+  opened: ReadonlySet<string>,
+  drifts: Record<string, OpenDrift>,
+  now: number,
+): StackEntry["openings"] {
+  if (opened.size === 0) return before && Object.keys(before).length > 0 ? before : undefined;
+  const out: NonNullable<StackEntry["openings"]> = {};
+  for (const [id, h] of Object.entries(before ?? {})) {
+    const times = h.times.filter((t) => t > now - OPENINGS_FOR_MS);
+    if (times.length > 0) out[id] = { ...h, times };
+  }
+  for (const id of opened) {
+    const d = drifts[id];
+    if (!d) continue;
+    const times = [...(out[id]?.times ?? []), now].slice(-OPENINGS_KEPT);
+    out[id] = { kind: d.kind, component: d.component, times };
+  }
+  return out;
 }
 
 function removeStack(

@@ -34,7 +34,11 @@ export interface ObservationScope {
     covers: number | null;
     /** Start times of builds in flight, by build id (bounded). */
     started: Record<string, number>;
+    /** How long the last successful builds took (ms, newest last, bounded): what the predictor expects of the next. */
+    durations?: number[];
   };
+  /** The last event times per provider (newest last, bounded): the gaps between them, for the predictor. */
+  beats?: Record<string, number[]>;
 }
 
 export interface IntegrationObservation {
@@ -138,6 +142,36 @@ export interface StackEntry {
   breaker_opened_at?: number | null;
   /** Openings per drift id within the flap window (they survive resolution). */
   flaps?: Record<string, number[]>;
+  /** The last openings per drift id (newest last, bounded, within 30 days): recurring drifts are learned from them. */
+  openings?: Record<string, OpeningHistory>;
+  /** Predictions made and not yet confirmed or expired, by the drift id they predict. */
+  predictions?: Record<string, OpenPrediction>;
+}
+
+export interface OpeningHistory {
+  kind: DriftKind;
+  component: string;
+  times: number[];
+}
+
+/** A drift the predictor expects (src/core/predict), until it opens (confirmed) or its horizon passes (expired). */
+export interface OpenPrediction {
+  drift_id: string;
+  type: DriftType;
+  kind: DriftKind;
+  component: string;
+  /** Which precursor: `heartbeat_gaps`, `silence`, `resource_aging`, `webhook_failures`, `build_late`, `recurring`. */
+  precursor: string;
+  predicted_at: number;
+  /** When the drift is expected to open. */
+  expected_at: number;
+  /** After this, a drift that has not opened makes the prediction expire. */
+  horizon_until: number;
+  confidence: number;
+  /** What the prediction rests on, for people. */
+  evidence: string;
+  /** A heal was started early on it (policy auto_heal.preempt). */
+  preempted: boolean;
 }
 
 export interface ClientState {

@@ -115,8 +115,35 @@ export type HealCommandOutput = HealCommandEnvelope & HealActionWithParams;
 /** The heal command of one action, e.g. `HealCommandOf<"site.rebuild">`. */
 export type HealCommandOf<A extends HealAction> = HealCommandEnvelope & { action: A; params: HealParams<A> };
 
+/** A prediction's transition (topic drift-predictions): made, then confirmed by the drift opening, or expired. */
+export interface PredictionTransition {
+  event_id: string;
+  reconciliation_id: string;
+  client_id: string;
+  stack_id: string;
+  /** The drift it predicts (the id the drift gets when it opens). */
+  drift_id: string;
+  transition: "predicted" | "confirmed" | "expired";
+  drift_type: DriftType;
+  kind: DriftKind;
+  component: string;
+  precursor: string;
+  confidence: number;
+  evidence: string;
+  predicted_at: number;
+  expected_at: number;
+  horizon_until: number;
+  at: number;
+  /** On `confirmed`: how long before the drift opened it was predicted. */
+  lead_ms: number | null;
+  preempted: boolean;
+  note: string | null;
+}
+
 export interface PassOutputs {
   transitions: DriftTransition[];
+  /** Predictions made, confirmed and expired (absent: none). */
+  predictions?: PredictionTransition[];
   stackStates: StackStateOutput[];
   audits: AuditOutput[];
   healCommands: HealCommandOutput[];

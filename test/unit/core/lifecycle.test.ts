@@ -114,7 +114,7 @@ describe("drift lifecycle", () => {
     expect(summary(out.transitions)).toEqual([["opened", "resource", "db", "deleted"]]);
   });
 
-  it("asks to be re-evaluated at the scheduled full re-evaluation or when the nearest window runs out", () => {
+  it("asks to be re-evaluated at the scheduled full re-evaluation, a precursor's time, or when the nearest window runs out", () => {
     // schedule 5m from the last StateRecord (t100: the CMS, then the db, observed for the first time) comes before
     // the windows (db t650, sanity t700)
     expect(run([withDb(t(0)), alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(400));
@@ -122,7 +122,9 @@ describe("drift lifecycle", () => {
       resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }],
       policy: { ...desiredStack().policy, schedule: { interval: "1h", timezone: "UTC" } },
     });
-    expect(run([hourly, alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(650));
+    // Hourly: the first is the db's report aging past 80% of its TTL (t530, a precursor the predictor watches), before
+    // the TTL itself (t650).
+    expect(run([hourly, alive(t(100)), resourceEvent(t(50), "db", "healthy")]).reevaluateAt).toBe(t(530));
   });
 
   it("does not touch state for a heal result alone (only observation resolves)", () => {

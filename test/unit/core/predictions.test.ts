@@ -1,0 +1,164 @@
+/** The predictor's precursors, one spec each: given a history, when time or an event comes, then a prediction. */
+import { describe, expect, it } from "vitest";
+import { applied, desiredStack, given, providerEvent, resourceEvent, run, t, tick } from "../../support/core-spec.js";
+import type { DesiredStack } from "../../../src/core/model/desired.js";
+import type { PredictionTransition } from "../../../src/core/model/outputs.js";
+
+const MIN = 60;
+const stack = (overrides: Partial<DesiredStack> = {}) =>
+  applied(t(0), {
+    providers: { cms: "sanity", ecommerce: null, ssg: null },
+    staleness: {
+      provider_silence_seconds: 60 * MIN,
+      resource_ttl_seconds: 30 * MIN,
+      content_grace_seconds: 15 * MIN,
+      webhook_failure_threshold: 3,
+    },
+    ...overrides,
+  });
+const beat = (s: number) => providerEvent(t(s), "sanity", "provider.heartbeat");
+const summary = (ps: PredictionTransition[]) =>
+  ps.map((p) => [p.transition, p.kind, p.component, p.precursor, p.confidence, (p.expected_at - t(0)) / 1000]);
+
+describe("predicted drift", () => {
+  it("a provider whose heartbeat gaps keep growing toward its silence window: predicted, then confirmed", () => {
+    // Gaps of 10, 20 and 40 minutes: the next, at that rate, is 80 minutes, past the 60-minute window.
+    const before = given(stack(), beat(0), beat(10 * MIN), beat(30 * MIN));
+    const out = before.when(beat(70 * MIN));
+    expect(summary(out.predictions)).toEqual([
+      ["predicted", "provider_missing", "cms", "heartbeat_gaps", 0.75, 130 * MIN],
+    ]);
+    expect(out.predictions[0]!.evidence).toContain("grew 10 min, 20 min, 40 min");
+    // Nothing more is heard: the drift opens when the window runs out, and the prediction is confirmed.
+    const later = run([tick(t(130 * MIN))], { state: out.state, now: t(70 * MIN) });
+    expect(later.transitions.map((d) => [d.transition, d.kind])).toEqual([["opened", "provider_missing"]]);
+    expect(later.predictions.map((p) => [p.transition, p.lead_ms])).toEqual([["confirmed", 60 * MIN * 1000]]);
+  });
+
+  it("steady heartbeats predict nothing; a provider silent for most of its window does", () => {
+    const steady = given(stack(), beat(0), beat(10 * MIN), beat(20 * MIN)).when(beat(30 * MIN));
+    expect(steady.predictions).toEqual([]);
+    // 80% of the 60-minute window after the last beat (at 30 min): 78 min; events usually 10 min apart.
+    const silent = run([tick(t(78 * MIN))], { state: steady.state, now: t(30 * MIN) });
+    expect(summary(silent.predictions)).toEqual([["predicted", "provider_missing", "cms", "silence", 0.85, 90 * MIN]]);
+    // The provider speaks again: the drift never opens, and the prediction expires after its horizon.
+    const back = run([beat(80 * MIN), tick(t(110 * MIN))], { state: silent.state, now: t(78 * MIN) });
+    expect(back.transitions).toEqual([]);
+    expect(back.predictions.map((p) => [p.transition, p.note])).toEqual([
+      ["expired", "the drift did not open within the horizon"],
+    ]);
+  });
+
+  it("a resource whose last report ages past 80% of its TTL", () => {
+    const withDb = stack({ resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }] });
+    const before = given(withDb, beat(0), resourceEvent(t(0), "db", "healthy"), beat(10 * MIN), beat(20 * MIN));
+    // TTL 30 min: 80% is 24 min.
+    const out = before.when(tick(t(24 * MIN)));
+    expect(summary(out.predictions)).toEqual([
+      ["predicted", "resource_unhealthy", "db", "resource_aging", 0.8, 30 * MIN],
+    ]);
+    const expired = run([tick(t(30 * MIN))], { state: out.state, now: t(24 * MIN) });
+    expect(expired.transitions.map((d) => [d.transition, d.kind, d.observed])).toEqual([
+      ["opened", "resource_unhealthy", "unknown"],
+    ]);
+    expect(expired.predictions.map((p) => p.transition)).toEqual(["confirmed"]);
+  });
+
+  it("webhook deliveries failing below the threshold: 1 of 3 is not enough to predict, 2 of 3 is", () => {
+    const hooked = stack({ integrations: [{ name: "orders-hook", config: {}, ignore_paths: [] }] });
+    const failed = (s: number) => providerEvent(t(s), "shopify", "webhook.failed", { integration: "orders-hook" });
+    const one = given(hooked, beat(0)).when(failed(60));
+    expect(one.predictions).toEqual([]);
+    const two = run([failed(5 * MIN + 60)], { state: one.state, now: t(60) });
+    // Failures 5 minutes apart: the third is expected 5 minutes after the second.
+    expect(summary(two.predictions)).toEqual([
+      ["predicted", "webhook_broken", "orders-hook/webhook", "webhook_failures", 0.67, 10 * MIN + 60],
+    ]);
+    const three = run([failed(10 * MIN + 60)], { state: two.state, now: t(5 * MIN + 60) });
+    expect(three.transitions.map((d) => d.kind)).toEqual(["webhook_broken"]);
+    expect(three.predictions.map((p) => [p.transition, p.lead_ms])).toEqual([["confirmed", 5 * MIN * 1000]]);
+  });
+
+  it("content waiting for a build that can no longer finish within the grace period", () => {
+    const site = stack({
+      providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" },
+      build_project: "acme-site",
+      content_types: ["page"],
+    });
+    const build = (s: number, type: "build.started" | "build.succeeded", id: string) =>
+      providerEvent(t(s), "codebuild", type, { payload: { build_id: id } });
+    const page = (s: number) => providerEvent(t(s), "sanity", "content.published", { content_type: "page" });
+    // Builds seen so far took 8 and 10 minutes (median 9).
+    const history = given(
+      site,
+      beat(0),
+      build(60, "build.started", "b1"),
+      build(60 + 8 * MIN, "build.succeeded", "b1"),
+      build(20 * MIN, "build.started", "b2"),
+      build(30 * MIN, "build.succeeded", "b2"),
+    );
+    // Published at 40 min, grace 15 min: stale at 55 min; a 9-minute build must start by 46 min.
+    const published = history.when(page(40 * MIN), tick(t(45 * MIN)));
+    expect(published.predictions).toEqual([]);
+    const late = run([tick(t(46 * MIN))], { state: published.state, now: t(45 * MIN) });
+    expect(summary(late.predictions)).toEqual([["predicted", "site_stale", "acme-site", "build_late", 0.65, 55 * MIN]]);
+    expect(late.predictions[0]!.evidence).toContain("builds take 9 min (median of 2)");
+  });
+
+  it("a build in time predicts nothing", () => {
+    const site = stack({
+      providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" },
+      build_project: "acme-site",
+      content_types: ["page"],
+    });
+    const out = given(
+      site,
+      providerEvent(t(60), "codebuild", "build.started", { payload: { build_id: "b1" } }),
+      providerEvent(t(60 + 8 * MIN), "codebuild", "build.succeeded", { payload: { build_id: "b1" } }),
+      providerEvent(t(40 * MIN), "sanity", "content.published", { content_type: "page" }),
+    ).when(
+      providerEvent(t(41 * MIN), "codebuild", "build.started", { payload: { build_id: "b2" } }),
+      tick(t(50 * MIN)),
+    );
+    expect(out.predictions).toEqual([]);
+  });
+
+  it("a drift that recurs on a schedule, learned from its openings: every night at 02:00", () => {
+    const hooked = stack({
+      integrations: [{ name: "catalog-hook", config: { url: "https://a" }, ignore_paths: [] }],
+    });
+    const DAY = 24 * 60 * MIN;
+    const configured = (s: number, url: string) =>
+      providerEvent(t(s), "shopify", "integration.configured", {
+        integration: "catalog-hook",
+        payload: { configuration: { url } },
+      });
+    const nights: Parameters<typeof given> = [hooked];
+    for (let d = 0; d < 3; d++) {
+      nights.push(beat(d * DAY + 2 * 60 * MIN - 60), configured(d * DAY + 2 * 60 * MIN, "https://b"));
+      nights.push(configured(d * DAY + 3 * 60 * MIN, "https://a"));
+    }
+    const learned = given(...nights);
+    // Openings at 02:00 on days 0, 1 and 2: the next is expected on day 3 at 02:00, predicted an hour before.
+    const out = learned.when(beat(3 * DAY + 60 * MIN));
+    expect(summary(out.predictions)).toEqual([
+      ["predicted", "integration_config", "catalog-hook", "recurring", 0.7, 3 * DAY + 2 * 60 * MIN],
+    ]);
+    const night = run([configured(3 * DAY + 2 * 60 * MIN + 30, "https://b")], {
+      state: out.state,
+      now: t(3 * DAY + 60 * MIN),
+    });
+    expect(night.predictions.map((p) => p.transition)).toEqual(["confirmed"]);
+  });
+
+  it("a drift without a precursor is not predicted", () => {
+    const withDb = stack({ resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }] });
+    const out = given(withDb, beat(0), resourceEvent(t(60), "db", "healthy")).when(
+      beat(5 * MIN),
+      resourceEvent(t(6 * MIN), "db", "unhealthy"),
+    );
+    expect(out.transitions.map((d) => d.transition)).toEqual(["opened"]);
+    expect(out.predictions).toEqual([]);
+    expect(desiredStack().staleness.webhook_failure_threshold).toBe(3);
+  });
+});
