@@ -13,6 +13,7 @@ import type { PassOutputs } from "../core/model/outputs.js";
 import {
   auditToAvro,
   driftEventToAvro,
+  predictionToAvro,
   healCommandToAvro,
   stateRecordToAvro,
   toInput,
@@ -414,6 +415,14 @@ export class ReconcilerTask {
         key: t.client_id,
         headers: WRITTEN_BY.reconciler,
         value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
+      });
+    }
+    for (const p of pass.outputs.predictions ?? []) {
+      records.push({
+        topic: names["drift-predictions"],
+        key: p.client_id,
+        headers: WRITTEN_BY.reconciler,
+        value: serde.encode(names["drift-predictions"], "DriftPrediction", predictionToAvro(p)),
       });
     }
     for (const s of pass.outputs.stackStates) {

@@ -66,6 +66,7 @@ export interface ReplayOptions {
 
 const COMPARED: ReadonlyArray<{ role: TopicRole; schema: SchemaName }> = [
   { role: "drift-events", schema: "DriftEvent" },
+  { role: "drift-predictions", schema: "DriftPrediction" },
   { role: "heal-commands", schema: "HealCommand" },
   { role: "audit", schema: "AuditEntry" },
 ];

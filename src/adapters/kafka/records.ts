@@ -25,7 +25,13 @@ import {
   type ProviderEventType,
   type ResourceStatus,
 } from "../../core/model/inputs.js";
-import type { AuditOutput, DriftTransition, HealCommandOutput, StackStateView } from "../../core/model/outputs.js";
+import type {
+  AuditOutput,
+  DriftTransition,
+  HealCommandOutput,
+  PredictionTransition,
+  StackStateView,
+} from "../../core/model/outputs.js";
 import {
   HEAL_ACTION_TABLE,
   HEAL_ACTIONS,
@@ -324,6 +330,30 @@ export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
     confidence: t.confidence,
     evidence_at: t.evidence_at === null ? null : iso(t.evidence_at),
     note: t.note,
+  };
+}
+
+export function predictionToAvro(p: PredictionTransition): Record<string, unknown> {
+  return {
+    event_id: p.event_id,
+    reconciliation_id: p.reconciliation_id,
+    client_id: p.client_id,
+    stack_id: p.stack_id,
+    drift_id: p.drift_id,
+    transition: p.transition,
+    drift_type: p.drift_type,
+    kind: p.kind,
+    component: p.component,
+    precursor: p.precursor,
+    confidence: p.confidence,
+    evidence: p.evidence,
+    predicted_at: iso(p.predicted_at),
+    expected_at: iso(p.expected_at),
+    horizon_until: iso(p.horizon_until),
+    timestamp: iso(p.at),
+    lead_seconds: p.lead_ms === null ? null : p.lead_ms / 1000,
+    preempted: p.preempted,
+    note: p.note,
   };
 }
 

@@ -11,6 +11,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   "Command",
   "HealResult",
   "DriftEvent",
+  "DriftPrediction",
   "HealCommand",
   "StateRecord",
   "AuditEntry",

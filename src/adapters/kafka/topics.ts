@@ -9,6 +9,7 @@ export type TopicRole =
   | "commands"
   | "heal-results"
   | "drift-events"
+  | "drift-predictions"
   | "heal-commands"
   | "stack-state"
   | "audit"
@@ -25,6 +26,7 @@ export type SchemaName =
   | "Command"
   | "HealResult"
   | "DriftEvent"
+  | "DriftPrediction"
   | "HealCommand"
   | "StateRecord"
   | "AuditEntry"
@@ -66,6 +68,7 @@ export const TOPICS: readonly TopicSpec[] = [
   { role: "commands", schema: "Command", key: "client_id", configEntries: input(retention(30)) },
   { role: "heal-results", schema: "HealResult", key: "client_id", configEntries: input(retention(30)) },
   { role: "drift-events", schema: "DriftEvent", key: "client_id", configEntries: retention(30) },
+  { role: "drift-predictions", schema: "DriftPrediction", key: "client_id", configEntries: retention(30) },
   { role: "heal-commands", schema: "HealCommand", key: "client_id", configEntries: retention(30) },
   { role: "stack-state", schema: "StateRecord", key: "client_id/stack_id", configEntries: compacted },
   { role: "audit", schema: "AuditEntry", key: "client_id", configEntries: retention(365) },
