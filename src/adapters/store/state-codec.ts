@@ -95,7 +95,7 @@ interface AvroScope {
     string,
     {
       config: { value_json: string; at: number } | null;
-      webhook: { failures: number; first_failure: number | null; at: number } | null;
+      webhook: { failures: number; first_failure: number | null; at: number; ended: number[] } | null;
     }
   >;
   content: Record<string, { pending: number[]; latest: number }>;
@@ -177,7 +177,14 @@ function scopeToAvro(s: ObservationScope): AvroScope {
     resources: s.resources,
     integrations: mapValues(s.integrations, (i) => ({
       config: i.config ? { value_json: JSON.stringify(i.config.value), at: i.config.at } : null,
-      webhook: i.webhook ?? null,
+      webhook: i.webhook
+        ? {
+            failures: i.webhook.failures,
+            first_failure: i.webhook.first_failure,
+            at: i.webhook.at,
+            ended: i.webhook.ended ?? [],
+          }
+        : null,
     })),
     content: s.content,
     builds: { covers: s.builds.covers, started: s.builds.started, durations: s.builds.durations ?? [] },
@@ -274,8 +281,10 @@ function scopeFromAvro(s: AvroScope): ObservationScope {
     integrations: mapValues(s.integrations, (i) => {
       const out: IntegrationObservation = {};
       if (i.config) out.config = { value: JSON.parse(i.config.value_json), at: i.config.at };
-      if (i.webhook)
+      if (i.webhook) {
         out.webhook = { failures: i.webhook.failures, first_failure: i.webhook.first_failure, at: i.webhook.at };
+        if (i.webhook.ended.length > 0) out.webhook.ended = [...i.webhook.ended];
+      }
       return out;
     }),
     content: mapValues(s.content, (c) => ({ pending: [...c.pending], latest: c.latest })),

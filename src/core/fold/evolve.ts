@@ -31,6 +31,8 @@ export const LIMITS = {
   beatsPerProvider: 4,
   /** Build durations kept, for how long the next build takes. */
   buildDurations: 5,
+  /** Webhook failure streaks are counted by length up to this (longer ones with it). */
+  streakLengths: 10,
 } as const;
 
 export function evolve(state: ClientState, input: InputRecord): ClientState {
@@ -202,10 +204,21 @@ function observeIntegration(scope: ObservationScope, e: ProviderEventObserved): 
     const failed = e.event_type === "webhook.failed";
     const prev = current.webhook;
     const failures = failed ? (prev?.failures ?? 0) + 1 : 0;
-    updated = {
-      ...current,
-      webhook: { failures, first_failure: failed ? (prev?.first_failure ?? e.at) : null, at: e.at },
+    const webhook: NonNullable<typeof current.webhook> = {
+      failures,
+      first_failure: failed ? (prev?.first_failure ?? e.at) : null,
+      at: e.at,
     };
+    let ended = prev?.ended;
+    if (!failed && prev && prev.failures > 0) {
+      // A streak of failures ended: remember its length, for how often one goes on.
+      ended = [...(ended ?? [])];
+      const k = Math.min(prev.failures, LIMITS.streakLengths) - 1;
+      while (ended.length <= k) ended.push(0);
+      ended[k]! += 1;
+    }
+    if (ended) webhook.ended = ended;
+    updated = { ...current, webhook };
   }
   return updated === current ? scope : { ...scope, integrations: { ...scope.integrations, [name]: updated } };
 }

@@ -43,7 +43,17 @@ export interface ObservationScope {
 
 export interface IntegrationObservation {
   config?: { value: unknown; at: number };
-  webhook?: { failures: number; first_failure: number | null; at: number };
+  webhook?: {
+    failures: number;
+    first_failure: number | null;
+    at: number;
+    /**
+     * How the webhook's past failure streaks ended: `ended[k]` streaks ended (a delivery succeeded) after k + 1
+     * failures in a row (the last entry counts longer ones too). The predictor learns from it how often a streak
+     * goes on.
+     */
+    ended?: number[];
+  };
 }
 
 /**

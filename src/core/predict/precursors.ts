@@ -102,8 +102,10 @@ export function findPrecursors(
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // Three gaps, each half again as long as the one before, the last already a quarter of the window: a trend,
     // not the irregular rhythm of content or build events.
+    // A last gap longer than the window is a provider coming back from silence, not one slowing down.
     const growing = gaps.length >= 3 && gaps.every((g, i) => i === 0 || g >= GROWTH * gaps[i - 1]!);
-    if (growing && gaps[gaps.length - 1]! >= windowMs / 4) {
+    const lastGap = gaps[gaps.length - 1] ?? 0;
+    if (growing && lastGap >= windowMs / 4 && lastGap < windowMs) {
       const last = gaps[gaps.length - 1]!;
       const next = last * Math.min(last / gaps[gaps.length - 2]!, 4);
       if (next >= windowMs)
@@ -150,12 +152,13 @@ export function findPrecursors(
     const f = webhook.failures;
     const spacing = f >= 2 && webhook.first_failure !== null ? (webhook.at - webhook.first_failure) / (f - 1) : null;
     const expected_at = webhook.at + (spacing ?? 10 * MINUTE) * (threshold - f);
+    const odds = streakOdds(webhook.ended ?? [], f, threshold);
     add("webhook_broken", `${integration.name}/webhook`, {
       precursor: "webhook_failures",
       expected_at,
       horizon_until: expected_at + Math.max(10 * MINUTE, expected_at - now),
-      confidence: Math.round((f / threshold) * 100) / 100,
-      evidence: `${f} of ${threshold} webhook deliveries of ${integration.name} failed in a row${spacing !== null ? `, ${minutes(spacing)} apart` : ""}`,
+      confidence: odds.confidence,
+      evidence: `${f} of ${threshold} webhook deliveries of ${integration.name} failed in a row${spacing !== null ? `, ${minutes(spacing)} apart` : ""}; ${odds.seen === 0 ? "no earlier streak this long to learn from" : `of ${odds.seen} earlier streaks this long, ${odds.reached} reached ${threshold}`}`,
     });
   }
 
@@ -221,6 +224,24 @@ export function findPrecursors(
     candidates: [...found.values()].sort((a, b) => (a.drift_id < b.drift_id ? -1 : 1)),
     nextAt: later.length > 0 ? Math.min(...later) : null,
   };
+}
+
+/**
+ * How likely a streak of `f` failures goes on to `threshold`, from how the webhook's earlier streaks ended: a prior of
+ * f / threshold worth three streaks, updated with the streaks that reached `f` (how many of them reached the
+ * threshold). A webhook whose double failures keep recovering earns little confidence in its next one.
+ */
+function streakOdds(ended: readonly number[], f: number, threshold: number) {
+  let seen = 0;
+  let reached = 0;
+  ended.forEach((n, k) => {
+    const length = k + 1;
+    if (length >= f) seen += n;
+    if (length >= threshold) reached += n;
+  });
+  const prior = f / threshold;
+  const confidence = Math.round(((reached + 3 * prior) / (seen + 3)) * 100) / 100;
+  return { seen, reached, confidence };
 }
 
 /** Per provider, the stack's scopes' event times merged (newest last, bounded). */

@@ -79,6 +79,30 @@ describe("predicted drift", () => {
     expect(three.predictions.map((p) => [p.transition, p.lead_ms])).toEqual([["confirmed", 5 * MIN * 1000]]);
   });
 
+  it("a webhook whose double failures keep recovering earns little confidence in its next one", () => {
+    const hooked = stack({ integrations: [{ name: "orders-hook", config: {}, ignore_paths: [] }] });
+    const failed = (s: number) => providerEvent(t(s), "shopify", "webhook.failed", { integration: "orders-hook" });
+    const delivered = (s: number) =>
+      providerEvent(t(s), "shopify", "webhook.delivered", { integration: "orders-hook" });
+    // Twice before, two failures in a row and then a delivery.
+    const history = given(
+      hooked,
+      beat(0),
+      failed(60),
+      failed(120),
+      delivered(180),
+      failed(600),
+      failed(660),
+      delivered(720),
+    );
+    const out = history.when(failed(MIN * 40), failed(MIN * 41));
+    // Prior 2/3 worth three streaks, then 0 of 2 earlier double failures went on: (0 + 2) / (2 + 3) = 0.4.
+    // (The first streak's prediction, made with nothing to learn from, expires here: it never came true.)
+    expect(out.predictions.map((p) => [p.transition, p.confidence])).toEqual([["expired", 0.67]]);
+    expect(out.state.stacks["cms-ecom-prod"]!.predictions).toBeUndefined();
+    expect(out.state.scopes["env:prod"]!.integrations["orders-hook"]!.webhook!.ended).toEqual([0, 2]);
+  });
+
   it("content waiting for a build that can no longer finish within the grace period", () => {
     const site = stack({
       providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" },
