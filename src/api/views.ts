@@ -82,6 +82,7 @@ export function policyView(desired: Row): Row {
         ? { content_quiet_period: `${String(ah.content_quiet_period_seconds)}s` }
         : {}),
       ...(typeof ah.min_confidence === "number" && ah.min_confidence > 0 ? { min_confidence: ah.min_confidence } : {}),
+      ...(ah.preempt ? { preempt: ah.preempt } : {}),
     },
     notifications: {
       channels: p.notifications.channels.map((c) =>

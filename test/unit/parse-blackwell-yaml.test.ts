@@ -161,6 +161,23 @@ describe("blackwell.yaml", () => {
     }
   });
 
+  it("reads auto_heal.preempt, and refuses one without a confidence or a drift kind", () => {
+    const declared = (block: string) =>
+      EXAMPLE.replace("        content_quiet_period: 2m\n", `        content_quiet_period: 2m\n${block}`);
+    const [prod] = parseBlackwellYaml(
+      declared("        preempt: {min_confidence: 0.8, drift_types: [site_stale]}\n"),
+      "p.yaml",
+    ).stacks;
+    expect(prod!.policy.auto_heal.preempt).toEqual({ min_confidence: 0.8, drift_types: ["site_stale"] });
+    const { list } = problems(declared("        preempt: {drift_types: [site_stal]}\n"));
+    expect(list.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("auto_heal.preempt.min_confidence"),
+        expect.stringContaining("auto_heal.preempt.drift_types"),
+      ]),
+    );
+  });
+
   // Issue 14 item 6: "Cannot access 'policyTimezone' before initialization" when a window had no timezone.
   it("puts a heal window without a timezone in UTC, whatever the schedule's zone", () => {
     const text = EXAMPLE.replace(

@@ -248,10 +248,14 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
 const POLICIES = new Interner<DesiredStack["policy"]>();
 
 function policyFromAvro(policy: AvroDesiredState["policy"]): DesiredStack["policy"] {
+  const { preempt, ...autoHeal } = policy.auto_heal;
   return {
     ...policy,
     auto_heal: {
-      ...policy.auto_heal,
+      ...autoHeal,
+      ...(preempt
+        ? { preempt: { min_confidence: preempt.min_confidence, drift_types: [...preempt.drift_types] } }
+        : {}),
       backoff_strategy: policy.auto_heal.backoff_strategy as "linear" | "exponential",
       windows: (policy.auto_heal.windows ?? []).map((w) => ({
         ...w,
@@ -272,8 +276,9 @@ function policyFromAvro(policy: AvroDesiredState["policy"]): DesiredStack["polic
 export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy"> & {
   integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
   policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
-    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows"> & {
+    auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows" | "preempt"> & {
       backoff_strategy: string;
+      preempt?: { min_confidence: number; drift_types: string[] } | null;
       windows?: Array<Omit<HealWindow, "action" | "days"> & { action: string; days: string[] }>;
     };
     notifications: {
@@ -304,6 +309,7 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
         windows: ah.windows ?? [],
         content_quiet_period_seconds: ah.content_quiet_period_seconds ?? DEFAULT_GUARDS.content_quiet_period_seconds,
         min_confidence: ah.min_confidence ?? 0,
+        preempt: ah.preempt ?? null,
       },
     },
   };

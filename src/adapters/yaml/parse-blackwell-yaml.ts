@@ -418,10 +418,22 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
     "content_quiet_period",
     "windows",
     "min_confidence",
+    "preempt",
   ]);
+  r.only(p("auto_heal", "preempt"), ["min_confidence", "drift_types"]);
   r.only(p("auto_heal", "circuit_breaker"), ["max_heals", "window"]);
   r.only(p("auto_heal", "flap_detection"), ["max_flips", "window"]);
   const minConfidence = r.fraction(p("auto_heal", "min_confidence"));
+  let preempt: { min_confidence: number; drift_types: string[] } | undefined;
+  if (r.has(p("auto_heal", "preempt"))) {
+    const least = r.fraction(p("auto_heal", "preempt", "min_confidence"));
+    if (least === undefined && !r.has(p("auto_heal", "preempt", "min_confidence")))
+      r.fail(p("auto_heal", "preempt", "min_confidence"), "is required with preempt (e.g. 0.8)");
+    const drift_types = r.strings(p("auto_heal", "preempt", "drift_types"), { oneOf: POLICY_DRIFT_KINDS });
+    if (drift_types.length === 0)
+      r.fail(p("auto_heal", "preempt", "drift_types"), "must name at least one drift kind to heal before it opens");
+    preempt = { min_confidence: least ?? 1, drift_types };
+  }
   const windows = (() => {
     const path = p("auto_heal", "windows");
     if (r.get(path) === undefined || r.get(path) === null) return [];
@@ -530,6 +542,7 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
       ),
       // Only when declared: a policy that does not name it keeps its desired hash.
       ...(minConfidence !== undefined ? { min_confidence: minConfidence } : {}),
+      ...(preempt ? { preempt } : {}),
     },
     notifications: { channels },
     observability: {

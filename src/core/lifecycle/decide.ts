@@ -8,6 +8,7 @@
 import { nextWeighing, weigh } from "./confidence.js";
 import { findPrecursors } from "../predict/precursors.js";
 import { predictionStep } from "../predict/prediction-step.js";
+import { preempt } from "../predict/preempt.js";
 import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
@@ -261,6 +262,20 @@ function reconcileStack(
     opened,
     open: new Set(Object.keys(heal.drifts)),
   });
+  const early = preempt(next, predicted.made, {
+    client_id: client.client_id,
+    stack_id,
+    now: ctx.now,
+    reconciliation_id: ctx.reconciliation_id,
+    heal_log: next.heal_log ?? [],
+  });
+  if (early.commands.length > 0) {
+    outputs.healCommands.push(...early.commands);
+    outputs.audits.push(...early.audits);
+    next.heal_log = [...(next.heal_log ?? []), ...early.commands.map(() => ctx.now)];
+    for (const id of early.acted) predicted.predictions[id] = { ...predicted.predictions[id]!, preempted: true };
+    for (const t of predicted.transitions) if (early.acted.includes(t.drift_id)) t.preempted = true;
+  }
   if (predicted.transitions.length > 0) (outputs.predictions ??= []).push(...predicted.transitions);
   if (Object.keys(predicted.predictions).length > 0) next.predictions = predicted.predictions;
   const print = `${stateFingerprint(next)}|observed:${observedComponents(desired, view)}`;

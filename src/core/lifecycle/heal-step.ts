@@ -33,7 +33,7 @@ export interface HealStepContext {
 }
 
 /** The action with the parameters an executor needs for it on `drift`, from the declared composition. */
-function withParams(action: HealAction, drift: OpenDrift, stack: StackEntry): HealActionWithParams {
+export function withParams(action: HealAction, drift: OpenDrift, stack: StackEntry): HealActionWithParams {
   const { desired } = stack;
   switch (action) {
     case "resource.rebuild": {

@@ -71,6 +71,11 @@ export interface ReconciliationPolicy {
     content_quiet_period_seconds?: number;
     /** Least confidence (0..1) a drift needs before it is healed without an approval; absent or 0: any. */
     min_confidence?: number;
+    /**
+     * Heal a predicted drift of these kinds before it opens, when the prediction is at least this sure (e.g. start
+     * the site rebuild before the content goes stale). Absent: never (the default).
+     */
+    preempt?: { min_confidence: number; drift_types: string[] };
   };
   notifications: { channels: NotificationChannel[] };
   observability: { metrics_retention: string; detailed_logging: boolean; performance_tracking: boolean };

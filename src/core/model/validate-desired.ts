@@ -73,6 +73,13 @@ export function policyProblems(policy: ReconciliationPolicy): DesiredProblem[] {
   }
   if (ah.min_confidence !== undefined && !(ah.min_confidence >= 0 && ah.min_confidence <= 1))
     report("auto_heal.min_confidence", `must be a number from 0 to 1, got ${ah.min_confidence}`);
+  if (ah.preempt) {
+    if (!(ah.preempt.min_confidence >= 0 && ah.preempt.min_confidence <= 1))
+      report("auto_heal.preempt.min_confidence", `must be a number from 0 to 1, got ${ah.preempt.min_confidence}`);
+    if (ah.preempt.drift_types.length === 0)
+      report("auto_heal.preempt.drift_types", "must name at least one drift kind to heal before it opens");
+    kinds(report, "auto_heal.preempt.drift_types", ah.preempt.drift_types);
+  }
   if (ah.content_quiet_period_seconds !== undefined && !(ah.content_quiet_period_seconds >= 0))
     report("auto_heal.content_quiet_period_seconds", "must not be negative");
   (ah.windows ?? []).forEach((w, k) => {

@@ -129,6 +129,68 @@ describe("predicted drift", () => {
     expect(late.predictions[0]!.evidence).toContain("builds take 9 min (median of 2)");
   });
 
+  it("a policy may start the rebuild before the content goes stale (auto_heal.preempt); off by default", () => {
+    const site = (preempt?: { min_confidence: number; drift_types: string[] }) =>
+      stack({
+        providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" },
+        build_project: "acme-site",
+        content_types: ["page"],
+        policy: {
+          ...desiredStack().policy,
+          auto_heal: {
+            ...desiredStack().policy.auto_heal,
+            enabled: true,
+            allowed_drift_types: ["site_stale"],
+            ...(preempt ? { preempt } : {}),
+          },
+        },
+      });
+    const build = (s: number, type: "build.started" | "build.succeeded", id: string) =>
+      providerEvent(t(s), "codebuild", type, { payload: { build_id: id } });
+    const history = (desired: ReturnType<typeof stack>) =>
+      given(
+        desired,
+        beat(0),
+        ...[0, 1, 2].flatMap((k) => [
+          build(60 + k * 10 * MIN, "build.started", `b${k}`),
+          build(60 + k * 10 * MIN + 8 * MIN, "build.succeeded", `b${k}`),
+        ]),
+        providerEvent(t(40 * MIN), "sanity", "content.published", { content_type: "page" }),
+      );
+    // Builds take 8 minutes (three seen: confidence 0.8); published at 40 min, grace 15: the prediction comes at 47.
+    const off = history(site()).when(tick(t(47 * MIN)));
+    expect(off.predictions.map((p) => [p.transition, p.confidence])).toEqual([["predicted", 0.8]]);
+    expect(off.healCommands).toEqual([]);
+
+    const on = history(site({ min_confidence: 0.8, drift_types: ["site_stale"] })).when(tick(t(47 * MIN)));
+    expect(on.healCommands.map((c) => [c.action, c.params, c.attempt])).toEqual([
+      [
+        "site.rebuild",
+        { project: "acme-site", reason: "tracked content published after the last successful build" },
+        1,
+      ],
+    ]);
+    expect(on.audits.filter((a) => a.action === "heal_preempted").map((a) => a.drift_id)).toEqual([
+      on.predictions[0]!.drift_id,
+    ]);
+    expect(on.predictions.map((p) => [p.transition, p.preempted])).toEqual([["predicted", true]]);
+    // The early rebuild runs and covers the content: the drift never opens, and the prediction says why it expired.
+    const after = run(
+      [build(48 * MIN, "build.started", "early"), build(54 * MIN, "build.succeeded", "early"), tick(t(80 * MIN))],
+      {
+        state: on.state,
+        now: t(47 * MIN),
+      },
+    );
+    expect(after.transitions).toEqual([]);
+    expect(after.predictions.map((p) => [p.transition, p.note])).toEqual([
+      ["expired", "a heal started early on it; the drift did not open"],
+    ]);
+    // A prediction less sure than the policy asks for is not acted on.
+    const unsure = history(site({ min_confidence: 0.9, drift_types: ["site_stale"] })).when(tick(t(47 * MIN)));
+    expect(unsure.healCommands).toEqual([]);
+  });
+
   it("a build in time predicts nothing", () => {
     const site = stack({
       providers: { cms: "sanity", ecommerce: null, ssg: "codebuild" },
