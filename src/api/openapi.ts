@@ -3,6 +3,7 @@ import { ERRORS } from "../errors.js";
 import { fleetQuerystring } from "./routes/clients.js";
 import { reconciliationQuerystring } from "./routes/reconciliation.js";
 import { reportQuerystring } from "./routes/report.js";
+import { predictionsQuerystring } from "./routes/predictions.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -188,6 +189,16 @@ export function openApiDocument(): object {
             "with its approver and outcome; as JSON (default), Markdown (format=md) or CSV (format=csv)",
           parameters: [pathParam("client"), ...queryParams(reportQuerystring)],
           responses: { "200": json("ComplianceReport"), "400": error, ...common },
+        },
+      },
+      "/v1/clients/{client}/predictions": {
+        get: {
+          ...secured,
+          summary:
+            "the client's predicted drifts: the open ones (default), or all with their outcome (confirmed with its lead " +
+            "time, or expired), newest first",
+          parameters: [pathParam("client"), ...queryParams(predictionsQuerystring)],
+          responses: { "200": json("predictions"), "400": error, ...common },
         },
       },
       "/v1/report": {

@@ -28,9 +28,9 @@ const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
   ["desired-state", "DesiredState"],
   ["drift-events", "DriftEvent"],
   ["audit", "AuditEntry"],
+  ["drift-predictions", "DriftPrediction"],
 ];
 
-/** How long dead letters are kept (the dlq topic's retention, topics.ts). */
 /** Pruning to the topics' retention runs at most this often. */
 const PRUNE_EVERY_MS = 60_000;
 /** The audit action of an offboarded client: the replica forgets the client's rows when it reads it. */
@@ -91,6 +91,8 @@ export class Replica {
       CREATE INDEX IF NOT EXISTS audit_client ON audit (client_id, at);
       CREATE INDEX IF NOT EXISTS audit_command ON audit (command_id) WHERE command_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS predictions (prediction TEXT PRIMARY KEY, client_id TEXT, stack_id TEXT, drift_id TEXT, state TEXT, at TEXT, json TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS predictions_client ON predictions (client_id, state, at);
       CREATE TABLE IF NOT EXISTS dead_letters (partition INTEGER, offset INTEGER, source_topic TEXT NOT NULL, code TEXT NOT NULL, at INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (partition, offset));
       CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (source_topic, code, at);
       CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (at);
@@ -194,6 +196,21 @@ export class Replica {
                 JSON.stringify(value),
               );
             break;
+          case "drift-predictions":
+            // One row per prediction, holding its latest transition (a prediction's transitions share its partition).
+            if (value)
+              this.q(
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET state = excluded.state, at = excluded.at, json = excluded.json WHERE excluded.state <> 'predicted'",
+              ).run(
+                `${String(value.drift_id)}@${String(value.predicted_at)}`,
+                value.client_id,
+                value.stack_id,
+                value.drift_id,
+                value.transition,
+                value.timestamp,
+                JSON.stringify(value),
+              );
+            break;
           case "audit":
             if (value?.action === CLIENT_OFFBOARDED && value.success === true)
               this.forgetClient(String(value.client_id));
@@ -220,7 +237,7 @@ export class Replica {
 
   /** Every row of an offboarded client (its offboarding audit, written after this, stays). */
   private forgetClient(client_id: string): void {
-    for (const table of ["stacks", "desired", "drift_events", "audit"])
+    for (const table of ["stacks", "desired", "drift_events", "audit", "predictions"])
       this.q(`DELETE FROM ${table} WHERE client_id = ?`).run(client_id);
   }
 
@@ -237,7 +254,7 @@ export class Replica {
    * Drops what the topics no longer hold: drift events, audit entries and dead letters older than their topic's
    * retention at `now` (the configured one, or the topic's default). Returns the rows removed per table.
    */
-  prune(now: number): { drift_events: number; audit: number; dead_letters: number } {
+  prune(now: number): { drift_events: number; audit: number; dead_letters: number; predictions: number } {
     const cutoff = (role: TopicRole) => now - retentionOf(role, this.o.retention)!;
     const iso = (ms: number) => new Date(ms).toISOString();
     const removed = this.db.transaction(() => ({
@@ -246,8 +263,9 @@ export class Replica {
       ).changes,
       audit: this.q("DELETE FROM audit WHERE at < ?").run(iso(cutoff("audit"))).changes,
       dead_letters: this.q("DELETE FROM dead_letters WHERE at < ?").run(cutoff("dlq")).changes,
+      predictions: this.q("DELETE FROM predictions WHERE at < ?").run(iso(cutoff("drift-predictions"))).changes,
     }))();
-    if (removed.drift_events + removed.audit + removed.dead_letters > 0) this.writes++;
+    if (removed.drift_events + removed.audit + removed.dead_letters + removed.predictions > 0) this.writes++;
     return removed;
   }
 
@@ -376,6 +394,17 @@ export class Replica {
           limit,
         )
       : this.q("SELECT json FROM audit WHERE client_id = ? ORDER BY rowid DESC LIMIT ?").all(client_id, limit);
+    return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
+  }
+
+  /** A client's predictions, newest first: those still open (`predicted`), or every one with its latest transition. */
+  predictions(client_id: string, openOnly: boolean, limit: number): Row[] {
+    const rows = openOnly
+      ? this.q("SELECT json FROM predictions WHERE client_id = ? AND state = 'predicted' ORDER BY at DESC LIMIT ?").all(
+          client_id,
+          limit,
+        )
+      : this.q("SELECT json FROM predictions WHERE client_id = ? ORDER BY at DESC LIMIT ?").all(client_id, limit);
     return rows.map((r) => JSON.parse((r as { json: string }).json) as Row);
   }
 

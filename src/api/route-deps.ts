@@ -23,6 +23,7 @@ export type ReplicaReads = Pick<
   | "reconciliation"
   | "deadLetters"
   | "reportRecords"
+  | "predictions"
 >;
 
 export interface RouteDeps {

@@ -24,6 +24,7 @@ import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
 import { reportRoutes } from "./routes/report.js";
+import { predictionRoutes } from "./routes/predictions.js";
 import { historyRoutes } from "./routes/history.js";
 import { operatorCommandRoutes } from "./routes/operator-commands.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -74,6 +75,7 @@ const RESOURCES = [
   reconcileRoutes,
   historyRoutes,
   reportRoutes,
+  predictionRoutes,
   policyRoutes,
   rollbackRoutes,
   desiredStateRoutes,

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { SEVERITIES } from "../core/model/desired.js";
+import { PRECURSORS } from "../core/predict/precursors.js";
 import { DRIFT_TYPES, HEAL_ACTIONS } from "../core/model/vocabulary.js";
 
 export interface Metrics {
@@ -14,6 +15,7 @@ export interface Metrics {
   reconciliationFailure: Counter<"trigger">;
   driftDetected: Counter<"drift_type" | "severity">;
   driftResolved: Counter<"drift_type">;
+  driftPredictions: Counter<"transition" | "precursor">;
   autoHealAttempts: Counter<"action">;
   autoHealSuccess: Counter<"action">;
   autoHealFailure: Counter<"action">;
@@ -73,6 +75,12 @@ export function createMetrics(): Metrics {
       name: "drift_resolved_total",
       help: "Drifts resolved by observation",
       labelNames: ["drift_type"],
+    }),
+    driftPredictions: new Counter({
+      ...r,
+      name: "drift_predictions_total",
+      help: "Predicted drifts by transition (predicted, confirmed, expired) and precursor",
+      labelNames: ["transition", "precursor"],
     }),
     autoHealAttempts: new Counter({
       ...r,
@@ -174,6 +182,8 @@ function zeroKnownLabels(m: Metrics): void {
     m.autoHealSuccess.inc({ action }, 0);
     m.autoHealFailure.inc({ action }, 0);
   }
+  for (const transition of ["predicted", "confirmed", "expired"])
+    for (const precursor of PRECURSORS) m.driftPredictions.inc({ transition, precursor }, 0);
   m.dlqRecords.inc({ source: "reconciler" }, 0);
   for (const channel of ["slack", "webhook"])
     for (const outcome of ["sent", "failed"]) m.notificationsSent.inc({ channel, outcome }, 0);
@@ -199,6 +209,7 @@ export function recordPass(
     outputs: {
       transitions: Array<{ transition: string; drift_type: string; severity: string }>;
       healCommands: Array<{ action: string }>;
+      predictions?: Array<{ transition: string; precursor: string }>;
     };
   },
 ): void {
@@ -222,6 +233,8 @@ export function recordPass(
     if (t.transition === "resolved") m.driftResolved.inc({ drift_type: t.drift_type });
   }
   for (const c of pass.outputs.healCommands) m.autoHealAttempts.inc({ action: c.action });
+  for (const p of pass.outputs.predictions ?? [])
+    m.driftPredictions.inc({ transition: p.transition, precursor: p.precursor });
 }
 
 /** What an executor outcome adds. */

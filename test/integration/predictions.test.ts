@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { parseBlackwellYaml } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
+import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { providerEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
@@ -17,8 +18,20 @@ interface Prediction {
   stack_id: string;
 }
 
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: last ${JSON.stringify(v).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe("predicted drift on the real broker", () => {
   let h: Harness;
+  let api: TestApi;
+  const TOKEN = "acme-token-0123456789abcdef";
   let predictions: Collector<Prediction>;
   let drifts: Collector<{ drift_id: string; transition: string; kind?: string; component: string }>;
 
@@ -39,8 +52,10 @@ describe("predicted drift on the real broker", () => {
     predictions = await collectTopic(h.ctx.kafka, h.ctx.names["drift-predictions"], "DriftPrediction", h.ctx.serde);
     drifts = await collectTopic(h.ctx.kafka, h.ctx.names["drift-events"], "DriftEvent", h.ctx.serde);
     await h.startReconciler();
+    api = await startTestApi(h, `acme-ops@acme-corp:${TOKEN}`);
   });
   afterAll(async () => {
+    await api?.stop();
     await predictions?.stop();
     await drifts?.stop();
     await h?.close();
@@ -69,6 +84,17 @@ describe("predicted drift on the real broker", () => {
       "a prediction",
     );
     const predicted = made.map((i) => i.value!).find((p) => p.transition === "predicted")!;
+    // The API shows it open, with what it rests on.
+    const open = await eventually(
+      () => api.call("GET", "/v1/clients/acme-corp/predictions", TOKEN),
+      (r) => r.status === 200 && r.body.predictions.length === 1,
+    );
+    expect(open.body.predictions[0]).toMatchObject({
+      state: "open",
+      kind: "webhook_broken",
+      component: "shopify-products/webhook",
+      evidence: expect.stringContaining("2 of 3 webhook deliveries of shopify-products failed in a row"),
+    });
     expect(predicted).toMatchObject({
       stack_id: "cms-ecom-prod",
       kind: "webhook_broken",

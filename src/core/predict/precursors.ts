@@ -25,6 +25,16 @@ import { driftId } from "../ids.js";
 import { driftTypeOf, type DriftType } from "../model/vocabulary.js";
 import { own } from "../own-key.js";
 
+/** Every precursor the predictor names (a prediction's `precursor`). */
+export const PRECURSORS = [
+  "heartbeat_gaps",
+  "silence",
+  "resource_aging",
+  "webhook_failures",
+  "build_late",
+  "recurring",
+] as const;
+
 /** Share of a window after which silence or age is a precursor. */
 export const AGING_SHARE = 0.8;
 /** Gaps each at least this much longer than the one before are growing. */

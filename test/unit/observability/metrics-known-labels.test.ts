@@ -25,6 +25,7 @@ describe("createMetrics", () => {
       expect(sample(text, "reconciliation_failure_total", `trigger="${trigger}"`)).toBe("0");
     }
     expect(sample(text, "dlq_records_total", `source="reconciler"`)).toBe("0");
+    expect(sample(text, "drift_predictions_total", `transition="confirmed",precursor="recurring"`)).toBe("0");
     expect(sample(text, "notifications_total", `channel="slack",outcome="failed"`)).toBe("0");
   });
 
@@ -38,6 +39,7 @@ describe("createMetrics", () => {
       outputs: {
         transitions: [{ transition: "opened", drift_type: "resource", severity: "high" }],
         healCommands: [{ action: "resource.rebuild" }],
+        predictions: [{ transition: "predicted", precursor: "silence" }],
       },
     });
     recordHeal(m, "resource.rebuild", "succeeded");
@@ -47,5 +49,6 @@ describe("createMetrics", () => {
     expect(sample(text, "auto_heal_attempts_total", `action="resource.rebuild"`)).toBe("1");
     expect(sample(text, "auto_heal_success_total", `action="resource.rebuild"`)).toBe("1");
     expect(sample(text, "reconciliation_success_total", `trigger="event"`)).toBe("1");
+    expect(sample(text, "drift_predictions_total", `transition="predicted",precursor="silence"`)).toBe("1");
   });
 });
