@@ -108,6 +108,7 @@ const api = {
   fleet: (p) => `/v1/clients?${new URLSearchParams(p).toString()}`,
   stacks: (c) => `/v1/clients/${encodeURIComponent(c)}/stacks`,
   history: (c, limit) => `/v1/clients/${encodeURIComponent(c)}/history?limit=${limit}`,
+  predictions: (c) => `/v1/clients/${encodeURIComponent(c)}/predictions`,
   components: (c, st) => `/v1/clients/${encodeURIComponent(c)}/stacks/${encodeURIComponent(st)}/components`,
   decision: (c, d, action) => `/v1/clients/${encodeURIComponent(c)}/drifts/${encodeURIComponent(d)}/${action}`,
   reconcile: (c) => `/v1/clients/${encodeURIComponent(c)}/reconcile`,
@@ -545,7 +546,7 @@ function decisionOf(events, drift_id) {
 function clientPage(client) {
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   replace(main, body);
-  const render = ([stacks, hist, ...components]) => {
+  const render = ([stacks, hist, predicted, ...components]) => {
     if (stacks.status === 404 || hist.status === 404) return replace(body, h("h1", {}, "Client"), notVisible());
     if (stacks.status !== 200) return replace(body, h("p", { class: "error" }, errorText(stacks)));
     const events = hist.status === 200 ? hist.body.events : [];
@@ -578,16 +579,57 @@ function clientPage(client) {
       list.map((s) =>
         stackPanel(client, s, events, components.find((c) => c.status === 200 && c.body.stack_id === s.stack_id)?.body),
       ),
+      h("h2", {}, "Predicted drifts"),
+      predictionsTable(predicted.status === 200 ? predicted.body.predictions : null),
       h("h2", {}, "Timeline"),
       timeline(client, events),
     );
   };
   return live(async () => {
-    const [stacks, hist] = await Promise.all([getJSON(api.stacks(client)), getJSON(api.history(client, 200))]);
+    const [stacks, hist, predicted] = await Promise.all([
+      getJSON(api.stacks(client)),
+      getJSON(api.history(client, 200)),
+      getJSON(api.predictions(client)),
+    ]);
     const names = stacks.status === 200 ? stacks.body.stacks.map((st) => st.stack_id) : [];
     const components = await Promise.all(names.map((st) => getJSON(api.components(client, st))));
-    return [stacks, hist, ...components];
+    return [stacks, hist, predicted, ...components];
   }, render);
+}
+
+/** The drifts the predictor expects (open predictions), soonest first. */
+function predictionsTable(predictions) {
+  if (predictions === null) return h("p", { class: "muted" }, "Predictions not available.");
+  if (predictions.length === 0) return h("p", { class: "muted" }, "No drift predicted.");
+  const soonest = [...predictions].sort((a, b) => (a.expected_at < b.expected_at ? -1 : 1));
+  return h(
+    "table",
+    { class: "predictions" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Stack", "Expected drift", "Expected", "Confidence", "Why"].map((x) => h("th", { scope: "col" }, x)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      soonest.map((p) =>
+        h(
+          "tr",
+          { "data-prediction": p.drift_id },
+          h("td", {}, p.stack_id),
+          h("td", {}, `${p.kind} on ${p.component}`),
+          h("td", { title: p.expected_at }, when(p.expected_at)),
+          h("td", {}, `${Math.round(p.confidence * 100)}%${p.preempted ? " (heal started early)" : ""}`),
+          h("td", {}, `${p.precursor}: ${p.evidence}`),
+        ),
+      ),
+    ),
+  );
 }
 
 /** Each declared component: what the desired state says, and whether it was verified matching at last_verified. */

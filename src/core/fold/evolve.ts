@@ -156,8 +156,14 @@ function observeProvider(state: ClientState, scope: ObservationScope, e: Provide
     next.seen = { ...scope.seen, [name]: Math.max(last ?? e.at, e.at) };
     // Gaps between a provider's events are the predictor's sign of one falling silent: newer events only.
     if (last === undefined || e.at > last) {
-      const beats = own(scope.beats ?? {}, name) ?? [];
-      next.beats = { ...scope.beats, [name]: [...beats, e.at].slice(-LIMITS.beatsPerProvider) };
+      const beats = scope.beats === undefined ? undefined : own(scope.beats, name);
+      const kept =
+        beats === undefined
+          ? [e.at]
+          : beats.length < LIMITS.beatsPerProvider
+            ? [...beats, e.at]
+            : [...beats.slice(1 - LIMITS.beatsPerProvider), e.at];
+      next.beats = { ...scope.beats, [name]: kept };
     }
     const role = roleOfProvider(name, e.provider_role);
     const active = role ? scope.active[role] : undefined;

@@ -7,8 +7,8 @@
  */
 import { nextWeighing, weigh } from "./confidence.js";
 import { findPrecursors } from "../predict/precursors.js";
-import { predictionStep } from "../predict/prediction-step.js";
-import { preempt } from "../predict/preempt.js";
+import { predictionStep, type PredictionStepResult } from "../predict/prediction-step.js";
+import { preempt, type Preempted } from "../predict/preempt.js";
 import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
@@ -253,22 +253,29 @@ function reconcileStack(
   if (Object.keys(flaps).length > 0) next.flaps = flaps;
   const openings = recordOpenings(stack.openings, opened, heal.drifts, ctx.now);
   if (openings) next.openings = openings;
-  const precursors = findPrecursors(client, stack_id, { ...stack, openings: openings ?? {} }, view, ctx.now);
-  const predicted = predictionStep(stack.predictions ?? {}, precursors.candidates, {
-    client_id: client.client_id,
-    stack_id,
-    now: ctx.now,
-    reconciliation_id: ctx.reconciliation_id,
-    opened,
-    open: new Set(Object.keys(heal.drifts)),
-  });
-  const early = preempt(next, predicted.made, {
-    client_id: client.client_id,
-    stack_id,
-    now: ctx.now,
-    reconciliation_id: ctx.reconciliation_id,
-    heal_log: next.heal_log ?? [],
-  });
+  const precursors = findPrecursors(client, stack_id, stack, view, ctx.now, openings);
+  // Most judgments have nothing to predict and no prediction open: nothing to build.
+  const predicted =
+    precursors.candidates.length === 0 && stack.predictions === undefined
+      ? NO_PREDICTIONS
+      : predictionStep(stack.predictions ?? {}, precursors.candidates, {
+          client_id: client.client_id,
+          stack_id,
+          now: ctx.now,
+          reconciliation_id: ctx.reconciliation_id,
+          opened,
+          open: new Set(Object.keys(heal.drifts)),
+        });
+  const early =
+    predicted.made.length === 0
+      ? NO_PREEMPTION
+      : preempt(next, predicted.made, {
+          client_id: client.client_id,
+          stack_id,
+          now: ctx.now,
+          reconciliation_id: ctx.reconciliation_id,
+          heal_log: next.heal_log ?? [],
+        });
   if (early.commands.length > 0) {
     outputs.healCommands.push(...early.commands);
     outputs.audits.push(...early.audits);
@@ -297,6 +304,14 @@ function reconcileStack(
   if (predicted.nextAt !== null) deadlines.push(predicted.nextAt);
   return { ...next, deadline: Math.min(...deadlines) };
 }
+
+const NO_PREDICTIONS: PredictionStepResult = Object.freeze({
+  predictions: {},
+  transitions: [],
+  made: [],
+  nextAt: null,
+}) as PredictionStepResult;
+const NO_PREEMPTION: Preempted = Object.freeze({ commands: [], audits: [], acted: [] }) as Preempted;
 
 /** Openings kept per drift, and for how long: enough to see a schedule, bounded. */
 const OPENINGS_KEPT = 6;

@@ -76,6 +76,7 @@ export function findPrecursors(
   stack: StackEntry,
   view: ObservedView,
   now: number,
+  openings: StackEntry["openings"] = stack.openings,
 ): Precursors {
   const { desired } = stack;
   const s = desired.staleness;
@@ -96,7 +97,7 @@ export function findPrecursors(
     return at <= now;
   };
 
-  const beats = beatsOf(client, stack_id, desired.environment);
+  const scopes = scopesOfStack(stack_id, desired.environment);
   for (const role of ROLES) {
     const expected = desired.providers[role];
     if (!expected) continue;
@@ -108,7 +109,7 @@ export function findPrecursors(
     const missingAt = lastSeen + windowMs;
     if (missingAt <= now) continue; // already missing: the diff's business
     const horizon = missingAt + Math.max(5 * MINUTE, windowMs / 4);
-    const times = own(beats, expected) ?? [];
+    const times = beatsOf(client, scopes, expected);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // Three gaps, each half again as long as the one before, the last already a quarter of the window: a trend,
     // not the irregular rhythm of content or build events.
@@ -177,12 +178,12 @@ export function findPrecursors(
     const first = own(view.pending, type)?.[0];
     if (first !== undefined && first < oldest) oldest = first;
   }
-  const durations = durationsOf(client, stack_id, desired.environment);
+  const durations = Number.isFinite(oldest) ? durationsOf(client, scopes) : [];
   if (Number.isFinite(oldest) && durations.length > 0) {
     const graceMs = s.content_grace_seconds * 1000;
     const staleAt = oldest + graceMs;
     const takes = median(durations);
-    const inFlight = startedAfter(client, stack_id, desired.environment, oldest);
+    const inFlight = startedAfter(client, scopes, oldest);
     if (staleAt > now) {
       const confidence = durations.length >= 3 ? 0.8 : 0.65;
       const component = desired.build_project ?? "site";
@@ -207,7 +208,7 @@ export function findPrecursors(
     }
   }
 
-  for (const [id, history] of Object.entries(stack.openings ?? {})) {
+  for (const [id, history] of Object.entries(openings ?? {})) {
     if (own(stack.drifts, id)) continue;
     const t = history.times;
     if (t.length < 3) continue;
@@ -254,31 +255,37 @@ function streakOdds(ended: readonly number[], f: number, threshold: number) {
   return { seen, reached, confidence };
 }
 
-/** Per provider, the stack's scopes' event times merged (newest last, bounded). */
-function beatsOf(client: ClientState, stack_id: string, environment: string): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const key of scopesOfStack(stack_id, environment)) {
+/**
+ * A provider's event times in the stack's scopes (newest last, bounded): the one scope's array as it is when only one
+ * has it (nearly always; no copy on the path every judgment takes), else merged.
+ */
+function beatsOf(client: ClientState, scopes: readonly string[], name: string): readonly number[] {
+  let found: number[] | undefined;
+  let merged: number[] | undefined;
+  for (const key of scopes) {
     const beats = own(client.scopes, key)?.beats;
-    if (!beats) continue;
-    for (const name of Object.keys(beats)) {
-      const merged = [...(own(out, name) ?? []), ...beats[name]!];
-      out[name] = [...new Set(merged)].sort((a, b) => a - b).slice(-4);
-    }
+    const times = beats === undefined ? undefined : own(beats, name);
+    if (times === undefined) continue;
+    if (found === undefined) found = times;
+    else merged = [...(merged ?? found), ...times];
+  }
+  if (merged === undefined) return found ?? [];
+  return [...new Set(merged)].sort((a, b) => a - b).slice(-4);
+}
+
+function durationsOf(client: ClientState, scopes: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const key of scopes) {
+    const durations = own(client.scopes, key)?.builds.durations;
+    if (durations !== undefined) out.push(...durations);
   }
   return out;
 }
 
-function durationsOf(client: ClientState, stack_id: string, environment: string): number[] {
-  const out: number[] = [];
-  for (const key of scopesOfStack(stack_id, environment))
-    out.push(...(own(client.scopes, key)?.builds.durations ?? []));
-  return out;
-}
-
 /** The latest start of a build in flight that started at or after `since` (it will cover that content), or null. */
-function startedAfter(client: ClientState, stack_id: string, environment: string, since: number): number | null {
+function startedAfter(client: ClientState, scopes: readonly string[], since: number): number | null {
   let latest: number | null = null;
-  for (const key of scopesOfStack(stack_id, environment)) {
+  for (const key of scopes) {
     const started = own(client.scopes, key)?.builds.started ?? {};
     for (const id of Object.keys(started)) {
       const at = started[id]!;
