@@ -90,11 +90,16 @@ export function findPrecursors(
     const type = driftTypeOf(kind);
     const drift_id = driftId(client.client_id, stack_id, type, component);
     const before = found.get(drift_id);
-    if (!before || c.confidence > before.confidence) found.set(drift_id, { drift_id, type, kind, component, ...c });
+    // Times are whole milliseconds (they are stored as Avro longs): rates and medians make fractions.
+    const times = { expected_at: Math.round(c.expected_at), horizon_until: Math.ceil(c.horizon_until) };
+    if (!before || c.confidence > before.confidence)
+      found.set(drift_id, { drift_id, type, kind, component, ...c, ...times });
   };
+  /** Whether stream time has reached `at` (rounded up to a whole millisecond); if not, the pass is woken then. */
   const from = (at: number) => {
-    if (at > now) later.push(at);
-    return at <= now;
+    const whole = Math.ceil(at);
+    if (whole > now) later.push(whole);
+    return whole <= now;
   };
 
   const scopes = scopesOfStack(stack_id, desired.environment);

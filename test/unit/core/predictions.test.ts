@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { applied, desiredStack, given, providerEvent, resourceEvent, run, t, tick } from "../../support/core-spec.js";
 import type { DesiredStack } from "../../../src/core/model/desired.js";
 import type { PredictionTransition } from "../../../src/core/model/outputs.js";
+import { loadSchemas } from "../../../src/adapters/kafka/schemas.js";
+import { stateCodecOf } from "../../../src/adapters/store/state-codec.js";
 
 const MIN = 60;
 const stack = (overrides: Partial<DesiredStack> = {}) =>
@@ -246,5 +248,34 @@ describe("predicted drift", () => {
     expect(out.transitions.map((d) => d.transition)).toEqual(["opened"]);
     expect(out.predictions).toEqual([]);
     expect(desiredStack().staleness.webhook_failure_threshold).toBe(3);
+  });
+});
+
+// A reconciler stalled on `invalid "long": 1796194115413.875`: a recurring drift's mean interval made its expected
+// time fractional, and the changelog (Avro longs) could not take the state.
+describe("prediction times", () => {
+  it("are whole milliseconds, so the state can be stored, whatever the intervals and rates they come from", () => {
+    const withDb = stack({ resources: [{ name: "db", arn: "arn:aws:rds:db", ignore_paths: [] }] });
+    const flips: Parameters<typeof given> = [withDb, beat(0)];
+    // The db fails at 0, 2.001 s and 4.001 s (intervals 2001 and 2000 ms: a mean of 2000.5), healthy in between; a
+    // healthy report at 5.6 s comes after the next failure's prediction point (6.0015 s - 0.5 s).
+    const reports: Array<[number, "unhealthy" | "healthy"]> = [
+      [0, "unhealthy"],
+      [1000, "healthy"],
+      [2001, "unhealthy"],
+      [3000, "healthy"],
+      [4001, "unhealthy"],
+      [5000, "healthy"],
+      [5600, "healthy"],
+    ];
+    for (const [ms, status] of reports) flips.push(resourceEvent(t(10) + ms, "db", status));
+    const out = run(flips.slice(1) as Parameters<typeof run>[0], { state: given(withDb).state, now: t(0) });
+    expect(out.predictions.map((p) => [p.transition, p.precursor])).toEqual([["predicted", "recurring"]]);
+    const times = out.predictions.flatMap((p) => [p.expected_at, p.horizon_until, p.predicted_at, p.at]);
+    expect(times.every(Number.isInteger)).toBe(true);
+    expect(out.reevaluateAt === null || Number.isInteger(out.reevaluateAt)).toBe(true);
+    const types = loadSchemas();
+    const codec = stateCodecOf({ type: (name) => types.get(name)! });
+    expect(() => codec.encodeRuntime(out.state, out.reevaluateAt, t(20))).not.toThrow();
   });
 });
