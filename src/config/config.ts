@@ -66,6 +66,10 @@ function retentionFrom(r: EnvReader): Retention | undefined {
       );
       continue;
     }
+    if (retention[role as TopicRole] !== undefined) {
+      r.problem("BLACKWELL_RETENTION", `${role} is named twice: give each topic once`);
+      continue;
+    }
     retention[role as TopicRole] = ms;
   }
   for (const problem of retentionProblems(retention)) r.problem("BLACKWELL_RETENTION", problem);

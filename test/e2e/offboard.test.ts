@@ -109,6 +109,10 @@ describe("offboarding a client, on the real broker", () => {
     expect((await api.call("GET", "/v1/clients/acme-corp/stacks", ADMIN)).status).toBe(200);
     expect((await blackwell(["client", "offboard", "Not A Client", "--yes"], env)).code).toBe(2);
     expect((await blackwell(["client", "remove", "acme-corp"], env)).code).toBe(2);
+    // A mistyped client is refused, not reported offboarded.
+    const unknown = await blackwell(["client", "offboard", "acme-crop", "--yes"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain("client acme-crop has no desired state, history or ledger records");
   });
 
   it("removes the client from every compacted topic, its stores and the API's replica, audited, leaving others", async () => {

@@ -29,6 +29,7 @@ export function reportTransitionOf(v: Value): ReportTransition | null {
     detected_at: detected,
     at,
     evidence_at: ms(v.evidence_at ?? null),
+    ...(v.note === "client offboarded" || v.note === "desired state removed" ? { closed_by_removal: true } : {}),
   };
 }
 

@@ -63,6 +63,12 @@ export async function clientCommand(args: string[]): Promise<number> {
   return withContext(async (ctx) => {
     const plan = await planFor(ctx, client);
     const counts = Object.fromEntries(TOMBSTONED.map((r) => [r, plan.keys[r]?.length ?? 0]));
+    if (Object.values(counts).every((n) => n === 0)) {
+      // A mistyped id must not look like a completed offboarding (nor leave an audit entry for a client never seen).
+      const message = `client ${client} has no desired state, history or ledger records: unknown, or already offboarded; nothing done`;
+      print(json, { ...plan, done: false, message }, () => `offboard ${client}: ${message}`);
+      return EXIT.problem;
+    }
     if (!values.yes) {
       print(json, { ...plan, done: false, message: "nothing done: offboarding needs --yes" }, () =>
         [

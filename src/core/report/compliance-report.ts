@@ -30,6 +30,8 @@ export interface ReportTransition {
   at: number;
   /** On `opened`: the first evidence (ms), or null for records written before it was recorded. */
   evidence_at: number | null;
+  /** A `resolved` that closed the drift because its stack or client was removed, not because it was fixed. */
+  closed_by_removal?: boolean;
 }
 
 export interface ReportAudit {
@@ -161,7 +163,8 @@ function clientReport(
   const opened = transitions.filter((t) => t.transition === "opened" && inWindow(t.at));
   const resolved = transitions.filter((t) => t.transition === "resolved" && inWindow(t.at));
   const ttd = opened.flatMap((t) => (t.evidence_at === null ? [] : [Math.max(0, t.at - t.evidence_at)]));
-  const ttr = resolved.map((t) => Math.max(0, t.at - t.detected_at));
+  // A drift closed because its stack or client went away did not recover.
+  const ttr = resolved.flatMap((t) => (t.closed_by_removal ? [] : [Math.max(0, t.at - t.detected_at)]));
 
   const issued = audits.filter((a) => a.action === "heal_command_issued");
   const outcomes = new Map<string, ReportAudit>();

@@ -24,6 +24,7 @@ export function reportWindow(args: WindowArgs, now: number): ReportWindow | { er
   const from = args.from === undefined ? to - DEFAULT_REPORT_SPAN_MS : timeOf("from", args.from, now);
   if (typeof from === "string") return { error: from };
   if (from >= to) return { error: `from (${iso(from)}) must be before to (${iso(to)})` };
+  if (from >= now) return { error: `from (${iso(from)}) is not in the past` };
   if (to - from > MAX_REPORT_SPAN_MS) return { error: `the window may span at most 400 days` };
   let transient_ms = DEFAULT_TRANSIENT_MS;
   if (args.transient !== undefined) {
@@ -32,7 +33,8 @@ export function reportWindow(args: WindowArgs, now: number): ReportWindow | { er
       return { error: `transient must be a duration like 2m or 90s, got ${JSON.stringify(args.transient)}` };
     transient_ms = parsed;
   }
-  return { from, to, transient_ms };
+  // Time after now has not happened: a stack's current state does not count for it.
+  return { from, to: Math.min(to, now), transient_ms };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -41,9 +43,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function timeOf(name: string, text: string, now: number): number | string {
   const ago = parseDuration(text);
   if (ago !== null) return now - ago;
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (day) {
     const at = Date.parse(text);
-    if (!Number.isNaN(at)) return at;
+    // Date.parse rolls an impossible day over (2026-02-30 is March 2): refuse it instead.
+    const [, y, m, d] = day.map(Number) as [number, number, number, number];
+    const calendar = new Date(Date.UTC(y, m - 1, d));
+    const real = calendar.getUTCFullYear() === y && calendar.getUTCMonth() === m - 1 && calendar.getUTCDate() === d;
+    if (!Number.isNaN(at) && real) return at;
   }
   return `${name} must be an ISO 8601 time (2026-11-01 or 2026-11-01T00:00:00Z) or a duration ago (30d, 12h), got ${JSON.stringify(text)}`;
 }

@@ -136,6 +136,10 @@ describe("a role's configuration", () => {
     expect(message).toContain('drift-events: "10m" must be a duration of at least 1h');
     expect(message).toContain("task-journal (30d) must be kept at least as long as commands (90d)");
     expect(message).toContain('"nonsense" is not <topic>=<duration>');
+    // A topic named twice would silently take the last value (a typo that deletes audit history).
+    expect(
+      refusal(() => kafkaConfigFromEnv({ ...KAFKA, BLACKWELL_RETENTION: "audit=30d,audit=40d" })).message,
+    ).toContain("audit is named twice");
   });
 
   it("of the api names a bad port, missing tokens and an unreadable webhook file, never echoing a token", () => {

@@ -149,6 +149,14 @@ describe("compliance report", () => {
     expect(beta.stacks).toEqual([{ stack_id: "web", healthy_share: 0.6667, unhealthy_seconds: 600 }]);
   });
 
+  // Found trying a fresh clone: a drift closed by offboarding raised the mean time to recovery.
+  it("leaves drifts closed by removing their stack or client out of the time to recovery", () => {
+    const removed = { ...drift("beta", "web", "E", "resolved", 2000, 2600), closed_by_removal: true };
+    const report = complianceReport([...transitions.slice(0, -1), removed], audits, window);
+    expect(report.fleet.time_to_recovery).toEqual({ count: 4, mean_seconds: 372.25, p95_seconds: 800 });
+    expect(report.fleet.drifts_resolved).toBe(5);
+  });
+
   it("narrows to one client, and a window with nothing in it has no rates rather than zeros", () => {
     const beta = complianceReport(transitions, audits, window, "beta");
     expect(beta.clients.map((c) => c.client_id)).toEqual(["beta"]);
