@@ -13,6 +13,7 @@ import { driftId } from "../src/core/ids.js";
 import type { DesiredStack } from "../src/core/model/desired.js";
 import type { InputRecord, ProviderEventObserved, ResourceEventObserved } from "../src/core/model/inputs.js";
 import { driftTypeOf, type DriftKind } from "../src/core/model/vocabulary.js";
+import { rng } from "./workload.js";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -36,17 +37,6 @@ export interface Incident {
   precursor: boolean;
   /** When the drift should open (from the generator's own timeline). */
   opens_at: number;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HOOKS = {
