@@ -42,6 +42,8 @@ describe("predicted drift on the real broker", () => {
       await h.produce("desired-state", "DesiredState", `acme-corp/${s.stack_id}`, [
         desiredToAvro({
           ...s,
+          // Two failures of three, with nothing learned about the webhook yet, are 0.67: under the publishing floor.
+          staleness: { ...s.staleness, webhook_failure_threshold: 4 },
           state_version: "v1.0.0",
           previous_versions: [],
           applied_at: new Date().toISOString(),
@@ -61,7 +63,7 @@ describe("predicted drift on the real broker", () => {
     await h?.close();
   });
 
-  it("predicts a broken webhook from its second failed delivery and confirms it when the third opens the drift", async () => {
+  it("predicts a broken webhook from its third failed delivery of four and confirms it when the fourth opens the drift", async () => {
     const failed = (at: number) =>
       providerEventValue({
         client_id: "acme-corp",
@@ -78,6 +80,7 @@ describe("predicted drift on the real broker", () => {
       h.produce("provider-events", "ProviderEvent", "acme-corp", [failed(at)], { timestamp: at });
     await send(start);
     await send(start + 20_000);
+    await send(start + 40_000);
     const made = await predictions.waitFor(
       (items) => items.some((i) => i.value?.transition === "predicted"),
       60_000,
@@ -93,16 +96,16 @@ describe("predicted drift on the real broker", () => {
       state: "open",
       kind: "webhook_broken",
       component: "shopify-products/webhook",
-      evidence: expect.stringContaining("2 of 3 webhook deliveries of shopify-products failed in a row"),
+      evidence: expect.stringContaining("3 of 4 webhook deliveries of shopify-products failed in a row"),
     });
     expect(predicted).toMatchObject({
       stack_id: "cms-ecom-prod",
       kind: "webhook_broken",
       component: "shopify-products/webhook",
       precursor: "webhook_failures",
-      confidence: 0.67,
+      confidence: 0.75,
     });
-    await send(start + 40_000);
+    await send(start + 60_000);
     await predictions.waitFor(
       (items) => items.some((i) => i.value?.transition === "confirmed"),
       60_000,

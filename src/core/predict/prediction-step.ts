@@ -9,8 +9,11 @@ import type { OpenPrediction } from "../model/client-state.js";
 import type { PredictionTransition } from "../model/outputs.js";
 import type { PredictionCandidate } from "./precursors.js";
 
-/** Predictions less sure than this are not made (a single webhook failure of 3 is 0.33). */
-export const PREDICTION_FLOOR = 0.5;
+/**
+ * Predictions less sure than this are not made: a published prediction should come true at least 7 times in 10.
+ * (Two webhook failures of 3, with no earlier streak of that webhook to learn from, are 0.67: not published.)
+ */
+export const PREDICTION_FLOOR = 0.7;
 
 export interface PredictionStepContext {
   client_id: string;
