@@ -35,6 +35,7 @@ commands:
   ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
   rollback <client> <stack> --to <version>  publish an earlier desired state as the next version
+  policy what-if -f <file>                  what a proposed policy would have changed over the recorded history
   client offboard <client> --yes           remove a client from every compacted topic and store, audited
   produce <topic>     publish events from JSON (provider-events, resource-events, commands)
   dlq list|redrive    what the DLQ holds and why; send records back after a fix
@@ -88,6 +89,8 @@ what it changed to Kafka (compose's integration-api service).`,
     "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
   client:
     "usage: blackwell client offboard <client> [--yes] [--reason text] [--by name] [--wait seconds] [--json]\n\nRemoves the client: the reconciler resolves its open drifts, tombstones its StateRecords and\nchangelog entries, deletes it from its store and audits client_offboarded (API replicas then forget\nthe client); then its desired-state, desired-history and executor-ledger records are tombstoned.\nEvents, drift events and audit entries age out with their topics' retention. Without --yes it\nprints what it would remove and does nothing (exit 1). Stop the client's event sources first: a\nlater event starts a new, empty state.",
+  policy:
+    "usage: blackwell policy what-if -f <proposed.yaml> [--client c [--stack s]] [--from T] [--to T] [--json]\n\nReplays the recorded inputs twice in a sandbox (throw-away topics: no command reaches an executor),\nonce as recorded and once with the proposed policy in place of the recorded one (for every stack,\nthe client's, or one stack), following the live reconciler's task journal, and reports per client\nwhat would have differed over the window: heals issued, avoided and added, approvals asked, circuit\nbreaker openings, heals exhausted, time in error and drifts opened. The file is a policy in the\nformat of a stack's policy: in blackwell.yaml (fields left out take their defaults). A heal only the\nproposed policy issues has no recorded outcome: it stays in flight. T is an ISO 8601 time or a\nduration ago; --to defaults to now, --from to 30 days before --to. Exit 1 when the proposed policy\napplied to no recorded desired state.",
   report:
     "usage: blackwell report [client] [--from T] [--to T] [--transient D] [--format md|json|csv]\n\nThe spec's KPIs per client and fleet-wide over the window, read from the drift-events and audit\ntopics: time to detection (first evidence to opened) and to recovery (opened to resolved), mean and\np95; auto-heal success rate; false-positive rate (drifts rejected with --false-positive, and drifts\nthat resolved within --transient, default 2m, with no heal and no operator decision); manual\ninterventions; configuration compliance (share of each stack's time with no open drift); and every\nheal with its approver and outcome. T is an ISO 8601 time or a duration ago (30d, 12h); --to\ndefaults to now, --from to 30 days before --to. Default format md; --json is --format json.",
   ack: "usage: blackwell ack <client> <drift-id> [--reason text] [--by name] [--wait seconds] [--json]\n\nAcknowledges a drift. Waits (default 15 s) for the reconciler's audit: exit 0 done, 1 refused or no answer.",
@@ -326,6 +329,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./commands/state-commands.js")).history(rest);
       case "client":
         return await (await import("./commands/offboard.js")).clientCommand(rest);
+      case "policy":
+        return await (await import("./commands/policy.js")).policyCommand(rest);
       case "report":
         return await (await import("./commands/report.js")).report(rest);
       case "ack":

@@ -15,6 +15,7 @@ import type {
   TransactionalProducer,
 } from "../adapters/kafka/port.js";
 import type { InRecord } from "../adapters/kafka/port.js";
+import type { InputRecord } from "../core/model/inputs.js";
 import type { AvroSerde } from "../adapters/kafka/serde.js";
 import { RECONCILER_INPUTS, type TopicNames, type TopicRole } from "../adapters/kafka/topics.js";
 import { restoreFromChangelog } from "../adapters/store/changelog-restore.js";
@@ -70,6 +71,8 @@ export interface ReconcilerOptions {
   journal?: ReadonlyMap<number, readonly JournalEntry[]>;
   /** Replay: per task (partition), per input role, the offset the replay stops at (live's committed position). */
   until?: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
+  /** What-if replays: each decoded input passes through this before the core sees it (`TaskOptions.transform`). */
+  transform?: (input: InputRecord) => InputRecord;
   /** Group session timeout: how long a dead member keeps its partitions. Default 30 000 ms. */
   sessionTimeoutMs?: number;
   /**
@@ -297,6 +300,7 @@ export class ReconcilerRunner {
         groupId: applicationId,
         log: log.child({ task: p }),
         ...(this.o.onCommitted ? { onCommitted: this.o.onCommitted } : {}),
+        ...(this.o.transform ? { transform: this.o.transform } : {}),
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
         onStopped: (partition, reason) => this.reopenLater(partition, reason),
         clock: () => this.fetchClock(),

@@ -67,6 +67,11 @@ export interface TaskOptions {
   commitIntervalMs?: number;
   /** Buffered records per input above which its partition is paused until half of them are processed. Default 5 000. */
   maxBuffered?: number;
+  /**
+   * What-if replays: each decoded input passes through this before the core sees it (a proposed policy put in place
+   * of the recorded one). Live and plain replays have none.
+   */
+  transform?: (input: InputRecord) => InputRecord;
   /** Called with what each committed pass emitted (metrics, tests). */
   onCommitted?: (summary: PassSummary) => void;
   /** Called when a pass is aborted (it is retried from the same input). */
@@ -366,7 +371,8 @@ export class ReconcilerTask {
         message.value === null
           ? null
           : await this.o.serde.decode<Record<string, unknown> & { client_id: string }>(schema, message.value);
-      const input = toInput(role, key, value, message.timestamp);
+      const decoded = toInput(role, key, value, message.timestamp);
+      const input = this.o.transform ? this.o.transform(decoded) : decoded;
       const client = clientOf(input);
       const expected = partitionForClient(client, this.o.partitions);
       if (expected !== partition) {

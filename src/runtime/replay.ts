@@ -22,6 +22,7 @@ import { inputEnds } from "./input-ends.js";
 import { journalFromAvro, type JournalEntry } from "./merge/journal.js";
 import { ReconcilerRunner } from "./reconciler-runner.js";
 import { WRITER_HEADER } from "../adapters/kafka/records.js";
+import type { InputRecord } from "../core/model/inputs.js";
 
 export interface SequenceReport {
   topic: TopicRole;
@@ -242,18 +243,39 @@ async function takeCut(ctx: AppContext, applicationId: string | null, inputs: st
   return cut!;
 }
 
-export async function replayAndCompare(ctx: AppContext, options: ReplayOptions = {}): Promise<ReplayReport> {
+/** A replay's own output topics, filled from the live inputs up to a cut. */
+export interface Sandbox {
+  /** Topic names: the live inputs, the sandbox's own outputs. */
+  names: TopicNames;
+  inputRecords: number;
+  ms: number;
+  /** Deletes the sandbox's topics and consumer group. */
+  drop: () => Promise<void>;
+}
+
+export interface SandboxOptions {
+  /** Prefix of the sandbox's topics (under the configured topic prefix). */
+  name: string;
+  /** Journal entries per task to follow; empty: merge by timestamp. */
+  journal: ReadonlyMap<number, readonly JournalEntry[]>;
+  /** Live's committed input positions (`topic:partition`) to stop at; null: the ends of the inputs. */
+  committed: Map<string, bigint> | null;
+  /** Each decoded input passes through this (what-if: a proposed policy). */
+  transform?: (input: InputRecord) => InputRecord;
+  timeoutMs?: number;
+  log?: (m: string) => void;
+}
+
+/**
+ * Runs a reconciler over the live input topics into throw-away output topics (never the live ones: nothing it
+ * decides reaches an executor or a consumer of the live topics), with a fresh consumer group and an empty store, to
+ * where live had got.
+ */
+export async function runSandbox(ctx: AppContext, options: SandboxOptions): Promise<Sandbox> {
   const say = options.log ?? (() => {});
-  const replayId = randomUUID().slice(0, 8);
-  const prefix = `${ctx.config.topicPrefix}replay-${replayId}.`;
+  const prefix = `${ctx.config.topicPrefix}${options.name}.`;
   const started = Date.now();
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
-  // Which reconciler's journal: named, or the only one there.
-  const seen = await readJournal(ctx, options.applicationId, await endsOf(ctx, ctx.names["task-journal"]));
-  const cut = await takeCut(ctx, seen.applicationId, inputs);
-  const journal = await readJournal(ctx, seen.applicationId ?? undefined, cut.journal);
-  const entries = [...journal.byTask.values()].reduce((n, l) => n + l.length, 0);
-  const lateRecords = [...journal.byTask.values()].flat().reduce((n, e) => n + e.late, 0);
   const report = await bootstrapTopics({
     admin: ctx.admin,
     serde: ctx.serde,
@@ -261,13 +283,16 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
     partitions: ctx.config.partitions,
     replicationFactor: ctx.config.replicationFactor,
   });
-  // Inputs are the live topics; outputs go to the replay's own topics.
+  const drop = async () => {
+    await ctx.admin.deleteTopics(Object.values(report.names)).catch(() => {});
+    await ctx.admin.deleteGroups([`${prefix}reconciler`]).catch(() => {});
+  };
+  // Inputs are the live topics; outputs go to the sandbox's own topics.
   const names: TopicNames = { ...report.names };
   for (const role of RECONCILER_INPUTS) names[role] = ctx.names[role];
-  // The replay goes as far as live had gone at the cut (its committed positions), or, with no live reconciler, to
-  // the ends of the inputs.
+  // As far as live had gone (its committed positions), or, with no live reconciler, to the ends of the inputs.
   const ends = await inputEnds(ctx.admin, inputs);
-  const stops = cut.committed ?? ends;
+  const stops = options.committed ? new Map(options.committed) : ends;
   for (const tp of ends.keys()) if (!stops.has(tp)) stops.set(tp, 0n);
   const until = new Map<number, Map<string, bigint>>();
   for (const [tp, offset] of stops) {
@@ -279,10 +304,9 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
   }
   const inputRecords = Number([...stops.values()].reduce((a, b) => a + b, 0n));
   const stateDir = mkdtempSync(join(tmpdir(), "blackwell-replay-"));
-  const mode = options.reorder ? "reorder" : "journal";
   say(
     `replaying ${inputRecords} input records into ${prefix}* ` +
-      (mode === "journal" ? `following ${entries} journal entries` : "merged by timestamp (--reorder)"),
+      (options.journal.size > 0 ? "following the live task journal" : "merged by timestamp"),
   );
   const runner = new ReconcilerRunner({
     kafka: ctx.kafka,
@@ -294,8 +318,9 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
     stateDir,
     log: ctx.log,
     wallClockTicks: false,
-    journal: mode === "journal" ? journal.byTask : new Map(),
+    journal: options.journal,
     until,
+    ...(options.transform ? { transform: options.transform } : {}),
   });
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   try {
@@ -304,11 +329,44 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
       if (Date.now() > deadline) throw new Error("replay did not drain the input topics in time");
       await new Promise((r) => setTimeout(r, 200));
     }
-  } finally {
+  } catch (err) {
     await runner.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    await drop();
+    throw err;
   }
-  const ms = Date.now() - started;
+  await runner.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  return { names, inputRecords, ms: Date.now() - started, drop };
+}
+
+/** Which reconciler's journal (named, or the only one there) and one consistent cut of it. */
+export async function liveCut(
+  ctx: AppContext,
+  applicationId?: string,
+): Promise<{ cut: Cut; journal: Awaited<ReturnType<typeof readJournal>> }> {
+  const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
+  const seen = await readJournal(ctx, applicationId, await endsOf(ctx, ctx.names["task-journal"]));
+  const cut = await takeCut(ctx, seen.applicationId, inputs);
+  const journal = await readJournal(ctx, seen.applicationId ?? undefined, cut.journal);
+  return { cut, journal };
+}
+
+export async function replayAndCompare(ctx: AppContext, options: ReplayOptions = {}): Promise<ReplayReport> {
+  const say = options.log ?? (() => {});
+  const replayId = randomUUID().slice(0, 8);
+  const { cut, journal } = await liveCut(ctx, options.applicationId);
+  const entries = [...journal.byTask.values()].reduce((n, l) => n + l.length, 0);
+  const lateRecords = [...journal.byTask.values()].flat().reduce((n, e) => n + e.late, 0);
+  const mode = options.reorder ? "reorder" : "journal";
+  const sandbox = await runSandbox(ctx, {
+    name: `replay-${replayId}`,
+    journal: mode === "journal" ? journal.byTask : new Map(),
+    committed: cut.committed,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    log: say,
+  });
+  const { names, inputRecords, ms } = sandbox;
   say(`replay drained in ${ms} ms; comparing`);
 
   const [liveStates, replayStates] = await Promise.all([
@@ -331,10 +389,7 @@ export async function replayAndCompare(ctx: AppContext, options: ReplayOptions =
     ]);
     compared.push(compareSequences(role, live, replayed, cut.exact));
   }
-  if (!options.keep) {
-    await ctx.admin.deleteTopics(Object.values(report.names)).catch(() => {});
-    await ctx.admin.deleteGroups([`${prefix}reconciler`]).catch(() => {});
-  }
+  if (!options.keep) await sandbox.drop();
   return {
     replayId,
     inputRecords,
