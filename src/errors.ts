@@ -64,6 +64,12 @@ export const ERRORS = {
   // A webhook delivery id (or signed body) seen before comes back meaning something else: a tampered replay.
   BLACKWELL_ERR_WEBHOOK_CONFLICT: entry("webhook delivery seen before with another meaning", false, 409, EXIT.invalid),
   BLACKWELL_ERR_FORBIDDEN: entry("this resource needs an admin token", false, 403, EXIT.usage),
+  BLACKWELL_ERR_BUSY: entry(
+    "another run of this kind is in progress; try again when it has finished",
+    true,
+    429,
+    EXIT.problem,
+  ),
   BLACKWELL_ERR_NOT_FOUND: entry("no such resource, or not visible to this token", false, 404, EXIT.invalid),
   BLACKWELL_ERR_INTERNAL: entry("internal error", false, 500, EXIT.internal),
   BLACKWELL_ERR_APPLY_FAILED: entry(

@@ -4,6 +4,7 @@ import { fleetQuerystring } from "./routes/clients.js";
 import { reconciliationQuerystring } from "./routes/reconciliation.js";
 import { reportQuerystring } from "./routes/report.js";
 import { predictionsQuerystring } from "./routes/predictions.js";
+import { whatIfBody, whatIfClientBody } from "./routes/what-if.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -189,6 +190,26 @@ export function openApiDocument(): object {
             "with its approver and outcome; as JSON (default), Markdown (format=md) or CSV (format=csv)",
           parameters: [pathParam("client"), ...queryParams(reportQuerystring)],
           responses: { "200": json("ComplianceReport"), "400": error, ...common },
+        },
+      },
+      "/v1/clients/{client}/policy/what-if": {
+        post: {
+          ...secured,
+          summary:
+            "what a proposed policy would have changed for the client over the recorded history: both runs replayed in " +
+            "a sandbox (no command reaches an executor), heals issued, avoided and added, approvals asked, breaker " +
+            "openings, heals exhausted, time in error; answers when the replays are done; 429 while another runs",
+          parameters: [pathParam("client")],
+          requestBody: { content: { "application/json": { schema: whatIfClientBody } } },
+          responses: { "200": json("what-if report"), "400": error, "429": error, ...common },
+        },
+      },
+      "/v1/policy/what-if": {
+        post: {
+          ...secured,
+          summary: "the same for every client, or one named in the body (admin tokens only)",
+          requestBody: { content: { "application/json": { schema: whatIfBody } } },
+          responses: { "200": json("what-if report"), "400": error, "403": error, "429": error, "401": error },
         },
       },
       "/v1/clients/{client}/predictions": {

@@ -24,6 +24,7 @@ import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
 import { reportRoutes } from "./routes/report.js";
+import { whatIfRoutes } from "./routes/what-if.js";
 import { predictionRoutes } from "./routes/predictions.js";
 import { historyRoutes } from "./routes/history.js";
 import { operatorCommandRoutes } from "./routes/operator-commands.js";
@@ -77,6 +78,7 @@ const RESOURCES = [
   reportRoutes,
   predictionRoutes,
   policyRoutes,
+  whatIfRoutes,
   rollbackRoutes,
   desiredStateRoutes,
 ];

@@ -8,6 +8,7 @@ import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { parsePolicyDocument } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
 import type { ReconciliationPolicy } from "../../src/core/model/desired.js";
 import { whatIf } from "../../src/runtime/what-if.js";
+import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { desiredStack } from "../support/core-spec.js";
 import { providerEventValue, resourceEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
@@ -85,7 +86,9 @@ async function feed(h: Harness, policy: ReconciliationPolicy, base: number) {
 describe("policy what-if on the real broker", () => {
   const harnesses: Harness[] = [];
   const collectors: Array<Collector<unknown>> = [];
+  let api: TestApi | undefined;
   afterAll(async () => {
+    await api?.stop();
     for (const c of collectors) await c.stop();
     for (const h of harnesses) await h.close();
   });
@@ -170,5 +173,47 @@ describe("policy what-if on the real broker", () => {
     expect(approvals.filter((i) => i.value?.action === "heal_await_approval")).toHaveLength(
       report.fleet.proposed.approvals_asked,
     );
+  }, 300_000);
+
+  it("answers the same over the API: a client's own what-if, the fleet's for admins only, one at a time", async () => {
+    const live = harnesses[0]!;
+    const ADMIN = "admin-token-0123456789abcdef";
+    const CLIENT = "whatif-a-token-0123456789abcdef";
+    api = await startTestApi(live, `ops@*:${ADMIN},a-ops@whatif-a:${CLIENT}`);
+    const body = { policy: PROPOSED, from: "1h" };
+    // The replica learns the client from the topics: until then the client route answers 404.
+    const deadline = Date.now() + 60_000;
+    let mine = await api.call("POST", "/v1/clients/whatif-a/policy/what-if", CLIENT, { policy: PROPOSED, from: "1h" });
+    while (mine.status === 404 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      mine = await api.call("POST", "/v1/clients/whatif-a/policy/what-if", CLIENT, { policy: PROPOSED, from: "1h" });
+    }
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    expect(mine.body.clients.map((c: { client_id: string }) => c.client_id)).toEqual(["whatif-a"]);
+    expect(mine.body.clients[0].recorded.heals_issued).toBe(2);
+    expect(mine.body.clients[0].proposed.heals_issued).toBe(1);
+    expect(mine.body.clients[0].heals_avoided.map((h: { action: string }) => h.action)).toEqual([
+      "integration.configure",
+    ]);
+
+    expect((await api.call("POST", "/v1/clients/whatif-b/policy/what-if", CLIENT, body)).status).toBe(404);
+    expect((await api.call("POST", "/v1/policy/what-if", CLIENT, body)).status).toBe(403);
+    const invalid = await api.call("POST", "/v1/policy/what-if", ADMIN, {
+      policy: { auto_heal: { enabled: "maybe" } },
+    });
+    expect(invalid.status).toBe(400);
+    expect(JSON.stringify(invalid.body)).toContain("policy.auto_heal.enabled");
+    const nobody = await api.call("POST", "/v1/policy/what-if", ADMIN, { ...body, client: "nobody" });
+    expect(nobody.status).toBe(404);
+
+    // Two at once: one runs, the other is told to come back.
+    const both = await Promise.all([
+      api.call("POST", "/v1/policy/what-if", ADMIN, body),
+      api.call("POST", "/v1/policy/what-if", ADMIN, body),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 429]);
+    const fleet = both.find((r) => r.status === 200)!.body;
+    expect(fleet.fleet.recorded.heals_issued).toBe(2 * CLIENTS.length);
+    expect(fleet.fleet.proposed.heals_issued).toBe(CLIENTS.length);
   }, 300_000);
 });
