@@ -9,6 +9,7 @@ import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import type { AppContext } from "./app-context.js";
+import { currentFleetPolicy, fleetRuleError, underFleet, type StackViolation } from "./fleet-policy.js";
 
 export type Bump = "major" | "minor" | "patch";
 
@@ -76,12 +77,21 @@ export async function currentDesired(ctx: AppContext, client_id: string): Promis
 
 export async function applyDesired(ctx: AppContext, parsed: ParsedFile, options: ApplyOptions): Promise<StackChange[]> {
   const current = await currentDesired(ctx, parsed.client_id);
+  // Each stack's policy inherits what it does not set from the fleet policy, whose rules it must keep.
+  const fleet = await currentFleetPolicy(ctx);
+  const violations: StackViolation[] = [];
+  const stacks = parsed.stacks.map((declared) => {
+    const under = underFleet(declared, fleet);
+    violations.push(...under.violations);
+    return under.stack;
+  });
+  if (violations.length > 0) throw fleetRuleError(options.file, violations);
   const now = (options.now ?? new Date()).toISOString();
   const changes: StackChange[] = [];
   const records: Array<{ key: string; value: Buffer | null }> = [];
   const history: Array<{ key: string; value: Buffer }> = [];
   const topic = ctx.names["desired-state"];
-  for (const declared of parsed.stacks) {
+  for (const declared of stacks) {
     const before = current.get(declared.stack_id);
     if (before && before.desired_hash === declared.desired_hash) {
       changes.push({

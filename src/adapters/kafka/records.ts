@@ -227,8 +227,12 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
  * and its changelog). Input records go through `toInput`, which checks them first.
  */
 export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
+  // Bookkeeping fields only when set: a state written without them reads back as it was.
+  const { policy_declared_json, fleet_policy_version, ...rest } = d;
   return {
-    ...d,
+    ...rest,
+    ...(policy_declared_json != null ? { policy_declared_json } : {}),
+    ...(fleet_policy_version != null ? { fleet_policy_version } : {}),
     integrations: d.integrations.map((i) => ({
       name: i.name,
       config: JSON.parse(i.config_json) as unknown,

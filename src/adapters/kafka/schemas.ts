@@ -18,6 +18,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   "ExecutorEffect",
   "TaskJournal",
   "ChangelogEntry",
+  "FleetPolicy",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */

@@ -17,7 +17,8 @@ export type TopicRole =
   | "changelog"
   | "executor-ledger"
   | "desired-history"
-  | "task-journal";
+  | "task-journal"
+  | "fleet-policy";
 
 export type SchemaName =
   | "DesiredState"
@@ -32,7 +33,8 @@ export type SchemaName =
   | "AuditEntry"
   | "ExecutorEffect"
   | "TaskJournal"
-  | "ChangelogEntry";
+  | "ChangelogEntry"
+  | "FleetPolicy";
 
 export interface TopicSpec {
   role: TopicRole;
@@ -44,6 +46,7 @@ export interface TopicSpec {
     | "client_id/command_key"
     | "client_id/stack_id/state_version"
     | "application_id/task"
+    | "fleet"
     | "original";
   configEntries: Record<string, string>;
 }
@@ -93,6 +96,8 @@ export const TOPICS: readonly TopicSpec[] = [
   // Per reconciler transaction, which input records it took in what order (or the time a tick moved to):
   // replay follows it. Retained like the inputs it points into.
   { role: "task-journal", schema: "TaskJournal", key: "application_id/task", configEntries: retention(30) },
+  // The fleet policy (one key, `fleet`): defaults every stack inherits and rules no stack's policy may break.
+  { role: "fleet-policy", schema: "FleetPolicy", key: "fleet", configEntries: compacted },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */

@@ -26,6 +26,7 @@ import {
 } from "../../core/model/desired.js";
 import { desiredProblems, policyProblems } from "../../core/model/validate-desired.js";
 import { isTimeZone } from "../../core/policy/heal-windows.js";
+import { POLICY_DOCUMENT_FIELDS, type FleetRules, type PolicyDocument } from "../../core/policy/fleet-policy.js";
 
 /** A stack as declared, before versioning (state_version etc. are set by `apply`). */
 export type DeclaredStack = Omit<DesiredStack, "state_version" | "previous_versions" | "applied_at" | "applied_by">;
@@ -397,8 +398,22 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
     content_types,
     staleness,
     policy: readPolicy(r, i),
+    policy_declared_json: JSON.stringify(declaredPolicy(r, i)),
   };
   return { ...stack, desired_hash: desiredHash(stack) };
+}
+
+/** The policy fields the stack sets itself (or through `spec.defaults`), as a document: what a fleet policy may not override. */
+function declaredPolicy(r: Reader, i: number): PolicyDocument {
+  const out: PolicyDocument = {};
+  for (const path of POLICY_DOCUMENT_FIELDS) {
+    const from = at(r, i, "policy", ...path);
+    if (!r.has(from)) continue;
+    let node = out;
+    for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as PolicyDocument;
+    node[path[path.length - 1]!] = r.json(from);
+  }
+  return out;
 }
 
 function readPolicy(r: Reader, i: number): ReconciliationPolicy {
@@ -553,9 +568,20 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
   };
 }
 
-/** SHA-256 of the canonical (key-sorted) JSON of the declared composition. */
-export function desiredHash(stack: Omit<DeclaredStack, "desired_hash">): string {
-  const { source: _source, ...declared } = stack;
+/** SHA-256 of the canonical (key-sorted) JSON of the declared composition (versioning and bookkeeping left out). */
+export function desiredHash(stack: Omit<DeclaredStack, "desired_hash"> & Partial<DesiredStack>): string {
+  // Where it came from and which fields the stack wrote itself are bookkeeping: the composition is the rest.
+  const {
+    source: _source,
+    policy_declared_json: _declared,
+    fleet_policy_version: _fleet,
+    desired_hash: _hash,
+    state_version: _version,
+    previous_versions: _previous,
+    applied_at: _at,
+    applied_by: _by,
+    ...declared
+  } = stack;
   return createHash("sha256").update(canonicalJson(declared)).digest("hex");
 }
 
@@ -609,8 +635,19 @@ export function parsePolicyDocument(
   const inner = readDocument(text, file, lines);
   if (!isMap(inner.contents))
     throw invalid(file, [{ line: 1, path: "(root)", message: "the policy must be an object" }]);
+  const { policy, problems } = readPolicyNode(inner.contents, lines, opts);
+  if (problems.length > 0) throw invalid(file, problems);
+  return policy;
+}
+
+/** A policy document's node (its lines counted in `lines`), read and checked; problems with paths from `policy.`. */
+function readPolicyNode(
+  node: unknown,
+  lines: LineCounter,
+  opts: { complete?: boolean } = {},
+): { policy: ReconciliationPolicy; problems: Problem[] } {
   const doc = parseDocument("spec: {stacks: [{policy: null}]}");
-  doc.setIn(["spec", "stacks", 0, "policy"], inner.contents);
+  doc.setIn(["spec", "stacks", 0, "policy"], node);
   const r = new Reader(doc, lines);
   const policy = readPolicy(r, 0);
   if (opts.complete)
@@ -619,10 +656,59 @@ export function parsePolicyDocument(
         r.fail(["spec", "stacks", 0, "policy", ...field], "is required: the policy is replaced as a whole");
   if (r.problems.length === 0)
     for (const p of policyProblems(policy)) r.fail(["spec", "stacks", 0, "policy", ...p.path.split(".")], p.message);
-  if (r.problems.length > 0)
-    throw invalid(
-      file,
-      r.problems.map((p) => ({ ...p, path: p.path.replace(/^spec\.stacks\.0\./, "") })),
-    );
-  return policy;
+  return {
+    policy,
+    problems: r.problems.map((p) => ({ ...p, path: p.path.replace(/^spec\.stacks\.0\./, "") })),
+  };
+}
+
+/** A fleet policy file: `defaults:` (a policy document every stack inherits) and `rules:`. */
+export interface ParsedFleetPolicy {
+  defaults: PolicyDocument;
+  rules: FleetRules;
+}
+
+/**
+ * Reads a fleet policy file:
+ *
+ *   defaults:                 # any policy field, in the format of a stack's policy:
+ *     auto_heal: {max_attempts: 3, circuit_breaker: {max_heals: 10, window: 1h}}
+ *   rules:
+ *     approval_required_from_severity: critical
+ *     max_attempts_at_most: 5
+ *     never_auto_heal: [cms_provider_change]
+ */
+export function parseFleetPolicy(text: string, file: string): ParsedFleetPolicy {
+  const lines = new LineCounter();
+  const doc = readDocument(text, file, lines);
+  const r = new Reader(doc, lines);
+  if (!isMap(doc.contents)) {
+    r.fail([], "the fleet policy must be a mapping with defaults and rules");
+    throw invalid(file, r.problems);
+  }
+  r.only([], ["defaults", "rules"]);
+  r.only(["rules"], ["approval_required_from_severity", "max_attempts_at_most", "never_auto_heal"]);
+  const severity = r.string(["rules", "approval_required_from_severity"], { oneOf: SEVERITIES });
+  const most = r.has(["rules", "max_attempts_at_most"]) ? r.int(["rules", "max_attempts_at_most"], 1, 1, 100) : null;
+  const never = r.strings(["rules", "never_auto_heal"], { oneOf: POLICY_DRIFT_KINDS });
+  const problems = [...r.problems];
+  let defaults: PolicyDocument = {};
+  const node = doc.getIn(["defaults"], true);
+  if (node !== undefined && node !== null) {
+    if (!isMap(node)) problems.push({ line: 1, path: "defaults", message: "must be a policy (a mapping)" });
+    else {
+      const read = readPolicyNode(node, lines);
+      problems.push(...read.problems.map((p) => ({ ...p, path: p.path.replace(/^policy/, "defaults") })));
+      defaults = JSON.parse(JSON.stringify((doc.toJS() as { defaults: unknown }).defaults)) as PolicyDocument;
+    }
+  }
+  if (problems.length > 0) throw invalid(file, problems);
+  return {
+    defaults,
+    rules: {
+      approval_required_from_severity: (severity as Severity | null) ?? null,
+      max_attempts_at_most: most,
+      never_auto_heal: never,
+    },
+  };
 }

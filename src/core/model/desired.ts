@@ -98,4 +98,12 @@ export interface DesiredStack {
   content_types: string[];
   staleness: StalenessWindows;
   policy: ReconciliationPolicy;
+  /**
+   * The policy fields the stack set itself, as a JSON policy document (the rest came from the fleet policy or the
+   * built-in defaults); absent or null in desired states written before fleet policies: the stack owns its whole
+   * policy. Bookkeeping for `policy explain` and fleet changes: the core never reads it.
+   */
+  policy_declared_json?: string | null;
+  /** The fleet policy version the effective policy was computed with (null: none was set). */
+  fleet_policy_version?: number | null;
 }
