@@ -11,14 +11,18 @@ import { canonicalJson } from "../core/canonical-json.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import {
   NO_RULES,
+  fieldOf,
   inheritedDocument,
+  policySources,
   ruleViolations,
+  type FieldSource,
   type FleetPolicy,
   type PolicyDocument,
 } from "../core/policy/fleet-policy.js";
+import { policyDocument } from "../core/policy/policy-document.js";
 import { BlackwellError } from "../errors.js";
 import type { AppContext } from "./app-context.js";
-import { bumpVersion, historyRecord, type StackChange } from "./apply-desired.js";
+import { bumpVersion, currentDesired, historyRecord, type StackChange } from "./apply-desired.js";
 import { latestByKey, readRecords } from "./read-records.js";
 
 export const FLEET_KEY = "fleet";
@@ -195,4 +199,45 @@ export async function setFleetPolicy(
     }
   }
   return { version: fleet.version, dry_run: o.dryRun ?? false, changes };
+}
+
+export interface PolicyExplanation {
+  client_id: string;
+  stack_id: string;
+  state_version: string;
+  /** The fleet policy version the stack's policy was computed with, and the one in force now. */
+  fleet_policy_version: number | null;
+  fleet_policy_current: number | null;
+  fields: Array<{ field: string; value: unknown; source: FieldSource }>;
+  rules: FleetPolicy["rules"];
+  /** What the rules in force forbid in the stack's policy (a stack applied before a rule existed). */
+  violations: StackViolation[];
+}
+
+/** The stack's effective policy, field by field, with where each field came from. Null: no such stack. */
+export async function explainPolicy(ctx: AppContext, client: string, stack: string): Promise<PolicyExplanation | null> {
+  const desired = (await currentDesired(ctx, client)).get(stack);
+  if (!desired) return null;
+  const fleet = await currentFleetPolicy(ctx);
+  const declared = desired.policy_declared_json ? (JSON.parse(desired.policy_declared_json) as PolicyDocument) : null;
+  // The fleet defaults the stack's policy was computed with are those of its version; the current ones may differ
+  // until the stack's next version (a fleet change publishes it).
+  const document = policyDocument(desired.policy);
+  return {
+    client_id: client,
+    stack_id: stack,
+    state_version: desired.state_version,
+    fleet_policy_version: desired.fleet_policy_version ?? null,
+    fleet_policy_current: fleet?.version ?? null,
+    fields: policySources(declared, fleet?.defaults ?? {}).map(({ field, source }) => ({
+      field,
+      value: fieldOf(document, field.split(".")) ?? null,
+      source,
+    })),
+    rules: fleet?.rules ?? NO_RULES,
+    violations: ruleViolations(desired.policy, fleet?.rules ?? NO_RULES).map((v) => ({
+      stack: `${client}/${stack}`,
+      ...v,
+    })),
+  };
 }

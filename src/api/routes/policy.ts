@@ -19,6 +19,8 @@ import { principalOf } from "../route-auth.js";
 import type { RouteDeps } from "../route-deps.js";
 import { params, type Params } from "../route-schemas.js";
 import { policyView } from "../views.js";
+import { policyDocument } from "../../core/policy/policy-document.js";
+import { currentFleetPolicy, fleetRuleError, underFleet } from "../../runtime/fleet-policy.js";
 
 /** Earlier versions a desired state remembers. */
 const MAX_PREVIOUS_VERSIONS = 20;
@@ -48,7 +50,9 @@ export async function policyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     const text = typeof req.body === "string" ? req.body : JSON.stringify(req.body ?? null);
     // Validated before Kafka is read: a partial or bad policy is refused whatever the stack holds.
     const policy = parsePolicyDocument(text, "request body", { complete: true });
-    return publishPolicy(deps, req, reply, client, () => policy, "api: PUT policy");
+    // Every field is the stack's own now: none inherits from the fleet policy.
+    const declared = JSON.stringify(policyDocument(policy));
+    return publishPolicy(deps, req, reply, client, () => ({ policy, declared }), "api: PUT policy");
   });
 
   app.patch<{ Params: Params; Body: unknown }>(url, { schema }, async (req, reply) => {
@@ -60,8 +64,16 @@ export async function policyRoutes(app: FastifyInstance, deps: RouteDeps): Promi
     if (patch === null || typeof patch !== "object" || Array.isArray(patch))
       return fail(reply, "BLACKWELL_ERR_BAD_REQUEST", "the merge patch must be a JSON object");
     const patched = (current: DesiredStack) => {
+      // The patch applies to the fields the stack sets itself (the rest keeps inheriting from the fleet policy); a
+      // stack written before fleet policies sets all of them.
+      if (current.policy_declared_json) {
+        const declared = mergePatch(JSON.parse(current.policy_declared_json) as Row, patch) as Row;
+        const policy = parsePolicyDocument(JSON.stringify(declared), "patched policy");
+        return { policy, declared: JSON.stringify(declared) };
+      }
       const merged = mergePatch(policyView(current as unknown as Row), patch);
-      return parsePolicyDocument(JSON.stringify(merged), "patched policy", { complete: true });
+      const policy = parsePolicyDocument(JSON.stringify(merged), "patched policy", { complete: true });
+      return { policy, declared: JSON.stringify(merged) };
     };
     return publishPolicy(deps, req, reply, client, patched, "api: PATCH policy");
   });
@@ -73,7 +85,7 @@ async function publishPolicy(
   req: Req,
   reply: FastifyReply,
   client: string,
-  next: (current: DesiredStack) => ReconciliationPolicy,
+  next: (current: DesiredStack) => { policy: ReconciliationPolicy; declared: string },
   source: string,
 ) {
   const { ctx, producer } = deps;
@@ -81,7 +93,11 @@ async function publishPolicy(
   // The replica may trail the topic: the next version is computed from the topic itself.
   const current = (await currentDesired(ctx, client)).get(stack);
   if (!current) return fail(reply, "BLACKWELL_ERR_NOT_FOUND", `no stack ${stack} for client ${client}`);
-  const policy = next(current);
+  const { declared: policy_declared_json, policy: own } = next(current);
+  // What the stack does not set comes from the fleet policy, whose rules it must keep.
+  const under = underFleet({ ...current, policy: own, policy_declared_json }, await currentFleetPolicy(ctx));
+  if (under.violations.length > 0) throw fleetRuleError("the policy", under.violations);
+  const { policy } = under.stack;
   // The hash covers what was declared, not the versioning around it.
   const {
     desired_hash: _h,
@@ -98,6 +114,8 @@ async function publishPolicy(
   const version = {
     ...current,
     policy,
+    policy_declared_json,
+    fleet_policy_version: under.stack.fleet_policy_version,
     desired_hash: hash,
     state_version: bumpVersion(current.state_version, "minor"),
     previous_versions: [current.state_version, ...current.previous_versions].slice(0, MAX_PREVIOUS_VERSIONS),
