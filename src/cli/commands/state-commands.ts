@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { latestByKey, readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
+import { actionLabel } from "./operator-commands.js";
 
 interface Detail {
   drift_id: string;
@@ -42,6 +43,7 @@ interface Audit {
   success: boolean;
   reason: string | null;
   drift_id: string | null;
+  changes_made_json: string;
 }
 
 const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -157,20 +159,7 @@ export async function history(args: string[]): Promise<number> {
             ]
           : [],
       ),
-      ...audits.flatMap((r) =>
-        r.value
-          ? [
-              {
-                at: r.value.timestamp,
-                stack: r.value.stack_id ?? "-",
-                what: r.value.action,
-                detail: `${r.value.success ? "ok" : "not done"}${r.value.reason ? ` — ${r.value.reason}` : ""}`,
-                by: r.value.triggered_by,
-                record: r.value,
-              },
-            ]
-          : [],
-      ),
+      ...audits.flatMap((r) => (r.value ? [auditEntry(r.value)] : [])),
     ]
       .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
       .slice(0, limit);
@@ -187,4 +176,16 @@ export async function history(args: string[]): Promise<number> {
           ]),
   );
   return EXIT.ok;
+}
+
+/** One audit entry as a `blackwell history` row. */
+export function auditEntry(a: Audit) {
+  return {
+    at: a.timestamp,
+    stack: a.stack_id ?? "-",
+    what: actionLabel(a),
+    detail: `${a.success ? "ok" : "not done"}${a.reason ? ` — ${a.reason}` : ""}`,
+    by: a.triggered_by,
+    record: a,
+  };
 }
