@@ -13,6 +13,8 @@ interface Detail {
   acknowledged: boolean;
   expected_json: string;
   observed_json: string;
+  /** 0..1; null on a drift recorded before confidence existed. */
+  confidence?: number | null;
 }
 interface State {
   client_id: string;
@@ -109,24 +111,27 @@ export async function drift(args: string[]): Promise<number> {
       observed: JSON.parse(d.observed_json) as unknown,
     })),
   );
-  print(values.json ?? false, open, () =>
-    open.length === 0
-      ? "no open drift"
-      : table([
-          ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
-          ...open.map((d) => [
-            `${d.client_id}/${d.stack_id}`,
-            d.drift_id,
-            d.type,
-            d.component,
-            d.severity,
-            d.acknowledged ? "yes" : "no",
-            d.detected_at,
-            `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`,
-          ]),
-        ]),
-  );
+  print(values.json ?? false, open, () => driftTable(open));
   return open.length === 0 ? EXIT.ok : EXIT.problem;
+}
+
+/** The open drifts as `blackwell drift` shows them; confidence as the console shows it (a percentage). */
+export function driftTable(open: ReadonlyArray<Detail & { client_id: string; stack_id: string }>): string {
+  if (open.length === 0) return "no open drift";
+  return table([
+    ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "CONFIDENCE", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
+    ...open.map((d) => [
+      `${d.client_id}/${d.stack_id}`,
+      d.drift_id,
+      d.type,
+      d.component,
+      d.severity,
+      typeof d.confidence === "number" ? `${Math.round(d.confidence * 100)}%` : "-",
+      d.acknowledged ? "yes" : "no",
+      d.detected_at,
+      `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`,
+    ]),
+  ]);
 }
 
 export async function history(args: string[]): Promise<number> {
