@@ -74,7 +74,13 @@ export async function status(args: string[]): Promise<number> {
   const client = clientArg(positionals, false);
   const list = await states(client);
   if (client && list.length === 0) {
-    console.error(`no stacks for client ${client} (not applied yet, or not evaluated by a reconciler yet)`);
+    const audits = await withContext(async (ctx) => readRecords<Audit>(ctx, "audit", client));
+    const offboarding = offboardingOf(audits.flatMap((r) => (r.value ? [r.value] : [])));
+    console.error(
+      offboarding
+        ? offboardedLine(client, offboarding)
+        : `no stacks for client ${client} (not applied yet, or not evaluated by a reconciler yet)`,
+    );
     return EXIT.problem;
   }
   print(values.json ?? false, list, () =>
@@ -92,6 +98,24 @@ export async function status(args: string[]): Promise<number> {
   );
   // Scripts: 0 when every stack listed is healthy, 1 when any is not.
   return list.every((s) => s.status === "healthy") ? EXIT.ok : EXIT.problem;
+}
+
+/**
+ * The client's offboarding, when that is why it has no stacks: its latest `client_offboarded` audit, unless a desired
+ * state was applied after it (the client was brought back, and is only waiting for a reconciler).
+ */
+export function offboardingOf(audits: readonly Audit[]): Audit | null {
+  let found: Audit | null = null;
+  for (const a of audits) {
+    if (a.action === "client_offboarded" && a.success) found = a;
+    else if (a.action === "desired_state_applied") found = null;
+  }
+  return found;
+}
+
+/** What `status` says of an offboarded client: it read "not applied yet", as if the client had never been set up. */
+export function offboardedLine(client: string, a: Audit): string {
+  return `client ${client} was offboarded at ${a.timestamp} by ${a.triggered_by}${a.reason ? ` (reason: ${a.reason})` : ""}: it has no stacks`;
 }
 
 export async function drift(args: string[]): Promise<number> {
