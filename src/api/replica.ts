@@ -33,8 +33,26 @@ const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
 
 /** Pruning to the topics' retention runs at most this often. */
 const PRUNE_EVERY_MS = 60_000;
-/** The audit action of an offboarded client: the replica forgets the client's rows when it reads it. */
+/** The audit action of an offboarded client: the replica forgets the client's rows up to it when it reads it. */
 export const CLIENT_OFFBOARDED = "client_offboarded";
+
+/** Each replicated record's own time (ISO 8601), compared with its client's offboarding. */
+const RECORD_TIME: Partial<Record<TopicRole, string>> = {
+  "stack-state": "updated_at",
+  "desired-state": "applied_at",
+  "drift-events": "timestamp",
+  audit: "timestamp",
+  "drift-predictions": "timestamp",
+};
+/** The same time in each table's rows. */
+const ROW_TIME: Record<string, string> = {
+  stacks: "json_extract(json, '$.updated_at')",
+  desired: "json_extract(json, '$.applied_at')",
+  drift_events: "json_extract(json, '$.timestamp')",
+  // The client's offboardings stay: what the replica still tells of it.
+  audit: `CASE action WHEN '${CLIENT_OFFBOARDED}' THEN NULL ELSE at END`,
+  predictions: "at",
+};
 
 export interface DeadLetters {
   total: number;
@@ -96,7 +114,9 @@ export class Replica {
       CREATE TABLE IF NOT EXISTS dead_letters (partition INTEGER, offset INTEGER, source_topic TEXT NOT NULL, code TEXT NOT NULL, at INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (partition, offset));
       CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters (source_topic, code, at);
       CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (at);
+      CREATE TABLE IF NOT EXISTS offboarded (client_id TEXT PRIMARY KEY, at TEXT NOT NULL);
     `);
+    this.loadOffboarded();
     // The group's committed offsets belong to this database file: a new (or lost) file gets a new group, which reads from the beginning.
     this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('generation', ?)").run(randomUUID().slice(0, 8));
     const generation = (this.db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string })
@@ -110,6 +130,20 @@ export class Replica {
     });
   }
 
+  /**
+   * Per offboarded client, when it was offboarded (its `client_offboarded` audit's time), as the `offboarded` table
+   * holds it. The replica reads several topics, each at its own pace: the offboarding can be read before older
+   * records of the client on the other topics, which must not come back. Records after it (a client brought back)
+   * are kept.
+   */
+  private readonly offboarded = new Map<string, string>();
+
+  /** The offboardings as the database holds them (at start, and after a batch that did not commit). */
+  private loadOffboarded(): void {
+    this.offboarded.clear();
+    for (const r of this.db.prepare("SELECT client_id, at FROM offboarded").all() as Array<Record<string, string>>)
+      this.offboarded.set(r.client_id!, r.at!);
+  }
   private readonly statements = new Map<string, Database.Statement>();
   /** Batches this connection applied; with SQLite's data_version (other connections' writes), the fleet cache key. */
   private writes = 0;
@@ -172,6 +206,7 @@ export class Replica {
       for (const { key, value } of records) {
         const [client_id, ...rest] = key.split("/");
         const stack_id = rest.join("/");
+        if (value !== null && this.forgotten(role, value)) continue;
         switch (role) {
           case "stack-state":
           case "desired-state": {
@@ -213,7 +248,7 @@ export class Replica {
             break;
           case "audit":
             if (value?.action === CLIENT_OFFBOARDED && value.success === true)
-              this.forgetClient(String(value.client_id));
+              this.forgetClient(String(value.client_id), String(value.timestamp));
             if (value)
               this.q("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)").run(
                 value.audit_id,
@@ -230,15 +265,37 @@ export class Replica {
         }
       }
     });
-    tx();
+    try {
+      tx();
+    } catch (err) {
+      // Rolled back: so is any offboarding it recorded, which the batch, read again, records again.
+      this.loadOffboarded();
+      throw err;
+    }
     this.writes++;
     this.pruneDue();
   }
 
-  /** Every row of an offboarded client (its offboarding audit, written after this, stays). */
-  private forgetClient(client_id: string): void {
-    for (const table of ["stacks", "desired", "drift_events", "audit", "predictions"])
-      this.q(`DELETE FROM ${table} WHERE client_id = ?`).run(client_id);
+  /**
+   * Every row of an offboarded client up to its offboarding at `at` (its offboarding audit, written after this,
+   * stays), and the offboarding remembered so that older records read later are not inserted.
+   */
+  private forgetClient(client_id: string, at: string): void {
+    // An earlier offboarding read again (a replay) leaves the later one in force.
+    const before = this.offboarded.get(client_id);
+    const until = before !== undefined && before > at ? before : at;
+    this.offboarded.set(client_id, until);
+    this.q("INSERT INTO offboarded VALUES (?, ?) ON CONFLICT DO UPDATE SET at = excluded.at").run(client_id, until);
+    for (const [table, time] of Object.entries(ROW_TIME))
+      this.q(`DELETE FROM ${table} WHERE client_id = ? AND ${time} <= ?`).run(client_id, until);
+  }
+
+  /** Whether a record is of an offboarded client and from no later than its offboarding (which itself is kept). */
+  private forgotten(role: TopicRole, value: Row): boolean {
+    const at = this.offboarded.get(String(value.client_id));
+    const field = RECORD_TIME[role];
+    if (at === undefined || field === undefined || value.action === CLIENT_OFFBOARDED) return false;
+    return String(value[field]) <= at;
   }
 
   private prunedAt = 0;

@@ -42,10 +42,17 @@ function retentionFrom(r: EnvReader): Retention | undefined {
   const raw = r.optional("BLACKWELL_RETENTION");
   if (raw === undefined || raw.trim() === "") return undefined;
   const retention: Retention = {};
-  for (const part of raw
+  const parts = raw
     .split(",")
     .map((p) => p.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  // Separators alone are a value gone wrong (a template with its entries left out), not a request for the defaults.
+  if (parts.length === 0)
+    r.problem(
+      "BLACKWELL_RETENTION",
+      `${JSON.stringify(raw)} names no topic (e.g. audit=730d); unset it for the defaults`,
+    );
+  for (const part of parts) {
     const [role, duration, extra] = part.split("=").map((x) => x.trim());
     if (!role || duration === undefined || extra !== undefined) {
       r.problem("BLACKWELL_RETENTION", `${JSON.stringify(part)} is not <topic>=<duration> (e.g. audit=730d)`);

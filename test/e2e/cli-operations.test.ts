@@ -144,6 +144,14 @@ describe("operator commands of the blackwell CLI, run as a user runs them", () =
     ).toEqual(["client_id", "acme-corp", "*"]);
     const md = await blackwell(["report", ...window], env);
     expect(md.stdout).toContain("## Client acme-corp");
+    // A mistyped client exited 0 with an empty report; a known client with nothing in the window still gets its own.
+    const unknown = await blackwell(["report", "acme-crop", "--json"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toContain('no records of client "acme-crop" in the drift-events and audit topics');
+    const quiet = await blackwell(["report", "acme-corp", "--from", "2026-01-01", "--to", "2026-01-02", "--json"], env);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(JSON.parse(quiet.stdout)).toMatchObject({ fleet: { drifts_opened: 0 } });
     expect((await blackwell(["report", "--format", "pdf"], env)).code).toBe(2);
     const backwards = await blackwell(["report", "--from", "2026-01-02", "--to", "2026-01-01"], env);
     expect(backwards.code).toBe(2);

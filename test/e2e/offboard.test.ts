@@ -137,6 +137,16 @@ describe("offboarding a client, on the real broker", () => {
       (status) => status === 404,
     );
     expect((await api.call("GET", "/v1/clients/kept-co/stacks", ADMIN)).body.stacks).toHaveLength(2);
+    // `status` said "not applied yet" of an offboarded client, as if it had never been set up.
+    const status = await eventually(
+      "status to see the stacks tombstoned",
+      () => blackwell(["status", "acme-corp"], env),
+      (s) => s.stderr.includes("offboarded"),
+    );
+    expect(status.code).toBe(1);
+    expect(status.stderr).toMatch(
+      /^client acme-corp was offboarded at \S+ by ops@acme \(reason: contract ended\): it has no stacks$/m,
+    );
 
     // Every compacted key of the client ends in a tombstone.
     const before = await eventually(

@@ -199,7 +199,8 @@ describe("the HTTP API over real HTTP, on the real broker", () => {
       // The bucket's report opened the drift in the same pass: no time passed between evidence and detection.
       time_to_detection: { count: 1, mean_seconds: 0, p95_seconds: 0 },
       false_positives: { rejected_as_false: 1, transient: 0, rate: 1 },
-      manual_interventions: { by_action: { drift_acknowledged: 1, heal_approved: 1, heal_rejected: 2 } },
+      // Rejected twice (the second time as a false positive): one decision on the drift, counted once.
+      manual_interventions: { by_action: { drift_acknowledged: 1, heal_approved: 1, heal_rejected: 1 } },
     });
     // The policy auto-heals the bucket: one rebuild, issued by the policy, no executor here to report its outcome.
     expect(acme.heals).toEqual([

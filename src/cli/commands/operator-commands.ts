@@ -28,6 +28,28 @@ const COMMAND_OF: Record<string, string> = {
   reconcile: "reconcile",
 };
 
+/** Whether the audit entry is a rejection marked `--false-positive` (the compliance report counts those apart). */
+export function rejectedAsFalsePositive(audit: Pick<Audit, "action" | "changes_made_json">): boolean {
+  if (audit.action !== "heal_rejected") return false;
+  try {
+    return (JSON.parse(audit.changes_made_json) as { false_positive?: unknown }).false_positive === true;
+  } catch {
+    return false;
+  }
+}
+
+/** An audit's action as an operator reads it: a rejection as a false positive says so, as it was asked. */
+export function actionLabel(audit: Pick<Audit, "action" | "changes_made_json">): string {
+  return rejectedAsFalsePositive(audit) ? `${audit.action} (false positive)` : audit.action;
+}
+
+/** What `ack|approve|reject|...` prints once the reconciler answered with `audit`. */
+export function answerLine(command: string, subject: string, audit: Audit): string {
+  const done = rejectedAsFalsePositive(audit) ? "done, as a false positive" : "done";
+  const outcome = audit.success ? done : `refused: ${audit.reason ?? "no reason given"}`;
+  return `${command} ${subject}: ${outcome} (${audit.action} by ${audit.triggered_by} at ${audit.timestamp})`;
+}
+
 /** Produces the command and waits up to `waitMs` for its audit entry. */
 export async function issueAndWait(
   ctx: AppContext,
@@ -108,7 +130,7 @@ export async function operatorCommand(name: string, args: string[]): Promise<num
   print(values.json ?? false, result, () =>
     audit === null
       ? `${command} ${target ?? client}: sent (command ${value.command_id}); no reconciler answer within ${waitMs / 1000} s — is a reconciler running?`
-      : `${command} ${target ?? client}: ${audit.success ? "done" : `refused: ${audit.reason ?? "no reason given"}`} (${audit.action} by ${audit.triggered_by} at ${audit.timestamp})`,
+      : answerLine(command, target ?? client, audit),
   );
   if (audit === null) return EXIT.problem;
   return audit.success ? EXIT.ok : EXIT.problem;

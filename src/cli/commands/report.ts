@@ -37,7 +37,7 @@ export async function report(args: string[]): Promise<number> {
   const window = reportWindow({ from: values.from, to: values.to, transient: values.transient }, Date.now());
   if ("error" in window) throw new UsageError(window.error);
 
-  const { transitions, audits } = await withContext(async (ctx) => {
+  const { transitions, audits, records } = await withContext(async (ctx) => {
     const [drifts, entries] = await Promise.all([
       readRecords<Record<string, unknown>>(ctx, "drift-events", client),
       readRecords<Record<string, unknown>>(ctx, "audit", client),
@@ -45,8 +45,17 @@ export async function report(args: string[]): Promise<number> {
     return {
       transitions: drifts.flatMap((r) => (r.value ? [reportTransitionOf(r.value)].filter((x) => x !== null) : [])),
       audits: entries.flatMap((r) => (r.value ? [reportAuditOf(r.value)].filter((x) => x !== null) : [])),
+      records: drifts.length + entries.length,
     };
   });
+  // A mistyped client got an empty report that read like a clean one. A known client with a quiet window still
+  // gets its report (zero counts): only a client the topics hold nothing of, at any time, is refused.
+  if (client !== null && records === 0) {
+    console.error(
+      `no records of client ${JSON.stringify(client)} in the drift-events and audit topics (an unknown client, or its records aged out)`,
+    );
+    return EXIT.problem;
+  }
   process.stdout.write(renderReport(complianceReport(transitions, audits, window, client), format));
   return EXIT.ok;
 }

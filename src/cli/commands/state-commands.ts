@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { latestByKey, readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
+import { actionLabel } from "./operator-commands.js";
 
 interface Detail {
   drift_id: string;
@@ -12,6 +13,8 @@ interface Detail {
   acknowledged: boolean;
   expected_json: string;
   observed_json: string;
+  /** 0..1; null on a drift recorded before confidence existed. */
+  confidence?: number | null;
 }
 interface State {
   client_id: string;
@@ -42,6 +45,7 @@ interface Audit {
   success: boolean;
   reason: string | null;
   drift_id: string | null;
+  changes_made_json: string;
 }
 
 const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -70,7 +74,13 @@ export async function status(args: string[]): Promise<number> {
   const client = clientArg(positionals, false);
   const list = await states(client);
   if (client && list.length === 0) {
-    console.error(`no stacks for client ${client} (not applied yet, or not evaluated by a reconciler yet)`);
+    const audits = await withContext(async (ctx) => readRecords<Audit>(ctx, "audit", client));
+    const offboarding = offboardingOf(audits.flatMap((r) => (r.value ? [r.value] : [])));
+    console.error(
+      offboarding
+        ? offboardedLine(client, offboarding)
+        : `no stacks for client ${client} (not applied yet, or not evaluated by a reconciler yet)`,
+    );
     return EXIT.problem;
   }
   print(values.json ?? false, list, () =>
@@ -90,6 +100,24 @@ export async function status(args: string[]): Promise<number> {
   return list.every((s) => s.status === "healthy") ? EXIT.ok : EXIT.problem;
 }
 
+/**
+ * The client's offboarding, when that is why it has no stacks: its latest `client_offboarded` audit, unless a desired
+ * state was applied after it (the client was brought back, and is only waiting for a reconciler).
+ */
+export function offboardingOf(audits: readonly Audit[]): Audit | null {
+  let found: Audit | null = null;
+  for (const a of audits) {
+    if (a.action === "client_offboarded" && a.success) found = a;
+    else if (a.action === "desired_state_applied") found = null;
+  }
+  return found;
+}
+
+/** What `status` says of an offboarded client: it read "not applied yet", as if the client had never been set up. */
+export function offboardedLine(client: string, a: Audit): string {
+  return `client ${client} was offboarded at ${a.timestamp} by ${a.triggered_by}${a.reason ? ` (reason: ${a.reason})` : ""}: it has no stacks`;
+}
+
 export async function drift(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -107,24 +135,27 @@ export async function drift(args: string[]): Promise<number> {
       observed: JSON.parse(d.observed_json) as unknown,
     })),
   );
-  print(values.json ?? false, open, () =>
-    open.length === 0
-      ? "no open drift"
-      : table([
-          ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
-          ...open.map((d) => [
-            `${d.client_id}/${d.stack_id}`,
-            d.drift_id,
-            d.type,
-            d.component,
-            d.severity,
-            d.acknowledged ? "yes" : "no",
-            d.detected_at,
-            `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`,
-          ]),
-        ]),
-  );
+  print(values.json ?? false, open, () => driftTable(open));
   return open.length === 0 ? EXIT.ok : EXIT.problem;
+}
+
+/** The open drifts as `blackwell drift` shows them; confidence as the console shows it (a percentage). */
+export function driftTable(open: ReadonlyArray<Detail & { client_id: string; stack_id: string }>): string {
+  if (open.length === 0) return "no open drift";
+  return table([
+    ["STACK", "DRIFT", "TYPE", "COMPONENT", "SEVERITY", "CONFIDENCE", "ACK", "DETECTED", "EXPECTED -> OBSERVED"],
+    ...open.map((d) => [
+      `${d.client_id}/${d.stack_id}`,
+      d.drift_id,
+      d.type,
+      d.component,
+      d.severity,
+      typeof d.confidence === "number" ? `${Math.round(d.confidence * 100)}%` : "-",
+      d.acknowledged ? "yes" : "no",
+      d.detected_at,
+      `${d.expected_json.slice(0, 40)} -> ${d.observed_json.slice(0, 40)}`,
+    ]),
+  ]);
 }
 
 export async function history(args: string[]): Promise<number> {
@@ -157,20 +188,7 @@ export async function history(args: string[]): Promise<number> {
             ]
           : [],
       ),
-      ...audits.flatMap((r) =>
-        r.value
-          ? [
-              {
-                at: r.value.timestamp,
-                stack: r.value.stack_id ?? "-",
-                what: r.value.action,
-                detail: `${r.value.success ? "ok" : "not done"}${r.value.reason ? ` — ${r.value.reason}` : ""}`,
-                by: r.value.triggered_by,
-                record: r.value,
-              },
-            ]
-          : [],
-      ),
+      ...audits.flatMap((r) => (r.value ? [auditEntry(r.value)] : [])),
     ]
       .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
       .slice(0, limit);
@@ -187,4 +205,16 @@ export async function history(args: string[]): Promise<number> {
           ]),
   );
   return EXIT.ok;
+}
+
+/** One audit entry as a `blackwell history` row. */
+export function auditEntry(a: Audit) {
+  return {
+    at: a.timestamp,
+    stack: a.stack_id ?? "-",
+    what: actionLabel(a),
+    detail: `${a.success ? "ok" : "not done"}${a.reason ? ` — ${a.reason}` : ""}`,
+    by: a.triggered_by,
+    record: a,
+  };
 }

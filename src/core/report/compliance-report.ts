@@ -181,9 +181,7 @@ function clientReport(
   const succeeded = finished.filter((a) => a.action.endsWith(":succeeded")).length;
   const failed = finished.length - succeeded;
 
-  const manual = audits.filter(
-    (a) => inWindow(a.at) && a.success && (MANUAL_ACTIONS as readonly string[]).includes(a.action),
-  );
+  const manual = tookEffect(audits, transitions).filter((a) => inWindow(a.at));
   const byAction: Record<string, number> = {};
   for (const a of manual) byAction[a.action] = (byAction[a.action] ?? 0) + 1;
 
@@ -263,6 +261,37 @@ function clientReport(
       .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0)),
   };
   return { report, ttd, ttr, spans };
+}
+
+/** Operator decisions on one drift: the reconciler audits a repeat as done, though the drift already had it. */
+const DRIFT_DECISIONS: readonly string[] = ["drift_acknowledged", "heal_approved", "heal_rejected"];
+
+/**
+ * The operator commands that took effect, earliest first. The reconciler audits a second `reject` (or `approve`,
+ * `ack`) of a drift that already had it as a success like the first, with nothing to tell them apart: counted as
+ * they stand, an operator who repeated a command counted twice as a manual intervention. A decision counts once per
+ * opening of its drift (the latest opening at or before it; a drift that reopened can be decided again).
+ */
+function tookEffect(audits: readonly ReportAudit[], transitions: readonly ReportTransition[]): ReportAudit[] {
+  const openings = new Map<string, number[]>();
+  for (const t of transitions) {
+    if (t.transition !== "opened") continue;
+    const list = openings.get(t.drift_id);
+    if (list) list.push(t.at);
+    else openings.set(t.drift_id, [t.at]);
+  }
+  const seen = new Set<string>();
+  return audits
+    .filter((a) => a.success && (MANUAL_ACTIONS as readonly string[]).includes(a.action))
+    .sort((x, y) => x.at - y.at)
+    .filter((a) => {
+      if (a.drift_id === null || !DRIFT_DECISIONS.includes(a.action)) return true;
+      const opening = Math.max(-Infinity, ...(openings.get(a.drift_id) ?? []).filter((at) => at <= a.at));
+      const key = `${a.action}|${openingKey(a.drift_id, opening)}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 function healRecord(a: ReportAudit, outcomes: ReadonlyMap<string, ReportAudit>): HealRecord {

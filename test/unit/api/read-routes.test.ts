@@ -88,6 +88,17 @@ describe("read routes", () => {
     expect((await get("/v1/clients/nobody/stacks", ADMIN_TOKEN)).statusCode).toBe(404);
   });
 
+  it("answers a report of a client it does not know with 404, as the client's other routes do, and a known client's quiet window with zero counts", async () => {
+    const unknown = await get("/v1/clients/nobody/report", ADMIN_TOKEN);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error).toEqual({ code: "BLACKWELL_ERR_NOT_FOUND", message: "no client nobody" });
+    const quiet = await get("/v1/clients/acme-corp/report?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z");
+    expect(quiet.statusCode).toBe(200);
+    expect(quiet.json().clients).toEqual([
+      expect.objectContaining({ client_id: "acme-corp", kpis: expect.objectContaining({ drifts_opened: 0 }) }),
+    ]);
+  });
+
   it("summarises drift across the client's stacks", async () => {
     const body = (await get("/v1/clients/acme-corp/drift")).json();
     expect(body).toMatchObject({ has_drift: true, drift_count: 1, auto_heal_eligible: true });

@@ -140,6 +140,10 @@ describe("a role's configuration", () => {
     expect(
       refusal(() => kafkaConfigFromEnv({ ...KAFKA, BLACKWELL_RETENTION: "audit=30d,audit=40d" })).message,
     ).toContain("audit is named twice");
+    // Separators alone were taken for an unset value, so the defaults applied without a word.
+    expect(refusal(() => kafkaConfigFromEnv({ ...KAFKA, BLACKWELL_RETENTION: ",," })).message).toContain(
+      'BLACKWELL_RETENTION ",," names no topic',
+    );
   });
 
   it("of the api names a bad port, missing tokens and an unreadable webhook file, never echoing a token", () => {

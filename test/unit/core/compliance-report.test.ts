@@ -157,6 +157,25 @@ describe("compliance report", () => {
     expect(report.fleet.drifts_resolved).toBe(5);
   });
 
+  // A second reject of an already-rejected drift is audited as a success like the first: it counted twice.
+  it("counts an operator's decision on a drift once, however often it was repeated, and again after the drift reopened", () => {
+    const rejectC = (at: number) =>
+      audit("acme", "prod", "C", "heal_rejected", at, { triggered_by: "ops@acme", changes: { command_id: `c${at}` } });
+    const reopened = [
+      ...transitions,
+      drift("acme", "prod", "C", "opened", 2000, 2000, 2000),
+      drift("acme", "prod", "C", "resolved", 2000, 2500),
+    ];
+    const repeated = complianceReport(reopened, [...audits, rejectC(1150), rejectC(1200), rejectC(2100)], window);
+    expect(repeated.fleet.manual_interventions).toEqual({
+      total: 3,
+      by_action: { heal_rejected: 2, heal_approved: 1 },
+    });
+    // The repeat is not a decision of its own even when the first one fell before the window.
+    const later = complianceReport(reopened, [...audits, rejectC(1200)], { ...window, from: t(1150) });
+    expect(later.fleet.manual_interventions.by_action).toEqual({ heal_approved: 1 });
+  });
+
   it("narrows to one client, and a window with nothing in it has no rates rather than zeros", () => {
     const beta = complianceReport(transitions, audits, window, "beta");
     expect(beta.clients.map((c) => c.client_id)).toEqual(["beta"]);
