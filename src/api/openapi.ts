@@ -5,6 +5,7 @@ import { reconciliationQuerystring } from "./routes/reconciliation.js";
 import { reportQuerystring } from "./routes/report.js";
 import { predictionsQuerystring } from "./routes/predictions.js";
 import { whatIfBody, whatIfClientBody } from "./routes/what-if.js";
+import { fleetPutQuerystring } from "./routes/fleet-policy.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -202,6 +203,33 @@ export function openApiDocument(): object {
           parameters: [pathParam("client")],
           requestBody: { content: { "application/json": { schema: whatIfClientBody } } },
           responses: { "200": json("what-if report"), "400": error, "429": error, ...common },
+        },
+      },
+      "/v1/fleet-policy": {
+        get: {
+          ...secured,
+          summary:
+            "the fleet policy: defaults every stack inherits and rules no stack's policy may break (null: none set)",
+          responses: { "200": json("fleet_policy"), "401": error },
+        },
+        put: {
+          ...secured,
+          summary:
+            "set the fleet policy (admin tokens only; YAML or JSON {defaults, rules}): publishes the next version of " +
+            "every stack whose effective policy changes; refused, naming every stack and field, when a rule would be " +
+            "broken; dry_run=true changes nothing",
+          parameters: queryParams(fleetPutQuerystring),
+          responses: { "200": json("version, dry_run, changes"), "400": error, "403": error, "401": error },
+        },
+      },
+      "/v1/clients/{client}/stacks/{stack}/policy/explain": {
+        get: {
+          ...secured,
+          summary:
+            "the stack's effective policy field by field, each with where it came from (stack, fleet or default), the " +
+            "fleet rules in force and what they forbid in it",
+          parameters: [pathParam("client"), pathParam("stack")],
+          responses: { "200": json("policy explanation"), ...common },
         },
       },
       "/v1/policy/what-if": {

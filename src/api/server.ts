@@ -25,6 +25,7 @@ import { desiredStateRoutes } from "./routes/desired-state.js";
 import { driftRoutes } from "./routes/drift.js";
 import { reportRoutes } from "./routes/report.js";
 import { whatIfRoutes } from "./routes/what-if.js";
+import { fleetPolicyRoutes } from "./routes/fleet-policy.js";
 import { predictionRoutes } from "./routes/predictions.js";
 import { historyRoutes } from "./routes/history.js";
 import { operatorCommandRoutes } from "./routes/operator-commands.js";
@@ -79,6 +80,7 @@ const RESOURCES = [
   predictionRoutes,
   policyRoutes,
   whatIfRoutes,
+  fleetPolicyRoutes,
   rollbackRoutes,
   desiredStateRoutes,
 ];

@@ -19,7 +19,7 @@ const lastPublished = () => {
   const mine = api.producer.sent.filter(
     (r) => r.topic === names["desired-state"] && r.key === "acme-corp/cms-ecom-prod",
   );
-  return decode("DesiredState", mine.at(-1)!.value) as unknown as Pick<DesiredStack, "policy">;
+  return decode("DesiredState", mine.at(-1)!.value) as unknown as Pick<DesiredStack, "policy" | "policy_declared_json">;
 };
 /** The policy as GET answers it, from the version last written (the replica is not running in a unit test). */
 let current: Record<string, unknown>;
@@ -133,10 +133,20 @@ describe("PATCH policy: a JSON merge patch (RFC 7386)", () => {
     expect(published.notifications.channels).toHaveLength(2);
   });
 
-  it("removes a field with null, and then refuses the policy that lacks it", async () => {
-    const res = await json("PATCH", JSON.stringify({ schedule: { timezone: null } }), "application/merge-patch+json");
-    expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toContain("policy.schedule.timezone: is required");
+  it("removes a field the stack set with null: it inherits it again (from the fleet policy, else the default)", async () => {
+    const res = await json(
+      "PATCH",
+      JSON.stringify({ schedule: { interval: null }, auto_heal: { max_attempts: 2 } }),
+      "application/merge-patch+json",
+    );
+    expect(res.statusCode).toBe(200);
+    const published = lastPublished();
+    // No fleet policy here: the built-in default interval.
+    expect(published.policy.schedule.interval).toBe("5m");
+    expect(published.policy.auto_heal.max_attempts).toBe(2);
+    const declared = JSON.parse(published.policy_declared_json!) as { schedule: object; auto_heal: object };
+    expect(declared.schedule).toEqual({ timezone: "UTC" });
+    expect(declared.auto_heal).toMatchObject({ max_attempts: 2, enabled: true });
   });
 
   it("validates the patched policy like any other and names the field", async () => {

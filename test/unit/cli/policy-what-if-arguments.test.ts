@@ -12,7 +12,10 @@ writeFileSync(bad, "auto_heal:\n  enabled: maybe\n  max_attempts: -1\n");
 
 describe("blackwell policy what-if arguments", () => {
   it.each([
-    [["explain"], "policy needs a subcommand: what-if"],
+    [["explain"], "explain needs <client> <stack>"],
+    [["nope"], "policy needs a subcommand: what-if, fleet show|set, explain"],
+    [["fleet", "set"], "policy fleet set needs -f <fleet policy file>"],
+    [["fleet", "nope"], "policy fleet needs show or set"],
     [["what-if"], "what-if needs -f <proposed policy file>"],
     [["what-if", "-f", bad, "--stack", "web"], "--stack needs --client"],
     [["what-if", "-f", bad, "--client", "Not An Id"], '--client "Not An Id" is not an id'],
