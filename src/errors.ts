@@ -64,6 +64,12 @@ export const ERRORS = {
   // A webhook delivery id (or signed body) seen before comes back meaning something else: a tampered replay.
   BLACKWELL_ERR_WEBHOOK_CONFLICT: entry("webhook delivery seen before with another meaning", false, 409, EXIT.invalid),
   BLACKWELL_ERR_FORBIDDEN: entry("this resource needs an admin token", false, 403, EXIT.usage),
+  BLACKWELL_ERR_CONFLICT: entry(
+    "the current state does not allow this now (a gate refused it)",
+    false,
+    409,
+    EXIT.problem,
+  ),
   BLACKWELL_ERR_BUSY: entry(
     "another run of this kind is in progress; try again when it has finished",
     true,

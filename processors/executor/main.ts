@@ -10,6 +10,7 @@ import { runRole } from "../../src/runtime/signals.js";
 import { CodeBuild } from "../../src/executor/codebuild.js";
 import { executorConfigFromEnv, type ExecutorConfig } from "../../src/executor/executor-config.js";
 import { ExecutorRunner } from "../../src/executor/executor-runner.js";
+import { desiredStateTarget } from "../../src/runtime/rollback.js";
 import { IntegrationApi } from "../../src/executor/integration-api.js";
 import { RateBudgets } from "../../src/executor/rate-budget.js";
 import { GlobalBreaker } from "../../src/executor/global-breaker.js";
@@ -37,7 +38,7 @@ export async function startExecutor(cfg: ExecutorConfig) {
     serde: ctx.serde,
     names: ctx.names,
     partitions: config.partitions,
-    targets: { codebuild, integrationApi },
+    targets: { codebuild, integrationApi, desiredState: desiredStateTarget(ctx) },
     budgets: new RateBudgets((target) => (target === "codebuild" ? cfg.budgets.codebuild : cfg.budgets.integrationApi)),
     log,
     groupId: cfg.groupId,

@@ -6,6 +6,7 @@ import { reportQuerystring } from "./routes/report.js";
 import { predictionsQuerystring } from "./routes/predictions.js";
 import { whatIfBody, whatIfClientBody } from "./routes/what-if.js";
 import { fleetPutQuerystring } from "./routes/fleet-policy.js";
+import { promoteBody } from "./routes/rollback.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -350,6 +351,18 @@ export function openApiDocument(): object {
             },
           },
           responses: { "200": json("from, to, content_of"), "400": error, ...common },
+        },
+      },
+      "/v1/clients/{client}/stacks/{stack}/promote": {
+        post: {
+          ...secured,
+          summary:
+            "promote an earlier environment's stack into this one: its promoted parts as this stack's next version, " +
+            "when it was judged under its current version, is healthy with no open drift and has soaked; 409 with " +
+            "every reason when a gate refuses",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: { content: { "application/json": { schema: promoteBody } } },
+          responses: { "200": json("client_id, from, to, published, dry_run"), "400": error, "409": error, ...common },
         },
       },
       "/v1/clients/{client}/desired-state": {

@@ -16,6 +16,7 @@ import type { InRecord, RecordProducer } from "../adapters/kafka/port.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { CodeBuild } from "../executor/codebuild.js";
 import { ExecutorRunner } from "../executor/executor-runner.js";
+import { desiredStateTarget } from "../runtime/rollback.js";
 import { IntegrationApi } from "../executor/integration-api.js";
 import { parseRate, RateBudgets } from "../executor/rate-budget.js";
 import { kafkaConfigFromEnv } from "../config/config.js";
@@ -360,7 +361,11 @@ async function startRoles(
     names,
     partitions: config.partitions,
     groupId: `${groupPrefix}-executor`,
-    targets: { codebuild, integrationApi: new IntegrationApi({ baseUrl: world.url }) },
+    targets: {
+      codebuild,
+      integrationApi: new IntegrationApi({ baseUrl: world.url }),
+      desiredState: desiredStateTarget(ctx),
+    },
     budgets: new RateBudgets(() => ({ total: parseRate("30/min"), perClient: parseRate("10/min") })),
     log,
     watchIntervalMs: 1000,

@@ -35,6 +35,7 @@ commands:
   ack|approve|reject <client> <drift-id>   operator decisions, answered by the reconciler's audit
   pause|resume|reconcile <client> [stack]  stop/restart healing, or force a full pass
   rollback <client> <stack> --to <version>  publish an earlier desired state as the next version
+  promote <client> --from <stack> --to <stack>  promote an earlier environment's stack, gated (soak, health)
   policy what-if -f <file>                  what a proposed policy would have changed over the recorded history
   policy fleet show|set -f <file>           the fleet policy: defaults every stack inherits, rules none may break
   policy explain <client> <stack>           a stack's effective policy and where each field came from
@@ -91,6 +92,8 @@ what it changed to Kafka (compose's integration-api service).`,
     "usage: blackwell history <client> [--limit N] [--json]\n\nDrift transitions and audit entries of the client, newest first (default 50).",
   client:
     "usage: blackwell client offboard <client> [--yes] [--reason text] [--by name] [--wait seconds] [--json]\n\nRemoves the client: the reconciler resolves its open drifts, tombstones its StateRecords and\nchangelog entries, deletes it from its store and audits client_offboarded (API replicas then forget\nthe client); then its desired-state, desired-history and executor-ledger records are tombstoned.\nEvents, drift events and audit entries age out with their topics' retention. Without --yes it\nprints what it would remove and does nothing (exit 1). Stop the client's event sources first: a\nlater event starts a new, empty state.",
+  promote:
+    "usage: blackwell promote <client> --from <stack> --to <stack> [--by name] [--dry-run] [--json]\n\nPublishes the --from stack's promoted parts (its promotion's match:, minus the ignore: pointers) as\nthe --to stack's next version, when the --from stack was judged under its current version, is\nhealthy with no open drift, and has been for its promotion's soak time; else exits 1 with every\nreason. The reconciler rolls the promoted version back if drifts of the verify.rollback_on kinds\nopen within verify.window.",
   policy:
     "usage: blackwell policy fleet show [--json]\n       blackwell policy fleet set -f <fleet.yaml> [--reason text] [--by name] [--dry-run] [--json]\n       blackwell policy explain <client> <stack> [--json]\n       blackwell policy what-if -f <proposed.yaml> [--client c [--stack s]] [--from T] [--to T] [--json]\n\nReplays the recorded inputs twice in a sandbox (throw-away topics: no command reaches an executor),\nonce as recorded and once with the proposed policy in place of the recorded one (for every stack,\nthe client's, or one stack), following the live reconciler's task journal, and reports per client\nwhat would have differed over the window: heals issued, avoided and added, approvals asked, circuit\nbreaker openings, heals exhausted, time in error and drifts opened. The file is a policy in the\nformat of a stack's policy: in blackwell.yaml (fields left out take their defaults). A heal only the\nproposed policy issues has no recorded outcome: it stays in flight. T is an ISO 8601 time or a\nduration ago; --to defaults to now, --from to 30 days before --to. Exit 1 when the proposed policy\napplied to no recorded desired state.\n\nfleet set: the file has defaults: (policy fields in the format of a stack's policy:, inherited by\nevery stack that does not set them) and rules: (approval_required_from_severity, max_attempts_at_most,\nnever_auto_heal). It publishes the next version of every stack whose effective policy changes, and\nis refused (exit 3), naming every stack and field, when a stack would break a rule. explain exits 1\nwhen the stack breaks a rule in force (applied before the rule).",
   report:
@@ -333,6 +336,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./commands/offboard.js")).clientCommand(rest);
       case "policy":
         return await (await import("./commands/policy.js")).policyCommand(rest);
+      case "promote":
+        return await (await import("./commands/promote.js")).promoteCommand(rest);
       case "report":
         return await (await import("./commands/report.js")).report(rest);
       case "ack":

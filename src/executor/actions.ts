@@ -15,6 +15,13 @@ export interface ActionTargets {
   codebuild: CodeBuild;
   /** Absent when no Integration API is configured: its actions then fail with a clear reason. */
   integrationApi: IntegrationApi | null;
+  /** Publishes desired-state versions (a promotion rolled back); absent: those commands fail with a clear reason. */
+  desiredState?: DesiredStateTarget | null;
+}
+
+export interface DesiredStateTarget {
+  /** Publishes version `to` of the stack's desired state again, as its next version, if it still holds `from`. */
+  rollback(cmd: HealCommandOf<"desired.rollback">): Promise<EffectOutcome>;
 }
 
 /** The rate-budget target a command spends: `codebuild`, or the Integration API per provider. */
@@ -28,6 +35,8 @@ export function budgetTarget(cmd: HealCommandOutput): string {
     case "integration.configure":
       // Integrations are named `<provider>-<what>` (shopify-products): the provider's API is what we must not flood.
       return `${HEAL_ACTION_TABLE[cmd.action].target}:${cmd.params.integration.split("-")[0]}`;
+    case "desired.rollback":
+      return HEAL_ACTION_TABLE[cmd.action].target;
   }
 }
 
@@ -52,6 +61,9 @@ export async function perform(cmd: HealCommandOutput, targets: ActionTargets): P
       const scope = { client_id: cmd.client_id, stack_id: cmd.stack_id };
       return targets.integrationApi.configureIntegration(cmd.command_key, integration, configuration, scope);
     }
+    case "desired.rollback":
+      if (!targets.desiredState) return failed("desired.rollback: this executor cannot publish desired states");
+      return targets.desiredState.rollback(cmd);
   }
 }
 

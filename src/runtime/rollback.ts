@@ -8,7 +8,10 @@ import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import { BlackwellError } from "../errors.js";
+import { desiredHash } from "../adapters/yaml/parse-blackwell-yaml.js";
 import type { AppContext } from "./app-context.js";
+import type { DesiredStateTarget } from "../executor/actions.js";
+import { failed } from "../executor/outcome.js";
 import { bumpVersion, currentDesired, historyRecord } from "./apply-desired.js";
 
 const decodeDesired = (v: AvroDesiredState): DesiredStack =>
@@ -70,8 +73,11 @@ export function rollbackVersion(
   now: Date,
 ): DesiredStack | null {
   if (old.desired_hash === current.desired_hash) return null;
+  // A rollback is not a promotion: the version it brings back is not verified (and rolled back) again.
+  const { promoted_from: _promoted, ...content } = old;
   return {
-    ...old,
+    ...content,
+    desired_hash: _promoted ? desiredHash(content) : old.desired_hash,
     state_version: bumpVersion(current.state_version, "minor"),
     previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
     applied_at: now.toISOString(),
@@ -111,4 +117,34 @@ export async function rollbackDesired(
     await producer.disconnect();
   }
   return { ...result, to: next.state_version, published: true };
+}
+
+/**
+ * The executors' `desired.rollback`: publishes `to_version` of the stack again as its next version, if the stack
+ * still holds the promoted `from_version` (a later version, published by anyone, is left alone).
+ */
+export function desiredStateTarget(ctx: AppContext): DesiredStateTarget {
+  return {
+    async rollback(cmd) {
+      const { to_version, from_version } = cmd.params;
+      const current = (await currentDesired(ctx, cmd.client_id)).get(cmd.stack_id);
+      if (!current) return failed(`desired.rollback: ${cmd.client_id}/${cmd.stack_id} has no desired state any more`);
+      if (current.state_version !== from_version)
+        return failed(
+          `desired.rollback: ${cmd.client_id}/${cmd.stack_id} holds ${current.state_version} now, not the promoted ${from_version}: left alone`,
+        );
+      const result = await rollbackDesired(
+        ctx,
+        cmd.client_id,
+        cmd.stack_id,
+        to_version,
+        "blackwell (promotion verification)",
+      );
+      return {
+        status: "succeeded",
+        error: null,
+        details: { target: "desired-state", from: result.from, to: result.to, content_of: to_version },
+      };
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { ExecutorRunner, type ExecutorOptions } from "../../src/executor/executo
 import { IntegrationApi } from "../../src/executor/integration-api.js";
 import { parseRate, RateBudgets } from "../../src/executor/rate-budget.js";
 import type { Harness } from "./reconciler-harness.js";
+import { desiredStateTarget } from "../../src/runtime/rollback.js";
 
 export async function startTestExecutor(
   h: Harness,
@@ -20,6 +21,7 @@ export async function startTestExecutor(
     partitions: h.config.partitions,
     targets: {
       codebuild,
+      desiredState: desiredStateTarget(h.ctx),
       integrationApi: integrationApiUrl
         ? new IntegrationApi({ baseUrl: integrationApiUrl, retryBaseMs: 50, timeoutMs: 2000 })
         : null,

@@ -40,6 +40,11 @@ const SAMPLES: Record<HealAction, HealCommandOutput> = {
     action: "integration.configure",
     params: { integration: "shopify-products", configuration: { a: 1 } },
   },
+  "desired.rollback": {
+    ...envelope,
+    action: "desired.rollback",
+    params: { to_version: "v1.2.0", from_version: "v1.3.0", drifts: ["drift-1"] },
+  },
 };
 
 const wire = (action: string, params: unknown) => ({

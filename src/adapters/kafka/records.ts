@@ -9,6 +9,7 @@ import {
   SEVERITIES,
   WEEKDAYS,
   type DesiredStack,
+  type PromotionSpec,
   type HealWindow,
   type Role,
   type Severity,
@@ -228,11 +229,23 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
  */
 export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
   // Bookkeeping fields only when set: a state written without them reads back as it was.
-  const { policy_declared_json, fleet_policy_version, ...rest } = d;
+  const { policy_declared_json, fleet_policy_version, promotion, promoted_from, ...rest } = d;
   return {
     ...rest,
     ...(policy_declared_json != null ? { policy_declared_json } : {}),
     ...(fleet_policy_version != null ? { fleet_policy_version } : {}),
+    ...(promotion != null
+      ? {
+          promotion: {
+            ...promotion,
+            match: promotion.match as PromotionSpec["match"],
+            max_lag_seconds: Number(promotion.max_lag_seconds),
+            soak_seconds: Number(promotion.soak_seconds),
+            verify_window_seconds: Number(promotion.verify_window_seconds),
+          },
+        }
+      : {}),
+    ...(promoted_from != null ? { promoted_from: { ...promoted_from } } : {}),
     integrations: d.integrations.map((i) => ({
       name: i.name,
       config: JSON.parse(i.config_json) as unknown,
@@ -277,7 +290,9 @@ function policyFromAvro(policy: AvroDesiredState["policy"]): DesiredStack["polic
 }
 
 /** The Avro DesiredState shape (config as JSON text). */
-export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy"> & {
+export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy" | "promotion" | "promoted_from"> & {
+  promotion?: (Omit<PromotionSpec, "match"> & { match: string[] }) | null;
+  promoted_from?: { stack_id: string; state_version: string } | null;
   integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
   policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
     auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows" | "preempt"> & {
@@ -299,6 +314,8 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
   const ah = d.policy.auto_heal;
   return {
     ...d,
+    promotion: d.promotion ?? null,
+    promoted_from: d.promoted_from ?? null,
     integrations: d.integrations.map((i) => ({
       name: i.name,
       config_json: JSON.stringify(i.config),

@@ -49,6 +49,7 @@ interface AvroStackRuntime {
   emitted: { fingerprint: string; at: number } | null;
   heal_log: number[];
   breaker_opened_at: number | null;
+  rolled_back?: string | null;
   flaps: Record<string, number[]>;
   openings: Record<string, { kind: string; component: string; times: number[] }>;
   predictions: Record<string, AvroPrediction>;
@@ -134,6 +135,7 @@ function stackToAvro(s: StackEntry): AvroStackRuntime {
     emitted: s.emitted,
     heal_log: s.heal_log ?? [],
     breaker_opened_at: s.breaker_opened_at ?? null,
+    rolled_back: s.rolled_back ?? null,
     flaps: s.flaps ?? {},
     openings: s.openings ?? {},
     predictions: s.predictions ?? {},
@@ -221,6 +223,7 @@ function stackFromAvro(s: AvroStackRuntime, desired: DesiredStack): StackEntry {
   };
   if (s.heal_log.length > 0) entry.heal_log = [...s.heal_log];
   if (s.breaker_opened_at !== null) entry.breaker_opened_at = s.breaker_opened_at;
+  if (s.rolled_back != null) entry.rolled_back = s.rolled_back;
   if (Object.keys(s.flaps).length > 0) entry.flaps = mapValues(s.flaps, (t) => [...t]);
   if (Object.keys(s.openings).length > 0)
     entry.openings = mapValues(s.openings, (o) => ({

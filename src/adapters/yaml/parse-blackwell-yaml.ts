@@ -13,11 +13,14 @@ import { parseDuration } from "../../core/duration.js";
 import { POLICY_DRIFT_KINDS } from "../../core/model/vocabulary.js";
 import {
   DEFAULT_GUARDS,
+  PROMOTED_PARTS,
   ROLES,
   SEVERITIES,
   WEEKDAYS,
   type DesiredStack,
   type HealWindow,
+  type PromotedPart,
+  type PromotionSpec,
   type ReconciliationPolicy,
   type Role,
   type Severity,
@@ -305,6 +308,21 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
       stacks.push(stack);
     });
   }
+  // A promotion names a stack of the same file, and the chain has no loop.
+  const byId = new Map(stacks.map((s) => [s.stack_id, s]));
+  stacks.forEach((stack, i) => {
+    const from = stack.promotion?.from;
+    if (from === undefined) return;
+    if (!byId.has(from)) r.fail(["spec", "stacks", i, "promotion", "from"], `no stack ${from} in this file`);
+    const seen = new Set([stack.stack_id]);
+    for (let at = byId.get(from); at?.promotion; at = byId.get(at.promotion.from)) {
+      if (seen.has(at.stack_id)) {
+        r.fail(["spec", "stacks", i, "promotion", "from"], "the promotion chain loops back to this stack");
+        break;
+      }
+      seen.add(at.stack_id);
+    }
+  });
   // The checks every desired state passes, whichever way it comes in (this file, the API, a record on Kafka).
   if (r.problems.length === 0)
     stacks.forEach((stack, i) => {
@@ -317,6 +335,7 @@ export function parseBlackwellYaml(text: string, file: string): ParsedFile {
 const STACK_FIELDS = [
   "stack_id",
   "environment",
+  "promotion",
   "providers",
   "integrations",
   "resources",
@@ -399,8 +418,49 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
     staleness,
     policy: readPolicy(r, i),
     policy_declared_json: JSON.stringify(declaredPolicy(r, i)),
+    ...readPromotion(r, i),
   };
   return { ...stack, desired_hash: desiredHash(stack) };
+}
+
+/**
+ * A stack's `promotion:` (its own, never from `spec.defaults`: each link of the chain is named where it ends):
+ *
+ *   promotion:
+ *     from: cms-ecom-staging          # the earlier environment's stack
+ *     match: [providers, integrations]
+ *     ignore: ["/integrations/shopify-products/config/webhook_url"]
+ *     max_lag: 1d                     # default 1d
+ *     soak: 30m                       # default 30m
+ *     verify: {window: 15m, rollback_on: [provider_missing, integration_config]}
+ */
+function readPromotion(r: Reader, i: number): { promotion?: PromotionSpec } {
+  const p: Path = ["spec", "stacks", i, "promotion"];
+  if (!r.has(p)) return {};
+  r.only(p, ["from", "match", "ignore", "max_lag", "soak", "verify"]);
+  r.only([...p, "verify"], ["window", "rollback_on"]);
+  const from = r.string([...p, "from"], { required: true, pattern: ID }) ?? "";
+  const match = r.strings([...p, "match"], { oneOf: PROMOTED_PARTS }) as PromotedPart[];
+  if (match.length === 0) r.fail([...p, "match"], `must name at least one of ${PROMOTED_PARTS.join(", ")}`);
+  const ignore_paths = r.strings([...p, "ignore"]);
+  ignore_paths.forEach((pointer, k) => {
+    try {
+      parsePointer(pointer);
+    } catch (err) {
+      r.fail([...p, "ignore", k], (err as Error).message);
+    }
+  });
+  return {
+    promotion: {
+      from,
+      match,
+      ignore_paths,
+      max_lag_seconds: r.seconds([...p, "max_lag"], 86_400),
+      soak_seconds: r.seconds([...p, "soak"], 1800),
+      verify_window_seconds: r.seconds([...p, "verify", "window"], 900),
+      rollback_on: r.strings([...p, "verify", "rollback_on"], { oneOf: POLICY_DRIFT_KINDS }),
+    },
+  };
 }
 
 /** The policy fields the stack sets itself (or through `spec.defaults`), as a document: what a fleet policy may not override. */

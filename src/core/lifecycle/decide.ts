@@ -12,6 +12,8 @@ import { preempt, type Preempted } from "../predict/preempt.js";
 import { componentObservedAt, consistencyScore, observedComponents } from "./consistency.js";
 import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
+import { promotionDrift } from "../diff/promotion.js";
+import { verifyPromotion } from "./promotion-verify.js";
 import { observedView, type ObservedView } from "../diff/observed-view.js";
 import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
@@ -134,6 +136,11 @@ function reconcileStack(
   const diff = findDrifts(desired, view, ctx.now, stack.applied_ms);
   const found = new Map<string, Finding>();
   for (const f of diff.findings) found.set(driftId(client.client_id, stack_id, f.type, f.component), f);
+  const promotion = promotionDrift(client, stack, ctx.now);
+  if (promotion.finding) {
+    const f = promotion.finding;
+    found.set(driftId(client.client_id, stack_id, f.type, f.component), f);
+  }
 
   const drifts: Record<string, OpenDrift> = {};
   const emit = (drift: OpenDrift, transition: TransitionKind, note: string | null = null, evidenceAt?: number) => {
@@ -248,6 +255,18 @@ function reconcileStack(
     deadline: stack.deadline,
     emitted: stack.emitted,
   };
+  if (stack.rolled_back !== undefined) next.rolled_back = stack.rolled_back;
+  const rollback = verifyPromotion(next, opened, heal.drifts, {
+    client_id: client.client_id,
+    stack_id,
+    now: ctx.now,
+    reconciliation_id: ctx.reconciliation_id,
+  });
+  if (rollback) {
+    outputs.healCommands.push(rollback.command);
+    outputs.audits.push(rollback.audit);
+    next.rolled_back = desired.state_version;
+  }
   if (heal.heal_log.length > 0) next.heal_log = heal.heal_log;
   if (heal.breaker_opened_at !== null) next.breaker_opened_at = heal.breaker_opened_at;
   if (Object.keys(flaps).length > 0) next.flaps = flaps;
@@ -298,6 +317,7 @@ function reconcileStack(
   }
   const deadlines = [next.emitted!.at + schedule];
   if (diff.nextDeadline !== null) deadlines.push(diff.nextDeadline);
+  if (promotion.nextDeadline !== null) deadlines.push(promotion.nextDeadline);
   if (heal.deadline !== null) deadlines.push(heal.deadline);
   if (weighAgainAt !== null) deadlines.push(weighAgainAt);
   if (precursors.nextAt !== null) deadlines.push(precursors.nextAt);

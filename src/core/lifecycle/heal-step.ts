@@ -49,6 +49,9 @@ export function withParams(action: HealAction, drift: OpenDrift, stack: StackEnt
     case "provider.register":
       // A provider drift's expected value is the declared provider's name.
       return { action, params: { provider_type: drift.component, provider_name: String(drift.expected) } };
+    case "desired.rollback":
+      // Issued by a promotion's verification (promotion-verify.ts), never for a drift kind.
+      throw new Error("desired.rollback is not a drift's heal action");
     case "integration.configure": {
       const name = drift.component.replace(/\/webhook$/, "");
       const configuration = desired.integrations.find((i) => i.name === name)?.config ?? null;

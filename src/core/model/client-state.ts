@@ -156,6 +156,8 @@ export interface StackEntry {
   openings?: Record<string, OpeningHistory>;
   /** Predictions made and not yet confirmed or expired, by the drift id they predict. */
   predictions?: Record<string, OpenPrediction>;
+  /** The promoted version whose rollback was issued (src/core/lifecycle/promotion-verify.ts): once per version. */
+  rolled_back?: string;
 }
 
 export interface OpeningHistory {

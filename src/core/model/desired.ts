@@ -81,6 +81,34 @@ export interface ReconciliationPolicy {
   observability: { metrics_retention: string; detailed_logging: boolean; performance_tracking: boolean };
 }
 
+/** The parts of a desired state a promotion carries from one environment's stack to the next one's. */
+export const PROMOTED_PARTS = [
+  "providers",
+  "integrations",
+  "resources",
+  "build_project",
+  "content_types",
+  "staleness",
+] as const;
+export type PromotedPart = (typeof PROMOTED_PARTS)[number];
+
+/** A stack promoted from another stack of its client (staging -> prod): what must match, and the gates. */
+export interface PromotionSpec {
+  /** The stack this one is promoted from (an earlier environment). */
+  from: string;
+  /** Parts that must match the earlier stack's. */
+  match: PromotedPart[];
+  /** JSON pointers into the matched parts that are environment-specific (never compared, never promoted). */
+  ignore_paths: string[];
+  /** How long the earlier stack's newer version may wait for promotion before it is a drift. */
+  max_lag_seconds: number;
+  /** How long the earlier stack must have been healthy, with no open drift, before a promotion. */
+  soak_seconds: number;
+  /** After a promotion, drifts of these kinds opening within the window roll the promoted version back. */
+  verify_window_seconds: number;
+  rollback_on: string[];
+}
+
 export interface DesiredStack {
   client_id: string;
   stack_id: string;
@@ -106,4 +134,8 @@ export interface DesiredStack {
   policy_declared_json?: string | null;
   /** The fleet policy version the effective policy was computed with (null: none was set). */
   fleet_policy_version?: number | null;
+  /** Promoted from an earlier environment's stack (absent: not part of a promotion chain). */
+  promotion?: PromotionSpec;
+  /** This version was published by a promotion of that stack's version (absent: by anything else). */
+  promoted_from?: { stack_id: string; state_version: string };
 }

@@ -9,7 +9,14 @@ import { parsePointer } from "../diff/json-compare.js";
 import { parseDuration } from "../duration.js";
 import { isTimeZone } from "../policy/heal-windows.js";
 import { POLICY_DRIFT_KINDS } from "./vocabulary.js";
-import { ROLES, SEVERITIES, WEEKDAYS, type DesiredStack, type ReconciliationPolicy } from "./desired.js";
+import {
+  PROMOTED_PARTS,
+  ROLES,
+  SEVERITIES,
+  WEEKDAYS,
+  type DesiredStack,
+  type ReconciliationPolicy,
+} from "./desired.js";
 
 /** A problem at a dotted field path of the desired state (`integrations.shop.ignore_paths.0`). */
 export interface DesiredProblem {
@@ -122,6 +129,20 @@ export function desiredProblems(
   if (!ID_PATTERN.test(d.environment)) report("environment", `must match ${ID_PATTERN}`);
   const authoring = source === "authoring";
   if (authoring && ROLES.every((role) => !d.providers[role])) report("providers", "declare at least one provider");
+  if (d.promotion) {
+    const pr = d.promotion;
+    if (!ID_PATTERN.test(pr.from)) report("promotion.from", `must be a stack id (${ID_PATTERN})`);
+    if (pr.from === d.stack_id) report("promotion.from", "a stack cannot be promoted from itself");
+    if (pr.match.length === 0) report("promotion.match", `must name at least one of ${PROMOTED_PARTS.join(", ")}`);
+    pr.match.forEach((part, k) => {
+      if (!PROMOTED_PARTS.includes(part)) report(`promotion.match.${k}`, `must be one of ${PROMOTED_PARTS.join(", ")}`);
+    });
+    pointers(report, "promotion.ignore_paths", pr.ignore_paths);
+    for (const f of ["max_lag_seconds", "soak_seconds", "verify_window_seconds"] as const)
+      if (!Number.isInteger(pr[f]) || pr[f] < 0)
+        report(`promotion.${f}`, `must be a whole number of seconds, got ${pr[f]}`);
+    kinds(report, "promotion.rollback_on", pr.rollback_on);
+  }
   const names = new Set<string>();
   d.integrations.forEach((i) => {
     if (names.has(i.name)) report(`integrations.${i.name}`, "is declared twice");

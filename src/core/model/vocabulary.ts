@@ -20,6 +20,8 @@ export const DRIFT_TYPE_TABLE = {
   resource: { severity: "high" },
   integration: { severity: "medium" },
   content: { severity: "medium" },
+  // A later environment's desired state behind or apart from the earlier one it is promoted from.
+  promotion: { severity: "medium" },
 } as const satisfies Record<string, { severity: Severity }>;
 
 export type DriftType = keyof typeof DRIFT_TYPE_TABLE;
@@ -46,7 +48,15 @@ export const HEAL_ACTION_TABLE = {
   "site.rebuild": { target: "codebuild", params: { project: "string", reason: "string?" } },
   "provider.register": { target: "integration-api", params: { provider_type: "string", provider_name: "string" } },
   "integration.configure": { target: "integration-api", params: { integration: "string", configuration: "json" } },
-} as const satisfies Record<string, { target: "codebuild" | "integration-api"; params: Record<string, HealParamSpec> }>;
+  // A promoted version that opened drifts within its verification window: its previous version is published again.
+  "desired.rollback": {
+    target: "desired-state",
+    params: { to_version: "string", from_version: "string", drifts: "json" },
+  },
+} as const satisfies Record<
+  string,
+  { target: "codebuild" | "integration-api" | "desired-state"; params: Record<string, HealParamSpec> }
+>;
 
 export type HealAction = keyof typeof HEAL_ACTION_TABLE;
 export const HEAL_ACTIONS = Object.keys(HEAL_ACTION_TABLE) as readonly HealAction[];
@@ -72,6 +82,8 @@ export const DRIFT_KIND_TABLE = {
   integration_config: { type: "integration", action: "integration.configure" },
   webhook_broken: { type: "integration", action: "integration.configure" },
   site_stale: { type: "content", action: "site.rebuild" },
+  // Healed by promoting (an operator's decision, gated), never automatically.
+  promotion_drift: { type: "promotion", action: null },
 } as const satisfies Record<string, { type: DriftType; action: HealAction | null }>;
 
 export type DriftKind = keyof typeof DRIFT_KIND_TABLE;

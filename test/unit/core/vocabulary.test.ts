@@ -78,18 +78,23 @@ describe("the vocabulary table", () => {
       resource: "high",
       integration: "medium",
       content: "medium",
+      promotion: "medium",
     });
   });
 
-  it("maps every detected kind to a known type and heal action, and every type and action is used by some kind", () => {
+  it("maps every detected kind to a known type and heal action (or none), and every type and action is used", () => {
     for (const kind of DRIFT_KINDS) {
       const { type, action } = DRIFT_KIND_TABLE[kind];
       expect(DRIFT_TYPES).toContain(type);
-      expect(HEAL_ACTIONS).toContain(action);
+      expect([...HEAL_ACTIONS, null]).toContain(action);
       expect(defaultSeverity(kind)).toBe(DRIFT_TYPE_TABLE[type].severity);
     }
     expect(new Set(DRIFT_KINDS.map((k) => DRIFT_KIND_TABLE[k].type))).toEqual(new Set(DRIFT_TYPES));
-    expect(new Set(DRIFT_KINDS.map((k) => DRIFT_KIND_TABLE[k].action))).toEqual(new Set(HEAL_ACTIONS));
+    // A promotion drift is healed by promoting (an operator's gated decision); a rollback is a promotion's own action.
+    expect(DRIFT_KINDS.filter((k) => DRIFT_KIND_TABLE[k].action === null)).toEqual(["promotion_drift"]);
+    expect(new Set([...DRIFT_KINDS.map((k) => DRIFT_KIND_TABLE[k].action), "desired.rollback"])).toEqual(
+      new Set([...HEAL_ACTIONS, null]),
+    );
   });
 
   it("lets a policy name every detected kind and the spec's reserved ones", () => {
