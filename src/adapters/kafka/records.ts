@@ -237,11 +237,12 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
     ...(promotion != null
       ? {
           promotion: {
-            ...promotion,
+            ...withoutCoordination(promotion),
             match: promotion.match as PromotionSpec["match"],
             max_lag_seconds: Number(promotion.max_lag_seconds),
             soak_seconds: Number(promotion.soak_seconds),
             verify_window_seconds: Number(promotion.verify_window_seconds),
+            ...(promotion.coordinate_heals ? { coordinate_heals: true } : {}),
           },
         }
       : {}),
@@ -259,6 +260,12 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
       webhook_failure_threshold: d.staleness.webhook_failure_threshold,
     },
   };
+}
+
+/** A promotion as the core holds it: `coordinate_heals` only when on (so a promotion without it reads back as it was). */
+function withoutCoordination<T extends { coordinate_heals?: boolean }>(p: T): Omit<T, "coordinate_heals"> {
+  const { coordinate_heals: _on, ...rest } = p;
+  return rest;
 }
 
 /** Policies decoded, shared among the stacks that declare the same one. */

@@ -437,7 +437,7 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
 function readPromotion(r: Reader, i: number): { promotion?: PromotionSpec } {
   const p: Path = ["spec", "stacks", i, "promotion"];
   if (!r.has(p)) return {};
-  r.only(p, ["from", "match", "ignore", "max_lag", "soak", "verify"]);
+  r.only(p, ["from", "match", "ignore", "max_lag", "soak", "verify", "coordinate_heals"]);
   r.only([...p, "verify"], ["window", "rollback_on"]);
   const from = r.string([...p, "from"], { required: true, pattern: ID }) ?? "";
   const match = r.strings([...p, "match"], { oneOf: PROMOTED_PARTS }) as PromotedPart[];
@@ -459,6 +459,8 @@ function readPromotion(r: Reader, i: number): { promotion?: PromotionSpec } {
       soak_seconds: r.seconds([...p, "soak"], 1800),
       verify_window_seconds: r.seconds([...p, "verify", "window"], 900),
       rollback_on: r.strings([...p, "verify", "rollback_on"], { oneOf: POLICY_DRIFT_KINDS }),
+      // Only when declared: a promotion that does not name it keeps its desired hash.
+      ...(r.has([...p, "coordinate_heals"]) ? { coordinate_heals: r.bool([...p, "coordinate_heals"], false) } : {}),
     },
   };
 }

@@ -58,16 +58,26 @@ export function decide(state: ClientState, ctx: DecideContext): Decision {
   if (ctx.command?.command === "offboard") return offboard(state, ctx, ctx.command);
   const outputs: PassOutputs = { transitions: [], stackStates: [], audits: [], healCommands: [], reevaluateAt: null };
   const stacks: Record<string, StackEntry> = {};
-  for (const [stack_id, stack] of Object.entries(state.stacks)) {
+  const judged = new Set<string>();
+  // Earlier environments first (a promotion chain's stacks after the stack they are promoted from), so a later stack
+  // sees what this pass made of the earlier one; otherwise in the order the stacks came.
+  for (const [stack_id, stack] of inChainOrder(state.stacks)) {
     if (stack.removed) {
       removeStack(state.client_id, stack_id, stack, ctx, outputs);
       continue;
     }
+    const from = stack.desired.promotion?.from;
     const affected =
       ctx.scope === undefined ||
       seesScope(ctx.scope, stack_id, stack.desired.environment) ||
-      (stack.deadline !== null && stack.deadline <= ctx.now);
-    const next = affected ? reconcileStack(state, stack_id, stack, ctx, outputs) : stack;
+      (stack.deadline !== null && stack.deadline <= ctx.now) ||
+      // What happens to the earlier stack can change this one's promotion drift and coordinated heals.
+      (from !== undefined && judged.has(from));
+    // The earlier stack as this pass left it (only a promoted stack needs it: no copy on the common path).
+    const seen = from !== undefined ? own(stacks, from) : undefined;
+    const client = seen ? { ...state, stacks: { ...state.stacks, [from!]: seen } } : state;
+    const next = affected ? reconcileStack(client, stack_id, stack, ctx, outputs) : stack;
+    if (affected) judged.add(stack_id);
     stacks[stack_id] = next;
     if (next.deadline !== null) outputs.reevaluateAt = Math.min(outputs.reevaluateAt ?? next.deadline, next.deadline);
   }
@@ -113,6 +123,22 @@ function offboard(state: ClientState, ctx: DecideContext, command: CommandIssued
     ),
   );
   return { state: emptyClient(state.client_id), outputs };
+}
+
+/** Stacks by their depth in a promotion chain (a stack after the one it is promoted from), stable otherwise. */
+function inChainOrder(stacks: Record<string, StackEntry>): Array<[string, StackEntry]> {
+  const entries = Object.entries(stacks);
+  if (entries.every(([, s]) => s.desired.promotion === undefined)) return entries;
+  const depth = (id: string): number => {
+    let d = 0;
+    for (let at = own(stacks, id)?.desired.promotion?.from; at !== undefined && d < entries.length; d++)
+      at = own(stacks, at)?.desired.promotion?.from;
+    return d;
+  };
+  return entries
+    .map((e, i) => [e, depth(e[0]), i] as const)
+    .sort((a, b) => a[1] - b[1] || a[2] - b[2])
+    .map(([e]) => e);
 }
 
 /** Whether a stack sees observations of `scope` (`*`, `env:<its environment>`, `stack:<its id>`), without building the keys. */
@@ -229,6 +255,7 @@ function reconcileStack(
     now: ctx.now,
     reconciliation_id: ctx.reconciliation_id,
     latestContentAt,
+    ...(desired.promotion?.coordinate_heals ? { earlierFirst: earlierFirst(client, desired.promotion.from) } : {}),
   });
   outputs.healCommands.push(...heal.commands);
   outputs.audits.push(...heal.audits);
@@ -323,6 +350,18 @@ function reconcileStack(
   if (precursors.nextAt !== null) deadlines.push(precursors.nextAt);
   if (predicted.nextAt !== null) deadlines.push(predicted.nextAt);
   return { ...next, deadline: Math.min(...deadlines) };
+}
+
+/** Coordinated healing: a drift waits while the earlier stack has the same one (kind and component) open. */
+function earlierFirst(client: ClientState, from: string): (drift: OpenDrift) => string | null {
+  const earlier = own(client.stacks, from);
+  return (drift) => {
+    if (!earlier || earlier.removed) return null;
+    const same = Object.values(earlier.drifts).find((d) => d.kind === drift.kind && d.component === drift.component);
+    return same
+      ? `${from} has the same ${drift.kind} on ${drift.component} open: it is healed and verified there first`
+      : null;
+  };
 }
 
 const NO_PREDICTIONS: PredictionStepResult = Object.freeze({

@@ -30,6 +30,8 @@ export interface HealStepContext {
   reconciliation_id: string;
   /** Newest unbuilt content change, for the rebuild's quiet period. */
   latestContentAt?: number | null;
+  /** Coordinated healing: why `drift` must wait for the earlier environment's same drift (null: it need not). */
+  earlierFirst?: (drift: OpenDrift) => string | null;
 }
 
 /** The action with the parameters an executor needs for it on `drift`, from the declared composition. */
@@ -120,6 +122,7 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
       paused: stack.paused,
       breakerOpenUntil: openUntil(),
       contentQuietAt: quiet,
+      earlierFirst: ctx.earlierFirst?.(drift) ?? null,
     });
     const audit = (action: string, success: boolean, changes: unknown, approver: string | null): AuditOutput => ({
       audit_id: derivedId("aud", ctx.reconciliation_id, action, id, heal.attempts),

@@ -107,6 +107,11 @@ export interface PromotionSpec {
   /** After a promotion, drifts of these kinds opening within the window roll the promoted version back. */
   verify_window_seconds: number;
   rollback_on: string[];
+  /**
+   * Coordinated healing: a drift this stack shares with the earlier stack (same kind and component) is healed there
+   * first; this stack's heal waits until the earlier one's drift has resolved (healed and verified).
+   */
+  coordinate_heals?: boolean;
 }
 
 export interface DesiredStack {

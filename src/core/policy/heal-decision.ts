@@ -3,7 +3,7 @@
  * for the backoff, give up, or heal now. Pure: time, attempts and approvals
  * are inputs. Order: off/paused/rejected/flapping -> approval -> allowed ->
  * confidence (unless approved) -> attempts and backoff -> heal window ->
- * circuit breaker -> content quiet period.
+ * circuit breaker -> the earlier environment first -> content quiet period.
  */
 import type { ReconciliationPolicy } from "../model/desired.js";
 import { DEFAULT_GUARDS } from "../model/desired.js";
@@ -30,6 +30,7 @@ export type HealDecision =
   | { decision: "alert_only"; reason: string }
   | { decision: "await_approval"; reason: string }
   | { decision: "wait_confidence"; reason: string }
+  | { decision: "wait_earlier"; reason: string }
   | { decision: "wait_backoff"; reason: string; notBefore: number }
   | { decision: "wait_window" | "wait_breaker" | "wait_quiet"; reason: string; notBefore: number }
   | { decision: "exhausted"; reason: string }
@@ -42,6 +43,11 @@ export interface HealContext {
   breakerOpenUntil?: number | null;
   /** Content is still being published: a site rebuild waits until then. */
   contentQuietAt?: number | null;
+  /**
+   * Coordinated healing (promotion.coordinate_heals): why the same drift must first be healed, and verified, in the
+   * earlier environment (null: it is not open there).
+   */
+  earlierFirst?: string | null;
 }
 
 export function decideHeal(
@@ -106,6 +112,7 @@ export function decideHeal(
       notBefore: ctx.breakerOpenUntil,
     };
   }
+  if (ctx.earlierFirst) return { decision: "wait_earlier", reason: ctx.earlierFirst };
   if (action === "site.rebuild" && ctx.contentQuietAt != null && ctx.contentQuietAt > ctx.now) {
     return {
       decision: "wait_quiet",

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { DesiredStack, PromotionSpec } from "../../../src/core/model/desired.js";
 import { gateRefusals, promotedContent } from "../../../src/core/promotion/promote.js";
 import { parseBlackwellYaml } from "../../../src/adapters/yaml/parse-blackwell-yaml.js";
-import { applied, desiredStack, given, providerEvent, run, t, tick } from "../../support/core-spec.js";
+import { applied, desiredStack, given, providerEvent, resourceEvent, run, t, tick } from "../../support/core-spec.js";
 
 const MIN = 60;
 const spec = (over: Partial<PromotionSpec> = {}): PromotionSpec => ({
@@ -207,5 +207,43 @@ ${promotion}`;
     expect(refused).toThrow(/blackwell.yaml:14: spec.stacks.1.promotion.match.0/);
     expect(refused).toThrow(/blackwell.yaml:15: spec.stacks.1.promotion.ignore.0/);
     expect(refused).toThrow(/blackwell.yaml:16: spec.stacks.1.promotion.verify.rollback_on.0/);
+  });
+});
+
+describe("coordinated healing across environments", () => {
+  const healing = {
+    ...desiredStack().policy,
+    auto_heal: { ...desiredStack().policy.auto_heal, enabled: true, allowed_drift_types: ["resource_unhealthy"] },
+  };
+  const db = [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:acme", ignore_paths: [] }];
+  const both = (coordinate: boolean) =>
+    given(
+      staging(t(0), "https://a", "v1.0.0", { resources: db, policy: healing }),
+      prod(t(0), "https://a", {
+        resources: db,
+        policy: healing,
+        promotion: spec({ match: ["resources"], ...(coordinate ? { coordinate_heals: true } : {}) }),
+      }),
+    );
+  const unhealthy = (env: string, at: number) => resourceEvent(at, "db", "unhealthy", { environment: env });
+  const healthy = (env: string, at: number) => resourceEvent(at, "db", "healthy", { environment: env });
+
+  it("heals the earlier environment first, and the later one once the earlier one's drift has resolved", () => {
+    const out = both(true).when(unhealthy("staging", t(60)), unhealthy("prod", t(61)));
+    expect(out.healCommands.map((c) => [c.stack_id, c.action])).toEqual([["web-staging", "resource.rebuild"]]);
+    const waiting = out.audits.find((a) => a.action === "heal_wait_earlier")!;
+    expect([waiting.stack_id, waiting.reason]).toEqual([
+      "web-prod",
+      "web-staging has the same resource_unhealthy on db open: it is healed and verified there first",
+    ]);
+    // Staging's db reports healthy: its drift resolves, and prod's heal goes out in the same pass.
+    const verified = run([healthy("staging", t(300))], { state: out.state, now: t(61) });
+    expect(verified.transitions.map((d) => [d.stack_id, d.transition])).toEqual([["web-staging", "resolved"]]);
+    expect(verified.healCommands.map((c) => [c.stack_id, c.action])).toEqual([["web-prod", "resource.rebuild"]]);
+  });
+
+  it("without coordinate_heals, both environments heal at once", () => {
+    const out = both(false).when(unhealthy("staging", t(60)), unhealthy("prod", t(61)));
+    expect(out.healCommands.map((c) => c.stack_id)).toEqual(["web-staging", "web-prod"]);
   });
 });
