@@ -107,10 +107,12 @@ export function underFleet<
 
 /** The error for policies a fleet rule forbids: every one, with its stack and field. */
 export function fleetRuleError(file: string, violations: StackViolation[]): BlackwellError {
-  const lines = violations.map((v) => `  ${v.stack}: policy.${v.path}: ${v.message}`);
+  const lines = violations.map((v) =>
+    v.stack === "defaults" ? `  defaults.${v.path}: ${v.message}` : `  ${v.stack}: policy.${v.path}: ${v.message}`,
+  );
   return new BlackwellError(
     "BLACKWELL_ERR_INVALID_DESIRED_STATE",
-    `${file}: the fleet policy forbids ${violations.length === 1 ? "this" : "these"}:\n${lines.join("\n")}`,
+    `${file}: ${violations.length === 1 ? "a fleet rule forbids this" : "fleet rules forbid these"}:\n${lines.join("\n")}`,
   );
 }
 
@@ -148,6 +150,15 @@ export async function setFleetPolicy(
     defaults: parsed.defaults,
     rules: parsed.rules,
   };
+  // The defaults must keep the rules themselves: else every stack inheriting them would be blamed for them.
+  const own = ruleViolations(parsePolicyDocument(JSON.stringify(fleet.defaults), o.file), fleet.rules).filter(
+    (v) => fieldOf(fleet.defaults, v.path.split(".")) !== undefined || v.path === "auto_heal.require_approval",
+  );
+  if (own.length > 0)
+    throw fleetRuleError(
+      o.file,
+      own.map((v) => ({ stack: "defaults", ...v })),
+    );
   const current = await allCurrentDesired(ctx);
   const violations: StackViolation[] = [];
   const changes: FleetChange["changes"] = [];
@@ -163,8 +174,10 @@ export async function setFleetPolicy(
     }
     const version = bumpVersion(desired.state_version, "patch");
     changes.push({ ...change, change: "updated", to: version });
+    // A fleet change is not a promotion: the new version is not verified (and rolled back) as one.
+    const { promoted_from: _promoted, ...unpromoted } = stack;
     next.push({
-      ...stack,
+      ...unpromoted,
       state_version: version,
       previous_versions: [desired.state_version, ...desired.previous_versions].slice(0, MAX_PREVIOUS_VERSIONS),
       applied_at: now,

@@ -8,7 +8,6 @@ import { partitionForClient } from "../adapters/kafka/partitioner.js";
 import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import { BlackwellError } from "../errors.js";
-import { desiredHash } from "../adapters/yaml/parse-blackwell-yaml.js";
 import type { AppContext } from "./app-context.js";
 import type { DesiredStateTarget } from "../executor/actions.js";
 import { failed } from "../executor/outcome.js";
@@ -77,7 +76,6 @@ export function rollbackVersion(
   const { promoted_from: _promoted, ...content } = old;
   return {
     ...content,
-    desired_hash: _promoted ? desiredHash(content) : old.desired_hash,
     state_version: bumpVersion(current.state_version, "minor"),
     previous_versions: [current.state_version, ...current.previous_versions].slice(0, 20),
     applied_at: now.toISOString(),

@@ -18,6 +18,9 @@ import { WRITER_HEADER } from "../adapters/kafka/records.js";
 import type { SchemaName, TopicNames, TopicRole } from "../adapters/kafka/topics.js";
 import type { AppContext } from "./app-context.js";
 import { liveCut, runSandbox, type Sandbox } from "./replay.js";
+import { currentDesired } from "./apply-desired.js";
+import { currentFleetPolicy, fleetRuleError } from "./fleet-policy.js";
+import { NO_RULES, ruleViolations } from "../core/policy/fleet-policy.js";
 
 export interface WhatIfOptions {
   policy: ReconciliationPolicy;
@@ -26,6 +29,8 @@ export interface WhatIfOptions {
   /** Only this stack (of the client) gets the proposed policy. */
   stack: string | null;
   window: WhatIfWindow;
+  /** Names the proposal in errors (its file). */
+  file?: string;
   /** The live reconciler whose journal to follow (default: the only one). */
   applicationId?: string;
   timeoutMs?: number;
@@ -40,6 +45,25 @@ export async function whatIf(ctx: AppContext, o: WhatIfOptions): Promise<WhatIfR
   const say = o.log ?? (() => {});
   const id = randomUUID().slice(0, 8);
   const started = Date.now();
+  // A proposal the fleet's rules forbid could never be applied: say so rather than replay it.
+  const fleet = await currentFleetPolicy(ctx);
+  const broken = ruleViolations(o.policy, fleet?.rules ?? NO_RULES);
+  if (broken.length > 0)
+    throw fleetRuleError(
+      o.file ?? "the proposed policy",
+      broken.map((v) => ({ stack: "proposed", ...v })),
+    );
+  // Nothing to apply it to: answered before two replays, not after.
+  if (o.client !== null) {
+    const stacks = await currentDesired(ctx, o.client);
+    if (stacks.size === 0 || (o.stack !== null && !stacks.has(o.stack))) {
+      const none: RunRecords = { heals: [], audits: [], states: [], drifts: [] };
+      return {
+        ...whatIfReport(none, none, o.window, o.client),
+        replay: { input_records: 0, ms: Date.now() - started, stacks_changed: 0 },
+      };
+    }
+  }
   const { cut, journal } = await liveCut(ctx, o.applicationId);
   const common = {
     journal: journal.byTask,

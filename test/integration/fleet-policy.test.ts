@@ -4,7 +4,12 @@
  * that break it (an apply, and a fleet change that a stack would break), and explain says where each field came from.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseBlackwellYaml, parseFleetPolicy } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
+import {
+  parseBlackwellYaml,
+  parseFleetPolicy,
+  parsePolicyDocument,
+} from "../../src/adapters/yaml/parse-blackwell-yaml.js";
+import { whatIf } from "../../src/runtime/what-if.js";
 import { applyDesired, currentDesired } from "../../src/runtime/apply-desired.js";
 import { currentFleetPolicy, explainPolicy, setFleetPolicy } from "../../src/runtime/fleet-policy.js";
 import { startTestApi, type TestApi } from "../support/api-harness.js";
@@ -115,6 +120,27 @@ describe("fleet policy on the real broker", () => {
       }),
     ).rejects.toThrow("fleet-b/web: policy.auto_heal.require_approval: must name provider_missing: it is critical");
     expect((await currentFleetPolicy(h.ctx))?.version).toBe(1);
+
+    // Defaults that break the fleet's own rules are named as the defaults, not blamed on the stacks inheriting them.
+    await expect(
+      setFleetPolicy(
+        h.ctx,
+        parseFleetPolicy("defaults: {auto_heal: {max_attempts: 9}}\nrules: {max_attempts_at_most: 5}\n", "self.yaml"),
+        { by: "platform", reason: null, file: "self.yaml" },
+      ),
+    ).rejects.toThrow(
+      "self.yaml: a fleet rule forbids this:\n  defaults.auto_heal.max_attempts: is 9; the fleet policy allows at most 5",
+    );
+    // A what-if of a proposal the rules forbid is refused before anything is replayed.
+    await expect(
+      whatIf(h.ctx, {
+        policy: parsePolicyDocument("auto_heal: {enabled: true, allowed_drift_types: [cms_provider_change]}", "p.yaml"),
+        client: null,
+        stack: null,
+        window: { from: Date.now() - 60_000, to: Date.now() },
+        file: "p.yaml",
+      }),
+    ).rejects.toThrow("proposed: policy.auto_heal.allowed_drift_types: allows cms_provider_change");
 
     // Explain: each field's value and where it came from.
     const explained = await explainPolicy(h.ctx, "fleet-b", "web");

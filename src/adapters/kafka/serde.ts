@@ -64,16 +64,24 @@ export class AvroSerde {
    */
   async register(topic: string, schema: SchemaName): Promise<number> {
     const subject = `${topic}-value`;
-    try {
-      const { id } = await this.registry.register(
-        // exportAttrs keeps field defaults (and docs): without them every later field addition is refused.
-        { type: SchemaType.AVRO, schema: JSON.stringify(this.type(schema).schema({ exportAttrs: true })) },
-        { subject, compatibility: COMPATIBILITY.BACKWARD },
-      );
-      this.writerIds.set(topic, id);
-      return id;
-    } catch (err) {
-      throw await this.classify(err, `registering ${schema} under ${subject}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id } = await this.registry.register(
+          // exportAttrs keeps field defaults (and docs): without them every later field addition is refused.
+          { type: SchemaType.AVRO, schema: JSON.stringify(this.type(schema).schema({ exportAttrs: true })) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        this.writerIds.set(topic, id);
+        return id;
+      } catch (err) {
+        // Two processes starting together on a fresh registry race to set the subject's compatibility rule: the
+        // loser is told the rule "already exists" (409). Not a verdict on the schema: register again.
+        if (statusOf(err) === 409 && /already exists/i.test(errorMessage(err)) && attempt < 5) {
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+          continue;
+        }
+        throw await this.classify(err, `registering ${schema} under ${subject}`);
+      }
     }
   }
 

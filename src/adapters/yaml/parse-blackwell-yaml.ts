@@ -632,11 +632,13 @@ function readPolicy(r: Reader, i: number): ReconciliationPolicy {
 
 /** SHA-256 of the canonical (key-sorted) JSON of the declared composition (versioning and bookkeeping left out). */
 export function desiredHash(stack: Omit<DeclaredStack, "desired_hash"> & Partial<DesiredStack>): string {
-  // Where it came from and which fields the stack wrote itself are bookkeeping: the composition is the rest.
+  // Where it came from (a file, a promotion) and which fields the stack wrote itself are bookkeeping: the composition
+  // is the rest, so applying what a promotion published is no change.
   const {
     source: _source,
     policy_declared_json: _declared,
     fleet_policy_version: _fleet,
+    promoted_from: _promoted,
     desired_hash: _hash,
     state_version: _version,
     previous_versions: _previous,

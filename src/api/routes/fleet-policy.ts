@@ -41,7 +41,7 @@ export async function fleetPolicyRoutes(app: FastifyInstance, deps: RouteDeps): 
       const result = await setFleetPolicy(ctx, parsed, {
         by: principalOf(req).name,
         reason: null,
-        file: "the fleet policy",
+        file: "request body",
         dryRun: req.query.dry_run ?? false,
       });
       return reply.send(result);

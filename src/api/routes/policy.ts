@@ -96,7 +96,7 @@ async function publishPolicy(
   const { declared: policy_declared_json, policy: own } = next(current);
   // What the stack does not set comes from the fleet policy, whose rules it must keep.
   const under = underFleet({ ...current, policy: own, policy_declared_json }, await currentFleetPolicy(ctx));
-  if (under.violations.length > 0) throw fleetRuleError("the policy", under.violations);
+  if (under.violations.length > 0) throw fleetRuleError("request body", under.violations);
   const { policy } = under.stack;
   // The hash covers what was declared, not the versioning around it.
   const {
@@ -111,8 +111,10 @@ async function publishPolicy(
   if (hash === current.desired_hash) {
     return { client_id: client, stack_id: stack, change: "unchanged", state_version: current.state_version };
   }
+  // A policy change is not a promotion: the new version is not verified (and rolled back) as one.
+  const { promoted_from: _promoted, ...unpromoted } = current;
   const version = {
-    ...current,
+    ...unpromoted,
     policy,
     policy_declared_json,
     fleet_policy_version: under.stack.fleet_policy_version,

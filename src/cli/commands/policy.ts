@@ -61,6 +61,7 @@ async function whatIfCommand(rest: string[]): Promise<number> {
       client,
       stack: values.stack ?? null,
       window: { from: window.from, to: window.to },
+      file: values.file!,
       ...(applicationId ? { applicationId } : {}),
       log: (m) => console.error(`[what-if] ${m}`),
     }),

@@ -65,7 +65,7 @@ export function verifyPromotion(
       changes_made: { ...params, promoted_from: from, command_key: command.command_key },
       approval_required: false,
       approver: null,
-      reason: `${[...new Set(kinds)].join(", ")} opened within ${spec.verify_window_seconds}s of promoting ${from.stack_id} ${from.state_version}: ${previous} is published again`,
+      reason: `${[...new Set(kinds)].join(", ")} opened within ${spec.verify_window_seconds}s of promoting ${from.stack_id} ${from.state_version}: a rollback to ${previous} is issued (command ${command.command_key})`,
     },
   };
 }

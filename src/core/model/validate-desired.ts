@@ -142,6 +142,11 @@ export function desiredProblems(
       if (!Number.isInteger(pr[f]) || pr[f] < 0)
         report(`promotion.${f}`, `must be a whole number of seconds, got ${pr[f]}`);
     kinds(report, "promotion.rollback_on", pr.rollback_on);
+    if (pr.rollback_on.includes("promotion_drift"))
+      report(
+        "promotion.rollback_on",
+        "cannot name promotion_drift: the earlier stack moving on would roll back a healthy promoted version",
+      );
   }
   const names = new Set<string>();
   d.integrations.forEach((i) => {

@@ -135,12 +135,18 @@ export function ruleViolations(policy: ReconciliationPolicy, rules: FleetRules):
     });
   if (!ah.enabled) return out;
   const healed = new Set([...ah.allowed_drift_types, ...(ah.preempt?.drift_types ?? [])]);
-  for (const kind of rules.never_auto_heal)
-    if (healed.has(kind))
+  for (const kind of rules.never_auto_heal) {
+    if (ah.allowed_drift_types.includes(kind))
       out.push({
         path: "auto_heal.allowed_drift_types",
         message: `allows ${kind}, which the fleet policy never lets auto-heal`,
       });
+    if (ah.preempt?.drift_types.includes(kind))
+      out.push({
+        path: "auto_heal.preempt.drift_types",
+        message: `heals ${kind} before it opens, which the fleet policy never lets auto-heal`,
+      });
+  }
   const from = rules.approval_required_from_severity;
   if (from !== null)
     for (const kind of DRIFT_KINDS)

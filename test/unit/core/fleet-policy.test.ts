@@ -131,6 +131,22 @@ rules:
     expect(violations.map((v) => v.message).join("\n")).toContain("must name provider_missing: it is critical");
   });
 
+  it("name the preempt list when a kind never to auto-heal is healed early", () => {
+    const early = composition(`      policy:
+        auto_heal:
+          enabled: true
+          allowed_drift_types: [site_stale]
+          preempt: {min_confidence: 0.8, drift_types: [cms_provider_change]}
+          require_approval: [cms_provider_change]
+`);
+    expect(underFleet(early, rules).violations.map((v) => [v.path, v.message])).toEqual([
+      [
+        "auto_heal.preempt.drift_types",
+        "heals cms_provider_change before it opens, which the fleet policy never lets auto-heal",
+      ],
+    ]);
+  });
+
   it("accept a critical drift auto-healed with an approval, and anything while auto-heal is off", () => {
     const approved = composition(`      policy:
         auto_heal:

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredStack, PromotionSpec } from "../../../src/core/model/desired.js";
 import { gateRefusals, promotedContent } from "../../../src/core/promotion/promote.js";
-import { parseBlackwellYaml } from "../../../src/adapters/yaml/parse-blackwell-yaml.js";
+import { desiredHash, parseBlackwellYaml } from "../../../src/adapters/yaml/parse-blackwell-yaml.js";
 import { applied, desiredStack, given, providerEvent, resourceEvent, run, t, tick } from "../../support/core-spec.js";
 
 const MIN = 60;
@@ -190,6 +190,23 @@ ${promotion}`;
       verify_window_seconds: 900,
       rollback_on: [],
     });
+  });
+
+  it("refuses rolling back on promotion_drift: the earlier stack moving on would roll back a healthy version", () => {
+    expect(() =>
+      parseBlackwellYaml(
+        file(`      promotion: {from: web-staging, match: [providers], verify: {rollback_on: [promotion_drift]}}\n`),
+        "blackwell.yaml",
+      ),
+    ).toThrow(/promotion.rollback_on: cannot name promotion_drift/);
+  });
+
+  it("a promotion is bookkeeping, not content: the promoted version has the hash of the same content applied", () => {
+    const stack = parseBlackwellYaml(file(`      promotion: {from: web-staging, match: [providers]}\n`), "b.yaml")
+      .stacks[1]!;
+    expect(desiredHash({ ...stack, promoted_from: { stack_id: "web-staging", state_version: "v1.2.0" } })).toBe(
+      stack.desired_hash,
+    );
   });
 
   it("refuses an unknown stack, a part that cannot be promoted, a bad pointer and an unknown kind, each with its line", () => {
