@@ -14,8 +14,8 @@ import type { AppContext } from "../../runtime/app-context.js";
 import { readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
 import { issueAndWait, type Audit } from "./operator-commands.js";
+import { ID_PATTERN as CLIENT } from "../../core/model/validate-desired.js";
 
-const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** Compacted topics this command tombstones; the reconciler tombstones stack-state and changelog itself. */
 const TOMBSTONED: readonly TopicRole[] = ["desired-state", "desired-history", "executor-ledger"];
 

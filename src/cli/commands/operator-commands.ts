@@ -8,6 +8,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { AppContext } from "../../runtime/app-context.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
+import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export interface Audit {
   action: string;
@@ -18,7 +19,6 @@ export interface Audit {
   timestamp: string;
 }
 
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const COMMAND_OF: Record<string, string> = {
   ack: "acknowledge",
   approve: "approve",

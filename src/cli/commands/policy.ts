@@ -17,8 +17,7 @@ import { reportWindow } from "../../core/report/report-window.js";
 import { renderWhatIf } from "../../core/whatif/what-if-report.js";
 import { whatIf } from "../../runtime/what-if.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
-
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export async function policyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;

@@ -7,8 +7,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { promote } from "../../runtime/promote.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
-
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export async function promoteCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

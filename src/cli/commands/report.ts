@@ -10,8 +10,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from "../../core/repo
 import { reportWindow } from "../../core/report/report-window.js";
 import { readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, withContext } from "../cli-kit.js";
-
-const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { ID_PATTERN as CLIENT } from "../../core/model/validate-desired.js";
 
 export async function report(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

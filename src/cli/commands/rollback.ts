@@ -3,8 +3,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { rollbackDesired } from "../../runtime/rollback.js";
 import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
-
-const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export async function rollback(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

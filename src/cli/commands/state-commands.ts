@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { latestByKey, readRecords } from "../../runtime/read-records.js";
 import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
 import { actionLabel } from "./operator-commands.js";
+import { ID_PATTERN as CLIENT } from "../../core/model/validate-desired.js";
 
 interface Detail {
   drift_id: string;
@@ -48,7 +49,6 @@ interface Audit {
   changes_made_json: string;
 }
 
-const CLIENT = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 function clientArg(positionals: string[], required: boolean): string | null {
   const client = positionals[0] ?? null;
   if (required && !client) throw new UsageError("a client id is required");
