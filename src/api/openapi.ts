@@ -6,7 +6,7 @@ import { reportQuerystring } from "./routes/report.js";
 import { predictionsQuerystring } from "./routes/predictions.js";
 import { whatIfBody, whatIfClientBody } from "./routes/what-if.js";
 import { fleetPutQuerystring } from "./routes/fleet-policy.js";
-import { promoteBody } from "./routes/rollback.js";
+import { promoteBody } from "./routes/promote.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -359,10 +359,43 @@ export function openApiDocument(): object {
           summary:
             "promote an earlier environment's stack into this one: its promoted parts as this stack's next version, " +
             "when it was judged under its current version, is healthy with no open drift and has soaked; 409 with " +
-            "every reason when a gate refuses",
+            "every reason when a gate refuses; 202 with a pending request when this stack's promotion requires an approval",
           parameters: [pathParam("client"), pathParam("stack")],
           requestBody: { content: { "application/json": { schema: promoteBody } } },
-          responses: { "200": json("client_id, from, to, published, dry_run"), "400": error, "409": error, ...common },
+          responses: {
+            "200": json("client_id, from, to, published, dry_run, approval_required"),
+            "202": json("the promotion awaits approval: client_id, from, to, published (false), request"),
+            "400": error,
+            "409": error,
+            ...common,
+          },
+        },
+        get: {
+          ...secured,
+          summary:
+            "the stack's latest promotion request and what became of it (pending, approved, rejected, superseded)",
+          parameters: [pathParam("client"), pathParam("stack")],
+          responses: { "200": json("a PromotionRequest"), ...common },
+        },
+      },
+      "/v1/clients/{client}/stacks/{stack}/promote/approve": {
+        post: {
+          ...secured,
+          summary:
+            "approve the stack's pending promotion: its gates are checked again and it is published; 403 for its " +
+            "requester, 409 when either stack has moved on since the request (the request is superseded) or a gate refuses",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: body({ type: "object", additionalProperties: false, properties: {} }),
+          responses: { "200": json("client_id, from, to, published, request"), "403": error, "409": error, ...common },
+        },
+      },
+      "/v1/clients/{client}/stacks/{stack}/promote/reject": {
+        post: {
+          ...secured,
+          summary: "reject the stack's pending promotion",
+          parameters: [pathParam("client"), pathParam("stack")],
+          requestBody: body(reasonBody),
+          responses: { "200": json("the rejected PromotionRequest"), "400": error, ...common },
         },
       },
       "/v1/clients/{client}/desired-state": {

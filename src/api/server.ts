@@ -33,6 +33,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { policyRoutes } from "./routes/policy.js";
 import { reconcileRoutes } from "./routes/reconcile.js";
 import { rollbackRoutes } from "./routes/rollback.js";
+import { promoteRoutes } from "./routes/promote.js";
 import { stackRoutes } from "./routes/stacks.js";
 import { systemRoutes } from "./routes/system.js";
 import { SystemStatus } from "./system-status.js";
@@ -82,6 +83,7 @@ const RESOURCES = [
   whatIfRoutes,
   fleetPolicyRoutes,
   rollbackRoutes,
+  promoteRoutes,
   desiredStateRoutes,
 ];
 

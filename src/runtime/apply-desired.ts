@@ -6,7 +6,7 @@
  */
 import type { DeclaredStack, ParsedFile } from "../adapters/yaml/parse-blackwell-yaml.js";
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
-import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
+import { desiredStackFromAvro, desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import type { AppContext } from "./app-context.js";
 import { currentFleetPolicy, fleetRuleError, underFleet, type StackViolation } from "./fleet-policy.js";
@@ -60,15 +60,9 @@ export async function currentDesired(ctx: AppContext, client_id: string): Promis
           current.delete(stack_id);
           continue;
         }
-        const value = await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value);
-        current.set(stack_id, {
-          ...value,
-          integrations: value.integrations.map((i) => ({
-            name: i.name,
-            config: JSON.parse(i.config_json) as unknown,
-            ignore_paths: i.ignore_paths,
-          })),
-        } as DesiredStack);
+        // As the core holds it (defaults that the file leaves out are left out): a version built from it hashes as
+        // the file that declared it.
+        current.set(stack_id, desiredStackFromAvro(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)));
       }
     },
   });

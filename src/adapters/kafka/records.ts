@@ -243,6 +243,7 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
             soak_seconds: Number(promotion.soak_seconds),
             verify_window_seconds: Number(promotion.verify_window_seconds),
             ...(promotion.coordinate_heals ? { coordinate_heals: true } : {}),
+            ...(promotion.approval_required ? { approval_required: true } : {}),
           },
         }
       : {}),
@@ -262,9 +263,14 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
   };
 }
 
-/** A promotion as the core holds it: `coordinate_heals` only when on (so a promotion without it reads back as it was). */
-function withoutCoordination<T extends { coordinate_heals?: boolean }>(p: T): Omit<T, "coordinate_heals"> {
-  const { coordinate_heals: _on, ...rest } = p;
+/**
+ * A promotion as the core holds it: `coordinate_heals` and `approval_required` only when on (so a promotion without
+ * them reads back as it was).
+ */
+function withoutCoordination<T extends { coordinate_heals?: boolean; approval_required?: boolean }>(
+  p: T,
+): Omit<T, "coordinate_heals" | "approval_required"> {
+  const { coordinate_heals: _on, approval_required: _approval, ...rest } = p;
   return rest;
 }
 

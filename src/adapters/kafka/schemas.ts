@@ -19,6 +19,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   "TaskJournal",
   "ChangelogEntry",
   "FleetPolicy",
+  "PromotionRequest",
 ];
 
 /** The `.avsc` text of one contract, as committed in `schemas/`. */

@@ -18,7 +18,8 @@ export type TopicRole =
   | "executor-ledger"
   | "desired-history"
   | "task-journal"
-  | "fleet-policy";
+  | "fleet-policy"
+  | "promotion-requests";
 
 export type SchemaName =
   | "DesiredState"
@@ -34,7 +35,8 @@ export type SchemaName =
   | "ExecutorEffect"
   | "TaskJournal"
   | "ChangelogEntry"
-  | "FleetPolicy";
+  | "FleetPolicy"
+  | "PromotionRequest";
 
 export interface TopicSpec {
   role: TopicRole;
@@ -98,6 +100,9 @@ export const TOPICS: readonly TopicSpec[] = [
   { role: "task-journal", schema: "TaskJournal", key: "application_id/task", configEntries: retention(30) },
   // The fleet policy (one key, `fleet`): defaults every stack inherits and rules no stack's policy may break.
   { role: "fleet-policy", schema: "FleetPolicy", key: "fleet", configEntries: compacted },
+  // Promotions awaiting an approval, and what became of them (key: the later stack). Kept like the audit: the latest
+  // record per stack is the request's state, the earlier ones who asked, approved or rejected what.
+  { role: "promotion-requests", schema: "PromotionRequest", key: "client_id/stack_id", configEntries: retention(365) },
 ];
 
 /** Input topics of the reconciler, in the order the design lists them. */

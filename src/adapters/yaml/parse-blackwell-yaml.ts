@@ -433,11 +433,12 @@ function readStack(r: Reader, client_id: string, i: number): DeclaredStack {
  *     max_lag: 1d                     # default 1d
  *     soak: 30m                       # default 30m
  *     verify: {window: 15m, rollback_on: [provider_missing, integration_config]}
+ *     approval_required: true         # default false: a promotion waits for someone else's approval
  */
 function readPromotion(r: Reader, i: number): { promotion?: PromotionSpec } {
   const p: Path = ["spec", "stacks", i, "promotion"];
   if (!r.has(p)) return {};
-  r.only(p, ["from", "match", "ignore", "max_lag", "soak", "verify", "coordinate_heals"]);
+  r.only(p, ["from", "match", "ignore", "max_lag", "soak", "verify", "coordinate_heals", "approval_required"]);
   r.only([...p, "verify"], ["window", "rollback_on"]);
   const from = r.string([...p, "from"], { required: true, pattern: ID }) ?? "";
   const match = r.strings([...p, "match"], { oneOf: PROMOTED_PARTS }) as PromotedPart[];
@@ -461,6 +462,7 @@ function readPromotion(r: Reader, i: number): { promotion?: PromotionSpec } {
       rollback_on: r.strings([...p, "verify", "rollback_on"], { oneOf: POLICY_DRIFT_KINDS }),
       // Only when declared: a promotion that does not name it keeps its desired hash.
       ...(r.has([...p, "coordinate_heals"]) ? { coordinate_heals: r.bool([...p, "coordinate_heals"], false) } : {}),
+      ...(r.has([...p, "approval_required"]) ? { approval_required: r.bool([...p, "approval_required"], false) } : {}),
     },
   };
 }
@@ -646,7 +648,20 @@ export function desiredHash(stack: Omit<DeclaredStack, "desired_hash"> & Partial
     applied_by: _by,
     ...declared
   } = stack;
-  return createHash("sha256").update(canonicalJson(declared)).digest("hex");
+  return createHash("sha256")
+    .update(canonicalJson(withoutDefaultConfidence(declared)))
+    .digest("hex");
+}
+
+/**
+ * `auto_heal.min_confidence: 0` is the default: the file leaves it out, the Avro record always has it. Hashed as
+ * absent, so a version read back from Kafka (a promotion's base, a rollback) hashes as the file that declared it.
+ */
+function withoutDefaultConfidence<T extends { policy?: DesiredStack["policy"] }>(declared: T): T {
+  const autoHeal = declared.policy?.auto_heal;
+  if (!autoHeal || autoHeal.min_confidence !== 0) return declared;
+  const { min_confidence: _zero, ...rest } = autoHeal;
+  return { ...declared, policy: { ...declared.policy!, auto_heal: rest } };
 }
 
 function invalid(file: string, problems: Problem[]): BlackwellError {

@@ -112,6 +112,8 @@ export interface PromotionSpec {
    * first; this stack's heal waits until the earlier one's drift has resolved (healed and verified).
    */
   coordinate_heals?: boolean;
+  /** A promotion to this stack is a request until someone other than its requester approves it. */
+  approval_required?: boolean;
 }
 
 export interface DesiredStack {
