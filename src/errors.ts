@@ -70,6 +70,9 @@ export const ERRORS = {
     409,
     EXIT.problem,
   ),
+  // Four eyes: the person who asked for a promotion may not be the one who approves it. Refused (exit 1), not a
+  // usage error: the command was right, the person is not.
+  BLACKWELL_ERR_SELF_APPROVAL: entry("the requester of a promotion may not approve it", false, 403, EXIT.problem),
   BLACKWELL_ERR_BUSY: entry(
     "another run of this kind is in progress; try again when it has finished",
     true,

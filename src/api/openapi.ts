@@ -6,7 +6,7 @@ import { reportQuerystring } from "./routes/report.js";
 import { predictionsQuerystring } from "./routes/predictions.js";
 import { whatIfBody, whatIfClientBody } from "./routes/what-if.js";
 import { fleetPutQuerystring } from "./routes/fleet-policy.js";
-import { promoteBody } from "./routes/promote.js";
+import { promoteBody, promoteQuerystring } from "./routes/promote.js";
 import { reasonBody, rejectBody } from "./route-schemas.js";
 
 const id = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,62}$" };
@@ -360,7 +360,7 @@ export function openApiDocument(): object {
             "promote an earlier environment's stack into this one: its promoted parts as this stack's next version, " +
             "when it was judged under its current version, is healthy with no open drift and has soaked; 409 with " +
             "every reason when a gate refuses; 202 with a pending request when this stack's promotion requires an approval",
-          parameters: [pathParam("client"), pathParam("stack")],
+          parameters: [pathParam("client"), pathParam("stack"), ...queryParams(promoteQuerystring)],
           requestBody: { content: { "application/json": { schema: promoteBody } } },
           responses: {
             "200": json("client_id, from, to, published, dry_run, approval_required"),
@@ -373,9 +373,10 @@ export function openApiDocument(): object {
         get: {
           ...secured,
           summary:
-            "the stack's latest promotion request and what became of it (pending, approved, rejected, superseded)",
+            "the stack's latest promotion request and what became of it (pending, approved, rejected, superseded); " +
+            "a pending one says in `stale` why an approval would be refused (null: it would not)",
           parameters: [pathParam("client"), pathParam("stack")],
-          responses: { "200": json("a PromotionRequest"), ...common },
+          responses: { "200": json("a PromotionRequest with stale"), "400": error, ...common },
         },
       },
       "/v1/clients/{client}/stacks/{stack}/promote/approve": {
@@ -383,19 +384,27 @@ export function openApiDocument(): object {
           ...secured,
           summary:
             "approve the stack's pending promotion: its gates are checked again and it is published; 403 for its " +
-            "requester, 409 when either stack has moved on since the request (the request is superseded) or a gate refuses",
+            "requester, 409 when nothing is pending, either stack has moved on since the request (the request is " +
+            "superseded) or a gate refuses. The body may be left out.",
           parameters: [pathParam("client"), pathParam("stack")],
-          requestBody: body({ type: "object", additionalProperties: false, properties: {} }),
-          responses: { "200": json("client_id, from, to, published, request"), "403": error, "409": error, ...common },
+          requestBody: { required: false, ...body({ type: "object", additionalProperties: false, properties: {} }) },
+          responses: {
+            "200": json("client_id, from, to, published, request"),
+            "400": error,
+            "403": error,
+            "409": error,
+            ...common,
+          },
         },
       },
       "/v1/clients/{client}/stacks/{stack}/promote/reject": {
         post: {
           ...secured,
-          summary: "reject the stack's pending promotion",
+          summary:
+            "reject the stack's pending promotion (its requester may, to withdraw it); 409 when nothing is pending",
           parameters: [pathParam("client"), pathParam("stack")],
-          requestBody: body(reasonBody),
-          responses: { "200": json("the rejected PromotionRequest"), "400": error, ...common },
+          requestBody: { required: false, ...body(reasonBody) },
+          responses: { "200": json("the rejected PromotionRequest"), "400": error, "409": error, ...common },
         },
       },
       "/v1/clients/{client}/desired-state": {

@@ -1,4 +1,5 @@
 /** What every `blackwell` subcommand shares: exit codes, output, a Kafka context. */
+import { userInfo } from "node:os";
 import { kafkaError } from "../adapters/kafka/kafka-errors.js";
 import { BlackwellError, ERRORS, EXIT, errorMessage, type ExitCode } from "../errors.js";
 import { kafkaConfigOrRunningLocal } from "../infra/connect.js";
@@ -78,4 +79,17 @@ export async function withContext<T>(work: (ctx: AppContext) => Promise<T>): Pro
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * Who runs the command, for the records it writes: `--by`, else BLACKWELL_USER, else the login name; trimmed. A blank
+ * `--by` is refused: a name that says nobody would slip past a four-eyes check (found trying promotion approval).
+ */
+export function actorName(by: string | undefined): string {
+  if (by !== undefined) {
+    const name = by.trim();
+    if (name === "") throw new UsageError("--by must name someone");
+    return name;
+  }
+  return process.env.BLACKWELL_USER?.trim() || userInfo().username;
 }

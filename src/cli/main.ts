@@ -5,7 +5,6 @@
  * 5 the command crashed (a one-line message says what; BLACKWELL_DEBUG=1 adds the stack trace).
  */
 import { readFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { isBlackwellError, errorMessage } from "../errors.js";
 import { parseBlackwellYaml } from "../adapters/yaml/parse-blackwell-yaml.js";
@@ -19,7 +18,7 @@ import { executorConfigFromEnv } from "../executor/executor-config.js";
 import { applyDesired, type Bump } from "../runtime/apply-desired.js";
 import { replayAndCompare } from "../runtime/replay.js";
 
-import { EXIT, UsageError, crashMessage, exitCodeFor, print, table, withContext } from "./cli-kit.js";
+import { actorName, crashMessage, EXIT, exitCodeFor, print, table, UsageError, withContext } from "./cli-kit.js";
 export { EXIT };
 
 const HELP: Record<string, string> = {
@@ -93,7 +92,7 @@ what it changed to Kafka (compose's integration-api service).`,
   client:
     "usage: blackwell client offboard <client> [--yes] [--reason text] [--by name] [--wait seconds] [--json]\n\nRemoves the client: the reconciler resolves its open drifts, tombstones its StateRecords and\nchangelog entries, deletes it from its store and audits client_offboarded (API replicas then forget\nthe client); then its desired-state, desired-history and executor-ledger records are tombstoned.\nEvents, drift events and audit entries age out with their topics' retention. Without --yes it\nprints what it would remove and does nothing (exit 1). Stop the client's event sources first: a\nlater event starts a new, empty state.",
   promote:
-    "usage: blackwell promote <client> --from <stack> --to <stack> [--by name] [--dry-run] [--json]\n       blackwell promote <client> --to <stack> --approve | --reject [--reason text] | --pending [--by name] [--json]\n\nPublishes the --from stack's promoted parts (its promotion's match:, minus the ignore: pointers) as\nthe --to stack's next version, when the --from stack was judged under its current version, is\nhealthy with no open drift, and has been for its promotion's soak time; else exits 1 with every\nreason. The reconciler rolls the promoted version back if drifts of the verify.rollback_on kinds\nopen within verify.window.\n\nWhere the --to stack's promotion says approval_required: true, the call records a pending request\ninstead. --approve, by someone other than the requester, checks the gates again and publishes it\nwhile both stacks still hold the versions it was requested for (else the request is stale: exit 1);\n--reject drops it; --pending shows the latest request and what became of it.",
+    "usage: blackwell promote <client> --from <stack> --to <stack> [--by name] [--dry-run] [--json]\n       blackwell promote <client> --to <stack> --approve | --reject [--reason text] | --pending [--by name] [--json]\n\nPublishes the --from stack's promoted parts (its promotion's match:, minus the ignore: pointers) as\nthe --to stack's next version, when the --from stack was judged under its current version, is\nhealthy with no open drift, and has been for its promotion's soak time; else exits 1 with every\nreason. The reconciler rolls the promoted version back if drifts of the verify.rollback_on kinds\nopen within verify.window.\n\nWhere the --to stack's promotion says approval_required: true, the call records a pending request\ninstead. --approve, by someone other than the requester (the requester's own: exit 1), checks the\ngates again and publishes it while both stacks still hold the versions it was requested for (else\nthe request is stale: exit 1); --reject drops it (the requester may, to withdraw it); --pending\nshows the latest request, what became of it and whether it is stale. Nothing pending to approve or\nreject: exit 1. --by (else BLACKWELL_USER, else the login name) names who asks or decides.",
   policy:
     "usage: blackwell policy fleet show [--json]\n       blackwell policy fleet set -f <fleet.yaml> [--reason text] [--by name] [--dry-run] [--json]\n       blackwell policy explain <client> <stack> [--json]\n       blackwell policy what-if -f <proposed.yaml> [--client c [--stack s]] [--from T] [--to T] [--json]\n\nReplays the recorded inputs twice in a sandbox (throw-away topics: no command reaches an executor),\nonce as recorded and once with the proposed policy in place of the recorded one (for every stack,\nthe client's, or one stack), following the live reconciler's task journal, and reports per client\nwhat would have differed over the window: heals issued, avoided and added, approvals asked, circuit\nbreaker openings, heals exhausted, time in error and drifts opened. The file is a policy in the\nformat of a stack's policy: in blackwell.yaml (fields left out take their defaults). A heal only the\nproposed policy issues has no recorded outcome: it stays in flight. T is an ISO 8601 time or a\nduration ago; --to defaults to now, --from to 30 days before --to. Exit 1 when the proposed policy\napplied to no recorded desired state.\n\nfleet set: the file has defaults: (policy fields in the format of a stack's policy:, inherited by\nevery stack that does not set them) and rules: (approval_required_from_severity, max_attempts_at_most,\nnever_auto_heal). It publishes the next version of every stack whose effective policy changes, and\nis refused (exit 3), naming every stack and field, when a stack would break a rule. explain exits 1\nwhen the stack breaks a rule in force (applied before the rule).",
   report:
@@ -138,7 +137,7 @@ async function apply(args: string[]): Promise<number> {
   const changes = await withContext((ctx) =>
     applyDesired(ctx, parsed, {
       file: values.file!,
-      appliedBy: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+      appliedBy: actorName(values.by),
       bump: (values.bump ?? "minor") as Bump,
       prune: values.prune ?? false,
       dryRun: values["dry-run"] ?? false,

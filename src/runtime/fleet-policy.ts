@@ -175,7 +175,7 @@ export async function setFleetPolicy(
     const version = bumpVersion(desired.state_version, "patch");
     changes.push({ ...change, change: "updated", to: version });
     // A fleet change is not a promotion: the new version is not verified (and rolled back) as one.
-    const { promoted_from: _promoted, ...unpromoted } = stack;
+    const { promoted_from: _promoted, approved_by: _approved, ...unpromoted } = stack;
     next.push({
       ...unpromoted,
       state_version: version,

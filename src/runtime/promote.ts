@@ -60,6 +60,8 @@ export async function preparePromotion(
     by: string;
     now: Date;
     source?: string;
+    /** Who approved the promotion (promotion.approval_required): recorded on the version and in its audit entry. */
+    approvedBy?: string;
     /** Called with both stacks before the gates are checked (an approval's staleness is the first thing to say). */
     before?: (earlier: DesiredStack, later: DesiredStack) => Promise<void>;
   },
@@ -94,6 +96,7 @@ export async function preparePromotion(
     applied_at: o.now.toISOString(),
     applied_by: o.by,
     source: o.source ?? `promote ${o.from} ${earlier.state_version}`,
+    ...(o.approvedBy ? { approved_by: o.approvedBy } : {}),
   };
   next.desired_hash = desiredHash(next);
   return { earlier, later, spec, next };

@@ -49,7 +49,7 @@ export async function requestPromotion(
   const wanted = {
     from_stack_id: p.earlier.stack_id,
     from_version: p.earlier.state_version,
-    to_version: p.later.state_version,
+    base_version: p.later.state_version,
   };
   if (pending && samePending(pending, wanted)) return pending;
   const at = o.now.toISOString();

@@ -5,23 +5,14 @@
  * desired-history topic that `apply`, the API and rollback itself write.
  */
 import { partitionForClient } from "../adapters/kafka/partitioner.js";
-import { desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
+import { desiredStackFromAvro, desiredToAvro, type AvroDesiredState } from "../adapters/kafka/records.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import { BlackwellError } from "../errors.js";
 import type { AppContext } from "./app-context.js";
 import type { DesiredStateTarget } from "../executor/actions.js";
 import { failed } from "../executor/outcome.js";
 import { bumpVersion, currentDesired, historyRecord } from "./apply-desired.js";
-
-const decodeDesired = (v: AvroDesiredState): DesiredStack =>
-  ({
-    ...v,
-    integrations: v.integrations.map((i) => ({
-      name: i.name,
-      config: JSON.parse(i.config_json) as unknown,
-      ignore_paths: i.ignore_paths,
-    })),
-  }) as DesiredStack;
+import { currentFleetPolicy, fleetRuleError, underFleet } from "./fleet-policy.js";
 
 export async function desiredHistory(
   ctx: AppContext,
@@ -39,7 +30,7 @@ export async function desiredHistory(
         if (!key.startsWith(`${client_id}/${stack_id}/`) || m.value === null) continue;
         out.set(
           key.slice(client_id.length + stack_id.length + 2),
-          decodeDesired(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)),
+          desiredStackFromAvro(await ctx.serde.decode<AvroDesiredState>("DesiredState", m.value)),
         );
       }
     },
@@ -73,7 +64,7 @@ export function rollbackVersion(
 ): DesiredStack | null {
   if (old.desired_hash === current.desired_hash) return null;
   // A rollback is not a promotion: the version it brings back is not verified (and rolled back) again.
-  const { promoted_from: _promoted, ...content } = old;
+  const { promoted_from: _promoted, approved_by: _approved, ...content } = old;
   return {
     ...content,
     state_version: bumpVersion(current.state_version, "minor"),
@@ -103,8 +94,13 @@ export async function rollbackDesired(
       `version ${target} of ${client_id}/${stack_id} is not in the desired history (known: ${known})`,
     );
   }
+  // The old content's policy under today's fleet policy: the fields the stack set itself, the rest inherited as now.
+  // A rollback to a version whose own fields a fleet rule now forbids is refused like an apply of it.
+  const under = underFleet(old, await currentFleetPolicy(ctx));
+  if (under.violations.length > 0)
+    throw fleetRuleError(`the rollback of ${client_id}/${stack_id} to ${target}`, under.violations);
   const result = { client_id, stack_id, from: current.state_version, content_of: target };
-  const next = rollbackVersion(current, old, target, by, new Date());
+  const next = rollbackVersion(current, under.stack, target, by, new Date());
   if (next === null) return { ...result, to: current.state_version, published: false };
   const producer = await ctx.kafka.producer();
   try {

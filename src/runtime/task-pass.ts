@@ -144,6 +144,7 @@ export class TaskPass {
               stack_id: input.desired.stack_id,
               state_version: input.desired.state_version,
               applied_by: input.desired.applied_by,
+              ...(input.desired.approved_by ? { approved_by: input.desired.approved_by } : {}),
             },
           }
         : {}),

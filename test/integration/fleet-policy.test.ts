@@ -10,6 +10,9 @@ import {
   parsePolicyDocument,
 } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
 import { whatIf } from "../../src/runtime/what-if.js";
+import { EXIT, exitCodeFor } from "../../src/cli/cli-kit.js";
+import { policyCommand } from "../../src/cli/commands/policy.js";
+import { rollbackDesired } from "../../src/runtime/rollback.js";
 import { applyDesired, currentDesired } from "../../src/runtime/apply-desired.js";
 import { currentFleetPolicy, explainPolicy, setFleetPolicy } from "../../src/runtime/fleet-policy.js";
 import { startTestApi, type TestApi } from "../support/api-harness.js";
@@ -68,6 +71,15 @@ describe("fleet policy on the real broker", () => {
         auto_heal: {enabled: true, max_attempts: 4, allowed_drift_types: [provider_missing]}
 `,
     );
+    // fleet-c once auto-healed CMS changes (v1.0.0), then stopped (v1.1.0): before any fleet rule forbade it.
+    await apply(
+      h,
+      "fleet-c",
+      `      policy:
+        auto_heal: {enabled: true, allowed_drift_types: [cms_provider_change]}
+`,
+    );
+    await apply(h, "fleet-c", "");
 
     const v1 = await setFleetPolicy(
       h.ctx,
@@ -81,6 +93,7 @@ describe("fleet policy on the real broker", () => {
     expect(v1.changes.map((c) => [c.client_id, c.change, c.from, c.to])).toEqual([
       ["fleet-a", "updated", "v1.0.0", "v1.0.1"],
       ["fleet-b", "unchanged", "v1.0.0", "v1.0.0"],
+      ["fleet-c", "updated", "v1.1.0", "v1.1.1"],
     ]);
     const a = (await currentDesired(h.ctx, "fleet-a")).get("web")!;
     expect([a.policy.auto_heal.max_attempts, a.fleet_policy_version, a.source]).toEqual([2, 1, "fleet-policy"]);
@@ -154,6 +167,27 @@ describe("fleet policy on the real broker", () => {
       source: "fleet",
     });
     expect(fromFleet!.fleet_policy_version).toBe(1);
+    // A rollback brings the old content back under today's fleet policy: fleet-a's v1.0.0 (built-in 3 attempts
+    // then) inherits the fleet's 2 now, which is what it holds: nothing to publish. fleet-c's v1.0.0 set what a rule
+    // now forbids: refused, like an apply of it.
+    expect(await rollbackDesired(h.ctx, "fleet-a", "web", "v1.0.0", "ops")).toMatchObject({ published: false });
+    await expect(rollbackDesired(h.ctx, "fleet-c", "web", "v1.0.0", "ops")).rejects.toThrow(
+      /the rollback of fleet-c\/web to v1.0.0: a fleet rule forbids this:\n {2}fleet-c\/web: policy.auto_heal.allowed_drift_types/,
+    );
+    // The CLI: a stack it does not know is a bad name (exit 3), not a broken rule (exit 1).
+    process.env.BLACKWELL_TOPIC_PREFIX = h.ctx.config.topicPrefix;
+    process.env.BLACKWELL_PARTITIONS = String(h.ctx.config.partitions);
+    try {
+      const unknown = await policyCommand(["explain", "fleet-a", "no-such-stack"]).catch((err: unknown) => err);
+      expect([exitCodeFor(unknown), String(unknown)]).toEqual([
+        EXIT.invalid,
+        expect.stringContaining("no stack no-such-stack for client fleet-a"),
+      ]);
+      expect(await policyCommand(["explain", "fleet-a", "web", "--json"])).toBe(EXIT.ok);
+    } finally {
+      delete process.env.BLACKWELL_TOPIC_PREFIX;
+      delete process.env.BLACKWELL_PARTITIONS;
+    }
 
     // The same over the API: explain for the client's own stack; setting the fleet policy is for admins.
     const over = await api.call("GET", "/v1/clients/fleet-a/stacks/web/policy/explain", CLIENT);

@@ -34,6 +34,13 @@ spec:
     "blackwell.yaml",
   );
 
+interface Audit {
+  action: string;
+  stack_id: string | null;
+  triggered_by: string;
+  approver: string | null;
+  approval_required: boolean;
+}
 interface StateRecord {
   stack_id: string;
   state_version: string;
@@ -59,6 +66,7 @@ describe("approval of a promotion on the real broker", () => {
   let h: Harness;
   let api: TestApi;
   let states: Collector<StateRecord>;
+  let audit: Collector<Audit>;
   const RELEASE = "release-token-0123456789abcdef";
   const LEAD = "lead-token-0123456789abcdef";
   const connected = (environment: string, cms: string) =>
@@ -97,12 +105,14 @@ describe("approval of a promotion on the real broker", () => {
   beforeAll(async () => {
     h = await createHarness(3);
     states = await collectTopic(h.ctx.kafka, h.ctx.names["stack-state"], "StateRecord", h.ctx.serde);
+    audit = await collectTopic(h.ctx.kafka, h.ctx.names.audit, "AuditEntry", h.ctx.serde);
     await h.startReconciler();
     api = await startTestApi(h, `release@${CLIENT}:${RELEASE},lead@${CLIENT}:${LEAD}`);
   });
   afterAll(async () => {
     await api?.stop();
     await states?.stop();
+    await audit?.stop();
     await h?.close();
   });
 
@@ -118,7 +128,7 @@ describe("approval of a promotion on the real broker", () => {
       approval_required: true,
       from: { stack_id: "web-staging", state_version: staged },
       to: { stack_id: "web-prod", from_version: "v1.0.0", state_version: "v1.1.0" },
-      request: { status: "pending", requested_by: "release", from_version: staged, to_version: "v1.0.0" },
+      request: { status: "pending", requested_by: "release", from_version: staged, base_version: "v1.0.0" },
     });
     expect(await prodVersion()).toBe("v1.0.0");
     // Asking again is the same request.
@@ -130,16 +140,27 @@ describe("approval of a promotion on the real broker", () => {
       "release requested this promotion: someone else must approve it",
     );
     const self = await api.call("POST", `/v1/clients/${CLIENT}/stacks/web-prod/promote/approve`, RELEASE, {});
-    expect([self.status, self.body.error.code]).toEqual([403, "BLACKWELL_ERR_FORBIDDEN"]);
+    expect([self.status, self.body.error.code]).toEqual([403, "BLACKWELL_ERR_SELF_APPROVAL"]);
     const pending = await api.call("GET", `/v1/clients/${CLIENT}/stacks/web-prod/promote`, LEAD);
-    expect([pending.status, pending.body.status, pending.body.request_id]).toEqual([
+    expect([pending.status, pending.body.status, pending.body.request_id, pending.body.stale]).toEqual([
       200,
       "pending",
       asked.request!.request_id,
+      null,
+    ]);
+    // A dry run asked in the query, as apply takes it, publishes and requests nothing.
+    const dry = await api.call("POST", `/v1/clients/${CLIENT}/stacks/web-prod/promote?dry_run=true`, RELEASE, {
+      from: "web-staging",
+    });
+    expect([dry.status, dry.body.dry_run, dry.body.published, dry.body.request ?? null]).toEqual([
+      200,
+      true,
+      false,
+      null,
     ]);
 
-    // Someone else approves it through the API: published, by the requester, approved by the lead.
-    const approved = await api.call("POST", `/v1/clients/${CLIENT}/stacks/web-prod/promote/approve`, LEAD, {});
+    // Someone else approves it through the API (no body needed): published, by the requester, approved by the lead.
+    const approved = await api.call("POST", `/v1/clients/${CLIENT}/stacks/web-prod/promote/approve`, LEAD);
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({
       published: true,
@@ -154,18 +175,35 @@ describe("approval of a promotion on the real broker", () => {
       "release",
       `promote web-staging ${staged} (approved by lead)`,
     ]);
-    // Nothing is pending any more.
+    // The reconciler's audit of the version names both: who asked (triggered_by) and who approved.
+    const applied = await audit.waitFor(
+      (items) =>
+        items.some(
+          (i) =>
+            i.value?.action === "desired_state_applied" && i.value.stack_id === "web-prod" && i.value.approver !== null,
+        ),
+      60_000,
+      "the audit of the approved version",
+    );
+    expect(
+      applied.map((i) => i.value!).find((a) => a.action === "desired_state_applied" && a.approver !== null),
+    ).toMatchObject({ triggered_by: "release", approver: "lead", approval_required: true });
+    // Nothing is pending any more: a refusal that did nothing (409, exit 1).
     const twice = await api.call("POST", `/v1/clients/${CLIENT}/stacks/web-prod/promote/approve`, LEAD, {});
     expect([twice.status, twice.body.error.message]).toEqual([
-      404,
+      409,
       `no promotion to ${CLIENT}/web-prod awaits approval (the last one, ${asked.request!.request_id}, was approved)`,
     ]);
 
     // A request staging moved on from is stale: the approval is refused and the request superseded.
     const second = await stagingMovesTo("strapi");
     const stale = await request();
-    expect(stale.request).toMatchObject({ status: "pending", from_version: second, to_version: "v1.1.0" });
+    expect(stale.request).toMatchObject({ status: "pending", from_version: second, base_version: "v1.1.0" });
     const third = await stagingMovesTo("storyblok");
+    // Looking at it says it is stale before anyone tries.
+    expect((await api.call("GET", `/v1/clients/${CLIENT}/stacks/web-prod/promote`, LEAD)).body.stale).toBe(
+      `web-staging is at ${third}, the request promotes ${second}: request the promotion again`,
+    );
     await expect(approvePromotion(h.ctx, CLIENT, "web-prod", { by: "lead" })).rejects.toThrow(
       `promotion request ${stale.request!.request_id} is stale: web-staging is at ${third}, the request promotes ${second}: request the promotion again`,
     );
@@ -184,6 +222,11 @@ describe("approval of a promotion on the real broker", () => {
     });
     expect(rejected.body).toMatchObject({ status: "rejected", decided_by: "lead", reason: "change freeze" });
     await expect(rejectPromotion(h.ctx, CLIENT, "web-prod", { by: "lead" })).rejects.toThrow(/awaits approval/);
+    // An unknown stack, or one that declares no promotion, is said as such.
+    expect((await api.call("GET", `/v1/clients/${CLIENT}/stacks/web-staging/promote`, LEAD)).body.error.message).toBe(
+      `${CLIENT}/web-staging declares no promotion`,
+    );
+    expect((await api.call("GET", `/v1/clients/${CLIENT}/stacks/nope/promote`, LEAD)).status).toBe(404);
     await expect(approvePromotion(h.ctx, CLIENT, "web-prod", { by: "lead" })).rejects.toThrow(
       `(the last one, ${fresh.request!.request_id}, was rejected)`,
     );

@@ -229,7 +229,7 @@ function desiredFromAvro(key: string, v: Avro, recordTs: number): InputRecord {
  */
 export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
   // Bookkeeping fields only when set: a state written without them reads back as it was.
-  const { policy_declared_json, fleet_policy_version, promotion, promoted_from, ...rest } = d;
+  const { policy_declared_json, fleet_policy_version, promotion, promoted_from, approved_by, ...rest } = d;
   return {
     ...rest,
     ...(policy_declared_json != null ? { policy_declared_json } : {}),
@@ -248,6 +248,7 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
         }
       : {}),
     ...(promoted_from != null ? { promoted_from: { ...promoted_from } } : {}),
+    ...(approved_by != null ? { approved_by } : {}),
     integrations: d.integrations.map((i) => ({
       name: i.name,
       config: JSON.parse(i.config_json) as unknown,
@@ -303,9 +304,13 @@ function policyFromAvro(policy: AvroDesiredState["policy"]): DesiredStack["polic
 }
 
 /** The Avro DesiredState shape (config as JSON text). */
-export type AvroDesiredState = Omit<DesiredStack, "integrations" | "policy" | "promotion" | "promoted_from"> & {
+export type AvroDesiredState = Omit<
+  DesiredStack,
+  "integrations" | "policy" | "promotion" | "promoted_from" | "approved_by"
+> & {
   promotion?: (Omit<PromotionSpec, "match"> & { match: string[] }) | null;
   promoted_from?: { stack_id: string; state_version: string } | null;
+  approved_by?: string | null;
   integrations: Array<{ name: string; config_json: string; ignore_paths: string[] }>;
   policy: Omit<DesiredStack["policy"], "auto_heal" | "notifications"> & {
     auto_heal: Omit<DesiredStack["policy"]["auto_heal"], "backoff_strategy" | "windows" | "preempt"> & {
@@ -329,6 +334,7 @@ export function desiredToAvro(d: DesiredStack): AvroDesiredState {
     ...d,
     promotion: d.promotion ?? null,
     promoted_from: d.promoted_from ?? null,
+    approved_by: d.approved_by ?? null,
     integrations: d.integrations.map((i) => ({
       name: i.name,
       config_json: JSON.stringify(i.config),

@@ -641,6 +641,7 @@ export function desiredHash(stack: Omit<DeclaredStack, "desired_hash"> & Partial
     policy_declared_json: _declared,
     fleet_policy_version: _fleet,
     promoted_from: _promoted,
+    approved_by: _approved,
     desired_hash: _hash,
     state_version: _version,
     previous_versions: _previous,

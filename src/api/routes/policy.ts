@@ -112,7 +112,7 @@ async function publishPolicy(
     return { client_id: client, stack_id: stack, change: "unchanged", state_version: current.state_version };
   }
   // A policy change is not a promotion: the new version is not verified (and rolled back) as one.
-  const { promoted_from: _promoted, ...unpromoted } = current;
+  const { promoted_from: _promoted, approved_by: _approved, ...unpromoted } = current;
   const version = {
     ...unpromoted,
     policy,

@@ -2,12 +2,12 @@
  * Promote: publish an earlier environment's stack's promoted parts as this stack's next version, gated
  * (src/runtime/promote.ts); a gate's refusal answers 409 with every reason. Where the stack's promotion requires an
  * approval, the POST answers 202 with the pending request, which someone else approves (.../promote/approve, 403 for
- * its requester, 409 when either stack has moved on since) or anyone rejects (.../promote/reject).
+ * its requester, 409 when either stack has moved on since or nothing is pending) or anyone, its requester included,
+ * rejects (.../promote/reject).
  */
 import type { FastifyInstance } from "fastify";
 import { promote } from "../../runtime/promote.js";
-import { approvePromotion, rejectPromotion } from "../../runtime/promotion-approval.js";
-import { latestRequest } from "../../runtime/promotion-requests.js";
+import { approvePromotion, promotionRequestView, rejectPromotion } from "../../runtime/promotion-approval.js";
 import { BlackwellError } from "../../errors.js";
 import { visibleClient } from "../client-scope.js";
 import { principalOf } from "../route-auth.js";
@@ -24,13 +24,25 @@ export const promoteBody = {
   },
 } as const;
 
+/** `?dry_run=true`, as `POST .../desired-state` takes it; the body's `dry_run` does the same. */
+export const promoteQuerystring = {
+  type: "object",
+  additionalProperties: false,
+  properties: { dry_run: { type: "boolean" } },
+} as const;
+
 const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
+
+/** An approve or reject may come without a body (no content type at all): it is `{}`. */
+async function noBodyIsEmpty(req: { body: unknown }): Promise<void> {
+  req.body ??= {};
+}
 
 export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: RouteDeps): Promise<void> {
   const path = "/v1/clients/:client/stacks/:stack/promote";
-  app.post<{ Params: Params; Body: { from: string; dry_run?: boolean } }>(
+  app.post<{ Params: Params; Body: { from: string; dry_run?: boolean }; Querystring: { dry_run?: boolean } }>(
     path,
-    { schema: { params: params("client", "stack"), body: promoteBody } },
+    { schema: { params: params("client", "stack"), body: promoteBody, querystring: promoteQuerystring } },
     async (req, reply) => {
       const client = visibleClient(req, reply, replica);
       if (!client) return reply;
@@ -38,7 +50,7 @@ export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: Rout
         from: req.body.from,
         to: req.params.stack,
         by: principalOf(req).name,
-        dryRun: req.body.dry_run ?? false,
+        dryRun: (req.body.dry_run ?? false) || (req.query.dry_run ?? false),
       });
       return reply.code(result.request?.status === "pending" ? 202 : 200).send(result);
     },
@@ -46,7 +58,7 @@ export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: Rout
   app.get<{ Params: Params }>(path, { schema: { params: params("client", "stack") } }, async (req, reply) => {
     const client = visibleClient(req, reply, replica);
     if (!client) return reply;
-    const request = await latestRequest(ctx, client, req.params.stack);
+    const request = await promotionRequestView(ctx, client, req.params.stack);
     if (request === null)
       throw new BlackwellError(
         "BLACKWELL_ERR_NOT_FOUND",
@@ -56,7 +68,7 @@ export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: Rout
   });
   app.post<{ Params: Params }>(
     `${path}/approve`,
-    { schema: { params: params("client", "stack"), body: emptyBody } },
+    { schema: { params: params("client", "stack"), body: emptyBody }, preValidation: noBodyIsEmpty },
     async (req, reply) => {
       const client = visibleClient(req, reply, replica);
       if (!client) return reply;
@@ -65,7 +77,7 @@ export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: Rout
   );
   app.post<{ Params: Params; Body: { reason?: string } }>(
     `${path}/reject`,
-    { schema: { params: params("client", "stack"), body: reasonBody } },
+    { schema: { params: params("client", "stack"), body: reasonBody }, preValidation: noBodyIsEmpty },
     async (req, reply) => {
       const client = visibleClient(req, reply, replica);
       if (!client) return reply;

@@ -23,7 +23,7 @@ export const whatIfBody = {
   properties: {
     policy: {
       description: "the proposed policy, in the format of a stack's policy (an object, or YAML text)",
-      type: ["object", "string"],
+      anyOf: [{ type: "object" }, { type: "string" }],
     },
     client: { type: "string", pattern: ID, description: "fleet route only: the one client to apply it to" },
     stack: { type: "string", pattern: ID, description: "only this stack of the client gets the proposed policy" },

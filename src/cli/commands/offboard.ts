@@ -7,12 +7,11 @@
  * audit) age out with their retention.
  */
 import { randomUUID } from "node:crypto";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { TopicRole } from "../../adapters/kafka/topics.js";
 import type { AppContext } from "../../runtime/app-context.js";
 import { readRecords } from "../../runtime/read-records.js";
-import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
+import { actorName, EXIT, print, UsageError, withContext } from "../cli-kit.js";
 import { issueAndWait, type Audit } from "./operator-commands.js";
 import { ID_PATTERN as CLIENT } from "../../core/model/validate-desired.js";
 
@@ -86,7 +85,7 @@ export async function clientCommand(args: string[]): Promise<number> {
       stack_id: null,
       command: "offboard",
       drift_id: null,
-      issued_by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+      issued_by: actorName(values.by),
       issued_at: new Date().toISOString(),
       reason: values.reason ?? null,
       params_json: "{ }",

@@ -4,10 +4,9 @@
  * reconciler's audit of it, read back from the audit topic.
  */
 import { randomUUID } from "node:crypto";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { AppContext } from "../../runtime/app-context.js";
-import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
+import { actorName, EXIT, print, UsageError, withContext } from "../cli-kit.js";
 import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export interface Audit {
@@ -120,7 +119,7 @@ export async function operatorCommand(name: string, args: string[]): Promise<num
     stack_id: byDrift ? null : (target ?? null),
     command,
     drift_id: byDrift ? target! : null,
-    issued_by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+    issued_by: actorName(values.by),
     issued_at: new Date().toISOString(),
     reason: values.reason ?? null,
     params_json: values["false-positive"] ? JSON.stringify({ false_positive: true }) : "{ }",

@@ -8,15 +8,15 @@
  * - `explain <client> <stack> [--json]`: a stack's effective policy and where each field came from.
  */
 import { readFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { parseFleetPolicy, parsePolicyDocument } from "../../adapters/yaml/parse-blackwell-yaml.js";
 import type { FleetRules } from "../../core/policy/fleet-policy.js";
+import { BlackwellError } from "../../errors.js";
 import { currentFleetPolicy, explainPolicy, setFleetPolicy } from "../../runtime/fleet-policy.js";
 import { reportWindow } from "../../core/report/report-window.js";
 import { renderWhatIf } from "../../core/whatif/what-if-report.js";
 import { whatIf } from "../../runtime/what-if.js";
-import { EXIT, UsageError, print, table, withContext } from "../cli-kit.js";
+import { actorName, EXIT, print, table, UsageError, withContext } from "../cli-kit.js";
 import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export async function policyCommand(args: string[]): Promise<number> {
@@ -121,7 +121,7 @@ async function fleetCommand(args: string[]): Promise<number> {
   const parsed = parseFleetPolicy(readFileSync(values.file, "utf8"), values.file);
   const result = await withContext((ctx) =>
     setFleetPolicy(ctx, parsed, {
-      by: values.by ?? process.env.BLACKWELL_USER ?? userInfo().username,
+      by: actorName(values.by),
       reason: values.reason ?? null,
       file: values.file!,
       dryRun: values["dry-run"] ?? false,
@@ -157,10 +157,8 @@ async function explainCommand(args: string[]): Promise<number> {
   if (!client || !stack || extra.length > 0) throw new UsageError("explain needs <client> <stack>");
   for (const id of [client, stack]) if (!ID.test(id)) throw new UsageError(`${JSON.stringify(id)} is not an id`);
   const explained = await withContext((ctx) => explainPolicy(ctx, client, stack));
-  if (explained === null) {
-    console.error(`no stack ${stack} for client ${client}`);
-    return EXIT.problem;
-  }
+  // An unknown stack is a bad name (exit 3, and the error object with --json); exit 1 means a rule is broken.
+  if (explained === null) throw new BlackwellError("BLACKWELL_ERR_NOT_FOUND", `no stack ${stack} for client ${client}`);
   const fleetNote =
     explained.fleet_policy_current === null
       ? "no fleet policy is set"

@@ -4,13 +4,17 @@
  * with every reason. Where the later stack's promotion requires an approval, the call records a request that
  * `--approve` (by someone else) publishes, `--reject` drops and `--pending` shows (src/runtime/promotion-approval.ts).
  */
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { PromotionRequest } from "../../core/promotion/approval.js";
 import { promote, type PromoteResult } from "../../runtime/promote.js";
-import { approvePromotion, rejectPromotion } from "../../runtime/promotion-approval.js";
-import { latestRequest } from "../../runtime/promotion-requests.js";
-import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
+import {
+  approvePromotion,
+  promotionRequestView,
+  rejectPromotion,
+  type PromotionRequestView,
+} from "../../runtime/promotion-approval.js";
+import { BlackwellError } from "../../errors.js";
+import { actorName, EXIT, print, UsageError, withContext } from "../cli-kit.js";
 import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 const ACTIONS = ["approve", "reject", "pending"] as const;
@@ -46,16 +50,14 @@ export async function promoteCommand(args: string[]): Promise<number> {
   for (const id of [client, values.to, ...(values.from ? [values.from] : [])])
     if (!ID.test(id)) throw new UsageError(`${JSON.stringify(id)} is not an id`);
   if (values.from === values.to) throw new UsageError("--from and --to name the same stack");
-  const by = values.by ?? process.env.BLACKWELL_USER ?? userInfo().username;
+  const by = actorName(values.by);
   const to = values.to;
   const json = values.json ?? false;
 
   if (action === "pending") {
-    const request = await withContext((ctx) => latestRequest(ctx, client, to));
-    if (request === null) {
-      print(json, null, () => `no promotion to ${client}/${to} was ever requested`);
-      return EXIT.ok;
-    }
+    const request = await withContext((ctx) => promotionRequestView(ctx, client, to));
+    if (request === null)
+      throw new BlackwellError("BLACKWELL_ERR_NOT_FOUND", `no promotion to ${client}/${to} was ever requested`);
     print(json, request, () => describeRequest(request));
     return EXIT.ok;
   }
@@ -91,10 +93,15 @@ function describePromotion(r: PromoteResult): string {
   ].join("\n");
 }
 
-function describeRequest(r: PromotionRequest): string {
-  const what = `${r.request_id}: promote ${r.from_stack_id} ${r.from_version} to ${r.client_id}/${r.stack_id} (at ${r.to_version}), requested by ${r.requested_by} at ${r.requested_at}`;
-  if (r.status === "pending") return `${what}\npending approval`;
-  const decision = `${r.status} by ${r.decided_by} at ${r.decided_at}`;
+function describeRequest(r: PromotionRequest | PromotionRequestView): string {
+  const what = `${r.request_id}: promote ${r.from_stack_id} ${r.from_version} to ${r.client_id}/${r.stack_id} (at ${r.base_version}), requested by ${r.requested_by} at ${r.requested_at}`;
+  if (r.status === "pending") {
+    const stale = "stale" in r ? r.stale : null;
+    return `${what}\npending approval${stale ? `, but stale: ${stale} (an approval will be refused)` : ""}`;
+  }
+  // A superseded request was replaced or found stale; who noticed is in the JSON, not a decision of theirs.
+  const decision =
+    r.status === "superseded" ? `superseded at ${r.decided_at}` : `${r.status} by ${r.decided_by} at ${r.decided_at}`;
   const extra = [r.published_version ? `published ${r.published_version}` : null, r.reason].filter(Boolean);
   return `${what}\n${decision}${extra.length > 0 ? `: ${extra.join("; ")}` : ""}`;
 }

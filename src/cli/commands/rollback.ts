@@ -1,8 +1,7 @@
 /** `blackwell rollback <client> <stack> --to <version>`: an earlier desired state, published as the next version. */
-import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { rollbackDesired } from "../../runtime/rollback.js";
-import { EXIT, UsageError, print, withContext } from "../cli-kit.js";
+import { actorName, EXIT, print, UsageError, withContext } from "../cli-kit.js";
 import { ID_PATTERN as ID } from "../../core/model/validate-desired.js";
 
 export async function rollback(args: string[]): Promise<number> {
@@ -16,9 +15,7 @@ export async function rollback(args: string[]): Promise<number> {
   if (!client || !ID.test(client) || !stack || !ID.test(stack)) throw new UsageError("rollback needs <client> <stack>");
   if (!values.to || !/^v\d+\.\d+\.\d+$/.test(values.to))
     throw new UsageError("rollback needs --to v<major>.<minor>.<patch>");
-  const result = await withContext((ctx) =>
-    rollbackDesired(ctx, client, stack, values.to!, values.by ?? process.env.BLACKWELL_USER ?? userInfo().username),
-  );
+  const result = await withContext((ctx) => rollbackDesired(ctx, client, stack, values.to!, actorName(values.by)));
   // Already at that content is success (exit 0, like `apply` of an unchanged file): the stack holds what was asked.
   print(values.json ?? false, result, () =>
     result.published

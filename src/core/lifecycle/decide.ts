@@ -36,8 +36,8 @@ export interface DecideContext {
   trigger: string;
   /** The operator command being processed, if any. */
   command?: CommandIssued;
-  /** A desired-state apply being processed, if any (audited). */
-  applied?: { stack_id: string; state_version: string; applied_by: string };
+  /** A desired state applied by this input: who applied it, and who approved it where a promotion needed that. */
+  applied?: { stack_id: string; state_version: string; applied_by: string; approved_by?: string };
   /**
    * The observation scope the input changed (`*`, `env:x`, `stack:y`). Only
    * stacks that see that scope are re-evaluated; the others cannot have
@@ -554,6 +554,7 @@ function auditInputs(state: ClientState, ctx: DecideContext, outputs: PassOutput
         { state_version: ctx.applied.state_version },
         null,
         ctx.applied.applied_by,
+        ctx.applied.approved_by ?? null,
       ),
     );
   }

@@ -145,4 +145,6 @@ export interface DesiredStack {
   promotion?: PromotionSpec;
   /** This version was published by a promotion of that stack's version (absent: by anything else). */
   promoted_from?: { stack_id: string; state_version: string };
+  /** Who approved the promotion that published this version (absent: none was needed); `applied_by` requested it. */
+  approved_by?: string;
 }

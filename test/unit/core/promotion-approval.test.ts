@@ -21,7 +21,7 @@ const request: PromotionRequest = {
   stack_id: "web-prod",
   from_stack_id: "web-staging",
   from_version: "v1.3.0",
-  to_version: "v1.1.0",
+  base_version: "v1.1.0",
   requested_by: "release",
   requested_at: "2026-12-02T10:00:00.000Z",
   status: "pending",
@@ -35,20 +35,25 @@ describe("approval of a promotion", () => {
   it("given a pending request, when its requester approves it, then it is refused; anyone else may", () => {
     expect(approverRefusal(request, "release")).toBe("release requested this promotion: someone else must approve it");
     expect(approverRefusal(request, "lead")).toBeNull();
+    // A padded or blank name is no way around it.
+    expect(approverRefusal(request, " release ")).toBe(
+      "release requested this promotion: someone else must approve it",
+    );
+    expect(approverRefusal(request, "  ")).toBe("an approval must name its approver");
   });
 
   it("given either stack moved on since the request, then the request is stale and says which", () => {
-    expect(staleness(request, { from_version: "v1.3.0", to_version: "v1.1.0" })).toBeNull();
-    expect(staleness(request, { from_version: "v1.4.0", to_version: "v1.1.0" })).toBe(
+    expect(staleness(request, { from_version: "v1.3.0", base_version: "v1.1.0" })).toBeNull();
+    expect(staleness(request, { from_version: "v1.4.0", base_version: "v1.1.0" })).toBe(
       "web-staging is at v1.4.0, the request promotes v1.3.0: request the promotion again",
     );
-    expect(staleness(request, { from_version: "v1.3.0", to_version: "v1.2.0" })).toBe(
+    expect(staleness(request, { from_version: "v1.3.0", base_version: "v1.2.0" })).toBe(
       "web-prod is at v1.2.0, the request was made at v1.1.0: request the promotion again",
     );
   });
 
   it("given a pending request, when the same promotion is asked again, then it is the same request", () => {
-    const same = { from_stack_id: "web-staging", from_version: "v1.3.0", to_version: "v1.1.0" };
+    const same = { from_stack_id: "web-staging", from_version: "v1.3.0", base_version: "v1.1.0" };
     expect(samePending(request, same)).toBe(true);
     expect(samePending(request, { ...same, from_version: "v1.4.0" })).toBe(false);
     expect(samePending({ ...request, status: "rejected" }, same)).toBe(false);
@@ -103,6 +108,7 @@ describe("blackwell promote arguments", () => {
     [["acme", "--to", "b", "--approve", "--dry-run"], "--approve has no --dry-run"],
     [["acme", "--to", "b", "--approve", "--reason", "x"], "--reason goes with --reject"],
     [["acme", "--to", "B!", "--pending"], '"B!" is not an id'],
+    [["acme", "--to", "b", "--approve", "--by", " "], "--by must name someone"],
   ])("promote %j is a usage error", async (args, message) => {
     const refused = promoteCommand(args);
     await expect(refused).rejects.toBeInstanceOf(UsageError);
