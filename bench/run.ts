@@ -287,6 +287,8 @@ interface ReconcilerProcess {
   /** Where the child serves /metrics (127.0.0.1). */
   opsPort: number;
   peakRssMb: () => number;
+  /** CPU seconds (user + system) the process has used so far: on a shared machine, steadier than wall time. */
+  cpuSeconds: () => number;
   output: () => string;
 }
 
@@ -347,7 +349,23 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPor
     }
   }, 200);
   child.on("exit", () => clearInterval(sample));
-  return { child, stateDir, appId, opsPort, peakRssMb: () => peak, output: () => output };
+  return {
+    child,
+    stateDir,
+    appId,
+    opsPort,
+    peakRssMb: () => peak,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    output: () => output,
+  };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s on Linux). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces, inside parentheses): state is the first, utime the 12th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function stopProcess(p: ReconcilerProcess): Promise<void> {
@@ -474,6 +492,14 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
   if (drained > firstProgress)
     fig(f, "reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
   else say("drained before the first poll saw progress: no reconciler_throughput_after_start this round");
+  const cpu = proc.cpuSeconds();
+  fig(
+    f,
+    "reconciler_cpu_seconds",
+    cpu,
+    "s (user + system, start to drained: steadier than wall time on a shared machine)",
+  );
+  fig(f, "reconciler_cpu_us_per_event", (cpu * 1e6) / total, "µs of CPU per event");
   fig(f, "replay_full_rebuild", (drained - started) / 1000, "s");
   fig(f, "replay_full_rebuild_events", total, "events");
   await stopProcess(proc);
