@@ -14,6 +14,7 @@ import { canonicalJson } from "../canonical-json.js";
 import { findDrifts, type Finding } from "../diff/find-drifts.js";
 import { promotionDrift } from "../diff/promotion.js";
 import { verifyPromotion } from "./promotion-verify.js";
+import { observedHash } from "../diff/observed-composition.js";
 import { observedView, type ObservedView } from "../diff/observed-view.js";
 import { parseDuration } from "../duration.js";
 import { derivedId, driftId } from "../ids.js";
@@ -494,7 +495,7 @@ function stateView(client_id: string, stack_id: string, stack: StackEntry, obser
     stack_id,
     desired_hash: desired.desired_hash,
     applied_hash: null,
-    observed_hash: sha256Hex(canonicalJson(observed)),
+    observed_hash: observedHash(observed),
     state_version: desired.state_version,
     observed_state_version: desired.state_version,
     previous_versions: desired.previous_versions,
