@@ -29,7 +29,8 @@ export class AvroSerde {
   /** Writer schema id per topic, set by `register`. */
   private readonly writerIds = new Map<string, number>();
   private readonly writerTypes = new Map<number, Promise<avro.Type>>();
-  private readonly resolvers = new Map<string, avro.Resolver>();
+  /** Per reader schema and writer id: the resolver, or null when the writer's schema is ours (read it directly). */
+  private readonly resolvers = new Map<string, avro.Resolver | null>();
 
   constructor(options: SerdeOptions) {
     this.registry = options.registry;
@@ -141,7 +142,8 @@ export class AvroSerde {
     const writer = await this.writerType(id);
     const resolver = this.resolver(schema, id, writer);
     try {
-      return this.type(schema).fromBuffer(buffer.subarray(HEADER_BYTES), resolver) as T;
+      const body = buffer.subarray(HEADER_BYTES);
+      return (resolver ? this.type(schema).fromBuffer(body, resolver) : this.type(schema).fromBuffer(body)) as T;
     } catch (err) {
       throw new BlackwellError(
         "BLACKWELL_ERR_UNDECODABLE",
@@ -176,12 +178,13 @@ export class AvroSerde {
     return registryError(err, doing, this.authConfigured, outage);
   }
 
-  private resolver(schema: SchemaName, id: number, writer: avro.Type): avro.Resolver {
+  private resolver(schema: SchemaName, id: number, writer: avro.Type): avro.Resolver | null {
     const key = `${schema}:${id}`;
     let resolver = this.resolvers.get(key);
-    if (!resolver) {
+    if (resolver === undefined) {
       try {
-        resolver = this.type(schema).createResolver(writer);
+        // The same canonical schema as ours (the common case: records we wrote) needs no resolving, which costs.
+        resolver = this.type(schema).equals(writer) ? null : this.type(schema).createResolver(writer);
       } catch (err) {
         throw new BlackwellError(
           "BLACKWELL_ERR_INVALID_RECORD",
