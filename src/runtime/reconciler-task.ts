@@ -9,7 +9,7 @@
  * input offsets -> commit; the store is written only after the commit.
  */
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
-import type { PassOutputs, StackStateOutput } from "../core/model/outputs.js";
+import type { PassOutputs } from "../core/model/outputs.js";
 import {
   auditToAvro,
   driftEventToAvro,
@@ -431,13 +431,7 @@ export class ReconcilerTask {
         value: serde.encode(names["drift-predictions"], "DriftPrediction", predictionToAvro(p)),
       });
     }
-    // stack-state is compacted: its readers keep the latest StateRecord per stack, and the records of one
-    // transaction become visible together. So of one pass's StateRecords for a stack only the last is written
-    // (in a backlog, a pass judges a busy stack several times).
-    const lastOfStack = new Map<string, StackStateOutput>();
-    for (const s of pass.outputs.stackStates) lastOfStack.set(`${s.client_id}/${s.stack_id}`, s);
     for (const s of pass.outputs.stackStates) {
-      if (lastOfStack.get(`${s.client_id}/${s.stack_id}`) !== s) continue;
       const value =
         s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
       records.push({
