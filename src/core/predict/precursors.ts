@@ -115,6 +115,9 @@ export function findPrecursors(
     const missingAt = lastSeen + windowMs;
     if (missingAt <= now) continue; // already missing: the diff's business
     const horizon = missingAt + Math.max(5 * MINUTE, windowMs / 4);
+    // Until most of the window has passed in silence there is nothing to say (and the pass is woken then): the
+    // common case, a provider heard from lately, reads no history.
+    if (!from(lastSeen + AGING_SHARE * windowMs)) continue;
     const times = beatsOf(client, scopes, expected);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     // Three gaps, each half again as long as the one before, the last already a quarter of the window: a trend,
@@ -124,29 +127,27 @@ export function findPrecursors(
     const lastGap = gaps[gaps.length - 1] ?? 0;
     const next = growing ? lastGap * Math.min(lastGap / gaps[gaps.length - 2]!, 4) : 0;
     const slowing = growing && lastGap >= windowMs / 4 && lastGap < windowMs && next >= windowMs;
-    if (from(lastSeen + AGING_SHARE * windowMs)) {
-      const usual = gaps.length > 0 ? median(gaps) : null;
-      const silent = now - lastSeen;
-      // Growing gaps alone came true 63% of the time on the benchmark's development seed (a slowing provider often
-      // recovers within its window): below the floor. Growing gaps and then most of the window without a word is
-      // two pieces of evidence, and is published.
-      if (slowing)
-        add("provider_missing", role, {
-          precursor: "heartbeat_gaps",
-          expected_at: missingAt,
-          horizon_until: horizon,
-          confidence: 0.85,
-          evidence: `gaps between ${expected}'s events grew ${gaps.map(minutes).join(", ")} (the next, at that rate, about ${minutes(next)}, outlasts the ${minutes(windowMs)} silence window), and nothing has been heard for ${minutes(silent)}`,
-        });
-      else
-        add("provider_missing", role, {
-          precursor: "silence",
-          expected_at: missingAt,
-          horizon_until: horizon,
-          confidence: usual !== null && silent > 3 * usual ? 0.85 : 0.7,
-          evidence: `nothing heard from ${expected} for ${minutes(silent)} of its ${minutes(windowMs)} silence window${usual !== null ? ` (its events usually come ${minutes(usual)} apart)` : ""}`,
-        });
-    }
+    const usual = gaps.length > 0 ? median(gaps) : null;
+    const silent = now - lastSeen;
+    // Growing gaps alone came true 63% of the time on the benchmark's development seed (a slowing provider often
+    // recovers within its window): below the floor. Growing gaps and then most of the window without a word is
+    // two pieces of evidence, and is published.
+    if (slowing)
+      add("provider_missing", role, {
+        precursor: "heartbeat_gaps",
+        expected_at: missingAt,
+        horizon_until: horizon,
+        confidence: 0.85,
+        evidence: `gaps between ${expected}'s events grew ${gaps.map(minutes).join(", ")} (the next, at that rate, about ${minutes(next)}, outlasts the ${minutes(windowMs)} silence window), and nothing has been heard for ${minutes(silent)}`,
+      });
+    else
+      add("provider_missing", role, {
+        precursor: "silence",
+        expected_at: missingAt,
+        horizon_until: horizon,
+        confidence: usual !== null && silent > 3 * usual ? 0.85 : 0.7,
+        evidence: `nothing heard from ${expected} for ${minutes(silent)} of its ${minutes(windowMs)} silence window${usual !== null ? ` (its events usually come ${minutes(usual)} apart)` : ""}`,
+      });
   }
 
   for (const resource of desired.resources) {
