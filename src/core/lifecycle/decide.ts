@@ -25,7 +25,6 @@ import type { AuditOutput, DriftTransition, PassOutputs, StackStateView, Transit
 import { autoHealEligible } from "../policy/eligibility.js";
 import { healStep, stackStatus } from "./heal-step.js";
 import { healActionFor } from "../model/vocabulary.js";
-import { sha256Hex } from "../sha256.js";
 import { own } from "../own-key.js";
 
 export interface DecideContext {
