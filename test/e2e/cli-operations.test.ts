@@ -5,21 +5,7 @@ import { readFileSync } from "node:fs";
 import { blackwell } from "../support/cli.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+import { eventually } from "../support/eventually.js";
 
 describe("operator commands of the blackwell CLI, run as a user runs them", () => {
   let h: Harness;

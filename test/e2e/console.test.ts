@@ -15,6 +15,7 @@ import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { providerEventValue, resourceEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { ADMIN_TOKEN, startUnitApi, type UnitApi } from "../unit/api/api-fixture.js";
+import { eventually } from "../support/eventually.js";
 
 const ACME = "acme-token-0123456789abcdef";
 const OTHER = "other-token-0123456789abcdef";
@@ -32,16 +33,6 @@ const ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A browser with a fresh profile of its own (its --user-data-dir), closed and removed by the returned stop. */
 async function startBrowser() {

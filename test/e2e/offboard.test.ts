@@ -10,6 +10,7 @@ import { blackwell } from "../support/cli.js";
 import { resourceEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { eventually } from "../support/eventually.js";
 
 const ADMIN = "admin-token-0123456789abcdef";
 const COMPACTED: readonly TopicRole[] = [
@@ -19,16 +20,6 @@ const COMPACTED: readonly TopicRole[] = [
   "desired-history",
   "executor-ledger",
 ];
-
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 600)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe("offboarding a client, on the real broker", () => {
   let h: Harness;

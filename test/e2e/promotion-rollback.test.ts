@@ -13,6 +13,7 @@ import { providerEventValue } from "../support/events.js";
 import { startTestExecutor } from "../support/executor-harness.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { eventuallyValue } from "../support/eventually.js";
 
 const CLIENT = "promo-corp";
 const composition = (stagingCms: string) =>
@@ -53,21 +54,6 @@ interface StateRecord {
   stack_id: string;
   state_version: string;
   status: string;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe("promotion with automatic rollback on the real broker", () => {
@@ -118,7 +104,7 @@ describe("promotion with automatic rollback on the real broker", () => {
     );
     // Contentful connects in staging: healthy, and after its 1 s soak the promotion goes through.
     await beat("staging", "contentful", "provider.connected", "cms");
-    const promoted = await eventually("the promotion", () =>
+    const promoted = await eventuallyValue("the promotion", () =>
       promote(h.ctx, CLIENT, { from: "web-staging", to: "web-prod", by: "release" }),
     );
     expect(promoted).toMatchObject({
@@ -157,7 +143,7 @@ describe("promotion with automatic rollback on the real broker", () => {
     });
 
     // The executor publishes v1.0.0's content as prod's next version, not as a promotion.
-    const back = await eventually("prod rolled back", async () => {
+    const back = await eventuallyValue("prod rolled back", async () => {
       const d = (await currentDesired(h.ctx, CLIENT)).get("web-prod")!;
       return d.state_version === "v1.2.0" ? d : null;
     });

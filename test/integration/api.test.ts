@@ -5,28 +5,13 @@ import { resourceEventValue, providerEventValue } from "../support/events.js";
 import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { createMetrics, recordPass } from "../../src/observability/metrics.js";
+import { eventually } from "../support/eventually.js";
 
 const ACME = "acme-token-0123456789abcdef";
 const OTHER = "other-token-0123456789abcdef";
 const ADMIN = "admin-token-0123456789abcdef";
 const TOKENS = `acme-ops@acme-corp:${ACME},other-ops@other-co:${OTHER},root@*:${ADMIN}`;
 const EXAMPLE = readFileSync("examples/acme-corp/blackwell.yaml", "utf8");
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("the HTTP API over real HTTP, on the real broker", () => {
   let h: Harness;

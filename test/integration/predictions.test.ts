@@ -6,6 +6,7 @@ import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { providerEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { eventually } from "../support/eventually.js";
 
 interface Prediction {
   drift_id: string;
@@ -16,16 +17,6 @@ interface Prediction {
   confidence: number;
   lead_seconds: number | null;
   stack_id: string;
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: last ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe("predicted drift on the real broker", () => {
@@ -89,6 +80,7 @@ describe("predicted drift on the real broker", () => {
     const predicted = made.map((i) => i.value!).find((p) => p.transition === "predicted")!;
     // The API shows it open, with what it rests on.
     const open = await eventually(
+      "the prediction in the API",
       () => api.call("GET", "/v1/clients/acme-corp/predictions", TOKEN),
       (r) => r.status === 200 && r.body.predictions.length === 1,
     );

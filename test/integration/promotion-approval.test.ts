@@ -14,6 +14,7 @@ import { startTestApi, type TestApi } from "../support/api-harness.js";
 import { providerEventValue } from "../support/events.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
+import { eventuallyValue } from "../support/eventually.js";
 
 const CLIENT = "appr-corp";
 const composition = (stagingCms: string, prodCms: string) =>
@@ -45,21 +46,6 @@ interface StateRecord {
   stack_id: string;
   state_version: string;
   status: string;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== null) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe("approval of a promotion on the real broker", () => {
@@ -99,7 +85,7 @@ describe("approval of a promotion on the real broker", () => {
     return version;
   };
   const request = () =>
-    eventually("the gates", () => promote(h.ctx, CLIENT, { from: "web-staging", to: "web-prod", by: "release" }));
+    eventuallyValue("the gates", () => promote(h.ctx, CLIENT, { from: "web-staging", to: "web-prod", by: "release" }));
   const prodVersion = async () => (await currentDesired(h.ctx, CLIENT)).get("web-prod")!.state_version;
 
   beforeAll(async () => {
