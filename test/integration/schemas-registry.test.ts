@@ -75,6 +75,44 @@ describe("Avro contracts against the real schema registry", () => {
     expect((refused as BlackwellError).retriable).toBe(false);
   });
 
+  it("registers through the moment another process has created the subject but not yet set BACKWARD on it", async () => {
+    // Found trying a fresh clone: the API and the reconciler started together on a fresh registry, and the API died
+    // reading the registry's default rule on a subject the reconciler had just created, before it set BACKWARD.
+    const url = (path: string) => `${t.config.registryUrl}${path}`;
+    const json = { "content-type": "application/vnd.schemaregistry.v1+json" };
+    /** What the other process does first: the subject, with no rule of its own yet. */
+    const createBare = async (topic: string) => {
+      const schema = JSON.stringify(types.get("DriftEvent")!.schema({ exportAttrs: true }));
+      const r = await fetch(url(`/subjects/${encodeURIComponent(`${topic}-value`)}/versions`), {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ schema }),
+      });
+      expect(r.status).toBe(200);
+    };
+    const setRule = async (topic: string, compatibility: string) => {
+      const r = await fetch(url(`/config/${encodeURIComponent(`${topic}-value`)}`), {
+        method: "PUT",
+        headers: json,
+        body: JSON.stringify({ compatibility }),
+      });
+      expect(r.status).toBe(200);
+    };
+    const racing = `${t.config.topicPrefix}race-${Date.now()}`;
+    await createBare(racing);
+    await setRule(racing, "NONE");
+    const fresh = AvroSerde.forUrl(t.config.registryUrl, types);
+    const registered = fresh.register(racing, "DriftEvent");
+    await new Promise((r) => setTimeout(r, 150));
+    await setRule(racing, "BACKWARD");
+    expect(await registered).toBeGreaterThan(0);
+    // A rule someone set on purpose is still refused, in the registry's words.
+    const deliberate = `${t.config.topicPrefix}none-${Date.now()}`;
+    await createBare(deliberate);
+    await setRule(deliberate, "NONE");
+    await expect(fresh.register(deliberate, "DriftEvent")).rejects.toThrow(/Compatibility does not match/);
+  });
+
   it("decodes a record written with an older schema version into the current reader", async () => {
     const topic = topicNames(t.config.topicPrefix)["resource-events"];
     const current = types.get("ResourceEvent")!.schema() as avro.schema.RecordType;

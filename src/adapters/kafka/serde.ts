@@ -76,8 +76,13 @@ export class AvroSerde {
         return id;
       } catch (err) {
         // Two processes starting together on a fresh registry race to set the subject's compatibility rule: the
-        // loser is told the rule "already exists" (409). Not a verdict on the schema: register again.
-        if (statusOf(err) === 409 && /already exists/i.test(errorMessage(err)) && attempt < 5) {
+        // loser is told the rule "already exists" (409), or reads the registry's default (NONE) in the moment
+        // between the winner creating the subject and setting BACKWARD on it. Neither is a verdict on the schema:
+        // register again. A rule someone set on purpose still refuses after the attempts.
+        const raced =
+          (statusOf(err) === 409 && /already exists/i.test(errorMessage(err))) ||
+          /Compatibility does not match the configuration/i.test(errorMessage(err));
+        if (raced && attempt < 5) {
           await new Promise((r) => setTimeout(r, 100 * attempt));
           continue;
         }
