@@ -10,20 +10,11 @@ import { desiredStackFromAvro, desiredToAvro, type AvroDesiredState } from "../.
 import { loadSchemas } from "../../src/adapters/kafka/schemas.js";
 import { desiredHash, parseBlackwellYaml } from "../../src/adapters/yaml/parse-blackwell-yaml.js";
 import type { DesiredStack } from "../../src/core/model/desired.js";
+import { promotionChainYaml } from "../support/promotion-chain.js";
 
 const avro = loadSchemas().get("DesiredState")!;
 const example = readFileSync("examples/acme-corp/blackwell.yaml", "utf8");
-const chain = (extra: string) => `apiVersion: blackwell.io/v1
-kind: Composition
-metadata: {client_id: acme}
-spec:
-  stacks:
-    - {stack_id: web-staging, environment: staging, providers: {cms: sanity}}
-    - stack_id: web-prod
-      environment: prod
-      providers: {cms: sanity}
-      promotion: {from: web-staging, match: [providers], approval_required: true}
-${extra}`;
+const chain = (extra: string) => promotionChainYaml({ promotion: ", approval_required: true", extra });
 
 function readBack(declared: DesiredStack): DesiredStack {
   const published = { ...declared, state_version: "v1.0.0", previous_versions: [], applied_at: "x", applied_by: "y" };

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parseBlackwellYaml } from "../../../src/adapters/yaml/parse-blackwell-yaml.js";
 import { UsageError } from "../../../src/cli/cli-kit.js";
 import { promoteCommand } from "../../../src/cli/commands/promote.js";
+import { promotionChainYaml } from "../../support/promotion-chain.js";
 import {
   approverRefusal,
   decided,
@@ -78,21 +79,10 @@ describe("approval of a promotion", () => {
   });
 
   it("approval_required in blackwell.yaml reaches the promotion; without it the promotion is unchanged", () => {
-    const file = (extra: string) =>
-      parseBlackwellYaml(
-        `apiVersion: blackwell.io/v1
-kind: Composition
-metadata: {client_id: acme}
-spec:
-  stacks:
-    - {stack_id: web-staging, environment: staging, providers: {cms: sanity}}
-    - stack_id: web-prod
-      environment: prod
-      providers: {cms: sanity}
-      promotion: {from: web-staging, match: [providers]${extra}}
-`,
-        "blackwell.yaml",
-      ).stacks.find((s) => s.stack_id === "web-prod")!;
+    const file = (promotion: string) =>
+      parseBlackwellYaml(promotionChainYaml({ promotion }), "blackwell.yaml").stacks.find(
+        (s) => s.stack_id === "web-prod",
+      )!;
     expect(file(", approval_required: true").promotion?.approval_required).toBe(true);
     expect(file("").promotion).not.toHaveProperty("approval_required");
     expect(() => file(", approval_required: maybe")).toThrow(/approval_required/);
