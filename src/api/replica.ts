@@ -22,6 +22,7 @@ import {
 import { HEAL_ACTIONS } from "../core/model/vocabulary.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import { isoTime } from "../core/iso-time.js";
 
 const REPLICATED: ReadonlyArray<[TopicRole, SchemaName]> = [
   ["stack-state", "StateRecord"],
@@ -313,14 +314,13 @@ export class Replica {
    */
   prune(now: number): { drift_events: number; audit: number; dead_letters: number; predictions: number } {
     const cutoff = (role: TopicRole) => now - retentionOf(role, this.o.retention)!;
-    const iso = (ms: number) => new Date(ms).toISOString();
     const removed = this.db.transaction(() => ({
       drift_events: this.q("DELETE FROM drift_events WHERE json_extract(json, '$.timestamp') < ?").run(
-        iso(cutoff("drift-events")),
+        isoTime(cutoff("drift-events")),
       ).changes,
-      audit: this.q("DELETE FROM audit WHERE at < ?").run(iso(cutoff("audit"))).changes,
+      audit: this.q("DELETE FROM audit WHERE at < ?").run(isoTime(cutoff("audit"))).changes,
       dead_letters: this.q("DELETE FROM dead_letters WHERE at < ?").run(cutoff("dlq")).changes,
-      predictions: this.q("DELETE FROM predictions WHERE at < ?").run(iso(cutoff("drift-predictions"))).changes,
+      predictions: this.q("DELETE FROM predictions WHERE at < ?").run(isoTime(cutoff("drift-predictions"))).changes,
     }))();
     if (removed.drift_events + removed.audit + removed.dead_letters + removed.predictions > 0) this.writes++;
     return removed;

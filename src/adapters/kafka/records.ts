@@ -43,6 +43,7 @@ import {
 import { clientIdOfKey } from "./partitioner.js";
 import { Interner } from "./interner.js";
 import type { TopicRole } from "./topics.js";
+import { isoTime, parseIsoTime } from "../../core/iso-time.js";
 
 /**
  * A provider's claimed event time only orders observations of one component; stream time comes from the record
@@ -62,14 +63,12 @@ export const WRITTEN_BY = {
   executor: { [WRITER_HEADER]: "executor" },
 } as const;
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 function invalid(message: string): BlackwellError {
   return new BlackwellError("BLACKWELL_ERR_INVALID_RECORD", message);
 }
 
 function time(field: string, value: string, recordTs: number): number {
-  const ms = Date.parse(value);
+  const ms = parseIsoTime(value);
   if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(value)} is not an ISO8601 time`);
   return Math.max(recordTs - MAX_PAST_SKEW_MS, Math.min(ms, recordTs + MAX_FUTURE_SKEW_MS));
 }
@@ -368,13 +367,13 @@ export function driftEventToAvro(t: DriftTransition): Record<string, unknown> {
     expected_json: JSON.stringify(t.expected ?? null),
     observed_json: JSON.stringify(t.observed ?? null),
     severity: t.severity,
-    detected_at: iso(t.detected_at),
-    timestamp: iso(t.at),
+    detected_at: isoTime(t.detected_at),
+    timestamp: isoTime(t.at),
     auto_heal_eligible: t.auto_heal_eligible,
     auto_heal_attempted: t.auto_heal_attempted,
     state_version: t.state_version,
     confidence: t.confidence,
-    evidence_at: t.evidence_at === null ? null : iso(t.evidence_at),
+    evidence_at: t.evidence_at === null ? null : isoTime(t.evidence_at),
     note: t.note,
   };
 }
@@ -393,10 +392,10 @@ export function predictionToAvro(p: PredictionTransition): Record<string, unknow
     precursor: p.precursor,
     confidence: p.confidence,
     evidence: p.evidence,
-    predicted_at: iso(p.predicted_at),
-    expected_at: iso(p.expected_at),
-    horizon_until: iso(p.horizon_until),
-    timestamp: iso(p.at),
+    predicted_at: isoTime(p.predicted_at),
+    expected_at: isoTime(p.expected_at),
+    horizon_until: isoTime(p.horizon_until),
+    timestamp: isoTime(p.at),
     lead_seconds: p.lead_ms === null ? null : p.lead_ms / 1000,
     preempted: p.preempted,
     note: p.note,
@@ -406,11 +405,11 @@ export function predictionToAvro(p: PredictionTransition): Record<string, unknow
 export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
   return {
     ...s,
-    last_applied: iso(s.last_applied),
-    last_verified: iso(s.last_verified),
-    created_at: iso(s.created_at),
-    updated_at: iso(s.updated_at),
-    component_observed_at: Object.fromEntries(Object.entries(s.component_observed_at).map(([k, t]) => [k, iso(t)])),
+    last_applied: isoTime(s.last_applied),
+    last_verified: isoTime(s.last_verified),
+    created_at: isoTime(s.created_at),
+    updated_at: isoTime(s.updated_at),
+    component_observed_at: Object.fromEntries(Object.entries(s.component_observed_at).map(([k, t]) => [k, isoTime(t)])),
     drift_details: s.drift_details.map((d) => ({
       drift_id: d.drift_id,
       type: d.type,
@@ -418,7 +417,7 @@ export function stateRecordToAvro(s: StackStateView): Record<string, unknown> {
       expected_json: JSON.stringify(d.expected ?? null),
       observed_json: JSON.stringify(d.observed ?? null),
       severity: d.severity,
-      detected_at: iso(d.detected_at),
+      detected_at: isoTime(d.detected_at),
       acknowledged: d.acknowledged,
       confidence: d.confidence,
     })),
@@ -435,8 +434,8 @@ export function healCommandToAvro(c: HealCommandOutput): Record<string, unknown>
     action: c.action,
     params_json: JSON.stringify(c.params),
     attempt: c.attempt,
-    not_before: iso(c.not_before),
-    issued_at: iso(c.issued_at),
+    not_before: isoTime(c.not_before),
+    issued_at: isoTime(c.issued_at),
     approved_by: c.approved_by,
   };
 }
@@ -444,7 +443,7 @@ export function healCommandToAvro(c: HealCommandOutput): Record<string, unknown>
 export function auditToAvro(a: AuditOutput): Record<string, unknown> {
   return {
     audit_id: a.audit_id,
-    timestamp: iso(a.at),
+    timestamp: isoTime(a.at),
     action: a.action,
     client_id: a.client_id,
     stack_id: a.stack_id,
@@ -494,7 +493,7 @@ export function healCommandFromAvro(key: string, v: Record<string, unknown>): He
   if (!Number.isInteger(attempt) || attempt < 1)
     throw invalid(`attempt ${JSON.stringify(v.attempt)} must be a positive integer`);
   const parse = (field: string) => {
-    const ms = Date.parse(s(field));
+    const ms = parseIsoTime(s(field));
     if (Number.isNaN(ms)) throw invalid(`${field} ${JSON.stringify(v[field])} is not an ISO8601 time`);
     return ms;
   };

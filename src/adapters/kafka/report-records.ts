@@ -5,12 +5,13 @@
  * the topics were checked when written.
  */
 import type { ReportAudit, ReportTransition } from "../../core/report/compliance-report.js";
+import { parseIsoTime } from "../../core/iso-time.js";
 
 type Value = Record<string, unknown>;
 
 const ms = (v: unknown): number | null => {
   if (typeof v !== "string") return null;
-  const at = Date.parse(v);
+  const at = parseIsoTime(v);
   return Number.isNaN(at) ? null : at;
 };
 

@@ -10,6 +10,7 @@ import { configsMatch, stripIgnored } from "./json-compare.js";
 import { ABSENCE_BASE, DEGRADED_BASE, OBSERVED_BASE } from "../lifecycle/confidence.js";
 import type { ObservedView } from "./observed-view.js";
 import { own } from "../own-key.js";
+import { isoTime } from "../iso-time.js";
 
 export type { Finding };
 
@@ -18,8 +19,6 @@ export interface DiffResult {
   /** Earliest stream time after `now` at which a window expires; null if none. */
   nextDeadline: number | null;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A finding of `kind`: its type and severity come from the vocabulary table, never from here. */
 function finding(
@@ -92,7 +91,7 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
     }
     const webhook = seen?.webhook;
     if (webhook && webhook.failures >= s.webhook_failure_threshold) {
-      const failingSince = webhook.first_failure === null ? null : iso(webhook.first_failure);
+      const failingSince = webhook.first_failure === null ? null : isoTime(webhook.first_failure);
       const component = `${integration.name}/webhook`;
       const observed = { failing_since: failingSince };
       findings.push(finding("webhook_broken", component, "delivering", observed, reported(webhook.at)));
@@ -106,11 +105,11 @@ export function findDrifts(desired: DesiredStack, view: ObservedView, now: numbe
   }
   const graceUntil = staleSince + s.content_grace_seconds * 1000;
   if (Number.isFinite(staleSince) && due(graceUntil)) {
-    const covers = view.covers === null ? null : iso(view.covers);
+    const covers = view.covers === null ? null : isoTime(view.covers);
     const component = desired.build_project ?? "site";
     const evidence = silence(graceUntil, s.content_grace_seconds);
     findings.push(
-      finding("site_stale", component, { built_after: iso(staleSince) }, { last_build_covers: covers }, evidence),
+      finding("site_stale", component, { built_after: isoTime(staleSince) }, { last_build_covers: covers }, evidence),
     );
   }
 

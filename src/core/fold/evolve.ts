@@ -21,6 +21,7 @@ import type {
 import { roleOfProvider } from "../model/provider-roles.js";
 import { scopeOf } from "./scopes.js";
 import { dict, own } from "../own-key.js";
+import { parseIsoTime } from "../iso-time.js";
 
 /** Bounds that keep one client's state small whatever a provider sends. */
 export const LIMITS = {
@@ -273,7 +274,7 @@ function observeBuild(scope: ObservationScope, e: ProviderEventObserved): Observ
 
 function parseTime(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
-  const ms = Date.parse(value);
+  const ms = parseIsoTime(value);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

@@ -25,6 +25,7 @@ import { scopesOfStack } from "../fold/scopes.js";
 import { driftId } from "../ids.js";
 import { driftTypeOf, type DriftType } from "../model/vocabulary.js";
 import { own } from "../own-key.js";
+import { isoTime } from "../iso-time.js";
 
 /** Every precursor the predictor names (a prediction's `precursor`). */
 export const PRECURSORS = [
@@ -63,7 +64,6 @@ export interface Precursors {
   nextAt: number | null;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const minutes = (ms: number) => `${Math.round(ms / MINUTE)} min`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -162,7 +162,7 @@ export function findPrecursors(
       horizon_until: expiresAt + Math.max(5 * MINUTE, ttlMs / 4),
       // Came true 69% of the time on the benchmark's development seed (reports come late but within the TTL too).
       confidence: 0.7,
-      evidence: `${resource.name} last reported at ${iso(seen.at)}, ${minutes(now - seen.at)} of its ${minutes(ttlMs)} TTL ago`,
+      evidence: `${resource.name} last reported at ${isoTime(seen.at)}, ${minutes(now - seen.at)} of its ${minutes(ttlMs)} TTL ago`,
     });
   }
 
@@ -204,7 +204,7 @@ export function findPrecursors(
             expected_at: staleAt,
             horizon_until: staleAt + Math.max(5 * MINUTE, takes),
             confidence: confidence - 0.1,
-            evidence: `the build started at ${iso(inFlight)} should take ${minutes(takes)} (median of ${durations.length}), finishing after the content's grace period ends at ${iso(staleAt)}`,
+            evidence: `the build started at ${isoTime(inFlight)} should take ${minutes(takes)} (median of ${durations.length}), finishing after the content's grace period ends at ${isoTime(staleAt)}`,
           });
       } else if (from(staleAt - takes)) {
         add("site_stale", component, {
@@ -212,7 +212,7 @@ export function findPrecursors(
           expected_at: staleAt,
           horizon_until: staleAt + Math.max(5 * MINUTE, takes),
           confidence,
-          evidence: `content published at ${iso(oldest)} waits for a build; none has started, and builds take ${minutes(takes)} (median of ${durations.length}): too late for the grace period ending at ${iso(staleAt)}`,
+          evidence: `content published at ${isoTime(oldest)} waits for a build; none has started, and builds take ${minutes(takes)} (median of ${durations.length}): too late for the grace period ending at ${isoTime(staleAt)}`,
         });
       }
     }
@@ -237,7 +237,7 @@ export function findPrecursors(
       expected_at: next,
       horizon_until: next + Math.max(tolerance, lead),
       confidence: intervals.length >= 4 ? 0.9 : intervals.length === 3 ? 0.8 : 0.7,
-      evidence: `opened ${t.length} times, every ${minutes(period)} (last at ${iso(t[t.length - 1]!)})`,
+      evidence: `opened ${t.length} times, every ${minutes(period)} (last at ${isoTime(t[t.length - 1]!)})`,
     });
   }
 

@@ -15,6 +15,7 @@
  * - configuration compliance: the share of each stack's time in the window
  *   with no open drift.
  */
+import { isoTime } from "../iso-time.js";
 
 export interface ReportTransition {
   client_id: string;
@@ -112,7 +113,6 @@ export const MANUAL_ACTIONS = [
   "rollback",
 ] as const;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const openingKey = (drift_id: string, detected_at: number) => `${drift_id}@${detected_at}`;
 
 export function complianceReport(
@@ -137,8 +137,8 @@ export function complianceReport(
       clientReport(client_id, byClient.get(client_id)!.transitions, byClient.get(client_id)!.audits, window),
     );
   return {
-    from: iso(window.from),
-    to: iso(window.to),
+    from: isoTime(window.from),
+    to: isoTime(window.to),
     transient_seconds: window.transient_ms / 1000,
     fleet: fleetKpis(built, window),
     clients: built.map((b) => b.report),
@@ -299,7 +299,7 @@ function healRecord(a: ReportAudit, outcomes: ReadonlyMap<string, ReportAudit>):
   const outcome = key === null ? undefined : outcomes.get(key);
   const status = outcome?.action.split(":")[1] as HealRecord["outcome"] | undefined;
   return {
-    at: iso(a.at),
+    at: isoTime(a.at),
     stack_id: a.stack_id,
     drift_id: a.drift_id,
     action: typeof a.changes.action === "string" ? a.changes.action : "unknown",
@@ -309,7 +309,7 @@ function healRecord(a: ReportAudit, outcomes: ReadonlyMap<string, ReportAudit>):
     approver: a.approver ?? outcome?.approver ?? null,
     triggered_by: a.triggered_by,
     outcome: status ?? "no outcome yet",
-    outcome_at: outcome ? iso(outcome.at) : null,
+    outcome_at: outcome ? isoTime(outcome.at) : null,
     error: outcome && outcome.action.endsWith(":failed") ? outcome.reason : null,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { parseDuration } from "../duration.js";
 import type { ReportWindow } from "./compliance-report.js";
+import { isoTime, parseIsoTime } from "../iso-time.js";
 
 export const DEFAULT_REPORT_SPAN_MS = 30 * 86_400_000;
 export const DEFAULT_TRANSIENT_MS = 120_000;
@@ -23,8 +24,8 @@ export function reportWindow(args: WindowArgs, now: number): ReportWindow | { er
   if (typeof to === "string") return { error: to };
   const from = args.from === undefined ? to - DEFAULT_REPORT_SPAN_MS : timeOf("from", args.from, now);
   if (typeof from === "string") return { error: from };
-  if (from >= to) return { error: `from (${iso(from)}) must be before to (${iso(to)})` };
-  if (from >= now) return { error: `from (${iso(from)}) is not in the past` };
+  if (from >= to) return { error: `from (${isoTime(from)}) must be before to (${isoTime(to)})` };
+  if (from >= now) return { error: `from (${isoTime(from)}) is not in the past` };
   if (to - from > MAX_REPORT_SPAN_MS) return { error: `the window may span at most 400 days` };
   let transient_ms = DEFAULT_TRANSIENT_MS;
   if (args.transient !== undefined) {
@@ -37,15 +38,13 @@ export function reportWindow(args: WindowArgs, now: number): ReportWindow | { er
   return { from, to: Math.min(to, now), transient_ms };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** Epoch ms of an ISO 8601 time or of a duration before `now`; a message when it is neither. */
 function timeOf(name: string, text: string, now: number): number | string {
   const ago = parseDuration(text);
   if (ago !== null) return now - ago;
   const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
   if (day) {
-    const at = Date.parse(text);
+    const at = parseIsoTime(text);
     // Date.parse rolls an impossible day over (2026-02-30 is March 2): refuse it instead.
     const [, y, m, d] = day.map(Number) as [number, number, number, number];
     const calendar = new Date(Date.UTC(y, m - 1, d));
