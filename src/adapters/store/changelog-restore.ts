@@ -6,7 +6,7 @@
  */
 import type { KafkaPort } from "../kafka/port.js";
 import type { AvroSerde } from "../kafka/serde.js";
-import { decodeChangelogRecord } from "./changelog.js";
+import { decodeChangelogRecord, ownChangelogEntry } from "./changelog.js";
 import type { StateCodec } from "./state-codec.js";
 import type { ClientRow, DesiredRow, TaskStore } from "./task-store.js";
 
@@ -55,7 +55,9 @@ export async function restoreFromChangelog(
           const row = { client_id: key.slice(0, slash), stack_id: key.slice(slash + 1) };
           if (m.value === null) rows.desired(key, { ...row, body: null });
           else {
-            const record = await decodeChangelogRecord(serde, codec, topic, m.value, true);
+            const record =
+              ownChangelogEntry(serde, codec, topic, m.value) ??
+              (await decodeChangelogRecord(serde, codec, topic, m.value, true));
             if (record.kind !== "entry")
               throw new Error(`changelog record ${key} at offset ${m.offset} is not a desired state`);
             rows.desired(key, { ...row, body: Buffer.from(record.body) });
@@ -67,7 +69,9 @@ export async function restoreFromChangelog(
           rows.client({ client_id: key, body: null, deadline: null });
           continue;
         }
-        const record = await decodeChangelogRecord(serde, codec, topic, m.value, false);
+        const record =
+          ownChangelogEntry(serde, codec, topic, m.value) ??
+          (await decodeChangelogRecord(serde, codec, topic, m.value, false));
         if (record.kind === "legacy") {
           const v = record.value;
           rows.client({ client_id: key, body: JSON.stringify(v.state), deadline: v.deadline });

@@ -38,12 +38,25 @@ export async function decodeChangelogRecord(
     if (value.v !== 1) throw new Error(`changelog record version ${String(value.v)} is not supported`);
     return { kind: "legacy", value };
   }
-  if (bytes.length > 5 && bytes[0] === 0 && bytes.readInt32BE(1) === serde.writerId(topic)) {
-    const body = bytes.subarray(5);
-    return { kind: "entry", ...codec.decodeHead(body), body };
-  }
+  const own = ownChangelogEntry(serde, codec, topic, bytes);
+  if (own) return own;
   const entry = await serde.decode<AvroChangelogEntry>("ChangelogEntry", bytes);
   if ((entry.desired !== null) !== desired)
     throw new Error(`changelog entry is not ${desired ? "a stack's desired state" : "a client's runtime state"}`);
   return { kind: "entry", stream_time: entry.stream_time, deadline: entry.deadline, body: codec.entry.toBuffer(entry) };
+}
+
+/**
+ * A changelog value written with the schema id this process writes, read without waiting on anything (restore reads
+ * hundreds of thousands); null for any other (`decodeChangelogRecord` resolves it).
+ */
+export function ownChangelogEntry(
+  serde: AvroSerde,
+  codec: StateCodec,
+  topic: string,
+  bytes: Buffer,
+): Extract<ChangelogRecord, { kind: "entry" }> | null {
+  if (bytes.length <= 5 || bytes[0] !== 0 || bytes.readInt32BE(1) !== serde.writerId(topic)) return null;
+  const body = bytes.subarray(5);
+  return { kind: "entry", ...codec.decodeHead(body), body };
 }
