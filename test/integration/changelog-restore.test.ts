@@ -104,4 +104,34 @@ describe("changelog restore", () => {
       store.close();
     }
   });
+
+  it("stops at a record it cannot read, with the store's position never past it", async () => {
+    h = await createHarness(1);
+    const { names, kafka, serde } = h.ctx;
+    const codec = stateCodecOf(serde);
+    const base = Date.now() - 60_000;
+    const web = desiredStack({ client_id: "a", stack_id: "web" });
+    const a = clientWith("a", [web], base);
+    const topic = names.changelog;
+    const producer = await kafka.producer();
+    await producer.send([
+      { topic, key: "a", partition: 0, value: serde.frame(topic, codec.encodeRuntime(a, null, base)) },
+      { topic, key: "a/web", partition: 0, value: serde.frame(topic, codec.encodeDesired(web, base)) },
+      // Neither our framing nor JSON: restore cannot tell what it is.
+      { topic, key: "a", partition: 0, value: Buffer.from([1, 2, 3, 4, 5, 6, 7]) },
+    ]);
+    await producer.disconnect();
+
+    const dir = mkdtempSync(join(tmpdir(), "blackwell-restore-"));
+    dirs.push(dir);
+    const store = new TaskStore(join(dir, "task-0.db"), codec);
+    try {
+      await expect(
+        restoreFromChangelog(kafka, serde, codec, topic, [{ partition: 0, store }], "restore-test"),
+      ).rejects.toThrow();
+      expect(BigInt(store.meta().changelogNext)).toBeLessThanOrEqual(2n);
+    } finally {
+      store.close();
+    }
+  });
 });
