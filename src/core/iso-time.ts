@@ -32,6 +32,8 @@ export function isoTime(ms: number): string {
  * `YYYY-MM-DDTHH:MM:SS.sssZ` with valid fields are read here; any other text goes to `Date.parse`.
  */
 export function parseIsoTime(text: string): number {
+  // Callers check for a string first; anything else is what Date.parse makes of it.
+  if (typeof text !== "string") return Date.parse(text);
   const n = text.length;
   if ((n !== 20 && n !== 24) || text.charCodeAt(n - 1) !== 90 /* Z */) return Date.parse(text);
   if (!at(text, 4, 45) || !at(text, 7, 45) || !at(text, 10, 84) || !at(text, 13, 58) || !at(text, 16, 58))

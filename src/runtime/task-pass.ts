@@ -14,6 +14,7 @@ import { derivedId } from "../core/ids.js";
 import { emptyClient, type ClientState } from "../core/model/client-state.js";
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
+import { isoTime } from "../core/iso-time.js";
 
 export interface ClientLookup {
   get(client_id: string): ClientState | undefined;
@@ -164,7 +165,7 @@ export class TaskPass {
       changes_made: { record_time: at.timestamp, stream_time: this.time },
       approval_required: false,
       approver: null,
-      reason: `record time ${new Date(at.timestamp).toISOString()} is ${this.time - at.timestamp} ms before stream time: processed where it arrived`,
+      reason: `record time ${isoTime(at.timestamp)} is ${this.time - at.timestamp} ms before stream time: processed where it arrived`,
     });
   }
 

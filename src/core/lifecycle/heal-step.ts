@@ -10,6 +10,7 @@ import { DEFAULT_GUARDS, type Severity } from "../model/desired.js";
 import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
 import { decideHeal } from "../policy/heal-decision.js";
 import type { HealAction, HealActionWithParams } from "../model/vocabulary.js";
+import { isoTime } from "../iso-time.js";
 
 export interface HealStepResult {
   drifts: Record<string, OpenDrift>;
@@ -174,14 +175,14 @@ export function healStep(stack: StackEntry, drifts: Record<string, OpenDrift>, c
       const until = openUntil();
       if (until !== null && out.breaker_opened_at === null) {
         out.breaker_opened_at = ctx.now;
-        const reason = `${out.heal_log.length} heals within ${breaker.window_seconds}s reached the limit of ${breaker.max_heals}: no more heal commands for this stack until ${new Date(until).toISOString()}`;
+        const reason = `${out.heal_log.length} heals within ${breaker.window_seconds}s reached the limit of ${breaker.max_heals}: no more heal commands for this stack until ${isoTime(until)}`;
         out.audits.push(
           stackAudit(
             "circuit_breaker_opened",
             {
               heals_in_window: out.heal_log.length,
               max_heals: breaker.max_heals,
-              open_until: new Date(until).toISOString(),
+              open_until: isoTime(until),
             },
             reason,
           ),

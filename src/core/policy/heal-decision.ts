@@ -10,6 +10,7 @@ import { DEFAULT_GUARDS } from "../model/desired.js";
 import { backoffMs } from "./backoff.js";
 import { nextOpening, windowBlock } from "./heal-windows.js";
 import { healActionFor, type DriftKind, type HealAction } from "../model/vocabulary.js";
+import { isoTime } from "../iso-time.js";
 
 export interface HealHistory {
   /** Attempts issued so far for this opening of the drift. */
@@ -101,14 +102,14 @@ export function decideHeal(
     if (opens === null) return { decision: "alert_only", reason: `${blocked}, and no window opens within 8 days` };
     return {
       decision: "wait_window",
-      reason: `${blocked}; waits until ${new Date(opens).toISOString()}`,
+      reason: `${blocked}; waits until ${isoTime(opens)}`,
       notBefore: opens,
     };
   }
   if (ctx.breakerOpenUntil != null && ctx.breakerOpenUntil > ctx.now) {
     return {
       decision: "wait_breaker",
-      reason: `the stack's circuit breaker is open until ${new Date(ctx.breakerOpenUntil).toISOString()}`,
+      reason: `the stack's circuit breaker is open until ${isoTime(ctx.breakerOpenUntil)}`,
       notBefore: ctx.breakerOpenUntil,
     };
   }

@@ -10,6 +10,7 @@ import { DEFAULT_GUARDS, type Role } from "../model/desired.js";
 import type { AuditOutput, HealCommandOutput } from "../model/outputs.js";
 import { healActionFor } from "../model/vocabulary.js";
 import { withParams } from "../lifecycle/heal-step.js";
+import { isoTime } from "../iso-time.js";
 
 export interface PreemptContext {
   client_id: string;
@@ -88,7 +89,7 @@ export function preempt(stack: StackEntry, made: readonly OpenPrediction[], ctx:
         prediction: {
           precursor: p.precursor,
           confidence: p.confidence,
-          expected_at: new Date(p.expected_at).toISOString(),
+          expected_at: isoTime(p.expected_at),
         },
       },
       approval_required: false,

@@ -4,6 +4,7 @@
  * with the proposed policy, compared per client over a window. Pure: the
  * replays happen elsewhere (src/runtime/what-if.ts); this only counts.
  */
+import { isoTime } from "../iso-time.js";
 
 /** A heal command as a run wrote it. */
 export interface RunHeal {
@@ -143,7 +144,7 @@ const ref = (h: RunHeal): HealRef => ({
   drift_id: h.drift_id,
   action: h.action,
   attempt: h.attempt,
-  at: new Date(h.at).toISOString(),
+  at: isoTime(h.at),
 });
 
 /** Heals of `a` within the window (and of the client) that `b` does not have, by command key. */
@@ -183,7 +184,7 @@ export function whatIfReport(
     heals_added: missingFrom(proposed, recorded, id, window),
   }));
   return {
-    window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+    window: { from: isoTime(window.from), to: isoTime(window.to) },
     fleet: {
       recorded: rounded(clients.reduce((a, c) => add(a, c.recorded), zero())),
       proposed: rounded(clients.reduce((a, c) => add(a, c.proposed), zero())),
