@@ -41,7 +41,7 @@ import {
   type HealParamSpec,
 } from "../../core/model/vocabulary.js";
 import { clientIdOfKey } from "./partitioner.js";
-import { Interner } from "./interner.js";
+import { Interner, sharedJson, sharedText, sharedTexts } from "./interner.js";
 import type { TopicRole } from "./topics.js";
 import { isoTime, parseIsoTime } from "../../core/iso-time.js";
 
@@ -73,10 +73,11 @@ function time(field: string, value: string, recordTs: number): number {
   return Math.max(recordTs - MAX_PAST_SKEW_MS, Math.min(ms, recordTs + MAX_FUTURE_SKEW_MS));
 }
 
-function jsonObject(field: string, text: string): Record<string, unknown> {
+/** `share`: parsed once and shared, frozen, among records with the same text (a configuration the state keeps). */
+function jsonObject(field: string, text: string, share = false): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = share ? sharedJson(text) : JSON.parse(text);
   } catch {
     throw invalid(`${field} is not valid JSON`);
   }
@@ -85,11 +86,15 @@ function jsonObject(field: string, text: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** The allowed value itself (one string shared by every record that names it), or BLACKWELL_ERR_INVALID_RECORD. */
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value))
-    throw invalid(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
-  return value as T;
+  const at = (allowed as readonly string[]).indexOf(value);
+  if (at < 0) throw invalid(`${field} ${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  return allowed[at]!;
 }
+
+/** A nullable field's text, shared (interner.ts): the fold keeps it in the client's state. */
+const shared = (text: string | null | undefined): string | null => (text == null ? null : sharedText(text));
 
 function nonEmpty(field: string, value: string): string {
   if (value.trim() === "") throw invalid(`${field} is empty`);
@@ -119,6 +124,7 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
       return desiredFromAvro(key, value, recordTs);
     case "provider-events": {
       const v = value as Avro & Record<string, string | null>;
+      const event_type = oneOf<ProviderEventType>("event_type", v.event_type!, PROVIDER_EVENT_TYPES);
       const role_ =
         v.provider_role === null ? null : oneOf<Role>("provider_role", v.provider_role!, ["cms", "ecommerce", "ssg"]);
       return {
@@ -126,15 +132,16 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
         at: time("timestamp", v.timestamp!, recordTs),
         event_id: nonEmpty("event_id", v.event_id!),
         client_id: v.client_id,
-        stack_id: v.stack_id ?? null,
-        environment: v.environment ?? null,
-        provider_name: nonEmpty("provider_name", v.provider_name!),
+        stack_id: shared(v.stack_id),
+        environment: shared(v.environment),
+        provider_name: sharedText(nonEmpty("provider_name", v.provider_name!)),
         provider_role: role_,
-        event_type: oneOf<ProviderEventType>("event_type", v.event_type!, PROVIDER_EVENT_TYPES),
+        event_type,
         content_id: v.content_id ?? null,
-        content_type: v.content_type ?? null,
-        integration: v.integration ?? null,
-        payload: jsonObject("payload_json", v.payload_json!),
+        content_type: shared(v.content_type),
+        integration: shared(v.integration),
+        // The client's state keeps a configuration an integration reports: shared among clients that report the same.
+        payload: jsonObject("payload_json", v.payload_json!, event_type === "integration.configured"),
       };
     }
     case "resource-events": {
@@ -144,11 +151,11 @@ export function toInput(role: TopicRole, key: string, value: Avro | null, record
         at: time("timestamp", v.timestamp!, recordTs),
         event_id: nonEmpty("event_id", v.event_id!),
         client_id: v.client_id,
-        stack_id: v.stack_id ?? null,
-        environment: v.environment ?? null,
-        resource_name: nonEmpty("resource_name", v.resource_name!),
+        stack_id: shared(v.stack_id),
+        environment: shared(v.environment),
+        resource_name: sharedText(nonEmpty("resource_name", v.resource_name!)),
         status: oneOf<ResourceStatus>("status", v.status!, RESOURCE_STATUSES),
-        source: v.source ?? "unknown",
+        source: shared(v.source) ?? "unknown",
       };
     }
     case "commands": {
@@ -231,6 +238,25 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
   const { policy_declared_json, fleet_policy_version, promotion, promoted_from, approved_by, ...rest } = d;
   return {
     ...rest,
+    // What stacks of a fleet have in common is shared among their decoded states (interner.ts); ids unique to the
+    // stack (client, ARNs, build project) are not.
+    stack_id: sharedText(d.stack_id),
+    environment: sharedText(d.environment),
+    state_version: sharedText(d.state_version),
+    previous_versions: sharedTexts(d.previous_versions),
+    desired_hash: sharedText(d.desired_hash),
+    applied_at: sharedText(d.applied_at),
+    applied_by: sharedText(d.applied_by),
+    source: sharedText(d.source),
+    providers: PROVIDER_SETS.intern(JSON.stringify([d.providers.cms, d.providers.ecommerce, d.providers.ssg]), () =>
+      Object.freeze({ ...d.providers }),
+    ),
+    resources: d.resources.map((r) => ({
+      name: sharedText(r.name),
+      arn: r.arn,
+      ignore_paths: sharedTexts(r.ignore_paths),
+    })),
+    content_types: sharedTexts(d.content_types),
     ...(policy_declared_json != null ? { policy_declared_json } : {}),
     ...(fleet_policy_version != null ? { fleet_policy_version } : {}),
     ...(promotion != null
@@ -248,20 +274,35 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
       : {}),
     ...(promoted_from != null ? { promoted_from: { ...promoted_from } } : {}),
     ...(approved_by != null ? { approved_by } : {}),
-    integrations: d.integrations.map((i) => ({
-      name: i.name,
-      config: JSON.parse(i.config_json) as unknown,
-      ignore_paths: i.ignore_paths,
-    })),
+    integrations: INTEGRATION_LISTS.intern(JSON.stringify(d.integrations), () =>
+      Object.freeze(
+        d.integrations.map((i) =>
+          Object.freeze({
+            name: sharedText(i.name),
+            config: sharedJson(i.config_json),
+            ignore_paths: sharedTexts(i.ignore_paths),
+          }),
+        ),
+      ),
+    ) as DesiredStack["integrations"],
     policy: POLICIES.intern(JSON.stringify(d.policy), () => policyFromAvro(d.policy)),
-    staleness: {
-      provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
-      resource_ttl_seconds: Number(d.staleness.resource_ttl_seconds),
-      content_grace_seconds: Number(d.staleness.content_grace_seconds),
-      webhook_failure_threshold: d.staleness.webhook_failure_threshold,
-    },
+    staleness: STALENESS.intern(
+      `${d.staleness.provider_silence_seconds}/${d.staleness.resource_ttl_seconds}/${d.staleness.content_grace_seconds}/${d.staleness.webhook_failure_threshold}`,
+      () =>
+        Object.freeze({
+          provider_silence_seconds: Number(d.staleness.provider_silence_seconds),
+          resource_ttl_seconds: Number(d.staleness.resource_ttl_seconds),
+          content_grace_seconds: Number(d.staleness.content_grace_seconds),
+          webhook_failure_threshold: d.staleness.webhook_failure_threshold,
+        }),
+    ),
   };
 }
+
+/** Integration lists, provider sets and staleness windows decoded, shared (frozen) among the stacks that declare the same. */
+const INTEGRATION_LISTS = new Interner<ReadonlyArray<DesiredStack["integrations"][number]>>();
+const PROVIDER_SETS = new Interner<Readonly<DesiredStack["providers"]>>();
+const STALENESS = new Interner<Readonly<DesiredStack["staleness"]>>();
 
 /**
  * A promotion as the core holds it: `coordinate_heals` and `approval_required` only when on (so a promotion without

@@ -21,6 +21,7 @@ import type {
 import type { DesiredStack, Role, Severity } from "../../core/model/desired.js";
 import type { ResourceStatus } from "../../core/model/inputs.js";
 import type { DriftKind, DriftType } from "../../core/model/vocabulary.js";
+import { EMPTY_LIST, EMPTY_RECORD, sharedJson, sharedText } from "../kafka/interner.js";
 import { desiredStackFromAvro, desiredToAvro, type AvroDesiredState } from "../kafka/records.js";
 
 /** The Avro shape of a ChangelogEntry (see schemas/ChangelogEntry.avsc). */
@@ -104,10 +105,17 @@ interface AvroScope {
   beats: Record<string, number[]>;
 }
 
+/** `o` with `f` applied to each value; an empty record decodes to the shared `EMPTY_RECORD` (interner.ts). */
 const mapValues = <A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> => {
-  const out: Record<string, B> = {};
-  for (const k in o) out[k] = f(o[k]!);
-  return out;
+  let out: Record<string, B> | undefined;
+  for (const k in o) (out ??= {})[k] = f(o[k]!);
+  return out ?? EMPTY_RECORD;
+};
+
+/** A decoded record of plain values, or the shared `EMPTY_RECORD`. */
+const copyOf = <A>(o: Record<string, A>): Record<string, A> => {
+  for (const _ in o) return { ...o };
+  return EMPTY_RECORD;
 };
 
 /** JSON text of a value the core keeps as `unknown`; null for undefined (absent). */
@@ -219,7 +227,7 @@ function stackFromAvro(s: AvroStackRuntime, desired: DesiredStack): StackEntry {
     paused: s.paused,
     removed: s.removed,
     deadline: s.deadline,
-    emitted: s.emitted ? { fingerprint: s.emitted.fingerprint, at: s.emitted.at } : null,
+    emitted: s.emitted ? { fingerprint: sharedText(s.emitted.fingerprint), at: s.emitted.at } : null,
   };
   if (s.heal_log.length > 0) entry.heal_log = [...s.heal_log];
   if (s.breaker_opened_at !== null) entry.breaker_opened_at = s.breaker_opened_at;
@@ -227,27 +235,29 @@ function stackFromAvro(s: AvroStackRuntime, desired: DesiredStack): StackEntry {
   if (Object.keys(s.flaps).length > 0) entry.flaps = mapValues(s.flaps, (t) => [...t]);
   if (Object.keys(s.openings).length > 0)
     entry.openings = mapValues(s.openings, (o) => ({
-      kind: o.kind as DriftKind,
-      component: o.component,
+      kind: sharedText(o.kind) as DriftKind,
+      component: sharedText(o.component),
       times: [...o.times],
     }));
   if (Object.keys(s.predictions).length > 0)
     entry.predictions = mapValues(s.predictions, (p) => ({
       ...p,
-      type: p.type as DriftType,
-      kind: p.kind as DriftKind,
+      type: sharedText(p.type) as DriftType,
+      kind: sharedText(p.kind) as DriftKind,
+      component: sharedText(p.component),
+      precursor: sharedText(p.precursor),
     }));
   return entry;
 }
 
 function driftFromAvro(d: AvroDrift): OpenDrift {
   const drift: OpenDrift = {
-    type: d.type as DriftType,
-    kind: d.kind as DriftKind,
-    component: d.component,
-    expected: d.expected_json === null ? undefined : JSON.parse(d.expected_json),
-    observed: d.observed_json === null ? undefined : JSON.parse(d.observed_json),
-    severity: d.severity as Severity,
+    type: sharedText(d.type) as DriftType,
+    kind: sharedText(d.kind) as DriftKind,
+    component: sharedText(d.component),
+    expected: d.expected_json === null ? undefined : sharedJson(d.expected_json),
+    observed: d.observed_json === null ? undefined : sharedJson(d.observed_json),
+    severity: sharedText(d.severity) as Severity,
     drift_id: d.drift_id,
     detected_at: d.detected_at,
     acknowledged: d.acknowledged,
@@ -262,8 +272,8 @@ function driftFromAvro(d: AvroDrift): OpenDrift {
       last_issued_at: d.heal.last_issued_at,
       approved_by: d.heal.approved_by,
       rejected: d.heal.rejected,
-      last_result: d.heal.last_result as HealState["last_result"],
-      last_decision: d.heal.last_decision,
+      last_result: d.heal.last_result === null ? null : (sharedText(d.heal.last_result) as HealState["last_result"]),
+      last_decision: d.heal.last_decision === null ? null : sharedText(d.heal.last_decision),
     };
     if (d.heal.flapping !== null) heal.flapping = d.heal.flapping;
     if (d.heal.escalated_from !== null) heal.escalated_from = d.heal.escalated_from as Severity;
@@ -275,25 +285,29 @@ function driftFromAvro(d: AvroDrift): OpenDrift {
 
 function scopeFromAvro(s: AvroScope): ObservationScope {
   const active: ObservationScope["active"] = {};
-  for (const role in s.active) active[role as Role] = { name: s.active[role]!.name, since: s.active[role]!.since };
+  for (const role in s.active)
+    active[role as Role] = { name: sharedText(s.active[role]!.name), since: s.active[role]!.since };
   return {
     active,
-    seen: { ...s.seen },
-    disconnected: { ...s.disconnected },
-    resources: mapValues(s.resources, (r) => ({ status: r.status as ResourceStatus, at: r.at })),
+    seen: copyOf(s.seen),
+    disconnected: copyOf(s.disconnected),
+    resources: mapValues(s.resources, (r) => ({ status: sharedText(r.status) as ResourceStatus, at: r.at })),
     integrations: mapValues(s.integrations, (i) => {
       const out: IntegrationObservation = {};
-      if (i.config) out.config = { value: JSON.parse(i.config.value_json), at: i.config.at };
+      if (i.config) out.config = { value: sharedJson(i.config.value_json), at: i.config.at };
       if (i.webhook) {
         out.webhook = { failures: i.webhook.failures, first_failure: i.webhook.first_failure, at: i.webhook.at };
         if (i.webhook.ended.length > 0) out.webhook.ended = [...i.webhook.ended];
       }
       return out;
     }),
-    content: mapValues(s.content, (c) => ({ pending: [...c.pending], latest: c.latest })),
+    content: mapValues(s.content, (c) => ({
+      pending: c.pending.length > 0 ? [...c.pending] : EMPTY_LIST,
+      latest: c.latest,
+    })),
     builds: {
       covers: s.builds.covers,
-      started: { ...s.builds.started },
+      started: copyOf(s.builds.started),
       ...(s.builds.durations.length > 0 ? { durations: [...s.builds.durations] } : {}),
     },
     ...(Object.keys(s.beats).length > 0 ? { beats: mapValues(s.beats, (t) => [...t]) } : {}),
