@@ -322,7 +322,8 @@ export class ReconcilerTask {
         return result;
       }
       if (taken > 0) this.lastPassAt = startedAt;
-      await this.commit(pass, journal, dlq, tick, startedAt, waits, slice);
+      // A slice of its own: a live pass's small commit runs in one stretch, without waiting for a turn of the loop.
+      await this.commit(pass, journal, dlq, tick, startedAt, waits, new TimeSlice());
       this.failures = 0;
       this.retryAt = 0;
       return result;

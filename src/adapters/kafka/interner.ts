@@ -47,7 +47,7 @@ export function sharedTexts(list: readonly string[]): string[] {
   return list.length === 0 ? EMPTY_LIST : list.map(sharedText);
 }
 
-/** Configuration texts longer than this are parsed anew every time. */
+/** Configuration texts longer than this are parsed anew every time (and frozen). */
 const JSON_MAX_LENGTH = 4096;
 const parsed = new Interner<unknown>(4096);
 
@@ -57,7 +57,8 @@ const parsed = new Interner<unknown>(4096);
  * JSON like `JSON.parse`.
  */
 export function sharedJson(text: string): unknown {
-  if (text.length > JSON_MAX_LENGTH) return JSON.parse(text);
+  // Frozen all the same: a stack's list of integrations is shared, and with it this configuration.
+  if (text.length > JSON_MAX_LENGTH) return deepFreeze(JSON.parse(text));
   return parsed.intern(text, () => deepFreeze(JSON.parse(text)));
 }
 

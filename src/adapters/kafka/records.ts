@@ -274,17 +274,7 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
       : {}),
     ...(promoted_from != null ? { promoted_from: { ...promoted_from } } : {}),
     ...(approved_by != null ? { approved_by } : {}),
-    integrations: INTEGRATION_LISTS.intern(JSON.stringify(d.integrations), () =>
-      Object.freeze(
-        d.integrations.map((i) =>
-          Object.freeze({
-            name: sharedText(i.name),
-            config: sharedJson(i.config_json),
-            ignore_paths: sharedTexts(i.ignore_paths),
-          }),
-        ),
-      ),
-    ) as DesiredStack["integrations"],
+    integrations: integrationsFromAvro(d.integrations),
     policy: POLICIES.intern(JSON.stringify(d.policy), () => policyFromAvro(d.policy)),
     staleness: STALENESS.intern(
       `${d.staleness.provider_silence_seconds}/${d.staleness.resource_ttl_seconds}/${d.staleness.content_grace_seconds}/${d.staleness.webhook_failure_threshold}`,
@@ -298,6 +288,27 @@ export function desiredStackFromAvro(d: AvroDesiredState): DesiredStack {
     ),
   };
 }
+
+/** A stack's integrations, frozen, shared among the stacks that declare the same list (unless it is large). */
+function integrationsFromAvro(list: AvroDesiredState["integrations"]): DesiredStack["integrations"] {
+  const make = () =>
+    Object.freeze(
+      list.map((i) =>
+        Object.freeze({
+          name: sharedText(i.name),
+          config: sharedJson(i.config_json),
+          ignore_paths: Object.freeze(sharedTexts(i.ignore_paths)) as string[],
+        }),
+      ),
+    ) as DesiredStack["integrations"];
+  const key = JSON.stringify(list);
+  return key.length > INTEGRATION_LIST_KEY_MAX
+    ? make()
+    : (INTEGRATION_LISTS.intern(key, make) as DesiredStack["integrations"]);
+}
+
+/** Lists whose Avro form is longer than this are not worth a table entry (the table holds its keys). */
+const INTEGRATION_LIST_KEY_MAX = 16 * 1024;
 
 /** Integration lists, provider sets and staleness windows decoded, shared (frozen) among the stacks that declare the same. */
 const INTEGRATION_LISTS = new Interner<ReadonlyArray<DesiredStack["integrations"][number]>>();

@@ -58,21 +58,28 @@ export function stripIgnored(value: unknown, ignore: readonly string[]): unknown
   return out;
 }
 
-/** Results per (expected, observed) object pair: a pass asks again for every event of the client. */
-const matches = new WeakMap<object, WeakMap<object, boolean>>();
+/**
+ * Results per (expected, observed) object pair and ignore list: a pass asks again for every event of the client, and
+ * the decoded configurations are shared among the stacks (and clients) that declare or report the same one, each
+ * stack with its own ignore list.
+ */
+const matches = new WeakMap<object, WeakMap<object, Map<string, boolean>>>();
 
 export function configsMatch(expected: unknown, observed: unknown, ignore: readonly string[] = []): boolean {
   const cacheable =
     typeof expected === "object" && expected !== null && typeof observed === "object" && observed !== null;
-  const known = cacheable ? matches.get(expected)?.get(observed) : undefined;
+  const ignoring = ignore.length === 0 ? "" : JSON.stringify(ignore);
+  const known = cacheable ? matches.get(expected)?.get(observed)?.get(ignoring) : undefined;
   if (known !== undefined) return known;
   const result =
     canonicalJson(normalize(stripIgnored(expected, ignore))) ===
     canonicalJson(normalize(stripIgnored(observed, ignore)));
   if (cacheable) {
-    let inner = matches.get(expected);
-    if (!inner) matches.set(expected, (inner = new WeakMap()));
-    inner.set(observed, result);
+    let byObserved = matches.get(expected);
+    if (!byObserved) matches.set(expected, (byObserved = new WeakMap()));
+    let byIgnore = byObserved.get(observed);
+    if (!byIgnore) byObserved.set(observed, (byIgnore = new Map()));
+    byIgnore.set(ignoring, result);
   }
   return result;
 }

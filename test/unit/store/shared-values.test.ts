@@ -4,6 +4,10 @@ import { loadSchemas } from "../../../src/adapters/kafka/schemas.js";
 import { stateCodecOf } from "../../../src/adapters/store/state-codec.js";
 import type { ClientState } from "../../../src/core/model/client-state.js";
 import type { DesiredStack } from "../../../src/core/model/desired.js";
+import { findDrifts } from "../../../src/core/diff/find-drifts.js";
+import { observedView } from "../../../src/core/diff/observed-view.js";
+import { evolve } from "../../../src/core/fold/evolve.js";
+import { emptyClient } from "../../../src/core/model/client-state.js";
 import { desiredFor } from "../../../bench/workload.js";
 
 const types = loadSchemas();
@@ -19,12 +23,13 @@ const stack = (client_id: string, environment = "prod") => ({ client_id, stack_i
 
 type AvroInput = Parameters<typeof toInput>[2];
 
-function configuredEvent(client_id: string, configuration: unknown) {
+/** `environment` null: reported for the whole client, so every stack of it observes the configuration. */
+function configuredEvent(client_id: string, configuration: unknown, environment: string | null = "prod") {
   const value = {
     event_id: `e-${client_id}`,
     client_id,
     stack_id: null,
-    environment: "prod",
+    environment,
     provider_name: "shopify",
     provider_role: null,
     event_type: "integration.configured",
@@ -114,6 +119,27 @@ describe("decoded states share what clients have in common", () => {
     expect(seen(y!)).toBe(seen(x!));
     expect(seen(x!)).toEqual(configuration);
     expect(x).toEqual(stateOf("client-a"));
+  });
+
+  it("judges a shared configuration by each stack's own ignore list, in either order", () => {
+    // Staging ignores the format, prod does not; both declare the same configuration, so they share one object.
+    const declare = (environment: string, ignore: string[]) => {
+      const d = desiredFor(stack("client-a", environment), APPLIED);
+      d.integrations = d.integrations.map((i) => (i.name === "orders-hook" ? { ...i, ignore_paths: ignore } : i));
+      return stored(d);
+    };
+    const staging = declare("staging", ["/format"]);
+    const prod = declare("prod", []);
+    const hook = (d: DesiredStack) => d.integrations.find((i) => i.name === "orders-hook")!;
+    expect(hook(staging).config).toBe(hook(prod).config);
+    const reported = configuredEvent("client-a", { ...(hook(prod).config as object), format: "xml" }, null);
+    const state = evolve(emptyClient("client-a"), reported);
+    const configDrifts = (d: DesiredStack) =>
+      findDrifts(d, observedView(state, d.stack_id, d.environment), APPLIED + 2000, APPLIED).findings.filter(
+        (f) => f.kind === "integration_config",
+      ).length;
+    expect([configDrifts(staging), configDrifts(prod)]).toEqual([0, 1]);
+    expect([configDrifts(prod), configDrifts(staging)]).toEqual([1, 0]);
   });
 
   it("still refuses a configuration that is not JSON, naming the field", () => {
