@@ -23,9 +23,9 @@ const stack = (client_id: string, environment = "prod") => ({ client_id, stack_i
 
 type AvroInput = Parameters<typeof toInput>[2];
 
-/** `environment` null: reported for the whole client, so every stack of it observes the configuration. */
-function configuredEvent(client_id: string, configuration: unknown, environment: string | null = "prod") {
-  const value = {
+/** An `integration.configured` provider event as it arrives; `environment` null: for the whole client. */
+const configuredRecord = (client_id: string, payload_json: string, environment: string | null = "prod") =>
+  ({
     event_id: `e-${client_id}`,
     client_id,
     stack_id: null,
@@ -37,9 +37,13 @@ function configuredEvent(client_id: string, configuration: unknown, environment:
     content_type: null,
     integration: "orders-hook",
     timestamp: "2026-11-30T00:00:01.000Z",
-    payload_json: JSON.stringify({ configuration }),
-  };
-  return toInput("provider-events", client_id, value as unknown as AvroInput, APPLIED + 1000);
+    payload_json,
+  }) as unknown as AvroInput;
+
+/** `environment` null: reported for the whole client, so every stack of it observes the configuration. */
+function configuredEvent(client_id: string, configuration: unknown, environment: string | null = "prod") {
+  const value = configuredRecord(client_id, JSON.stringify({ configuration }), environment);
+  return toInput("provider-events", client_id, value, APPLIED + 1000);
 }
 
 describe("decoded states share what clients have in common", () => {
@@ -148,21 +152,7 @@ describe("decoded states share what clients have in common", () => {
     expect(() => toInput("desired-state", "client-a/web-prod", value as unknown as AvroInput, APPLIED)).toThrow(
       /integrations\.catalog-hook\.config_json is not valid JSON/,
     );
-    const bad = {
-      event_id: "e-bad",
-      client_id: "client-a",
-      stack_id: null,
-      environment: "prod",
-      provider_name: "shopify",
-      provider_role: null,
-      event_type: "integration.configured",
-      content_id: null,
-      content_type: null,
-      integration: "orders-hook",
-      timestamp: "2026-11-30T00:00:01.000Z",
-      payload_json: "[1, 2]",
-    };
-    expect(() => toInput("provider-events", "client-a", bad as unknown as AvroInput, APPLIED)).toThrow(
+    expect(() => toInput("provider-events", "client-a", configuredRecord("client-a", "[1, 2]"), APPLIED)).toThrow(
       /payload_json must be a JSON object/,
     );
   });
