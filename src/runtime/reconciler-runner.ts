@@ -30,6 +30,7 @@ import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-grou
 import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
 import { DEFAULT_STATE_CACHE_BYTES } from "./client-cache.js";
 import { retry, retryPolicy } from "./retry.js";
+import { LoopTurns } from "./loop-turns.js";
 
 /** Opening tasks is retried for about a minute. */
 const OPEN_POLICY = retryPolicy({ attempts: 8, initialMs: 500, maxMs: 15_000 });
@@ -184,6 +185,8 @@ export class ReconcilerRunner {
   }
 
   private activeDrains = 0;
+  /** The tasks' passes and commits take turns on the event loop, one stretch per turn. */
+  private readonly turns = new LoopTurns();
   private clockBase = 0;
   private freeSince = Date.now();
 
@@ -304,6 +307,7 @@ export class ReconcilerRunner {
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
         onStopped: (partition, reason) => this.reopenLater(partition, reason),
         clock: () => this.fetchClock(),
+        turns: this.turns,
       });
       for (const role of this.inputs) {
         const last = this.fetched.get(`${names[role]}:${p}`);

@@ -34,6 +34,7 @@ import { JournalBuilder, journalToAvro } from "./merge/journal.js";
 import type { InputView, MergeOrder } from "./merge/merge-order.js";
 import { TaskPass } from "./task-pass.js";
 import { ClientCache } from "./client-cache.js";
+import { LoopTurns, TimeSlice } from "./loop-turns.js";
 
 export interface TaskOptions {
   partition: number;
@@ -55,6 +56,8 @@ export interface TaskOptions {
   log: Logger;
   /** The clock the merge's idle wait runs on (the runner's fetch clock). Default: the wall clock. */
   clock?: () => number;
+  /** Shared by the process's tasks: one stretch of a pass or commit per turn of the event loop. Default: its own. */
+  turns?: LoopTurns;
   /** Heap bytes the task's decoded client states may take between transactions. Default 64 MiB. */
   stateCacheBytes?: number;
   /** Records per transaction at most. Default 10 000. */
@@ -112,33 +115,6 @@ const DEFAULT_TASK_STATE_CACHE_BYTES = 64 * 1024 * 1024;
 /** How far behind the wall clock a tick moves stream time. */
 const TICK_GRACE_MS = 1000;
 
-/**
- * Longest stretch a pass keeps the event loop before it lets I/O through: decoding and folding only chain promises,
- * so without a yield a backlog's passes (six tasks, interleaved) held it for seconds, and health checks, consumer
- * heartbeats and fetches waited (GET /healthz took up to 2.6 s draining the benchmark's backlog).
- */
-const YIELD_EVERY_MS = 20;
-
-/**
- * The same limit for a pass's commit, where a pass of 10 000 records over many clients encodes and stores a row for
- * each client it changed: at 100 000 stacks about 6 000 rows per pass, 200 to 350 ms encoding and 110 to 200 ms
- * writing to SQLite, each in one stretch before.
- */
-class TimeSlice {
-  private since = performance.now();
-
-  /** Whether this stretch has held the event loop long enough. */
-  due(): boolean {
-    return performance.now() - this.since >= YIELD_EVERY_MS;
-  }
-
-  /** Lets timers, I/O (fetches, heartbeats, health checks) and the other tasks run, then starts a new stretch. */
-  async pause(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
-}
-
 /** Retries of a failed pass wait 200 ms, doubling up to 30 s. */
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
@@ -146,6 +122,7 @@ const RETRY_MAX_MS = 30_000;
 export class ReconcilerTask {
   readonly partition: number;
   private readonly o: TaskOptions;
+  private readonly turns: LoopTurns;
   private readonly order: MergeOrder<InRecord>;
   private streamTime: number;
   private lastActivity = Date.now();
@@ -176,6 +153,7 @@ export class ReconcilerTask {
 
   constructor(options: TaskOptions) {
     this.o = options;
+    this.turns = options.turns ?? new LoopTurns();
     this.partition = options.partition;
     this.order = options.order;
     this.streamTime = options.store.meta().streamTime;
@@ -268,7 +246,15 @@ export class ReconcilerTask {
         pass.advance(target, "schedule");
         if (pass.clients.size === 0) return 0;
         this.order.advanceTo(target);
-        await this.commit(pass, this.journal(), [], target, Date.now(), { fetch: [], queue: [] }, new TimeSlice());
+        await this.commit(
+          pass,
+          this.journal(),
+          [],
+          target,
+          Date.now(),
+          { fetch: [], queue: [] },
+          new TimeSlice(this.turns),
+        );
         return pass.clients.size;
       } catch (err) {
         undo();
@@ -291,7 +277,7 @@ export class ReconcilerTask {
     let tick: number | null = null;
     let result: "more" | "done" | number = "done";
     const waits = { fetch: [] as number[], queue: [] as number[] };
-    const slice = new TimeSlice();
+    const slice = new TimeSlice(this.turns);
     this.inPass = true;
     try {
       while (taken < limit) {
@@ -323,7 +309,7 @@ export class ReconcilerTask {
       }
       if (taken > 0) this.lastPassAt = startedAt;
       // A slice of its own: a live pass's small commit runs in one stretch, without waiting for a turn of the loop.
-      await this.commit(pass, journal, dlq, tick, startedAt, waits, new TimeSlice());
+      await this.commit(pass, journal, dlq, tick, startedAt, waits, new TimeSlice(this.turns));
       this.failures = 0;
       this.retryAt = 0;
       return result;
