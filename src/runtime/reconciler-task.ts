@@ -398,6 +398,60 @@ export class ReconcilerTask {
     }
   }
 
+  /** The pass's outputs as records, encoded in stretches (a backlog pass writes thousands of stack states). */
+  private async outputRecords(pass: TaskPass, slice: TimeSlice): Promise<OutRecord[]> {
+    const { names, serde } = this.o;
+    const records: OutRecord[] = [];
+    for (const t of pass.outputs.transitions) {
+      if (slice.due()) await slice.pause();
+      records.push({
+        topic: names["drift-events"],
+        key: t.client_id,
+        headers: WRITTEN_BY.reconciler,
+        value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
+      });
+    }
+    for (const p of pass.outputs.predictions ?? []) {
+      if (slice.due()) await slice.pause();
+      records.push({
+        topic: names["drift-predictions"],
+        key: p.client_id,
+        headers: WRITTEN_BY.reconciler,
+        value: serde.encode(names["drift-predictions"], "DriftPrediction", predictionToAvro(p)),
+      });
+    }
+    for (const s of pass.outputs.stackStates) {
+      if (slice.due()) await slice.pause();
+      const value =
+        s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
+      records.push({
+        topic: names["stack-state"],
+        key: `${s.client_id}/${s.stack_id}`,
+        headers: WRITTEN_BY.reconciler,
+        value,
+      });
+    }
+    for (const a of pass.outputs.audits) {
+      if (slice.due()) await slice.pause();
+      records.push({
+        topic: names.audit,
+        key: a.client_id,
+        headers: WRITTEN_BY.reconciler,
+        value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)),
+      });
+    }
+    for (const c of pass.outputs.healCommands) {
+      if (slice.due()) await slice.pause();
+      records.push({
+        topic: names["heal-commands"],
+        key: c.client_id,
+        headers: WRITTEN_BY.reconciler,
+        value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)),
+      });
+    }
+    return records;
+  }
+
   private journal(): JournalBuilder {
     const { inputs } = this.o;
     return new JournalBuilder(
@@ -418,49 +472,7 @@ export class ReconcilerTask {
     slice: TimeSlice,
   ): Promise<void> {
     const { names, serde } = this.o;
-    const records: OutRecord[] = [];
-    for (const t of pass.outputs.transitions) {
-      records.push({
-        topic: names["drift-events"],
-        key: t.client_id,
-        headers: WRITTEN_BY.reconciler,
-        value: serde.encode(names["drift-events"], "DriftEvent", driftEventToAvro(t)),
-      });
-    }
-    for (const p of pass.outputs.predictions ?? []) {
-      records.push({
-        topic: names["drift-predictions"],
-        key: p.client_id,
-        headers: WRITTEN_BY.reconciler,
-        value: serde.encode(names["drift-predictions"], "DriftPrediction", predictionToAvro(p)),
-      });
-    }
-    for (const s of pass.outputs.stackStates) {
-      const value =
-        s.state === null ? null : serde.encode(names["stack-state"], "StateRecord", stateRecordToAvro(s.state));
-      records.push({
-        topic: names["stack-state"],
-        key: `${s.client_id}/${s.stack_id}`,
-        headers: WRITTEN_BY.reconciler,
-        value,
-      });
-    }
-    for (const a of pass.outputs.audits) {
-      records.push({
-        topic: names.audit,
-        key: a.client_id,
-        headers: WRITTEN_BY.reconciler,
-        value: serde.encode(names.audit, "AuditEntry", auditToAvro(a)),
-      });
-    }
-    for (const c of pass.outputs.healCommands) {
-      records.push({
-        topic: names["heal-commands"],
-        key: c.client_id,
-        headers: WRITTEN_BY.reconciler,
-        value: serde.encode(names["heal-commands"], "HealCommand", healCommandToAvro(c)),
-      });
-    }
+    const records = await this.outputRecords(pass, slice);
     records.push(...dlq);
     const streamTime = pass.now;
     const rowsAt = performance.now();
