@@ -502,6 +502,7 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
   fig(f, "reconciler_cpu_us_per_event", (cpu * 1e6) / total, "µs of CPU per event");
   fig(f, "replay_full_rebuild", (drained - started) / 1000, "s");
   fig(f, "replay_full_rebuild_events", total, "events");
+  await memoryFigures(proc, f);
   await stopProcess(proc);
   fig(f, "reconciler_peak_rss", proc.peakRssMb(), "MB");
   return proc;
@@ -718,10 +719,10 @@ const PHASES = {
 type PhaseBuckets = Map<string, Map<number, number>>;
 
 /**
- * The child's phase histogram from its /metrics. Null, with a warning, if that does not answer within 30 s: the
- * phases are a breakdown, and losing them must not lose the other figures of a long run.
+ * The child's /metrics text. Null, with a warning, if that does not answer within 30 s: what is read from it is a
+ * breakdown, and losing it must not lose the other figures of a long run.
  */
-async function scrapePhases(proc: ReconcilerProcess): Promise<PhaseBuckets | null> {
+async function scrapeMetrics(proc: ReconcilerProcess, what: string): Promise<string | null> {
   const url = `http://127.0.0.1:${proc.opsPort}/metrics`;
   const until = Date.now() + 30_000;
   for (;;) {
@@ -729,16 +730,53 @@ async function scrapePhases(proc: ReconcilerProcess): Promise<PhaseBuckets | nul
     try {
       // Retried: the child serves /metrics only once its role has started.
       const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (res.ok) return parsePhaseBuckets(await res.text());
+      if (res.ok) return await res.text();
       problem = `HTTP ${res.status}`;
     } catch (err) {
       problem = String(err);
     }
     if (Date.now() > until || proc.child.exitCode !== null) {
-      say(`no latency phases: ${url} did not answer (${problem})`);
+      say(`no ${what}: ${url} did not answer (${problem})`);
       return null;
     }
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The child's phase histogram. */
+async function scrapePhases(proc: ReconcilerProcess): Promise<PhaseBuckets | null> {
+  const text = await scrapeMetrics(proc, "latency phases");
+  return text === null ? null : parsePhaseBuckets(text);
+}
+
+/** Where the drained reconciler's memory is, from its process metrics (MB); nothing if /metrics did not answer. */
+async function memoryFigures(proc: ReconcilerProcess, f: Figures): Promise<void> {
+  const text = await scrapeMetrics(proc, "memory figures");
+  if (text === null) return;
+  const value = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, "m").exec(text);
+    return m ? Number(m[1]) / 1024 / 1024 : null;
+  };
+  const figures: Array<[string, string, string]> = [
+    ["drained_rss", "process_resident_memory_bytes", "MB resident when drained"],
+    ["drained_heap_total", "nodejs_heap_size_total_bytes", "MB of V8 heap when drained (used, garbage and room)"],
+    ["drained_heap_used", "nodejs_heap_size_used_bytes", "MB of it used (live objects and garbage not yet collected)"],
+    ["drained_external", "nodejs_external_memory_bytes", "MB outside the heap held by JS objects (Buffers)"],
+    ["drained_state_cache", "reconciler_state_cache_bytes", "MB of decoded client states held (estimated)"],
+  ];
+  for (const [figure, metric, unit] of figures) {
+    const mb = value(metric);
+    if (mb !== null) fig(f, figure, mb, unit);
+  }
+  // Resident memory that is neither file-backed (the node binary, shared libraries) nor the heap's or Buffers':
+  // what native code holds (SQLite, the allocator's free lists, V8's compiler and code outside the heap).
+  try {
+    const status = readFileSync(`/proc/${proc.child.pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) / 1024;
+    fig(f, "drained_rss_anon", kb("RssAnon"), "MB of it anonymous (heap, Buffers, native allocations)");
+    fig(f, "drained_rss_file", kb("RssFile"), "MB of it file-backed (code, shared libraries)");
+  } catch {
+    /* not Linux, or the process is gone */
   }
 }
 

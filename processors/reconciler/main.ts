@@ -9,7 +9,12 @@ import { createAppContext } from "../../src/runtime/app-context.js";
 import { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
 import { runRole } from "../../src/runtime/signals.js";
 import { RECONCILER_INPUTS } from "../../src/adapters/kafka/topics.js";
-import { countActiveReconciliations, processMetrics, recordPass } from "../../src/observability/metrics.js";
+import {
+  countActiveReconciliations,
+  countStateCache,
+  processMetrics,
+  recordPass,
+} from "../../src/observability/metrics.js";
 
 /** Starts the role with `cfg`, read once by the caller (`reconcilerConfigFromEnv`). */
 export async function startReconciler(cfg: ReconcilerConfig) {
@@ -39,6 +44,7 @@ export async function startReconciler(cfg: ReconcilerConfig) {
   });
   await runner.start();
   const uncount = countActiveReconciliations(() => runner.activePasses);
+  const uncountCache = countStateCache(() => runner.stateCache);
   const groupId = cfg.applicationId;
   return {
     runner,
@@ -49,6 +55,7 @@ export async function startReconciler(cfg: ReconcilerConfig) {
     },
     stop: async () => {
       uncount();
+      uncountCache();
       await runner.stop();
       await ctx.close();
     },

@@ -20,6 +20,8 @@ export interface Metrics {
   autoHealSuccess: Counter<"action">;
   autoHealFailure: Counter<"action">;
   activeReconciliations: Gauge;
+  stateCacheClients: Gauge;
+  stateCacheBytes: Gauge;
   stateConsistency: Gauge;
   eventLag: Histogram;
   latencyPhase: Histogram<"phase">;
@@ -37,6 +39,21 @@ const activeSources = new Set<() => number>();
 export function countActiveReconciliations(source: () => number): () => void {
   activeSources.add(source);
   return () => activeSources.delete(source);
+}
+
+/** Sources of the `reconciler_state_cache_*` gauges: each running reconciler's decoded client states. */
+const stateCacheSources = new Set<() => { clients: number; bytes: number }>();
+
+/** Counts `source()` into `reconciler_state_cache_clients` and `_bytes` until the returned function is called. */
+export function countStateCache(source: () => { clients: number; bytes: number }): () => void {
+  stateCacheSources.add(source);
+  return () => stateCacheSources.delete(source);
+}
+
+function stateCacheTotal(measure: "clients" | "bytes"): number {
+  let n = 0;
+  for (const source of stateCacheSources) n += source()[measure];
+  return n;
 }
 
 export function createMetrics(): Metrics {
@@ -143,6 +160,22 @@ export function createMetrics(): Metrics {
       name: "webhook_requests_total",
       help: "Webhook requests by outcome",
       labelNames: ["provider", "outcome"],
+    }),
+    stateCacheClients: new Gauge({
+      ...r,
+      name: "reconciler_state_cache_clients",
+      help: "Client states held decoded in memory (BLACKWELL_STATE_CACHE_MB); the others are read back from the task stores",
+      collect() {
+        this.set(stateCacheTotal("clients"));
+      },
+    }),
+    stateCacheBytes: new Gauge({
+      ...r,
+      name: "reconciler_state_cache_bytes",
+      help: "Estimated heap of the client states held decoded in memory, within BLACKWELL_STATE_CACHE_MB",
+      collect() {
+        this.set(stateCacheTotal("bytes"));
+      },
     }),
     replicaLag: new Gauge({
       ...r,

@@ -410,6 +410,17 @@ export class ReconcilerRunner {
     return n;
   }
 
+  /** Client states the running tasks hold decoded, and their estimated heap bytes. */
+  get stateCache(): { clients: number; bytes: number } {
+    const total = { clients: 0, bytes: 0 };
+    for (const task of this.running.values()) {
+      const { clients, bytes } = task.cacheSize;
+      total.clients += clients;
+      total.bytes += bytes;
+    }
+    return total;
+  }
+
   /** Graceful stop: finish the batch in flight, leave the group, close stores. */
   async stop(): Promise<void> {
     this.stopped = true;

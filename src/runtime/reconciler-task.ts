@@ -136,6 +136,11 @@ export class ReconcilerTask {
   private inPass = false;
 
   /** Whether a pass is under way (`active_reconciliations`). */
+  /** Client states held decoded, and their estimated heap bytes. */
+  get cacheSize(): { clients: number; bytes: number } {
+    return this.clients.size;
+  }
+
   get passing(): boolean {
     return this.inPass;
   }

@@ -66,6 +66,9 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
     }
     expect(value("drift_detected_total", { drift_type: "resource", severity: "high" })).toBe(1);
     expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(2);
+    // The one client it judged is held decoded, within the state cache's budget.
+    expect(value("reconciler_state_cache_clients")).toBe(1);
+    expect(value("reconciler_state_cache_bytes")).toBeGreaterThan(0);
     // The latency breakdown: every record taken has its fetch and queue wait, every pass its process and commit time.
     // (read from the text: the parser drops a labelled histogram's counts)
     const text = await (await fetch(`${url}/metrics`)).text();
