@@ -28,7 +28,22 @@ export function observedComposition(view: ObservedView): Record<string, unknown>
   return { active, disconnected: disconnected.sort(), resources, integrations };
 }
 
+/**
+ * Hashes of recent compositions: a stack's composition rarely changes between two of its StateRecords, and hashing
+ * it again took 1.6% of a backlog's CPU samples (0.01% with this table; observedHash 4.2% -> 2.9%). Keyed by the
+ * whole canonical text, so a changed composition is always hashed afresh. Bounded: starts over when full.
+ */
+const recentHashes = new Map<string, string>();
+const RECENT_HASHES = 4096;
+
 /** SHA-256 (hex) of the canonical JSON of the observed composition. */
 export function observedHash(view: ObservedView): string {
-  return sha256Hex(canonicalJson(observedComposition(view)));
+  const text = canonicalJson(observedComposition(view));
+  let hash = recentHashes.get(text);
+  if (hash === undefined) {
+    if (recentHashes.size >= RECENT_HASHES) recentHashes.clear();
+    hash = sha256Hex(text);
+    recentHashes.set(text, hash);
+  }
+  return hash;
 }

@@ -31,7 +31,11 @@ describe("canonicalJson", () => {
     expect(canonicalJson([undefined, () => 1, Number.NaN, -0, 1e21])).toBe("[null,null,null,0,1e+21]");
   });
 
-  it("is the text of JSON.stringify over a key-sorted copy, for any JSON-like value", () => {
+  it("sorts integer-like keys by their text too (RFC 8785 order), where a JavaScript object puts them first", () => {
+    expect(canonicalJson({ b: 1, "10": 2, "9": 3, "": 4 })).toBe('{"":4,"10":2,"9":3,"b":1}');
+  });
+
+  it("is the text of JSON.stringify over a key-sorted copy, for any JSON-like value without integer-like keys", () => {
     const value = fc.letrec((tie) => ({
       node: fc.oneof(
         { depthSize: "small", withCrossShrink: true },
@@ -40,12 +44,57 @@ describe("canonicalJson", () => {
         fc.integer(),
         fc.string({ unit: "binary" }),
         fc.array(tie("node"), { maxLength: 5 }),
-        fc.dictionary(fc.string({ unit: "binary", maxLength: 6 }), tie("node"), { maxKeys: 6 }),
+        fc.dictionary(
+          fc.string({ unit: "binary", maxLength: 6 }).filter((k) => !/^(0|[1-9][0-9]*)$/.test(k)),
+          tie("node"),
+          { maxKeys: 6 },
+        ),
       ),
     })).node;
     fc.assert(
       fc.property(value, (v) => canonicalJson(v) === reference(v)),
       { numRuns: 2000 },
     );
+  });
+
+  it("gives the same text for deep-frozen (shared) values, written once or many times", () => {
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom(null, true, -0),
+        fc.integer(),
+        fc.string(),
+        fc.array(tie("node"), { maxLength: 4 }),
+        fc.dictionary(fc.string({ maxLength: 4 }), tie("node"), { maxKeys: 4 }),
+      ),
+    })).node;
+    const deepFreeze = <T>(v: T): T => {
+      if (v !== null && typeof v === "object") {
+        for (const child of Object.values(v)) deepFreeze(child);
+        Object.freeze(v);
+      }
+      return v;
+    };
+    fc.assert(
+      fc.property(value, (v) => {
+        // Against the text of the same value unfrozen (written afresh every time).
+        const shared = deepFreeze(structuredClone(v));
+        const once = canonicalJson(shared);
+        return (
+          once === canonicalJson(v) &&
+          canonicalJson(shared) === once &&
+          canonicalJson({ x: shared, y: [shared] }) === canonicalJson({ x: v, y: [v] })
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes a frozen object with a mutable part again each time, so a change of that part shows", () => {
+    const inner = { port: 1 };
+    const outer = Object.freeze({ url: "https://hooks.example", inner });
+    expect(canonicalJson(outer)).toBe('{"inner":{"port":1},"url":"https://hooks.example"}');
+    inner.port = 2;
+    expect(canonicalJson(outer)).toBe('{"inner":{"port":2},"url":"https://hooks.example"}');
   });
 });

@@ -3,8 +3,10 @@
  * observation of the same thing or a content change does not change it; a switched provider, a disconnect, a resource
  * status, an integration's configuration or a failing webhook does.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { observedHash } from "../../../src/core/diff/observed-composition.js";
+import { canonicalJson } from "../../../src/core/canonical-json.js";
+import { observedComposition, observedHash } from "../../../src/core/diff/observed-composition.js";
 import type { ObservedView } from "../../../src/core/diff/observed-view.js";
 
 const view = (change: (v: ObservedView) => void = () => {}): ObservedView => {
@@ -53,5 +55,16 @@ describe("observed_hash", () => {
 
   it("a disconnect older than the provider's last event is not a disconnected provider", () => {
     expect(observedHash(view((v) => (v.disconnected.shopify = 4000)))).toBe(base);
+  });
+
+  it("is the SHA-256 of the composition's canonical JSON, asked again or not, beyond the recent hashes kept", () => {
+    const views = Array.from({ length: 5000 }, (_, i) =>
+      view((v) => (v.integrations.products = { config: { value: { url: `https://x/${i}` }, at: i } })),
+    );
+    const sha = (v: ObservedView) =>
+      createHash("sha256")
+        .update(canonicalJson(observedComposition(v)))
+        .digest("hex");
+    for (const v of [...views, ...views.reverse()]) expect(observedHash(v)).toBe(sha(v));
   });
 });
