@@ -147,7 +147,7 @@ class KafkaJsPort implements KafkaPort {
       // The coordinator answers CONCURRENT_TRANSACTIONS while the previous commit's markers are written, which a
       // task committing back to back meets at the start of many transactions: retry within a few ms (waits of 1,
       // 1.5, 2.3, ... ms), not 20 then 40, and still for as long as before (about 16 s in all) when a coordinator
-      // moves. The patched KafkaJS retries AddOffsetsToTxn too, with these settings, and no longer looks the
+      // moves. The patched KafkaJS retries AddOffsetsToTxn and EndTxn too, with these settings, and no longer looks the
       // coordinators up before every request, which had spaced the retries out (docs/performance.md).
       retry: { initialRetryTime: 1, multiplier: 1.5, maxRetryTime: 2_000, retries: 25 },
     });
