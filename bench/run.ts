@@ -768,8 +768,8 @@ async function memoryFigures(proc: ReconcilerProcess, f: Figures): Promise<void>
     const mb = value(metric);
     if (mb !== null) fig(f, figure, mb, unit);
   }
-  // Resident memory that is neither file-backed (the node binary, shared libraries) nor the heap's or Buffers':
-  // what native code holds (SQLite, the allocator's free lists, V8's compiler and code outside the heap).
+  // Anonymous and file-backed resident memory: the anonymous part less the heap and Buffers above is what native code
+  // holds (SQLite, the allocator's free lists, V8's compiler); the file-backed part is the node binary and libraries.
   try {
     const status = readFileSync(`/proc/${proc.child.pid}/status`, "utf8");
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) / 1024;
