@@ -27,10 +27,11 @@ import type { JournalEntry } from "./merge/journal.js";
 import { JournalOrder } from "./merge/journal-order.js";
 import type { MergeOrder } from "./merge/merge-order.js";
 import { DEFAULT_MAX_TASK_IDLE_MS, PartitionGroup } from "./merge/partition-group.js";
-import { ReconcilerTask, type PassSummary } from "./reconciler-task.js";
+import { ReconcilerTask, type PassSummary, type StopReason } from "./reconciler-task.js";
 import { DEFAULT_STATE_CACHE_BYTES } from "./client-cache.js";
 import { retry, retryPolicy } from "./retry.js";
 import { LoopTurns } from "./loop-turns.js";
+import { GroupOffsets } from "./group-offsets.js";
 
 /** Opening tasks is retried for about a minute. */
 const OPEN_POLICY = retryPolicy({ attempts: 8, initialMs: 500, maxMs: 15_000 });
@@ -106,6 +107,8 @@ export class ReconcilerRunner {
   private readonly topicRoles: Map<string, TopicRole>;
   private readonly inputs: readonly TopicRole[];
   private readonly codec: StateCodec;
+  /** The group's offsets, committed after the tasks' transactions (which carry the positions in the changelog). */
+  private readonly groupOffsets: GroupOffsets;
   private timer: NodeJS.Timeout | null = null;
   private assignment: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -137,6 +140,7 @@ export class ReconcilerRunner {
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 8 * 1024 * 1024,
     });
+    this.groupOffsets = new GroupOffsets((offsets) => this.consumer.commitOffsets(offsets), options.log);
   }
 
   async start(): Promise<void> {
@@ -284,7 +288,7 @@ export class ReconcilerRunner {
       applicationId,
     );
     log.info({ tasks: partitions, ...report }, "changelog restored");
-    const starts = await this.startPositions(partitions);
+    const starts = await this.startPositions(opened);
     const tasks = new Map<number, ReconcilerTask>();
     for (const [p, { store, producer }] of opened) {
       const task = new ReconcilerTask({
@@ -306,6 +310,10 @@ export class ReconcilerRunner {
         ...(this.o.transform ? { transform: this.o.transform } : {}),
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
         onStopped: (partition, reason) => this.reopenLater(partition, reason),
+        onPositions: (partition, positions) =>
+          this.groupOffsets.note(
+            [...positions].map(([role, next]) => ({ topic: names[role], partition, offset: next.toString() })),
+          ),
         clock: () => this.fetchClock(),
         turns: this.turns,
       });
@@ -324,7 +332,7 @@ export class ReconcilerRunner {
    * another member owns the partition, the rebalance that gave it away revokes it here meanwhile (reopening at
    * once would fence that member back).
    */
-  private reopenLater(partition: number, reason: "fenced" | "store"): void {
+  private reopenLater(partition: number, reason: StopReason): void {
     const delay = reason === "fenced" ? 2 * (this.o.sessionTimeoutMs ?? 30_000) : 1000;
     const timer = setTimeout(() => {
       if (this.stopped || !this.assigned.has(partition) || this.running.get(partition)?.stopped !== true) return;
@@ -336,19 +344,31 @@ export class ReconcilerRunner {
     timer.unref();
   }
 
-  /** Where each gained task starts in each input (the group's committed offset) and how far the input goes. */
-  private async startPositions(partitions: number[]) {
+  /**
+   * Where each gained task starts in each input, and how far the input goes. The start is the position its restored
+   * changelog holds (written in the task's last transaction), or the group's committed offset where that is further:
+   * an operator who moved the group's offsets forward skips records, and a store restored from a changelog written
+   * before the positions were in it starts from the group's offsets, which that version committed in its transactions.
+   * The group's offsets never get ahead of a task otherwise (they are committed after its transactions).
+   */
+  private async startPositions(opened: ReadonlyMap<number, { store: TaskStore }>) {
     const { admin, names, applicationId } = this.o;
     const starts = new Map<number, Map<TopicRole, { committed: bigint; high: bigint }>>();
-    for (const p of partitions) starts.set(p, new Map());
+    const stored = new Map<number, Map<string, bigint> | null>();
+    for (const [p, { store }] of opened) {
+      starts.set(p, new Map());
+      stored.set(p, store.meta().positions);
+    }
     for (const role of this.inputs) {
       const [committed, ends] = await Promise.all([
         admin.committedOffsets(applicationId, names[role]),
         admin.endOffsets(names[role]),
       ]);
-      for (const p of partitions) {
+      for (const p of opened.keys()) {
+        const group = committed.get(p) ?? 0n;
+        const own = stored.get(p)?.get(role) ?? 0n;
         starts.get(p)!.set(role, {
-          committed: committed.get(p) ?? 0n,
+          committed: own > group ? own : group,
           high: ends.find((e) => e.partition === p)?.high ?? 0n,
         });
       }
@@ -425,6 +445,9 @@ export class ReconcilerRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // The group's offsets as far as the tasks got, while still a member (best effort: the changelog has them).
+    await this.groupOffsets.flush();
+    this.groupOffsets.close();
     await this.consumer.stop();
     await this.assignment;
     for (const slot of this.tasks.values())

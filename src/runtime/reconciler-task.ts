@@ -5,8 +5,10 @@
  * processed in: fetched records are only buffered; the task takes them in
  * timestamp order across its inputs (`PartitionGroup`) or, on replay, in the
  * order live took (`JournalOrder`). Each pass is one Kafka transaction:
- * decode -> evolve/decide at stream time -> outputs + changelog + journal +
- * input offsets -> commit; the store is written only after the commit.
+ * decode -> evolve/decide at stream time -> outputs + changelog (with the
+ * task's input positions) + journal -> commit; the store is written only after
+ * the commit. The task starts from the positions its changelog holds; the
+ * group's offsets follow outside the transactions, for monitoring.
  */
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
@@ -26,6 +28,7 @@ import type { StateCodec } from "../adapters/store/state-codec.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import type { ClientState } from "../core/model/client-state.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
+import { POSITIONS_HEADER, POSITIONS_KEY, positionsToJson } from "../adapters/store/changelog.js";
 import type { BatchControl, InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { ClientRow, DesiredRow, TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
@@ -82,10 +85,17 @@ export interface TaskOptions {
   /**
    * The task stopped and must be reopened (restored from the changelog with a new producer) if the partition is
    * still this member's: `fenced`, another instance opened its transactional id; `store`, its store could not
-   * take a committed transaction.
+   * take a committed transaction; `commit`, whether its last transaction committed is unknown (the changelog knows).
    */
-  onStopped?: (partition: number, reason: "fenced" | "store") => void;
+  onStopped?: (partition: number, reason: StopReason) => void;
+  /**
+   * Called after each committed transaction with the task's input positions (role -> next offset), which the
+   * transaction wrote to the changelog. The group's offsets are committed from these, outside the transaction.
+   */
+  onPositions?: (partition: number, positions: ReadonlyMap<TopicRole, bigint>) => void;
 }
+
+export type StopReason = "fenced" | "store" | "commit";
 
 export interface PassSummary {
   partition: number;
@@ -264,7 +274,7 @@ export class ReconcilerTask {
       } catch (err) {
         undo();
         this.o.onAborted?.(err);
-        if (this.fencedOut(err)) return 0;
+        if (this.stoppedOn(err)) return 0;
         throw err;
       }
     });
@@ -321,7 +331,7 @@ export class ReconcilerTask {
     } catch (err) {
       undo();
       this.o.onAborted?.(err);
-      if (this.fencedOut(err)) return "done";
+      if (this.stoppedOn(err)) return "done";
       this.failures++;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(this.failures - 1, 10));
       // One aborted pass that the retry repairs (the coordinator still writing the last commit's markers) is routine;
@@ -491,27 +501,33 @@ export class ReconcilerTask {
       value: serde.encode(names["task-journal"], "TaskJournal", journalToAvro(entry)),
     });
 
+    // The input positions go in the changelog, in the same transaction: a task starts where its changelog says. (Group
+    // offsets in the transaction cost two more requests to the coordinators, one after the other, per commit.)
+    const positions = journal.positions() as Map<TopicRole, bigint>;
+    records.push({
+      topic: names.changelog,
+      key: POSITIONS_KEY,
+      partition: this.partition,
+      headers: { [POSITIONS_HEADER]: positionsToJson(positions) },
+      value: serde.frame(names.changelog, this.o.codec.encodePositions(streamTime)),
+    });
     const t0 = Date.now();
-    const positions = journal.positions();
-    const offsets = [];
-    for (const [role, next] of positions) {
-      if (next !== this.committed.get(role as TopicRole))
-        offsets.push({ topic: names[role as TopicRole], partition: this.partition, offset: next.toString() });
-    }
-    const { ends } = await this.o.producer.commit(
-      records,
-      offsets.length > 0 ? { groupId: this.o.groupId, offsets } : undefined,
-    );
+    const { ends } = await this.o.producer.commit(records);
     const committedAt = Date.now();
     // Committed in Kafka: from here on nothing may undo the pass (retrying it would duplicate its outputs).
-    for (const [role, next] of positions) this.committed.set(role as TopicRole, next);
+    for (const [role, next] of positions) this.committed.set(role, next);
+    try {
+      this.o.onPositions?.(this.partition, positions);
+    } catch (err) {
+      this.o.log.error({ err: errorMessage(err) }, "a positions listener failed");
+    }
     this.streamTime = streamTime;
     this.lastActivity = Date.now();
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     const storeAt = performance.now();
     try {
       if (slice.due()) await slice.pause();
-      await this.o.store.commitRawSliced(slice, rows, changelogNext, streamTime, desiredRows, written);
+      await this.o.store.commitRawSliced(slice, rows, changelogNext, streamTime, desiredRows, written, positions);
       this.clients.committed(sizes);
       for (const client_id of pass.forgotten) this.clients.forget(client_id);
     } catch (err) {
@@ -602,14 +618,20 @@ export class ReconcilerTask {
     return { rows, desiredRows, written, sizes };
   }
 
-  /** Notes a fencing error: the task stops until the runner closes or reopens it. */
-  private fencedOut(err: unknown): boolean {
-    if (!(err instanceof BlackwellError) || err.code !== "BLACKWELL_ERR_FENCED") return false;
-    this.stop("fenced", err.message);
+  /**
+   * Notes an error the task cannot retry: fenced, or a commit whose outcome is unknown (retrying could write the pass
+   * twice; the changelog, restored read_committed after a new producer settled the transaction, says what happened).
+   * The task stops until the runner closes or reopens it.
+   */
+  private stoppedOn(err: unknown): boolean {
+    if (!(err instanceof BlackwellError)) return false;
+    if (err.code === "BLACKWELL_ERR_FENCED") this.stop("fenced", err.message);
+    else if (err.code === "BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN") this.stop("commit", err.message);
+    else return false;
     return true;
   }
 
-  private stop(reason: "fenced" | "store", message: string): void {
+  private stop(reason: StopReason, message: string): void {
     if (this.stoppedBy !== null) return;
     this.stoppedBy = message;
     this.o.log.warn({ reason, err: message }, "task stopped; it is closed, or reopened from the changelog");

@@ -252,6 +252,17 @@ class KafkaJsTransactional implements TransactionalProducer {
         await this.replace();
         return { ends };
       }
+      // EndTxn was sent and nothing here tells whether the coordinator committed it: neither retrying nor aborting is
+      // safe. The producer is dropped (the caller's next one fences it, which settles the transaction either way).
+      if (committing && !(input && input.offsets.length > 0)) {
+        await this.producer?.disconnect().catch(() => {});
+        this.producer = null;
+        throw new BlackwellError(
+          "BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN",
+          `${this.transactionalId}: the outcome of the commit is unknown (${errorMessage(err)})`,
+          { cause: err },
+        );
+      }
       const aborted = await tx.abort().then(
         () => true,
         (abortErr: unknown) => {
@@ -400,6 +411,11 @@ class KafkaJsGroupConsumer implements GroupConsumer {
 
   seek(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset });
+  }
+
+  async commitOffsets(offsets: InputOffset[]): Promise<void> {
+    if (offsets.length === 0 || this.stopped) return;
+    await this.consumer.commitOffsets(offsets);
   }
 
   async stop(): Promise<void> {

@@ -74,11 +74,14 @@ export interface CommitResult {
  * any earlier producer with that id (a zombie). `commit` writes `records` and,
  * when given, the consumer group's input offsets in one transaction. A commit
  * whose outcome is unknown is resolved by asking the group's committed
- * offset; a producer whose transaction can be neither committed nor aborted
- * is replaced (the new one fences it). A failed commit throws and leaves
- * nothing visible to read_committed readers. Once another producer opened
- * the same transactional id (the task moved), this one is fenced: that commit
- * and every later one throw BLACKWELL_ERR_FENCED, and the caller must stop.
+ * offset when it carried input offsets; without them it throws
+ * BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN, and the caller must find out from what it
+ * wrote (a reconciler task restores from its changelog). A producer whose
+ * transaction can be neither committed nor aborted is replaced (the new one
+ * fences it). A failed commit throws and leaves nothing visible to
+ * read_committed readers. Once another producer opened the same
+ * transactional id (the task moved), this one is fenced: that commit and
+ * every later one throw BLACKWELL_ERR_FENCED, and the caller must stop.
  */
 export interface TransactionalProducer {
   readonly transactionalId: string;
@@ -139,6 +142,11 @@ export interface GroupConsumer {
   resume(topics: string[]): void;
   /** Moves the fetch position of one partition; honoured once the consumer runs (call after `start`). */
   seek(topic: string, partition: number, offset: string): void;
+  /**
+   * Commits the group's offsets outside any transaction (for lag monitoring and tools: a task's exactly-once position
+   * is in its changelog). Throws when the member is not in a stable generation (the next commit tries again).
+   */
+  commitOffsets(offsets: InputOffset[]): Promise<void>;
   stop(): Promise<void>;
 }
 

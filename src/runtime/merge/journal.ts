@@ -95,7 +95,7 @@ export function journalToAvro(e: JournalEntry): Record<string, unknown> {
   };
 }
 
-interface JournalAvro {
+export interface JournalAvro {
   application_id: string;
   task: number;
   inputs: Array<{ topic_role: string; from_offset: number; to_offset: number }>;
