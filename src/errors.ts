@@ -58,7 +58,12 @@ export const ERRORS = {
   BLACKWELL_ERR_FENCED: entry("fenced by a newer owner of the transactional id", false, 500, EXIT.internal),
   // EndTxn was sent but its answer was lost: the transaction may or may not have committed. Whoever wrote it must find
   // out from what it wrote (a reconciler task restores from its changelog), never retry it blindly.
-  BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN: entry("the outcome of a transaction commit is unknown", true, 503, EXIT.unavailable),
+  BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN: entry(
+    "the outcome of a transaction commit is unknown",
+    true,
+    503,
+    EXIT.unavailable,
+  ),
   BLACKWELL_ERR_BAD_REQUEST: entry("request is malformed or fails validation", false, 400, EXIT.invalid),
   BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE: entry("request body has the wrong content type", false, 415, EXIT.invalid),
   BLACKWELL_ERR_BODY_TOO_LARGE: entry("request body is too large", false, 413, EXIT.invalid),

@@ -114,8 +114,11 @@ export class ReconcilerRunner {
   private stopped = false;
   /** The partitions of the latest assignment. */
   private assigned = new Set<number>();
-  /** Last offset each input partition was fetched to in this generation (`topic:partition`). */
-  private readonly fetched = new Map<string, string>();
+  /**
+   * Input partitions (`topic:partition`) sought to where their task starts, whose first batch fetched from there has
+   * not come yet: what comes before it was fetched from where the consumer had been, and is dropped.
+   */
+  private readonly resyncing = new Set<string>();
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
 
@@ -151,8 +154,6 @@ export class ReconcilerRunner {
         for (const [topic, ps] of assignment) if (this.topicRoles.has(topic)) for (const p of ps) partitions.add(p);
         this.assigned = partitions;
         for (const task of this.running.values()) task.liftPauses();
-        // A new generation fetches from the committed offsets again.
-        this.fetched.clear();
         this.assignment = this.assignment
           .then(() => this.reassign(partitions))
           .catch((err: unknown) => {
@@ -161,10 +162,10 @@ export class ReconcilerRunner {
       },
       onPosition: (topic, partition, lastOffset) => {
         const role = this.topicRoles.get(topic);
-        if (!role) return;
-        // Kept for tasks still opening: a fetch of only a transaction marker (heal-results are written in
-        // transactions) moves the position without a batch, and the task must know it has nothing more to wait for.
-        this.fetched.set(`${topic}:${partition}`, lastOffset);
+        // A fetch of only a transaction marker (heal-results are written in transactions) moves the position without
+        // a batch, and the task must know it has nothing more to wait for; unless it came before the seek to where
+        // the task starts.
+        if (!role || this.resyncing.has(`${topic}:${partition}`)) return;
         this.running.get(partition)?.notePosition(role, lastOffset);
       },
       onFatal: (error) => {
@@ -201,6 +202,10 @@ export class ReconcilerRunner {
    */
   private async handle(batch: RecordBatch, control: BatchControl): Promise<void> {
     const task = await this.taskFor(batch.partition, control.heartbeat);
+    const tp = `${batch.topic}:${batch.partition}`;
+    // Fetched before a seek to where the task starts (or the consumer is stopping, or lost the partition).
+    if (!control.isActive()) return;
+    this.resyncing.delete(tp);
     task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
     // Buffered: the fetch position moves on; group offsets are committed with each transaction.
     control.resolveOffset(batch.lastOffset);
@@ -317,9 +322,12 @@ export class ReconcilerRunner {
         clock: () => this.fetchClock(),
         turns: this.turns,
       });
+      // The consumer fetches each input from where the task starts: it may have fetched further for a task that was
+      // closed (reopened after an unknown commit or a store failure), or start from the group's offsets, which follow
+      // the tasks' transactions at a distance.
       for (const role of this.inputs) {
-        const last = this.fetched.get(`${names[role]}:${p}`);
-        if (last !== undefined) task.notePosition(role, last);
+        this.resyncing.add(`${names[role]}:${p}`);
+        this.consumer.seek(names[role], p, starts.get(p)!.get(role)!.committed.toString());
       }
       tasks.set(p, task);
       this.running.set(p, task);

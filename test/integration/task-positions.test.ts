@@ -7,7 +7,9 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
+import type { KafkaPort } from "../../src/adapters/kafka/port.js";
 import type { SchemaName } from "../../src/adapters/kafka/topics.js";
+import { BlackwellError } from "../../src/errors.js";
 import { inputEnds } from "../../src/runtime/input-ends.js";
 import { journalFromAvro, type JournalAvro } from "../../src/runtime/merge/journal.js";
 import type { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
@@ -38,32 +40,41 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
   }
 }
 
-describe("where a reconciler task resumes", () => {
-  it("resumes from the positions in its changelog: with its store gone and its group's offsets deleted, nothing is processed twice", async () => {
-    h = await createHarness(3);
-    const harness = h;
-    const { ctx } = harness;
-    const group = `${harness.config.topicPrefix}reconciler`;
-    const inputs = [ctx.names["desired-state"], ctx.names["resource-events"]];
-    const base = Date.now() - 3_600_000;
-    for (const client of CLIENTS) {
-      const desired = desiredStack({
-        client_id: client,
-        stack_id: "web",
-        applied_at: new Date(base).toISOString(),
-        providers: { cms: null, ecommerce: null, ssg: "codebuild" },
-        resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-        staleness: {
-          provider_silence_seconds: DAY,
-          resource_ttl_seconds: DAY,
-          content_grace_seconds: 300,
-          webhook_failure_threshold: 3,
-        },
-      });
-      await harness.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desired)]);
-    }
-    // Each flip of a client's database opens or resolves its drift: one transition per flip.
-    const produceFlips = async (from: number, to: number) => {
+/** The harness's topics with `CLIENTS` applied, and what the tests do with them. */
+async function world(harness: Harness) {
+  const { ctx } = harness;
+  const inputs = [ctx.names["desired-state"], ctx.names["resource-events"]];
+  const base = Date.now() - 3_600_000;
+  for (const client of CLIENTS) {
+    const desired = desiredStack({
+      client_id: client,
+      stack_id: "web",
+      applied_at: new Date(base).toISOString(),
+      providers: { cms: null, ecommerce: null, ssg: "codebuild" },
+      resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
+      staleness: {
+        provider_silence_seconds: DAY,
+        resource_ttl_seconds: DAY,
+        content_grace_seconds: 300,
+        webhook_failure_threshold: 3,
+      },
+    });
+    await harness.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desired)]);
+  }
+  const read = async <T>(role: "drift-events" | "task-journal" | "audit", schema: SchemaName) => {
+    const values: T[] = [];
+    await ctx.kafka.readToEnd({
+      topic: ctx.names[role],
+      groupPrefix: "task-positions-test",
+      onBatch: async (batch) => {
+        for (const m of batch.records) if (m.value) values.push(await ctx.serde.decode<T>(schema, m.value));
+      },
+    });
+    return values;
+  };
+  return {
+    /** Each flip of a client's database opens or resolves its drift: one transition per flip. */
+    produceFlips: async (from: number, to: number) => {
       for (let i = from; i < to; i++)
         for (const client of CLIENTS)
           await harness.produce("resource-events", "ResourceEvent", client, [
@@ -74,12 +85,14 @@ describe("where a reconciler task resumes", () => {
               at: new Date(base + 1000 * (i + 1)),
             }),
           ]);
-    };
-    const drained = async (runner: ReconcilerRunner) => {
+    },
+    drained: async (runner: ReconcilerRunner) => {
       const ends = await inputEnds(ctx.admin, inputs);
       await waitUntil("the reconciler to process every input record", () => runner.drainedTo(ends));
-    };
-    const groupOffsetsAt = async (ends: Map<string, bigint>) => {
+    },
+    /** Whether the group's committed offsets are the inputs' ends now. */
+    groupAtEnds: async (group: string) => {
+      const ends = await inputEnds(ctx.admin, inputs);
       for (const topic of inputs) {
         const committed = await ctx.admin.committedOffsets(group, topic);
         for (const [tp, end] of ends)
@@ -87,14 +100,44 @@ describe("where a reconciler task resumes", () => {
             return false;
       }
       return true;
-    };
+    },
+    /** What users read after `flips` flips: every transition once, every record taken once. */
+    expectEachOnce: async (flips: number) => {
+      // Every transaction of a task starts where the one before it ended: no input record was taken twice, none skipped.
+      const journal = (await read<JournalAvro>("task-journal", "TaskJournal")).map(journalFromAvro);
+      expect(new Set(journal.map((e) => e.task)).size).toBe(3);
+      for (const task of [0, 1, 2]) {
+        const entries = journal.filter((e) => e.task === task);
+        for (let i = 1; i < entries.length; i++)
+          expect(entries[i]!.inputs.map((x) => x.from)).toEqual(entries[i - 1]!.inputs.map((x) => x.to));
+      }
+      // A record taken again would be older than stream time: audited as late.
+      const audits = await read<{ action: string }>("audit", "AuditEntry");
+      expect(audits.filter((a) => a.action === "late_record")).toEqual([]);
+      const events = await read<DriftEvent>("drift-events", "DriftEvent");
+      const perDrift = new Map<string, string[]>();
+      for (const e of events) perDrift.set(e.drift_id, [...(perDrift.get(e.drift_id) ?? []), e.transition]);
+      expect(perDrift.size).toBe(CLIENTS.length);
+      for (const sequence of perDrift.values())
+        expect(sequence).toEqual(Array.from({ length: flips }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
+      expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+    },
+  };
+}
 
-    await produceFlips(0, 10);
+describe("where a reconciler task resumes", () => {
+  it("resumes from the positions in its changelog: with its store gone and its group's offsets deleted, nothing is processed twice", async () => {
+    h = await createHarness(3);
+    const harness = h;
+    const { ctx } = harness;
+    const group = `${harness.config.topicPrefix}reconciler`;
+    const w = await world(harness);
+
+    await w.produceFlips(0, 10);
     let runner = await harness.startReconciler();
-    await drained(runner);
+    await w.drained(runner);
     // The group's offsets follow the transactions, committed after them.
-    const ends = await inputEnds(ctx.admin, inputs);
-    await waitUntil("the group's offsets to reach the inputs' ends", () => groupOffsetsAt(ends));
+    await waitUntil("the group's offsets to reach the inputs' ends", () => w.groupAtEnds(group));
     await runner.stop();
 
     // The store and the group's offsets are gone: only the changelog says where each task was.
@@ -103,38 +146,54 @@ describe("where a reconciler task resumes", () => {
     expect((await ctx.admin.committedOffsets(group, ctx.names["resource-events"])).size).toBe(0);
 
     runner = await harness.startReconciler();
-    await produceFlips(10, 16);
-    await drained(runner);
+    await w.produceFlips(10, 16);
+    await w.drained(runner);
     await runner.stop();
+    await w.expectEachOnce(16);
+  }, 300_000);
 
-    const read = async <T>(role: "drift-events" | "task-journal" | "audit", schema: SchemaName) => {
-      const values: T[] = [];
-      await ctx.kafka.readToEnd({
-        topic: ctx.names[role],
-        groupPrefix: "task-positions-test",
-        onBatch: async (batch) => {
-          for (const m of batch.records) if (m.value) values.push(await ctx.serde.decode<T>(schema, m.value));
+  it("reopens a task whose commit had an unknown outcome from its changelog: a pass that committed is not written twice, one that did not is not lost", async () => {
+    h = await createHarness(3);
+    const harness = h;
+    const { ctx } = harness;
+    const w = await world(harness);
+    // The answer to EndTxn lost: once after the transaction committed, once when it did not.
+    let lose: "committed" | "not committed" | null = null;
+    const lost: string[] = [];
+    const kafka: KafkaPort = Object.create(ctx.kafka) as KafkaPort;
+    kafka.transactionalProducer = async (id) => {
+      const real = await ctx.kafka.transactionalProducer(id);
+      return {
+        transactionalId: real.transactionalId,
+        close: () => real.close(),
+        commit: async (records, input) => {
+          const outcome = lose;
+          lose = null;
+          if (outcome === "not committed") {
+            lost.push(outcome);
+            throw new BlackwellError("BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN", "answer lost (test)");
+          }
+          const result = await real.commit(records, input);
+          if (outcome === "committed") {
+            lost.push(outcome);
+            throw new BlackwellError("BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN", "answer lost (test)");
+          }
+          return result;
         },
-      });
-      return values;
+      };
     };
-    // Every transaction of a task starts where the one before it ended: no input record was taken twice.
-    const journal = (await read<JournalAvro>("task-journal", "TaskJournal")).map(journalFromAvro);
-    expect(new Set(journal.map((e) => e.task)).size).toBe(3);
-    for (const task of [0, 1, 2]) {
-      const entries = journal.filter((e) => e.task === task);
-      for (let i = 1; i < entries.length; i++)
-        expect(entries[i]!.inputs.map((x) => x.from)).toEqual(entries[i - 1]!.inputs.map((x) => x.to));
-    }
-    // A record taken again would be older than stream time: audited as late.
-    const audits = await read<{ action: string }>("audit", "AuditEntry");
-    expect(audits.filter((a) => a.action === "late_record")).toEqual([]);
-    const events = await read<DriftEvent>("drift-events", "DriftEvent");
-    const perDrift = new Map<string, string[]>();
-    for (const e of events) perDrift.set(e.drift_id, [...(perDrift.get(e.drift_id) ?? []), e.transition]);
-    expect(perDrift.size).toBe(CLIENTS.length);
-    for (const sequence of perDrift.values())
-      expect(sequence).toEqual(Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? "opened" : "resolved")));
-    expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+    const runner = await harness.startReconciler({ kafka });
+    await w.produceFlips(0, 6);
+    await w.drained(runner);
+    lose = "committed";
+    await w.produceFlips(6, 11);
+    await waitUntil("the answer of a commit that committed lost", () => lost.length === 1);
+    await w.drained(runner);
+    lose = "not committed";
+    await w.produceFlips(11, 16);
+    await waitUntil("the answer of a commit that did not commit lost", () => lost.length === 2);
+    await w.drained(runner);
+    await runner.stop();
+    await w.expectEachOnce(16);
   }, 300_000);
 });
