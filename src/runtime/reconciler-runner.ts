@@ -31,7 +31,6 @@ import { ReconcilerTask, type PassSummary, type StopReason } from "./reconciler-
 import { DEFAULT_STATE_CACHE_BYTES } from "./client-cache.js";
 import { retry, retryPolicy } from "./retry.js";
 import { LoopTurns } from "./loop-turns.js";
-import { GroupOffsets } from "./group-offsets.js";
 
 /** Opening tasks is retried for about a minute. */
 const OPEN_POLICY = retryPolicy({ attempts: 8, initialMs: 500, maxMs: 15_000 });
@@ -107,18 +106,17 @@ export class ReconcilerRunner {
   private readonly topicRoles: Map<string, TopicRole>;
   private readonly inputs: readonly TopicRole[];
   private readonly codec: StateCodec;
-  /** The group's offsets, committed after the tasks' transactions (which carry the positions in the changelog). */
-  private readonly groupOffsets: GroupOffsets;
   private timer: NodeJS.Timeout | null = null;
   private assignment: Promise<void> = Promise.resolve();
   private stopped = false;
   /** The partitions of the latest assignment. */
   private assigned = new Set<number>();
   /**
-   * Input partitions (`topic:partition`) sought to where their task starts, whose first batch fetched from there has
-   * not come yet: what comes before it was fetched from where the consumer had been, and is dropped.
+   * Input partitions (`topic:partition`) sought to where their task starts, until a fetch from there comes in: a fetch
+   * that started further on came from where the consumer had been before the seek. The value is the start of such a
+   * fetch dropped once (null: none yet).
    */
-  private readonly resyncing = new Set<string>();
+  private readonly resyncing = new Map<string, bigint | null>();
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
 
@@ -143,7 +141,6 @@ export class ReconcilerRunner {
       maxBytesPerPartition: 1024 * 1024,
       maxBytes: 8 * 1024 * 1024,
     });
-    this.groupOffsets = new GroupOffsets((offsets) => this.consumer.commitOffsets(offsets), options.log);
   }
 
   async start(): Promise<void> {
@@ -160,13 +157,13 @@ export class ReconcilerRunner {
             log.error({ err: errorMessage(err) }, "task assignment failed");
           });
       },
-      onPosition: (topic, partition, lastOffset) => {
-        const role = this.topicRoles.get(topic);
+      onPosition: (topic, partition, lastOffset, fetchedOffset) => {
         // A fetch of only a transaction marker (heal-results are written in transactions) moves the position without
-        // a batch, and the task must know it has nothing more to wait for; unless it came before the seek to where
-        // the task starts.
-        if (!role || this.resyncing.has(`${topic}:${partition}`)) return;
-        this.running.get(partition)?.notePosition(role, lastOffset);
+        // a batch, and the task must know it has nothing more to wait for.
+        const role = this.topicRoles.get(topic);
+        const task = this.running.get(partition);
+        if (role && task && this.inSequence(task, role, topic, partition, BigInt(fetchedOffset), false))
+          task.notePosition(role, lastOffset);
       },
       onFatal: (error) => {
         log.error({ err: errorMessage(error) }, "consumer stopped for good");
@@ -202,11 +199,15 @@ export class ReconcilerRunner {
    */
   private async handle(batch: RecordBatch, control: BatchControl): Promise<void> {
     const task = await this.taskFor(batch.partition, control.heartbeat);
-    const tp = `${batch.topic}:${batch.partition}`;
-    // Fetched before a seek to where the task starts (or the consumer is stopping, or lost the partition).
-    if (!control.isActive()) return;
-    this.resyncing.delete(tp);
-    task.enqueue(this.topicRoles.get(batch.topic)!, batch, control);
+    const role = this.topicRoles.get(batch.topic)!;
+    // Fetched from further on than the task stands: before a seek to where the task starts (not a batch KafkaJS marks
+    // stale: one fetched before the seek that follows on from the task is taken, its records the task has are dropped).
+    if (
+      batch.fetchedOffset !== undefined &&
+      !this.inSequence(task, role, batch.topic, batch.partition, BigInt(batch.fetchedOffset), true)
+    )
+      return;
+    task.enqueue(role, batch, control);
     // Buffered: the fetch position moves on; group offsets are committed with each transaction.
     control.resolveOffset(batch.lastOffset);
     if (this.activeDrains++ === 0) this.clockBase += Date.now() - this.freeSince;
@@ -216,6 +217,42 @@ export class ReconcilerRunner {
       .finally(() => {
         if (--this.activeDrains === 0) this.freeSince = Date.now();
       });
+  }
+
+  /**
+   * Whether a fetch of `role` that started at `from` follows on from what the task has. One that started at or before
+   * the task's fetch position does (records the task already has are dropped by it). One that started further on
+   * skipped records: after a seek to where the task starts, it came from where the consumer had been before, and is
+   * dropped (KafkaJS fetches again from the seek); otherwise records were deleted from the log before the task got
+   * them (retention), and it goes on from there. A batch (`batch`) dropped once that comes again from the same offset
+   * means the sought records are gone too.
+   */
+  private inSequence(
+    task: ReconcilerTask,
+    role: TopicRole,
+    topic: string,
+    partition: number,
+    from: bigint,
+    batch: boolean,
+  ): boolean {
+    const key = `${topic}:${partition}`;
+    const at = task.fetchPosition(role);
+    if (from <= at) {
+      if (from === at) this.resyncing.delete(key);
+      return true;
+    }
+    if (this.resyncing.has(key)) {
+      if (!batch || this.resyncing.get(key) !== from) {
+        if (batch) this.resyncing.set(key, from);
+        return false;
+      }
+      this.resyncing.delete(key);
+    }
+    this.o.log.warn(
+      { topic, partition, expected: at.toString(), fetched: from.toString() },
+      "records were deleted from the input before the task processed them; going on from the next one there is",
+    );
+    return true;
   }
 
   /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
@@ -293,7 +330,7 @@ export class ReconcilerRunner {
       applicationId,
     );
     log.info({ tasks: partitions, ...report }, "changelog restored");
-    const starts = await this.startPositions(opened);
+    const starts = await this.startPositions(partitions);
     const tasks = new Map<number, ReconcilerTask>();
     for (const [p, { store, producer }] of opened) {
       const task = new ReconcilerTask({
@@ -315,19 +352,22 @@ export class ReconcilerRunner {
         ...(this.o.transform ? { transform: this.o.transform } : {}),
         ...(this.o.onAborted ? { onAborted: this.o.onAborted } : {}),
         onStopped: (partition, reason) => this.reopenLater(partition, reason),
-        onPositions: (partition, positions) =>
-          this.groupOffsets.note(
-            [...positions].map(([role, next]) => ({ topic: names[role], partition, offset: next.toString() })),
-          ),
         clock: () => this.fetchClock(),
         turns: this.turns,
       });
-      // The consumer fetches each input from where the task starts: it may have fetched further for a task that was
-      // closed (reopened after an unknown commit or a store failure), or start from the group's offsets, which follow
-      // the tasks' transactions at a distance.
+      // The consumer fetches each input from where the task starts. It may have fetched further for a task that was
+      // reopened in place (after a commit with an unknown outcome, or a store failure): those records were buffered
+      // by the task that was closed, and would never come again.
       for (const role of this.inputs) {
-        this.resyncing.add(`${names[role]}:${p}`);
-        this.consumer.seek(names[role], p, starts.get(p)!.get(role)!.committed.toString());
+        const topic = names[role];
+        this.resyncing.set(`${topic}:${p}`, null);
+        try {
+          this.consumer.seek(topic, p, starts.get(p)!.get(role)!.committed.toString());
+        } catch (err) {
+          // The consumer is restarting: it fetches from the group's offsets again, which are where the task starts.
+          this.resyncing.delete(`${topic}:${p}`);
+          log.debug({ err: errorMessage(err), topic, partition: p }, "seek to the task's start skipped");
+        }
       }
       tasks.set(p, task);
       this.running.set(p, task);
@@ -352,31 +392,19 @@ export class ReconcilerRunner {
     timer.unref();
   }
 
-  /**
-   * Where each gained task starts in each input, and how far the input goes. The start is the position its restored
-   * changelog holds (written in the task's last transaction), or the group's committed offset where that is further:
-   * an operator who moved the group's offsets forward skips records, and a store restored from a changelog written
-   * before the positions were in it starts from the group's offsets, which that version committed in its transactions.
-   * The group's offsets never get ahead of a task otherwise (they are committed after its transactions).
-   */
-  private async startPositions(opened: ReadonlyMap<number, { store: TaskStore }>) {
+  /** Where each gained task starts in each input (the group's committed offset) and how far the input goes. */
+  private async startPositions(partitions: number[]) {
     const { admin, names, applicationId } = this.o;
     const starts = new Map<number, Map<TopicRole, { committed: bigint; high: bigint }>>();
-    const stored = new Map<number, Map<string, bigint> | null>();
-    for (const [p, { store }] of opened) {
-      starts.set(p, new Map());
-      stored.set(p, store.meta().positions);
-    }
+    for (const p of partitions) starts.set(p, new Map());
     for (const role of this.inputs) {
       const [committed, ends] = await Promise.all([
         admin.committedOffsets(applicationId, names[role]),
         admin.endOffsets(names[role]),
       ]);
-      for (const p of opened.keys()) {
-        const group = committed.get(p) ?? 0n;
-        const own = stored.get(p)?.get(role) ?? 0n;
+      for (const p of partitions) {
         starts.get(p)!.set(role, {
-          committed: own > group ? own : group,
+          committed: committed.get(p) ?? 0n,
           high: ends.find((e) => e.partition === p)?.high ?? 0n,
         });
       }
@@ -453,9 +481,6 @@ export class ReconcilerRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    // The group's offsets as far as the tasks got, while still a member (best effort: the changelog has them).
-    await this.groupOffsets.flush();
-    this.groupOffsets.close();
     await this.consumer.stop();
     await this.assignment;
     for (const slot of this.tasks.values())

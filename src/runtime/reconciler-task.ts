@@ -5,10 +5,8 @@
  * processed in: fetched records are only buffered; the task takes them in
  * timestamp order across its inputs (`PartitionGroup`) or, on replay, in the
  * order live took (`JournalOrder`). Each pass is one Kafka transaction:
- * decode -> evolve/decide at stream time -> outputs + changelog (with the
- * task's input positions) + journal -> commit; the store is written only after
- * the commit. The task starts from the positions its changelog holds; the
- * group's offsets follow outside the transactions, for monitoring.
+ * decode -> evolve/decide at stream time -> outputs + changelog + journal +
+ * input offsets -> commit; the store is written only after the commit.
  */
 import { clientOf, type InputRecord } from "../core/model/inputs.js";
 import type { PassOutputs } from "../core/model/outputs.js";
@@ -28,7 +26,6 @@ import type { StateCodec } from "../adapters/store/state-codec.js";
 import type { DesiredStack } from "../core/model/desired.js";
 import type { ClientState } from "../core/model/client-state.js";
 import { dlqRecord } from "../adapters/kafka/dlq.js";
-import { POSITIONS_HEADER, POSITIONS_KEY, positionsToJson } from "../adapters/store/changelog.js";
 import type { BatchControl, InRecord, OutRecord, RecordBatch, TransactionalProducer } from "../adapters/kafka/port.js";
 import type { ClientRow, DesiredRow, TaskStore } from "../adapters/store/task-store.js";
 import { BlackwellError, errorMessage } from "../errors.js";
@@ -85,14 +82,10 @@ export interface TaskOptions {
   /**
    * The task stopped and must be reopened (restored from the changelog with a new producer) if the partition is
    * still this member's: `fenced`, another instance opened its transactional id; `store`, its store could not
-   * take a committed transaction; `commit`, whether its last transaction committed is unknown (the changelog knows).
+   * take a committed transaction; `commit`, whether its last transaction committed is unknown (a new producer settles
+   * it, and the group's offsets, committed in it, say where the task stands).
    */
   onStopped?: (partition: number, reason: StopReason) => void;
-  /**
-   * Called after each committed transaction with the task's input positions (role -> next offset), which the
-   * transaction wrote to the changelog. The group's offsets are committed from these, outside the transaction.
-   */
-  onPositions?: (partition: number, positions: ReadonlyMap<TopicRole, bigint>) => void;
 }
 
 export type StopReason = "fenced" | "store" | "commit";
@@ -212,6 +205,11 @@ export class ReconcilerTask {
     const next = BigInt(lastOffset) + 1n;
     if (next > this.fetchedNext.get(role)!) this.fetchedNext.set(role, next);
     if (next > this.high.get(role)!) this.high.set(role, next);
+  }
+
+  /** Next offset of `role` the task expects from the consumer (everything below it was handed over). */
+  fetchPosition(role: TopicRole): bigint {
+    return this.fetchedNext.get(role)!;
   }
 
   /** Where the task is done with `role`: everything below was processed (or is no record). */
@@ -501,33 +499,27 @@ export class ReconcilerTask {
       value: serde.encode(names["task-journal"], "TaskJournal", journalToAvro(entry)),
     });
 
-    // The input positions go in the changelog, in the same transaction: a task starts where its changelog says. (Group
-    // offsets in the transaction cost two more requests to the coordinators, one after the other, per commit.)
-    const positions = journal.positions() as Map<TopicRole, bigint>;
-    records.push({
-      topic: names.changelog,
-      key: POSITIONS_KEY,
-      partition: this.partition,
-      headers: { [POSITIONS_HEADER]: positionsToJson(positions) },
-      value: serde.frame(names.changelog, this.o.codec.encodePositions(streamTime)),
-    });
     const t0 = Date.now();
-    const { ends } = await this.o.producer.commit(records);
+    const positions = journal.positions();
+    const offsets = [];
+    for (const [role, next] of positions) {
+      if (next !== this.committed.get(role as TopicRole))
+        offsets.push({ topic: names[role as TopicRole], partition: this.partition, offset: next.toString() });
+    }
+    const { ends } = await this.o.producer.commit(
+      records,
+      offsets.length > 0 ? { groupId: this.o.groupId, offsets } : undefined,
+    );
     const committedAt = Date.now();
     // Committed in Kafka: from here on nothing may undo the pass (retrying it would duplicate its outputs).
-    for (const [role, next] of positions) this.committed.set(role, next);
-    try {
-      this.o.onPositions?.(this.partition, positions);
-    } catch (err) {
-      this.o.log.error({ err: errorMessage(err) }, "a positions listener failed");
-    }
+    for (const [role, next] of positions) this.committed.set(role as TopicRole, next);
     this.streamTime = streamTime;
     this.lastActivity = Date.now();
     const changelogNext = ends.get(`${names.changelog}:${this.partition}`)?.toString();
     const storeAt = performance.now();
     try {
       if (slice.due()) await slice.pause();
-      await this.o.store.commitRawSliced(slice, rows, changelogNext, streamTime, desiredRows, written, positions);
+      await this.o.store.commitRawSliced(slice, rows, changelogNext, streamTime, desiredRows, written);
       this.clients.committed(sizes);
       for (const client_id of pass.forgotten) this.clients.forget(client_id);
     } catch (err) {
@@ -620,7 +612,7 @@ export class ReconcilerTask {
 
   /**
    * Notes an error the task cannot retry: fenced, or a commit whose outcome is unknown (retrying could write the pass
-   * twice; the changelog, restored read_committed after a new producer settled the transaction, says what happened).
+   * twice; once a new producer settled the transaction, the group's offsets and the changelog say what happened).
    * The task stops until the runner closes or reopens it.
    */
   private stoppedOn(err: unknown): boolean {

@@ -218,9 +218,8 @@ interface Cut {
 }
 
 /**
- * One consistent cut of live: the journal's ends, the outputs' ends and the live group's committed input positions
- * (for tasks without a journal entry; `liveCut` takes the others from the journal), taken again until no transaction
- * committed in between (every transaction writes a journal record).
+ * One consistent cut of live: the journal's ends, the outputs' ends and the live group's committed input positions,
+ * taken again until no transaction committed in between (every transaction writes a journal record).
  */
 async function takeCut(ctx: AppContext, applicationId: string | null, inputs: string[]): Promise<Cut> {
   const journalTopic = ctx.names["task-journal"];
@@ -350,17 +349,6 @@ export async function liveCut(
   const seen = await readJournal(ctx, applicationId, await endsOf(ctx, ctx.names["task-journal"]));
   const cut = await takeCut(ctx, seen.applicationId, inputs);
   const journal = await readJournal(ctx, seen.applicationId ?? undefined, cut.journal);
-  // Live commits the group's offsets after its transactions: where a task has a journal entry in the cut, the last one
-  // says exactly where it stood (its inputs' positions after that transaction).
-  if (cut.committed) {
-    for (const [task, entries] of journal.byTask) {
-      const last = entries[entries.length - 1];
-      for (const { input, to } of last?.inputs ?? []) {
-        const role = RECONCILER_INPUTS.find((r) => r === input);
-        if (role) cut.committed.set(`${ctx.names[role]}:${task}`, to);
-      }
-    }
-  }
   return { cut, journal };
 }
 

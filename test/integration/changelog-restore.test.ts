@@ -1,14 +1,13 @@
 /**
  * Restore writes only the last version of each changelog key (a changelog not compacted yet holds many): what a
- * restored store holds must still be exactly what the changelog says last, tombstones included, with its position,
- * stream time and the task's input positions, on the real broker.
+ * restored store holds must still be exactly what the changelog says last, tombstones included, with its position
+ * and stream time, on the real broker.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { restoreFromChangelog } from "../../src/adapters/store/changelog-restore.js";
-import { POSITIONS_HEADER, POSITIONS_KEY, positionsToJson } from "../../src/adapters/store/changelog.js";
 import { stateCodecOf } from "../../src/adapters/store/state-codec.js";
 import { TaskStore } from "../../src/adapters/store/task-store.js";
 import { desiredToAvro, toInput } from "../../src/adapters/kafka/records.js";
@@ -63,17 +62,8 @@ describe("changelog restore", () => {
       partition: 0,
       value: body === null ? null : serde.frame(topic, body),
     });
-    const positionsEntry = (positions: Map<string, bigint>): OutRecord => ({
-      ...row(POSITIONS_KEY, codec.encodePositions(base)),
-      headers: { [POSITIONS_HEADER]: positionsToJson(positions) },
-    });
-    const lastPositions = new Map([
-      ["desired-state", 3n],
-      ["provider-events", 9n],
-    ]);
     const records = [
       row("a", codec.encodeRuntime(a1, base + 100, base)),
-      positionsEntry(new Map([["provider-events", 5n]])),
       row("a/web", codec.encodeDesired(web1, base)),
       row("a/old", codec.encodeDesired(old, base)),
       row("b", codec.encodeRuntime(b, base + 300, base)),
@@ -86,7 +76,6 @@ describe("changelog restore", () => {
       row("b/web", null),
       row("c", codec.encodeRuntime(c, null, base + 2000)),
       row("c/shop", codec.encodeDesired(shop, base + 2000)),
-      positionsEntry(lastPositions),
     ];
     const producer = await kafka.producer();
     await producer.send(records);
@@ -105,13 +94,7 @@ describe("changelog restore", () => {
       expect(store.get("c")!.stacks.shop!.desired.state_version).toBe("v7");
       // a's deadline is its last one; b's went with it; c has none.
       expect(store.dueBetween(0, base + 1000)).toEqual([{ client_id: "a", deadline: base + 200 }]);
-      // The task's input positions are the last positions entry's, and that entry is no client.
-      expect(store.meta()).toEqual({
-        changelogNext: String(records.length),
-        streamTime: base + 2000,
-        positions: lastPositions,
-      });
-      expect(store.get(POSITIONS_KEY)).toBeUndefined();
+      expect(store.meta()).toEqual({ changelogNext: String(records.length), streamTime: base + 2000 });
 
       // From its position, a second restore has nothing left to read and changes nothing.
       const again = await restoreFromChangelog(kafka, serde, codec, topic, [{ partition: 0, store }], "restore-test");

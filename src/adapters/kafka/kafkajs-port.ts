@@ -252,9 +252,10 @@ class KafkaJsTransactional implements TransactionalProducer {
         await this.replace();
         return { ends };
       }
-      // EndTxn was sent and nothing here tells whether the coordinator committed it: neither retrying nor aborting is
-      // safe. The producer is dropped (the caller's next one fences it, which settles the transaction either way).
-      if (committing && !(input && input.offsets.length > 0)) {
+      // EndTxn was sent and nothing here says the coordinator committed it: it may be committing still (the offsets
+      // show once its markers are written), so neither retrying nor aborting is safe. The producer is dropped; the
+      // caller's next one fences it, which settles the transaction either way.
+      if (committing) {
         await this.producer?.disconnect().catch(() => {});
         this.producer = null;
         throw new BlackwellError(
@@ -357,7 +358,9 @@ class KafkaJsGroupConsumer implements GroupConsumer {
       handlers.onAssigned?.(new Map(Object.entries(payload.memberAssignment)));
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      handlers.onPosition?.(payload.topic, payload.partition, payload.lastOffset);
+      // fetchedOffset: added to the event by patches/kafkajs+2.2.4.patch.
+      const { fetchedOffset } = payload as typeof payload & { fetchedOffset: string };
+      handlers.onPosition?.(payload.topic, payload.partition, payload.lastOffset, String(fetchedOffset));
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopped) handlers.onFatal?.(payload.error);
@@ -393,6 +396,8 @@ class KafkaJsGroupConsumer implements GroupConsumer {
             partition: batch.partition,
             records,
             lastOffset: batch.lastOffset(),
+            // Not in KafkaJS's types, but on every Batch (src/consumer/batch.js).
+            fetchedOffset: String((batch as unknown as { fetchedOffset: string }).fetchedOffset),
             highWatermark: batch.highWatermark,
           },
           control,
@@ -411,11 +416,6 @@ class KafkaJsGroupConsumer implements GroupConsumer {
 
   seek(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset });
-  }
-
-  async commitOffsets(offsets: InputOffset[]): Promise<void> {
-    if (offsets.length === 0 || this.stopped) return;
-    await this.consumer.commitOffsets(offsets);
   }
 
   async stop(): Promise<void> {

@@ -40,6 +40,8 @@ export interface RecordBatch {
   records: InRecord[];
   /** Offset of the last record or marker the fetch covered: the position after the batch is lastOffset + 1. */
   lastOffset: string;
+  /** Offset the fetch that brought the batch started at (where the consumer stood for this partition); group consumers set it. */
+  fetchedOffset?: string;
   /** The partition's high watermark as the fetch saw it. */
   highWatermark: string;
 }
@@ -73,12 +75,11 @@ export interface CommitResult {
  * A transactional producer with a fixed transactional id: opening one fences
  * any earlier producer with that id (a zombie). `commit` writes `records` and,
  * when given, the consumer group's input offsets in one transaction. A commit
- * whose outcome is unknown is resolved by asking the group's committed
- * offset when it carried input offsets; without them it throws
- * BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN, and the caller must find out from what it
- * wrote (a reconciler task restores from its changelog). A producer whose
- * transaction can be neither committed nor aborted is replaced (the new one
- * fences it). A failed commit throws and leaves nothing visible to
+ * whose answer to EndTxn was lost counts as committed if the group's offsets
+ * show its input offsets; otherwise it throws BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN
+ * (it may still be committing): the caller must not retry it, but open a new
+ * producer, which settles it, and look. A producer whose transaction can be
+ * neither committed nor aborted is replaced (the new one fences it). A failed commit throws and leaves nothing visible to
  * read_committed readers. Once another producer opened the same
  * transactional id (the task moved), this one is fenced: that commit and
  * every later one throw BLACKWELL_ERR_FENCED, and the caller must stop.
@@ -127,8 +128,11 @@ export interface ConsumerHandlers {
   eachBatch(batch: RecordBatch, control: BatchControl): Promise<void>;
   /** After every (re)join: the partitions this member now owns, per topic. */
   onAssigned?(assignment: Map<string, number[]>): void;
-  /** After every fetch of a partition, even one holding only transaction markers: the position is lastOffset + 1. */
-  onPosition?(topic: string, partition: number, lastOffset: string): void;
+  /**
+   * After every fetch of a partition, even one holding only transaction markers: the position is lastOffset + 1, for
+   * a fetch that started at `fetchedOffset`.
+   */
+  onPosition?(topic: string, partition: number, lastOffset: string, fetchedOffset: string): void;
   /** The consumer stopped and will not restart by itself: the process should exit so a supervisor restarts it. */
   onFatal?(error: Error): void;
   /** Connected to (true) or disconnected from (false) the cluster. */
@@ -142,11 +146,6 @@ export interface GroupConsumer {
   resume(topics: string[]): void;
   /** Moves the fetch position of one partition; honoured once the consumer runs (call after `start`). */
   seek(topic: string, partition: number, offset: string): void;
-  /**
-   * Commits the group's offsets outside any transaction (for lag monitoring and tools: a task's exactly-once position
-   * is in its changelog). Throws when the member is not in a stable generation (the next commit tries again).
-   */
-  commitOffsets(offsets: InputOffset[]): Promise<void>;
   stop(): Promise<void>;
 }
 

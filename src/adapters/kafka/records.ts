@@ -111,9 +111,6 @@ type Avro = Record<string, unknown> & { client_id: string };
 export function toInput(role: TopicRole, key: string, value: Avro | null, recordTs: number): InputRecord {
   const keyClient = clientIdOfKey(key);
   if (keyClient === "") throw invalid(`record key ${JSON.stringify(key)} has an empty client_id`);
-  // The reconciler's changelog keeps entries of its own under such keys (changelog.ts, POSITIONS_KEY).
-  if (keyClient.startsWith("__"))
-    throw invalid(`client_id ${JSON.stringify(keyClient)} starts with "__", which is reserved for the reconciler`);
   if (value === null) {
     if (role !== "desired-state") throw invalid(`null value on ${role}: only desired-state takes tombstones`);
     const stack_id = key.slice(keyClient.length + 1);

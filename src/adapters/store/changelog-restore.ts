@@ -1,18 +1,12 @@
 /**
  * Brings task stores up to date from the changelog before their partitions are
  * processed: reads each changelog partition read_committed from the store's
- * position to the end and applies the rows and the task's input positions. Run after the task's producer has
+ * position to the end and applies the rows. Run after the task's producer has
  * fenced its predecessor, so no transaction is left open on those partitions.
  */
 import type { KafkaPort } from "../kafka/port.js";
 import type { AvroSerde } from "../kafka/serde.js";
-import {
-  decodeChangelogRecord,
-  ownChangelogEntry,
-  POSITIONS_HEADER,
-  POSITIONS_KEY,
-  positionsOfEntry,
-} from "./changelog.js";
+import { decodeChangelogRecord, ownChangelogEntry } from "./changelog.js";
 import type { StateCodec } from "./state-codec.js";
 import type { ClientRow, DesiredRow, TaskStore } from "./task-store.js";
 
@@ -71,11 +65,6 @@ export async function restoreFromChangelog(
           records++;
           rows.read++;
           const key = m.key.toString("utf8");
-          if (key === POSITIONS_KEY) {
-            // Where the transaction that wrote it left the task's inputs: the task starts there.
-            if (m.value !== null) rows.positions = positionsOfEntry(m.headers[POSITIONS_HEADER]);
-            continue;
-          }
           // A client_id has no slash; client_id/stack_id is a stack's desired state.
           const slash = key.indexOf("/");
           if (slash !== -1) {
@@ -142,8 +131,6 @@ class PendingRows {
   /** Next changelog offset to read (undefined: nothing read since the last write). */
   next: string | undefined;
   streamTime: number;
-  /** The task's input positions as of the last positions entry read (undefined: none since the last write). */
-  positions: Map<string, bigint> | undefined;
 
   constructor(private readonly store: TaskStore) {
     this.streamTime = store.meta().streamTime;
@@ -172,15 +159,7 @@ class PendingRows {
   /** Writes the rows and the position in one store transaction. */
   flush(): void {
     if (this.next === undefined) return;
-    this.store.commitRaw(
-      [...this.clients.values()],
-      this.next,
-      this.streamTime,
-      [...this.stacks.values()],
-      [],
-      this.positions,
-    );
-    this.positions = undefined;
+    this.store.commitRaw([...this.clients.values()], this.next, this.streamTime, [...this.stacks.values()]);
     this.clients.clear();
     this.stacks.clear();
     this.bytes = 0;

@@ -60,38 +60,3 @@ export function ownChangelogEntry(
   const body = bytes.subarray(5);
   return { kind: "entry", ...codec.decodeHead(body), body };
 }
-
-/**
- * The changelog key of a task's input positions: one entry per partition, written in every transaction of the task
- * (the next offset to process per input role, in the `blackwell-positions` header as JSON). A client_id may not start
- * with two underscores (records.ts), so no client or stack key can be this one.
- */
-export const POSITIONS_KEY = "__positions__";
-export const POSITIONS_HEADER = "blackwell-positions";
-
-/** Positions as JSON text (the header's value, and the store's): `{"<input role>": "<next offset>", ...}`. */
-export function positionsToJson(positions: ReadonlyMap<string, bigint>): string {
-  const json: Record<string, string> = {};
-  for (const [role, next] of positions) json[role] = next.toString();
-  return JSON.stringify(json);
-}
-
-/** Positions from their JSON text; throws on text this code did not write. */
-export function positionsFromJson(text: string): Map<string, bigint> {
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new Error(`input positions ${JSON.stringify(text)} are not a JSON object`);
-  const positions = new Map<string, bigint>();
-  for (const [role, next] of Object.entries(parsed)) {
-    if (typeof next !== "string" || !/^\d{1,19}$/.test(next))
-      throw new Error(`input position of ${role} is not an offset: ${JSON.stringify(next)}`);
-    positions.set(role, BigInt(next));
-  }
-  return positions;
-}
-
-/** The positions a positions entry carries (in its header). */
-export function positionsOfEntry(header: Buffer | undefined): Map<string, bigint> {
-  if (header === undefined) throw new Error(`changelog entry ${POSITIONS_KEY} has no ${POSITIONS_HEADER} header`);
-  return positionsFromJson(header.toString("utf8"));
-}

@@ -342,11 +342,6 @@ export class StateCodec {
     return this.entry.toBuffer({ stream_time: streamTime, deadline, client: runtimeToAvro(state), desired: null });
   }
 
-  /** The body of a task's positions entry (changelog.ts, POSITIONS_KEY): the positions are in its header. */
-  encodePositions(streamTime: number): Buffer {
-    return this.entry.toBuffer({ stream_time: streamTime, deadline: null, client: null, desired: null });
-  }
-
   encodeDesired(desired: DesiredStack, streamTime: number): Buffer {
     return this.entry.toBuffer({
       stream_time: streamTime,

@@ -1,7 +1,7 @@
 /**
  * The SQLite store of one task (one partition number of the co-partitioned
- * input topics). A cache of the changelog: rows, the changelog position and the
- * task's input positions are written in one SQLite transaction, only after the Kafka transaction that
+ * input topics). A cache of the changelog: rows and the changelog position are
+ * written in one SQLite transaction, only after the Kafka transaction that
  * produced the same rows committed, so the store never gets ahead of Kafka.
  * Rows are the changelog's Avro bodies (`StateCodec`): per client its runtime
  * state, per stack its desired state. A client row written as JSON text (by a
@@ -14,7 +14,6 @@ import type { ClientState } from "../../core/model/client-state.js";
 import type { DesiredStack } from "../../core/model/desired.js";
 import type { ClientLookup } from "../../runtime/task-pass.js";
 import type { StateCodec } from "./state-codec.js";
-import { positionsFromJson, positionsToJson } from "./changelog.js";
 
 /** A client's runtime row: an Avro body, JSON text (from before the split, restored as is), or null to delete. */
 export interface ClientRow {
@@ -35,11 +34,6 @@ export interface TaskMeta {
   changelogNext: string;
   /** Largest event time seen on the task's partitions (epoch ms). */
   streamTime: number;
-  /**
-   * Per input role, the next offset to process, as of the last transaction the store has (null: none written with its
-   * positions, e.g. by a version that committed them as group offsets only).
-   */
-  positions: Map<string, bigint> | null;
 }
 
 /** SQLite takes 64-bit integers; -Infinity ("from the beginning") becomes the smallest safe one. */
@@ -126,11 +120,9 @@ export class TaskStore implements ClientLookup {
   }
 
   meta(): TaskMeta {
-    const positions = this.getMeta.get("positions")?.value;
     return {
       changelogNext: this.getMeta.get("changelog_next")?.value ?? "0",
       streamTime: Number(this.getMeta.get("stream_time")?.value ?? "0"),
-      positions: positions === undefined ? null : positionsFromJson(positions),
     };
   }
 
@@ -152,10 +144,9 @@ export class TaskStore implements ClientLookup {
     streamTime?: number,
     desiredRows: DesiredRow[] = [],
     written: Array<[DesiredStack, number]> = [],
-    positions?: ReadonlyMap<string, bigint>,
   ): void {
     this.db.transaction(() => {
-      for (const _ of this.writes(rows, changelogNext, streamTime, desiredRows, positions));
+      for (const _ of this.writes(rows, changelogNext, streamTime, desiredRows));
     })();
     for (const [desired, bytes] of written) this.persisted.set(desired, bytes);
   }
@@ -172,12 +163,10 @@ export class TaskStore implements ClientLookup {
     streamTime: number,
     desiredRows: DesiredRow[],
     written: Array<[DesiredStack, number]>,
-    positions?: ReadonlyMap<string, bigint>,
   ): Promise<void> {
     this.db.exec("BEGIN");
     try {
-      for (const _ of this.writes(rows, changelogNext, streamTime, desiredRows, positions))
-        if (slice.due()) await slice.pause();
+      for (const _ of this.writes(rows, changelogNext, streamTime, desiredRows)) if (slice.due()) await slice.pause();
       this.db.exec("COMMIT");
     } catch (err) {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -192,7 +181,6 @@ export class TaskStore implements ClientLookup {
     changelogNext: string | undefined,
     streamTime: number | undefined,
     desiredRows: DesiredRow[],
-    positions: ReadonlyMap<string, bigint> | undefined,
   ): Generator<void> {
     for (const row of rows) {
       if (row.body === null) this.deleteRow.run(row.client_id);
@@ -206,7 +194,6 @@ export class TaskStore implements ClientLookup {
     }
     if (changelogNext !== undefined) this.putMeta.run("changelog_next", changelogNext);
     if (streamTime !== undefined) this.putMeta.run("stream_time", String(streamTime));
-    if (positions !== undefined) this.putMeta.run("positions", positionsToJson(positions));
   }
 
   close(): void {

@@ -330,4 +330,10 @@ describe("fuzz: record decoders", () => {
       expect(summary(out.transitions)).toEqual([["opened", "resource", name, "deleted"]]);
     }
   });
+
+  it("a record whose key has an empty client_id goes to the DLQ with the reason", () => {
+    const value = { ...VALID["resource-events"], client_id: "" };
+    expect(() => toInput("resource-events", "", value as never, T0)).toThrow(/empty client_id/);
+    expect(() => toInput("desired-state", "/web", null, T0)).toThrow(/empty client_id/);
+  });
 });
