@@ -112,11 +112,10 @@ export class ReconcilerRunner {
   /** The partitions of the latest assignment. */
   private assigned = new Set<number>();
   /**
-   * Input partitions (`topic:partition`) sought to where their task starts, until a fetch from there comes in: a fetch
-   * that started further on came from where the consumer had been before the seek. The value is the start of such a
-   * fetch dropped once (null: none yet).
+   * Per input partition (`topic:partition`) where a fetch that started past its task was dropped: the log start offset
+   * looked up then (undefined while the lookup runs), which says whether records were deleted before the task got them.
    */
-  private readonly resyncing = new Map<string, bigint | null>();
+  private readonly logStart = new Map<string, bigint | undefined>();
   /** Set once every assigned task has been restored. */
   restoredAt: number | null = null;
 
@@ -162,7 +161,11 @@ export class ReconcilerRunner {
         // a batch, and the task must know it has nothing more to wait for.
         const role = this.topicRoles.get(topic);
         const task = this.running.get(partition);
-        if (role && task && this.inSequence(task, role, topic, partition, BigInt(fetchedOffset), false))
+        if (
+          role &&
+          task &&
+          (fetchedOffset === undefined || this.inSequence(task, role, topic, partition, BigInt(fetchedOffset)))
+        )
           task.notePosition(role, lastOffset);
       },
       onFatal: (error) => {
@@ -200,11 +203,12 @@ export class ReconcilerRunner {
   private async handle(batch: RecordBatch, control: BatchControl): Promise<void> {
     const task = await this.taskFor(batch.partition, control.heartbeat);
     const role = this.topicRoles.get(batch.topic)!;
-    // Fetched from further on than the task stands: before a seek to where the task starts (not a batch KafkaJS marks
-    // stale: one fetched before the seek that follows on from the task is taken, its records the task has are dropped).
+    // Fetched from further on than the task stands (from where the consumer was before a seek to where the task
+    // starts): dropped. One that follows on from the task is taken, even if KafkaJS marks it stale: the task drops the
+    // records it has.
     if (
       batch.fetchedOffset !== undefined &&
-      !this.inSequence(task, role, batch.topic, batch.partition, BigInt(batch.fetchedOffset), true)
+      !this.inSequence(task, role, batch.topic, batch.partition, BigInt(batch.fetchedOffset))
     )
       return;
     task.enqueue(role, batch, control);
@@ -222,37 +226,50 @@ export class ReconcilerRunner {
   /**
    * Whether a fetch of `role` that started at `from` follows on from what the task has. One that started at or before
    * the task's fetch position does (records the task already has are dropped by it). One that started further on
-   * skipped records: after a seek to where the task starts, it came from where the consumer had been before, and is
-   * dropped (KafkaJS fetches again from the seek); otherwise records were deleted from the log before the task got
-   * them (retention), and it goes on from there. A batch (`batch`) dropped once that comes again from the same offset
-   * means the sought records are gone too.
+   * skipped records: it was fetched from where the consumer stood before a seek to where the task starts (a task
+   * reopened in place), possibly by a broker that led the partition before, and KafkaJS may have moved its position
+   * with it. It is dropped and the consumer sought back to the task, unless the records in between were deleted from
+   * the log (retention; the log start, looked up on the first drop, is past the task): then the task goes on from there.
    */
-  private inSequence(
-    task: ReconcilerTask,
-    role: TopicRole,
-    topic: string,
-    partition: number,
-    from: bigint,
-    batch: boolean,
-  ): boolean {
+  private inSequence(task: ReconcilerTask, role: TopicRole, topic: string, partition: number, from: bigint): boolean {
     const key = `${topic}:${partition}`;
     const at = task.fetchPosition(role);
     if (from <= at) {
-      if (from === at) this.resyncing.delete(key);
+      this.logStart.delete(key);
       return true;
     }
-    if (this.resyncing.has(key)) {
-      if (!batch || this.resyncing.get(key) !== from) {
-        if (batch) this.resyncing.set(key, from);
-        return false;
-      }
-      this.resyncing.delete(key);
+    const start = this.logStart.get(key);
+    if (start !== undefined && start > at && from <= start) {
+      this.logStart.delete(key);
+      this.o.log.warn(
+        { topic, partition, expected: at.toString(), fetched: from.toString() },
+        "records were deleted from the input before the task processed them; going on from the next one there is",
+      );
+      return true;
     }
-    this.o.log.warn(
-      { topic, partition, expected: at.toString(), fetched: from.toString() },
-      "records were deleted from the input before the task processed them; going on from the next one there is",
-    );
-    return true;
+    this.o.log.debug({ topic, partition, expected: at.toString(), fetched: from.toString() }, "fetch dropped");
+    this.seek(topic, partition, at);
+    if (!this.logStart.has(key)) {
+      this.logStart.set(key, undefined);
+      this.o.admin
+        .endOffsets(topic)
+        .then((ends) => {
+          const low = ends.find((e) => e.partition === partition)?.low;
+          if (this.logStart.has(key) && low !== undefined) this.logStart.set(key, low);
+        })
+        .catch(() => this.logStart.delete(key));
+    }
+    return false;
+  }
+
+  /** Has the consumer fetch `topic`/`partition` from `offset` next. */
+  private seek(topic: string, partition: number, offset: bigint): void {
+    try {
+      this.consumer.seek(topic, partition, offset.toString());
+    } catch (err) {
+      // The consumer is restarting: it fetches from the group's offsets again, which are where the task starts.
+      this.o.log.debug({ err: errorMessage(err), topic, partition }, "seek skipped");
+    }
   }
 
   /** Waits for the task's restore, heartbeating so a long restore does not cost the group membership. */
@@ -360,14 +377,8 @@ export class ReconcilerRunner {
       // by the task that was closed, and would never come again.
       for (const role of this.inputs) {
         const topic = names[role];
-        this.resyncing.set(`${topic}:${p}`, null);
-        try {
-          this.consumer.seek(topic, p, starts.get(p)!.get(role)!.committed.toString());
-        } catch (err) {
-          // The consumer is restarting: it fetches from the group's offsets again, which are where the task starts.
-          this.resyncing.delete(`${topic}:${p}`);
-          log.debug({ err: errorMessage(err), topic, partition: p }, "seek to the task's start skipped");
-        }
+        this.logStart.delete(`${topic}:${p}`);
+        this.seek(topic, p, starts.get(p)!.get(role)!.committed);
       }
       tasks.set(p, task);
       this.running.set(p, task);

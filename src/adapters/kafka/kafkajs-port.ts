@@ -249,7 +249,14 @@ class KafkaJsTransactional implements TransactionalProducer {
           { err: errorMessage(err), transactionalId: this.transactionalId },
           "commit reported an error but the transaction committed (its input offsets are committed); carrying on",
         );
-        await this.replace();
+        // Committed: whatever happens to the replacement, the pass must not be redone (its next commit opens one).
+        await this.replace().catch((replaceErr: unknown) => {
+          this.producer = null;
+          this.log.warn(
+            { err: errorMessage(replaceErr), transactionalId: this.transactionalId },
+            "replacing the producer after a committed transaction failed; the next commit opens a new one",
+          );
+        });
         return { ends };
       }
       // EndTxn was sent and nothing here says the coordinator committed it: it may be committing still (the offsets
@@ -359,8 +366,13 @@ class KafkaJsGroupConsumer implements GroupConsumer {
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // fetchedOffset: added to the event by patches/kafkajs+2.2.4.patch.
-      const { fetchedOffset } = payload as typeof payload & { fetchedOffset: string };
-      handlers.onPosition?.(payload.topic, payload.partition, payload.lastOffset, String(fetchedOffset));
+      const { fetchedOffset } = payload as typeof payload & { fetchedOffset?: string | number };
+      handlers.onPosition?.(
+        payload.topic,
+        payload.partition,
+        payload.lastOffset,
+        fetchedOffset === undefined ? undefined : String(fetchedOffset),
+      );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopped) handlers.onFatal?.(payload.error);

@@ -132,7 +132,7 @@ export interface ConsumerHandlers {
    * After every fetch of a partition, even one holding only transaction markers: the position is lastOffset + 1, for
    * a fetch that started at `fetchedOffset`.
    */
-  onPosition?(topic: string, partition: number, lastOffset: string, fetchedOffset: string): void;
+  onPosition?(topic: string, partition: number, lastOffset: string, fetchedOffset: string | undefined): void;
   /** The consumer stopped and will not restart by itself: the process should exit so a supervisor restarts it. */
   onFatal?(error: Error): void;
   /** Connected to (true) or disconnected from (false) the cluster. */
