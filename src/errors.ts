@@ -56,8 +56,8 @@ export const ERRORS = {
   BLACKWELL_ERR_KAFKA_REFUSED: entry("Kafka refused the request", false, 500, EXIT.unavailable),
   // Another instance opened the same transactional id (it owns the task now): this one must stop, not retry.
   BLACKWELL_ERR_FENCED: entry("fenced by a newer owner of the transactional id", false, 500, EXIT.internal),
-  // EndTxn was sent but its answer was lost: the transaction may or may not have committed. Whoever wrote it must find
-  // out from what it wrote (a reconciler task restores from its changelog), never retry it blindly.
+  // EndTxn was sent but its answer was lost: the transaction may or may not have committed. Never retried blindly: a new
+  // producer with the same transactional id settles it, and the group's offsets committed in it say which way.
   BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN: entry(
     "the outcome of a transaction commit is unknown",
     true,

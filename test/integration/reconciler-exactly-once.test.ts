@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { replayAndCompare } from "../../src/runtime/replay.js";
-import { desiredStack } from "../support/core-spec.js";
-import { resourceEventValue } from "../support/events.js";
+import { dbFlip, dbStack } from "../support/flipping-db.js";
 import { startProcess, type Child } from "../support/child-process.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
@@ -20,7 +19,6 @@ interface StateRecord {
 
 const CLIENTS = Array.from({ length: 30 }, (_, i) => `client-${String(i).padStart(3, "0")}`);
 const FLIPS = 40; // per client: unhealthy, healthy, unhealthy, ... -> one transition each
-const DAY = 86_400;
 
 describe("exactly once across a SIGKILL of the reconciler process", () => {
   let h: Harness;
@@ -59,31 +57,12 @@ describe("exactly once across a SIGKILL of the reconciler process", () => {
   it("emits every drift transition exactly once and ends where a fresh replay ends", async () => {
     const base = Date.now() - 3_600_000;
     for (const client of CLIENTS) {
-      const desired = desiredStack({
-        client_id: client,
-        stack_id: "web",
-        applied_at: new Date(base).toISOString(),
-        providers: { cms: null, ecommerce: null, ssg: "codebuild" },
-        resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-        staleness: {
-          provider_silence_seconds: DAY,
-          resource_ttl_seconds: DAY,
-          content_grace_seconds: 300,
-          webhook_failure_threshold: 3,
-        },
-      });
-      await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desired)]);
+      await h.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(dbStack(client, base))]);
     }
-    const flip = (client: string, i: number) =>
-      resourceEventValue({
-        client_id: client,
-        resource_name: "db",
-        status: i % 2 === 0 ? "unhealthy" : "healthy",
-        at: new Date(base + 1000 * (i + 1)),
-      });
     const produceFlips = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        for (const client of CLIENTS) await h.produce("resource-events", "ResourceEvent", client, [flip(client, i)]);
+        for (const client of CLIENTS)
+          await h.produce("resource-events", "ResourceEvent", client, [dbFlip(client, i, base)]);
       }
     };
 

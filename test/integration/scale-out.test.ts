@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desiredToAvro } from "../../src/adapters/kafka/records.js";
 import { replayAndCompare } from "../../src/runtime/replay.js";
-import { desiredStack } from "../support/core-spec.js";
-import { resourceEventValue } from "../support/events.js";
+import { dbFlip, dbStack } from "../support/flipping-db.js";
 import { startProcess, type Child } from "../support/child-process.js";
 import { collectTopic, type Collector } from "../support/topic-collector.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
@@ -18,7 +17,6 @@ interface DriftEvent {
 
 const CLIENTS = Array.from({ length: 40 }, (_, i) => `tenant-${String(i).padStart(3, "0")}`);
 const FLIPS = 30;
-const DAY = 86_400;
 
 describe("scale-out: one, two, then three reconciler instances sharing partitions, the first SIGKILLed mid-stream", () => {
   let h: Harness;
@@ -62,34 +60,13 @@ describe("scale-out: one, two, then three reconciler instances sharing partition
     const base = Date.now() - 3_600_000;
     for (const client of CLIENTS) {
       await h.produce("desired-state", "DesiredState", `${client}/web`, [
-        desiredToAvro(
-          desiredStack({
-            client_id: client,
-            stack_id: "web",
-            applied_at: new Date(base).toISOString(),
-            providers: { cms: null, ecommerce: null, ssg: null },
-            resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-            staleness: {
-              provider_silence_seconds: DAY,
-              resource_ttl_seconds: DAY,
-              content_grace_seconds: 300,
-              webhook_failure_threshold: 3,
-            },
-          }),
-        ),
+        desiredToAvro(dbStack(client, base, { cms: null, ecommerce: null, ssg: null })),
       ]);
     }
     const flips = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
         for (const client of CLIENTS)
-          await h.produce("resource-events", "ResourceEvent", client, [
-            resourceEventValue({
-              client_id: client,
-              resource_name: "db",
-              status: i % 2 === 0 ? "unhealthy" : "healthy",
-              at: new Date(base + 1000 * (i + 1)),
-            }),
-          ]);
+          await h.produce("resource-events", "ResourceEvent", client, [dbFlip(client, i, base)]);
       }
     };
 

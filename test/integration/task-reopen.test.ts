@@ -13,12 +13,10 @@ import { BlackwellError } from "../../src/errors.js";
 import { inputEnds } from "../../src/runtime/input-ends.js";
 import { journalFromAvro, type JournalAvro } from "../../src/runtime/merge/journal.js";
 import type { ReconcilerRunner } from "../../src/runtime/reconciler-runner.js";
-import { desiredStack } from "../support/core-spec.js";
-import { resourceEventValue } from "../support/events.js";
+import { dbFlip, dbStack } from "../support/flipping-db.js";
 import { createHarness, type Harness } from "../support/reconciler-harness.js";
 
 const CLIENTS = Array.from({ length: 9 }, (_, i) => `client-${i}`);
-const DAY = 86_400;
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -51,20 +49,7 @@ async function world(harness: Harness) {
   await writer.commit([{ topic: ctx.names["heal-results"], key: CLIENTS[0]!, value: Buffer.from("not avro") }]);
   await writer.close();
   for (const client of CLIENTS) {
-    const desired = desiredStack({
-      client_id: client,
-      stack_id: "web",
-      applied_at: new Date(base).toISOString(),
-      providers: { cms: null, ecommerce: null, ssg: "codebuild" },
-      resources: [{ name: "db", arn: "arn:aws:rds:eu-west-1:1:db:x", ignore_paths: [] }],
-      staleness: {
-        provider_silence_seconds: DAY,
-        resource_ttl_seconds: DAY,
-        content_grace_seconds: 300,
-        webhook_failure_threshold: 3,
-      },
-    });
-    await harness.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(desired)]);
+    await harness.produce("desired-state", "DesiredState", `${client}/web`, [desiredToAvro(dbStack(client, base))]);
   }
   const read = async <T>(role: "drift-events" | "task-journal" | "audit", schema: SchemaName) => {
     const values: T[] = [];
@@ -82,14 +67,7 @@ async function world(harness: Harness) {
     produceFlips: async (from: number, to: number) => {
       for (let i = from; i < to; i++)
         for (const client of CLIENTS)
-          await harness.produce("resource-events", "ResourceEvent", client, [
-            resourceEventValue({
-              client_id: client,
-              resource_name: "db",
-              status: i % 2 === 0 ? "unhealthy" : "healthy",
-              at: new Date(base + 1000 * (i + 1)),
-            }),
-          ]);
+          await harness.produce("resource-events", "ResourceEvent", client, [dbFlip(client, i, base)]);
     },
     drained: async (runner: ReconcilerRunner) => {
       const ends = await inputEnds(ctx.admin, inputs);

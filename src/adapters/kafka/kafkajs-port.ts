@@ -366,13 +366,8 @@ class KafkaJsGroupConsumer implements GroupConsumer {
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // fetchedOffset: added to the event by patches/kafkajs+2.2.4.patch.
-      const { fetchedOffset } = payload as typeof payload & { fetchedOffset?: string | number };
-      handlers.onPosition?.(
-        payload.topic,
-        payload.partition,
-        payload.lastOffset,
-        fetchedOffset === undefined ? undefined : String(fetchedOffset),
-      );
+      const { fetchedOffset } = fetchedOffsetOf(payload as { fetchedOffset?: string | number });
+      handlers.onPosition?.(payload.topic, payload.partition, payload.lastOffset, fetchedOffset);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopped) handlers.onFatal?.(payload.error);
@@ -409,7 +404,7 @@ class KafkaJsGroupConsumer implements GroupConsumer {
             records,
             lastOffset: batch.lastOffset(),
             // Not in KafkaJS's types, but on every Batch (src/consumer/batch.js).
-            fetchedOffset: String((batch as unknown as { fetchedOffset: string }).fetchedOffset),
+            ...fetchedOffsetOf(batch as unknown as { fetchedOffset?: string | number }),
             highWatermark: batch.highWatermark,
           },
           control,
@@ -434,6 +429,11 @@ class KafkaJsGroupConsumer implements GroupConsumer {
     this.stopped = true;
     await this.consumer.disconnect().catch(() => {});
   }
+}
+
+/** Where the fetch that brought a KafkaJS batch (or its END_BATCH_PROCESS event) started, when KafkaJS says. */
+function fetchedOffsetOf(from: { fetchedOffset?: string | number }): { fetchedOffset?: string } {
+  return from.fetchedOffset === undefined ? {} : { fetchedOffset: String(from.fetchedOffset) };
 }
 
 class KafkaJsAdmin implements KafkaAdmin {

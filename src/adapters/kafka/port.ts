@@ -79,10 +79,11 @@ export interface CommitResult {
  * show its input offsets; otherwise it throws BLACKWELL_ERR_KAFKA_COMMIT_UNKNOWN
  * (it may still be committing): the caller must not retry it, but open a new
  * producer, which settles it, and look. A producer whose transaction can be
- * neither committed nor aborted is replaced (the new one fences it). A failed commit throws and leaves nothing visible to
- * read_committed readers. Once another producer opened the same
- * transactional id (the task moved), this one is fenced: that commit and
- * every later one throw BLACKWELL_ERR_FENCED, and the caller must stop.
+ * neither committed nor aborted is replaced (the new one fences it). A failed
+ * commit throws and leaves nothing visible to read_committed readers. Once
+ * another producer opened the same transactional id (the task moved), this
+ * one is fenced: that commit and every later one throw BLACKWELL_ERR_FENCED,
+ * and the caller must stop.
  */
 export interface TransactionalProducer {
   readonly transactionalId: string;
