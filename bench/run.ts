@@ -64,6 +64,7 @@ const { values: args } = parseArgs({
     profile: { type: "string" },
     "child-log": { type: "string" },
     "reconciler-node-options": { type: "string" },
+    members: { type: "string", default: "1" },
     "heal-clients": { type: "string", default: "300" },
     "heal-rate": { type: "string", default: "20" },
     predict: { type: "boolean", default: false },
@@ -71,12 +72,15 @@ const { values: args } = parseArgs({
     help: { type: "boolean", default: false },
   },
 });
-const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--reconciler-node-options="FLAGS"] [--heal-clients N] [--heal-rate PER_S]
+const USAGE = `usage: npm run bench -- [--events N] [--clients N | --stacks N] [--partitions N] [--rate EVENTS_PER_S] [--latency-seconds S] [--repeat N] [--seed N] [--out FILE] [--keep] [--profile DIR] [--child-log FILE] [--reconciler-node-options="FLAGS"] [--members N] [--heal-clients N] [--heal-rate PER_S]
   --clients N   clients of the workload (default 10000; each has 1 or 2 stacks, about 1.5 on average)
   --stacks N    size by stacks instead: the client count whose workload has about N stacks (e.g. 100000)
   --repeat N    measure N rounds (fresh topics each, contenders in alternating order) and report min / median / max
                 of every figure; the results JSON keeps every round. The heal run runs once, after the rounds.
   --reconciler-node-options="--max-old-space-size=384"  node flags for the measured reconciler process only
+  --members N   the backlog drained by N reconciler processes of one consumer group (default 1), all started at once:
+                throughput, CPU, peak RSS and SQLite are of all of them together, the drained memory figures of the
+                first. The latency and heal runs use one.
   --heal-clients 0 skips the heal run.
   --predict     the prediction benchmark instead: --clients (default 300) clients over --days (default 10) of stream
                 time with injected incidents, a share announced by a precursor; recall, precision and lead time of the
@@ -148,7 +152,8 @@ const EVENTS = Number(args.events),
   RATE = Number(args.rate);
 const LATENCY_SECONDS = Number(args["latency-seconds"]),
   SEED = Number(args.seed),
-  REPEAT = wholeNumber("repeat", args.repeat, 1);
+  REPEAT = wholeNumber("repeat", args.repeat, 1),
+  MEMBERS = wholeNumber("members", args.members, 1);
 const STACKS_ASKED = args.stacks === undefined ? null : wholeNumber("stacks", args.stacks, 1);
 const CLIENTS = STACKS_ASKED === null ? Number(args.clients ?? "10000") : clientsForStacks(STACKS_ASKED, SEED);
 const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -360,6 +365,43 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPor
   };
 }
 
+/** The machine's CPU time so far, from the first line of /proc/stat (clock ticks, every core); null off Linux. */
+function machineTicks(): { total: number; idle: number; steal: number } | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is inside user already)
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, ...number[]];
+    return {
+      total: user + nice! + system! + idle! + iowait! + irq! + softirq! + steal!,
+      idle: idle! + iowait!,
+      steal: steal!,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How busy the whole machine was while the reconciler drained (every process: the broker, the registry and this
+ * benchmark too), and how much of it other tenants took. A machine busy all the time is what a second member or a
+ * worker thread cannot help with: only less CPU per event can.
+ */
+function machineFigures(
+  before: ReturnType<typeof machineTicks>,
+  after: ReturnType<typeof machineTicks>,
+  f: Figures,
+): void {
+  if (!before || !after || after.total <= before.total) return;
+  const total = after.total - before.total;
+  fig(
+    f,
+    "machine_cpu_busy_while_draining",
+    (100 * (total - (after.idle - before.idle))) / total,
+    "% of all cores busy",
+  );
+  fig(f, "machine_cpu_steal_while_draining", (100 * (after.steal - before.steal)) / total, "% taken by other tenants");
+}
+
 /** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s on Linux). */
 function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -459,17 +501,25 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** The reconciler from the backlog to drained (exactly-once on), then what it left: RSS, SQLite, journal, drifts. */
-async function reconcilerContender(ctx: AppContext, total: number, f: Figures): Promise<ReconcilerProcess> {
+/**
+ * The reconciler from the backlog to drained (exactly-once on), then what it left: RSS, SQLite, journal, drifts. With
+ * `--members N`, N processes of one group share the partitions; they are started together, so their first rebalances
+ * are part of the time, as they are for a deployment scaled out before a replay.
+ */
+async function reconcilerContender(ctx: AppContext, total: number, f: Figures): Promise<ReconcilerProcess[]> {
   const inputs = RECONCILER_INPUTS.map((r) => ctx.names[r]);
   const started = Date.now();
-  const proc = startReconcilerProcess(ctx, false, await freePort());
+  const machineBefore = machineTicks();
+  const procs: ReconcilerProcess[] = [];
+  for (let i = 0; i < MEMBERS; i++) procs.push(startReconcilerProcess(ctx, false, await freePort()));
+  const proc = procs[0]!;
   // Its health check, asked every 200 ms while it drains: how long an orchestrator's probe waits on a busy reconciler.
   const health = pollHealth(`http://127.0.0.1:${proc.opsPort}/healthz`);
   let firstProgress = 0;
   const deadline = Date.now() + 3_600_000;
   for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`reconciler exited (${proc.child.exitCode}):\n${proc.output()}`);
+    for (const p of procs)
+      if (p.child.exitCode !== null) throw new Error(`reconciler exited (${p.child.exitCode}):\n${p.output()}`);
     const committed = Number(await groupCommitted(ctx, proc.appId, inputs));
     if (committed > 0 && !firstProgress) firstProgress = Date.now();
     if (committed >= total) break;
@@ -477,6 +527,7 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
     await new Promise((r) => setTimeout(r, 250));
   }
   const drained = Date.now();
+  machineFigures(machineBefore, machineTicks(), f);
   const probes = await health.stop();
   if (probes.length > 0) {
     fig(
@@ -492,20 +543,33 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
   if (drained > firstProgress)
     fig(f, "reconciler_throughput_after_start", total / ((drained - firstProgress) / 1000), "events/s");
   else say("drained before the first poll saw progress: no reconciler_throughput_after_start this round");
-  const cpu = proc.cpuSeconds();
+  const cpu = sum(procs.map((p) => p.cpuSeconds()));
   fig(
     f,
     "reconciler_cpu_seconds",
     cpu,
-    "s (user + system, start to drained: steadier than wall time on a shared machine)",
+    `s (user + system${MEMBERS > 1 ? ` of the ${MEMBERS} members` : ""}, start to drained: steadier than wall time on a shared machine)`,
   );
   fig(f, "reconciler_cpu_us_per_event", (cpu * 1e6) / total, "µs of CPU per event");
   fig(f, "replay_full_rebuild", (drained - started) / 1000, "s");
   fig(f, "replay_full_rebuild_events", total, "events");
   await memoryFigures(proc, f);
-  await stopProcess(proc);
-  fig(f, "reconciler_peak_rss", proc.peakRssMb(), "MB");
-  return proc;
+  await Promise.all(procs.map(stopProcess));
+  if (MEMBERS === 1) fig(f, "reconciler_peak_rss", proc.peakRssMb(), "MB");
+  else {
+    fig(f, "reconciler_peak_rss", sum(procs.map((p) => p.peakRssMb())), `MB (the ${MEMBERS} members' peaks added)`);
+    fig(
+      f,
+      "reconciler_peak_rss_member",
+      Math.max(...procs.map((p) => p.peakRssMb())),
+      "MB (the largest member's peak)",
+    );
+  }
+  return procs;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }
 
 /** One round's backlog on fresh topics (`prefix`), the three contenders on it in `order`, and the restore. */
@@ -532,7 +596,7 @@ async function throughputRun(order: Contender[], f: Figures): Promise<void> {
       `backlog ready: ${total} input records; expected drifts opened ${expected.opened}, resolved ${expected.resolved}`,
     );
 
-    let proc: ReconcilerProcess | null = null;
+    let procs: ReconcilerProcess[] = [];
     for (const contender of order) {
       if (contender === "ceiling_consume_decode") {
         say("ceiling 1: plain consumer + Avro decode");
@@ -541,19 +605,19 @@ async function throughputRun(order: Contender[], f: Figures): Promise<void> {
         say("ceiling 2: plain transactional consume -> produce -> sendOffsets loop");
         fig(f, contender, await ceilingTransactional(ctx, total), "events/s");
       } else {
-        say("reconciler: from backlog to drained, exactly-once");
-        proc = await reconcilerContender(ctx, total, f);
+        say(`reconciler${MEMBERS > 1 ? ` (${MEMBERS} members)` : ""}: from backlog to drained, exactly-once`);
+        procs = await reconcilerContender(ctx, total, f);
       }
     }
     // From this round's own numbers, whichever order they were measured in.
     const value = (name: string) => (f[name] as Figure).value;
     fig(f, "ratio_to_consume_decode", value("reconciler_throughput") / value("ceiling_consume_decode"), "x");
     fig(f, "ratio_to_transactional_loop", value("reconciler_throughput") / value("ceiling_transactional_loop"), "x");
-    const bytes = dirBytes(proc!.stateDir);
+    const bytes = sum(procs.map((p) => dirBytes(p.stateDir)));
     fig(f, "sqlite_bytes", bytes / 1_048_576, "MB");
     fig(f, "sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
 
-    const journal = await journalFigures(ctx, proc!.appId);
+    const journal = await journalFigures(ctx, procs[0]!.appId);
     fig(f, "reconciler_transactions", journal.transactions, "transactions (task-journal records)");
     fig(f, "reconciler_late_records", journal.late, "records taken after newer ones (merge gave up waiting)");
     const counts = await driftCounts(ctx);
@@ -579,7 +643,7 @@ async function throughputRun(order: Contender[], f: Figures): Promise<void> {
     );
     for (const s of stores) s.store.close();
     rmSync(restoreDir, { recursive: true, force: true });
-    rmSync(proc!.stateDir, { recursive: true, force: true });
+    for (const p of procs) rmSync(p.stateDir, { recursive: true, force: true });
     fig(f, "restore_all_partitions", report.ms / 1000, "s");
     fig(f, "restore_per_partition_avg", report.ms / 1000 / PARTITIONS, "s");
     fig(f, "restore_changelog_records", report.records, "records");
@@ -1028,6 +1092,7 @@ const result = {
     latency_seconds: LATENCY_SECONDS,
     seed: SEED,
     repeat: REPEAT,
+    members: MEMBERS,
   },
   rounds,
   summary,
