@@ -28,7 +28,7 @@ export function apiErrorHandler(o: { log: Logger; bodyLimit: number }) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     // An internal error's message is for the log, not the caller, whoever classified it.
     if (isBlackwellError(err) && err.code !== "BLACKWELL_ERR_INTERNAL") return fail(reply, err.code, err.message);
-    if (err.validation) return fail(reply, "BLACKWELL_ERR_BAD_REQUEST", err.message);
+    if (err.validation) return fail(reply, "BLACKWELL_ERR_BAD_REQUEST", validationMessage(err, req));
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code = requestErrorCode(err.statusCode);
       const tooLarge = code === "BLACKWELL_ERR_BODY_TOO_LARGE";
@@ -39,6 +39,13 @@ export function apiErrorHandler(o: { log: Logger; bodyLimit: number }) {
     if (classified.code === "BLACKWELL_ERR_INTERNAL") return fail(reply, classified.code, "internal error");
     return fail(reply, classified.code, classified.message);
   };
+}
+
+/** Ajv's message, except for a request that came without the JSON body its route needs ("body must be object"). */
+function validationMessage(err: FastifyError, req: FastifyRequest): string {
+  if (err.validationContext === "body" && (req.body === undefined || req.body === null))
+    return `${req.method} ${req.routeOptions.url ?? req.url} needs a JSON body (Content-Type: application/json)`;
+  return err.message;
 }
 
 /** Unknown routes answer 404 in the catalog's shape, like every other error. */

@@ -16,6 +16,7 @@ import type { TokenAuth } from "./auth.js";
 import { BlackwellError } from "../errors.js";
 import { apiErrorHandler, notFoundHandler } from "./error-reply.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
+import { requestValidators } from "./validators.js";
 import type { Replica } from "./replica.js";
 import { requireTokens } from "./route-auth.js";
 import type { RouteDeps } from "./route-deps.js";
@@ -89,8 +90,8 @@ const RESOURCES = [
 
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const bodyLimit = o.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const ajv = { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array" as const } };
-  const app = Fastify({ bodyLimit, logger: false, ajv });
+  const app = Fastify({ bodyLimit, logger: false });
+  app.setValidatorCompiler(requestValidators());
   for (const type of TEXT_TYPES) {
     app.addContentTypeParser(type, { parseAs: "string" }, (_req, body, done) => done(null, body));
   }

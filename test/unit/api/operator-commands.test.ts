@@ -76,6 +76,26 @@ describe("operator commands", () => {
     expect(res.json().error.code).toBe("BLACKWELL_ERR_BAD_REQUEST");
   });
 
+  it("refuses a body value of the wrong type instead of converting it, and writes nothing", async () => {
+    const res = await post(ACK, { reason: 5 });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({ code: "BLACKWELL_ERR_BAD_REQUEST", message: "body/reason must be string" });
+    expect(api.producer.sent).toHaveLength(0);
+  });
+
+  it("says a route needs a JSON body when a POST comes without one", async () => {
+    const res = await api.app.inject({
+      method: "POST",
+      url: "/v1/clients/acme-corp/stacks/web-prod/promote",
+      headers: bearer(ACME_TOKEN),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({
+      code: "BLACKWELL_ERR_BAD_REQUEST",
+      message: "POST /v1/clients/:client/stacks/:stack/promote needs a JSON body (Content-Type: application/json)",
+    });
+  });
+
   it("answers 503 BLACKWELL_ERR_KAFKA when the broker is away", async () => {
     api.producer.onSend = () => {
       const refused = new kafkajs.KafkaJSConnectionError("Connection error: ECONNREFUSED");
