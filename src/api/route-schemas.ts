@@ -22,6 +22,14 @@ export const reasonBody = {
   properties: { reason: { type: "string", maxLength: 1000 } },
 } as const;
 
+/**
+ * A `preValidation` hook for routes whose body fields are all optional: a POST without a body (no content type at
+ * all, as `curl -X POST` sends) is taken as `{}`.
+ */
+export async function noBodyIsEmpty(req: { body: unknown }): Promise<void> {
+  req.body ??= {};
+}
+
 /** Body of a rejection: a reason, and whether the operator says the drift was not real (a false positive). */
 export const rejectBody = {
   type: "object",

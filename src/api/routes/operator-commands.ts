@@ -5,7 +5,7 @@ import { fail } from "../error-reply.js";
 import { issueCommand } from "../issue-command.js";
 import type { Row } from "../replica.js";
 import type { RouteDeps } from "../route-deps.js";
-import { params, reasonBody, rejectBody, type Params } from "../route-schemas.js";
+import { noBodyIsEmpty, params, reasonBody, rejectBody, type Params } from "../route-schemas.js";
 
 export const DRIFT_DECISIONS = ["acknowledge", "approve", "reject"] as const;
 
@@ -13,8 +13,10 @@ export async function operatorCommandRoutes(app: FastifyInstance, deps: RouteDep
   const { replica } = deps;
   for (const action of DRIFT_DECISIONS) {
     const schema = { params: params("client", "drift"), body: action === "reject" ? rejectBody : reasonBody };
-    type Req = { Params: Params; Body: { reason?: string; false_positive?: boolean } | undefined };
-    app.post<Req>(`/v1/clients/:client/drifts/:drift/${action}`, { schema }, async (req, reply) => {
+    type Req = { Params: Params; Body: { reason?: string; false_positive?: boolean } };
+    // Every field is optional: a decision may come without a body.
+    const route = { schema, preValidation: noBodyIsEmpty };
+    app.post<Req>(`/v1/clients/:client/drifts/:drift/${action}`, route, async (req, reply) => {
       const client = visibleClient(req, reply, replica);
       if (!client) return reply;
       const drift = req.params.drift;
@@ -23,8 +25,8 @@ export async function operatorCommandRoutes(app: FastifyInstance, deps: RouteDep
       const fields = {
         stack_id: String(open.stack_id),
         drift_id: drift,
-        reason: req.body?.reason ?? null,
-        ...(req.body?.false_positive ? { params: { false_positive: true } } : {}),
+        reason: req.body.reason ?? null,
+        ...(req.body.false_positive ? { params: { false_positive: true } } : {}),
       };
       const out = await issueCommand(deps, req, client, action, fields);
       return reply.code(out.status).send(out.body);

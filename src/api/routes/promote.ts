@@ -12,7 +12,7 @@ import { BlackwellError } from "../../errors.js";
 import { visibleClient } from "../client-scope.js";
 import { principalOf } from "../route-auth.js";
 import type { RouteDeps } from "../route-deps.js";
-import { params, reasonBody, type Params } from "../route-schemas.js";
+import { noBodyIsEmpty, params, reasonBody, type Params } from "../route-schemas.js";
 
 export const promoteBody = {
   type: "object",
@@ -32,11 +32,6 @@ export const promoteQuerystring = {
 } as const;
 
 const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
-
-/** An approve or reject may come without a body (no content type at all): it is `{}`. */
-async function noBodyIsEmpty(req: { body: unknown }): Promise<void> {
-  req.body ??= {};
-}
 
 export async function promoteRoutes(app: FastifyInstance, { ctx, replica }: RouteDeps): Promise<void> {
   const path = "/v1/clients/:client/stacks/:stack/promote";

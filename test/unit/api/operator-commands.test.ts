@@ -83,6 +83,13 @@ describe("operator commands", () => {
     expect(api.producer.sent).toHaveLength(0);
   });
 
+  it("takes a decision that comes without a body (all its fields are optional)", async () => {
+    const res = await api.app.inject({ method: "POST", url: ACK, headers: bearer(ACME_TOKEN) });
+    expect(res.statusCode).toBe(202);
+    expect(api.producer.sent).toHaveLength(1);
+    expect(decode("Command", api.producer.sent[0]!.value)).toMatchObject({ command: "acknowledge", reason: null });
+  });
+
   it("says a route needs a JSON body when a POST comes without one", async () => {
     const res = await api.app.inject({
       method: "POST",
