@@ -154,6 +154,10 @@ const LATENCY_SECONDS = Number(args["latency-seconds"]),
   SEED = Number(args.seed),
   REPEAT = wholeNumber("repeat", args.repeat, 1),
   MEMBERS = wholeNumber("members", args.members, 1);
+if (MEMBERS > PARTITIONS) {
+  console.error(`--members ${MEMBERS} is more than --partitions ${PARTITIONS}: the others would get no work\n${USAGE}`);
+  process.exit(2);
+}
 const STACKS_ASKED = args.stacks === undefined ? null : wholeNumber("stacks", args.stacks, 1);
 const CLIENTS = STACKS_ASKED === null ? Number(args.clients ?? "10000") : clientsForStacks(STACKS_ASKED, SEED);
 const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -418,13 +422,38 @@ async function stopProcess(p: ReconcilerProcess): Promise<void> {
   if (p.child.exitCode === null) p.child.kill("SIGKILL");
 }
 
-function dirBytes(dir: string): number {
-  let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    total += entry.isDirectory() ? dirBytes(path) : statSync(path).size;
+/** Every file under `dir`, by its path relative to `dir`. */
+function filesUnder(dir: string, prefix = ""): Array<{ name: string; size: number; mtimeMs: number }> {
+  const out: Array<{ name: string; size: number; mtimeMs: number }> = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    const name = join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(dir, name));
+    else {
+      const stat = statSync(join(dir, name));
+      out.push({ name, size: stat.size, mtimeMs: stat.mtimeMs });
+    }
   }
-  return total;
+  return out;
+}
+
+/**
+ * Bytes of the task stores the members left, each store counted once: a member keeps the store of a task it lost in
+ * a rebalance, so with several members a store (`task-N.db` with its `-wal` and `-shm`) is counted from the member
+ * that wrote it last.
+ */
+function storeBytes(dirs: string[]): number {
+  const newest = new Map<string, { mtimeMs: number; size: number }>();
+  for (const dir of dirs) {
+    const files = filesUnder(dir);
+    const stores = new Map<string, { mtimeMs: number; size: number }>();
+    for (const f of files) {
+      const store = f.name.replace(/-(wal|shm|journal)$/, "");
+      const s = stores.get(store) ?? { mtimeMs: 0, size: 0 };
+      stores.set(store, { mtimeMs: Math.max(s.mtimeMs, f.mtimeMs), size: s.size + f.size });
+    }
+    for (const [store, s] of stores) if ((newest.get(store)?.mtimeMs ?? -1) < s.mtimeMs) newest.set(store, s);
+  }
+  return sum([...newest.values()].map((s) => s.size));
 }
 
 async function driftCounts(ctx: AppContext): Promise<{ opened: number; resolved: number; other: number }> {
@@ -555,9 +584,10 @@ async function reconcilerContender(ctx: AppContext, total: number, f: Figures): 
   fig(f, "replay_full_rebuild_events", total, "events");
   await memoryFigures(proc, f);
   await Promise.all(procs.map(stopProcess));
+  // With several members, the one-process figure's name is not reused: their sum is not one process's peak.
   if (MEMBERS === 1) fig(f, "reconciler_peak_rss", proc.peakRssMb(), "MB");
   else {
-    fig(f, "reconciler_peak_rss", sum(procs.map((p) => p.peakRssMb())), `MB (the ${MEMBERS} members' peaks added)`);
+    fig(f, "reconciler_peak_rss_sum", sum(procs.map((p) => p.peakRssMb())), `MB (the ${MEMBERS} members' peaks added)`);
     fig(
       f,
       "reconciler_peak_rss_member",
@@ -613,7 +643,7 @@ async function throughputRun(order: Contender[], f: Figures): Promise<void> {
     const value = (name: string) => (f[name] as Figure).value;
     fig(f, "ratio_to_consume_decode", value("reconciler_throughput") / value("ceiling_consume_decode"), "x");
     fig(f, "ratio_to_transactional_loop", value("reconciler_throughput") / value("ceiling_transactional_loop"), "x");
-    const bytes = sum(procs.map((p) => dirBytes(p.stateDir)));
+    const bytes = storeBytes(procs.map((p) => p.stateDir));
     fig(f, "sqlite_bytes", bytes / 1_048_576, "MB");
     fig(f, "sqlite_per_10k_stacks", (bytes / 1_048_576) * (10_000 / desired.length), "MB");
 

@@ -43,7 +43,7 @@ export function apiErrorHandler(o: { log: Logger; bodyLimit: number }) {
 
 /** Ajv's message, except for a request that came without the JSON body its route needs ("body must be object"). */
 function validationMessage(err: FastifyError, req: FastifyRequest): string {
-  if (err.validationContext === "body" && (req.body === undefined || req.body === null))
+  if (err.validationContext === "body" && req.body === undefined)
     return `${req.method} ${req.routeOptions.url ?? req.url} needs a JSON body (Content-Type: application/json)`;
   return err.message;
 }

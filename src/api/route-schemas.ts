@@ -24,10 +24,10 @@ export const reasonBody = {
 
 /**
  * A `preValidation` hook for routes whose body fields are all optional: a POST without a body (no content type at
- * all, as `curl -X POST` sends) is taken as `{}`.
+ * all, as `curl -X POST` sends) is taken as `{}`. A body that was sent is validated as it came (JSON `null` is refused).
  */
 export async function noBodyIsEmpty(req: { body: unknown }): Promise<void> {
-  req.body ??= {};
+  if (req.body === undefined) req.body = {};
 }
 
 /** Body of a rejection: a reason, and whether the operator says the drift was not real (a false positive). */

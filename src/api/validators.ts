@@ -6,7 +6,11 @@
 import { Ajv, type Options } from "ajv";
 import type { FastifySchema, FastifySchemaCompiler } from "fastify";
 
-/** As Fastify's own compiler, but every problem at once and nothing removed silently. */
+/**
+ * As Fastify's own compiler, but every problem at once and nothing removed silently. Unlike it, no ajv-formats (no
+ * schema here uses `format`; one that did would fail at start-up, not pass unchecked) and header names are not
+ * lowercased (no route has a headers schema; one would name its headers in lower case).
+ */
 const COMMON: Options = { allErrors: true, removeAdditional: false, useDefaults: true, addUsedSchema: false };
 
 export function requestValidators(): FastifySchemaCompiler<FastifySchema> {

@@ -5,7 +5,7 @@ import { fail } from "../error-reply.js";
 import { issueCommand } from "../issue-command.js";
 import type { Row } from "../replica.js";
 import type { RouteDeps } from "../route-deps.js";
-import { ID, params, type Params } from "../route-schemas.js";
+import { ID, noBodyIsEmpty, params, type Params } from "../route-schemas.js";
 
 /** What the reconciler records in the audit of a reconcile command (`changes_made_json`). */
 interface ReconcileChanges {
@@ -22,12 +22,14 @@ const body = {
 } as const;
 
 export async function reconcileRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  type Req = { Params: Params; Body: { stack_id?: string; reason?: string } | undefined };
-  app.post<Req>("/v1/clients/:client/reconcile", { schema: { params: params("client"), body } }, async (req, reply) => {
+  type Req = { Params: Params; Body: { stack_id?: string; reason?: string } };
+  // Every field is optional: a reconcile of the whole client may come without a body.
+  const route = { schema: { params: params("client"), body }, preValidation: noBodyIsEmpty };
+  app.post<Req>("/v1/clients/:client/reconcile", route, async (req, reply) => {
     const client = visibleClient(req, reply, deps.replica);
     if (!client) return reply;
     const started_at = new Date().toISOString();
-    const fields = { stack_id: req.body?.stack_id ?? null, reason: req.body?.reason ?? null };
+    const fields = { stack_id: req.body.stack_id ?? null, reason: req.body.reason ?? null };
     const out = await issueCommand(deps, req, client, "reconcile", fields);
     if (out.status !== 200) return reply.code(out.status).send(out.body);
     const audit = out.body.audit as Row;

@@ -90,6 +90,18 @@ describe("operator commands", () => {
     expect(decode("Command", api.producer.sent[0]!.value)).toMatchObject({ command: "acknowledge", reason: null });
   });
 
+  it("refuses a JSON null body: only a missing body counts as empty", async () => {
+    const res = await api.app.inject({
+      method: "POST",
+      url: ACK,
+      headers: { ...bearer(ACME_TOKEN), "content-type": "application/json" },
+      payload: "null",
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toEqual({ code: "BLACKWELL_ERR_BAD_REQUEST", message: "body must be object" });
+    expect(api.producer.sent).toHaveLength(0);
+  });
+
   it("says a route needs a JSON body when a POST comes without one", async () => {
     const res = await api.app.inject({
       method: "POST",

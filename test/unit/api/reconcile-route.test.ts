@@ -60,13 +60,14 @@ describe("POST /v1/clients/{client}/reconcile", () => {
         command_id,
       );
     };
+    // Without a body, as `curl -X POST` sends it: a pass over the whole client.
     const res = await api.app.inject({
       method: "POST",
       url: "/v1/clients/acme-corp/reconcile",
-      payload: {},
       headers: bearer(ACME_TOKEN),
     });
     expect(res.statusCode).toBe(200);
+    expect(decode("Command", api.producer.sent.at(-1)!.value)).toMatchObject({ command: "reconcile", stack_id: null });
     expect(res.json()).toMatchObject({
       reconciliation_id: "rec-2",
       completed_at: "2026-01-01T02:00:00.000Z",
