@@ -31,14 +31,22 @@ export function apiErrorHandler(o: { log: Logger; bodyLimit: number }) {
     if (err.validation) return fail(reply, "BLACKWELL_ERR_BAD_REQUEST", validationMessage(err, req));
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code = requestErrorCode(err.statusCode);
-      const tooLarge = code === "BLACKWELL_ERR_BODY_TOO_LARGE";
-      return fail(reply, code, tooLarge ? `request body is larger than ${o.bodyLimit} bytes` : err.message);
+      if (code === "BLACKWELL_ERR_BODY_TOO_LARGE")
+        return fail(reply, code, `request body is larger than ${o.bodyLimit} bytes`);
+      if (code === "BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE") return fail(reply, code, mediaTypeMessage(req));
+      return fail(reply, code, err.message);
     }
     const classified = kafkaError(err, `${req.method} ${req.routeOptions.url ?? req.url}`);
     o.log.error({ err: classified.message, code: classified.code, url: req.url }, "API request failed");
     if (classified.code === "BLACKWELL_ERR_INTERNAL") return fail(reply, classified.code, "internal error");
     return fail(reply, classified.code, classified.message);
   };
+}
+
+/** What the API reads, for a body it cannot (`curl -d` sends application/x-www-form-urlencoded unless told). */
+function mediaTypeMessage(req: FastifyRequest): string {
+  const sent = req.headers["content-type"] ?? "none";
+  return `Content-Type ${sent} is not read here: send JSON as application/json (a blackwell.yaml document also as application/yaml)`;
 }
 
 /** Ajv's message, except for a request that came without the JSON body its route needs ("body must be object"). */

@@ -102,6 +102,22 @@ describe("operator commands", () => {
     expect(api.producer.sent).toHaveLength(0);
   });
 
+  it("says which Content-Type to send for a body it cannot read (curl -d sends a form)", async () => {
+    const res = await api.app.inject({
+      method: "POST",
+      url: ACK,
+      headers: { ...bearer(ACME_TOKEN), "content-type": "application/x-www-form-urlencoded" },
+      payload: '{"reason":"x"}',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error).toEqual({
+      code: "BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE",
+      message:
+        "Content-Type application/x-www-form-urlencoded is not read here: send JSON as application/json (a blackwell.yaml document also as application/yaml)",
+    });
+    expect(api.producer.sent).toHaveLength(0);
+  });
+
   it("says a route needs a JSON body when a POST comes without one", async () => {
     const res = await api.app.inject({
       method: "POST",
