@@ -65,7 +65,8 @@ describe("ops endpoints of a reconciler process (BLACKWELL_OPS_PORT)", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(value("drift_detected_total", { drift_type: "resource", severity: "high" })).toBe(1);
-    expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(2);
+    // The desired state and the event share a partition: fetched together, they are taken in one pass, else in two.
+    expect(value("reconciliation_success_total")).toBeGreaterThanOrEqual(1);
     // The one client it judged is held decoded, within the state cache's budget.
     expect(value("reconciler_state_cache_clients")).toBe(1);
     expect(value("reconciler_state_cache_bytes")).toBeGreaterThan(0);
