@@ -372,14 +372,14 @@ function startReconcilerProcess(ctx: AppContext, wallClockTicks: boolean, opsPor
 /** The machine's CPU time so far, from the first line of /proc/stat (clock ticks, every core); null off Linux. */
 function machineTicks(): { total: number; idle: number; steal: number } | null {
   try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
     // user nice system idle iowait irq softirq steal (guest time is inside user already)
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, ...number[]];
-    return {
-      total: user + nice! + system! + idle! + iowait! + irq! + softirq! + steal!,
-      idle: idle! + iowait!,
-      steal: steal!,
-    };
+    const [, user, nice, system, idle, iowait, irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .map((n) => Number(n) || 0);
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return { total: busy + idle! + iowait!, idle: idle! + iowait!, steal: steal! };
   } catch {
     return null;
   }

@@ -11,6 +11,9 @@ let api: UnitApi;
 const post = (url: string, payload: object = {}) =>
   api.app.inject({ method: "POST", url, headers: bearer(ACME_TOKEN), payload });
 const ACK = `/v1/clients/acme-corp/drifts/${DRIFT_ID}/acknowledge`;
+/** A POST of `payload` as it is, in `contentType` (what a client that does not send JSON sends). */
+const postRaw = (url: string, contentType: string, payload: string) =>
+  api.app.inject({ method: "POST", url, headers: { ...bearer(ACME_TOKEN), "content-type": contentType }, payload });
 
 beforeAll(async () => {
   api = await startUnitApi({ waitMs: 300 });
@@ -91,24 +94,14 @@ describe("operator commands", () => {
   });
 
   it("refuses a JSON null body: only a missing body counts as empty", async () => {
-    const res = await api.app.inject({
-      method: "POST",
-      url: ACK,
-      headers: { ...bearer(ACME_TOKEN), "content-type": "application/json" },
-      payload: "null",
-    });
+    const res = await postRaw(ACK, "application/json", "null");
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toEqual({ code: "BLACKWELL_ERR_BAD_REQUEST", message: "body must be object" });
     expect(api.producer.sent).toHaveLength(0);
   });
 
   it("says which Content-Type to send for a body it cannot read (curl -d sends a form)", async () => {
-    const res = await api.app.inject({
-      method: "POST",
-      url: ACK,
-      headers: { ...bearer(ACME_TOKEN), "content-type": "application/x-www-form-urlencoded" },
-      payload: '{"reason":"x"}',
-    });
+    const res = await postRaw(ACK, "application/x-www-form-urlencoded", '{"reason":"x"}');
     expect(res.statusCode).toBe(415);
     expect(res.json().error).toEqual({
       code: "BLACKWELL_ERR_UNSUPPORTED_MEDIA_TYPE",
